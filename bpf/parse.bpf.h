@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * One parser for every hook: it works over (data, data_end), so the XDP
+ * program, the tc programs and BPF_PROG_TEST_RUN all run the same code.
+ *
+ * Each step reads through a header cursor, checks the header fits before
+ * touching it, and returns the next protocol. The result is either a
+ * protocol class (with the destination, the header length, and for ESP
+ * and AH the SPI and sequence number) or a reason the frame was not
+ * classified (enum pm_reason).
+ */
+#ifndef PARSE_BPF_H
+#define PARSE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "protomix.h"
+
+/* UAPI constants that vmlinux.h does not carry (it has no #defines). */
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
+#define ETH_P_8021Q	0x8100
+#define ETH_P_8021AD	0x88A8
+#define IP_MF		0x2000
+#define IP_OFFSET	0x1FFF
+
+#define IPPROTO_HOPOPTS_	0
+#define IPPROTO_ROUTING_	43
+#define IPPROTO_FRAGMENT_	44
+#define IPPROTO_ICMPV6_		58
+#define IPPROTO_DSTOPTS_	60
+
+#define PORT_IKE	500
+#define PORT_NATT	4500
+
+struct hdr_cursor {
+	void *pos;
+};
+
+struct pkt_info {
+	struct pm_dest_key dst;
+	struct pm_dest_key src;
+	__u32 spi;		/* ESP/AH/esp_udp, host order; 0 if none */
+	__u32 seq;
+	__u16 l3_off;		/* offset of the IP header in the frame */
+	__u16 hdr_len;		/* end of the TCP/UDP header, else of the IP
+				 * header: what each GSO segment repeats */
+	__u8 class;		/* enum pm_class */
+	__u8 l4proto;		/* IP protocol / final next header */
+	__u8 is_v6;
+	__u8 vlans;		/* tags parsed in the frame */
+};
+
+/* Returns the class of an IP protocol number, before looking at ports. */
+static __always_inline __u8 proto_class(__u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:	return PM_C_TCP;
+	case IPPROTO_UDP:	return PM_C_UDP;
+	case IPPROTO_ICMP:	return PM_C_ICMP;
+	case IPPROTO_ICMPV6_:	return PM_C_ICMP6;
+	case IPPROTO_SCTP:	return PM_C_SCTP;
+	case IPPROTO_ESP:	return PM_C_ESP;
+	case IPPROTO_AH:	return PM_C_AH;
+	case IPPROTO_GRE:	return PM_C_GRE;
+	case IPPROTO_IPIP:	return PM_C_IPIP;
+	case IPPROTO_IPV6:	return PM_C_IPV6_ENCAP;
+	default:		return PM_C_OTHER;
+	}
+}
+
+/* Ethernet and up to PM_MAX_VLAN tags, minus those the kernel already
+ * stripped into skb metadata (tc). Returns the ethertype in network
+ * order, or 0 with *reason set. */
+static __always_inline __be16 parse_eth(struct hdr_cursor *nh, void *data_end,
+					 __u8 stripped, struct pkt_info *pi,
+					 int *reason)
+{
+	struct ethhdr *eth = nh->pos;
+	struct vlan_hdr *vh;
+	__be16 proto;
+	int i;
+
+	if ((void *)(eth + 1) > data_end) {
+		*reason = PM_R_ETH_TRUNC;
+		return 0;
+	}
+	nh->pos = eth + 1;
+	proto = eth->h_proto;
+
+#pragma unroll
+	for (i = 0; i < PM_MAX_VLAN + 1; i++) {
+		if (proto != bpf_htons(ETH_P_8021Q) &&
+		    proto != bpf_htons(ETH_P_8021AD))
+			return proto;
+		if (i + stripped >= PM_MAX_VLAN) {
+			*reason = PM_R_VLAN_DEPTH;
+			return 0;
+		}
+		vh = nh->pos;
+		if ((void *)(vh + 1) > data_end) {
+			*reason = PM_R_VLAN_TRUNC;
+			return 0;
+		}
+		nh->pos = vh + 1;
+		proto = vh->h_vlan_encapsulated_proto;
+		pi->vlans++;
+	}
+	return proto;	/* not reached: the loop returns */
+}
+
+static __always_inline void addr4_key(struct pm_dest_key *k, __be32 a)
+{
+	__builtin_memset(k->addr, 0, 10);
+	k->addr[10] = 0xff;
+	k->addr[11] = 0xff;
+	__builtin_memcpy(&k->addr[12], &a, 4);
+}
+
+/* IPv4 with options and fragments. Returns the IP protocol, or -1. The
+ * caller learns from *nonfirst whether L4 headers are there at all. */
+static __always_inline int parse_ipv4(struct hdr_cursor *nh, void *data_end,
+				      struct pkt_info *pi, bool *nonfirst,
+				      int *reason)
+{
+	struct iphdr *iph = nh->pos;
+	__u32 hlen;
+
+	if ((void *)(iph + 1) > data_end) {
+		*reason = PM_R_IP4_TRUNC;
+		return -1;
+	}
+	if (iph->version != 4 || iph->ihl < 5) {
+		*reason = PM_R_IP4_BAD_HDR;
+		return -1;
+	}
+	hlen = iph->ihl * 4;
+	if (nh->pos + hlen > data_end) {
+		*reason = PM_R_IP4_TRUNC;
+		return -1;
+	}
+	addr4_key(&pi->dst, iph->daddr);
+	addr4_key(&pi->src, iph->saddr);
+	*nonfirst = (iph->frag_off & bpf_htons(IP_OFFSET)) != 0;
+	nh->pos += hlen;
+	return iph->protocol;
+}
+
+/* IPv6 and its extension header chain: hop-by-hop, routing, fragment and
+ * destination options, at most PM_MAX_IP6_EXT of them. AH anywhere in the
+ * chain ends the walk (class ah). Returns the final next header, or -1. */
+static __always_inline int parse_ipv6(struct hdr_cursor *nh, void *data_end,
+				      struct pkt_info *pi, bool *nonfirst,
+				      int *reason)
+{
+	struct ipv6hdr *ip6h = nh->pos;
+	struct ipv6_opt_hdr *eh;
+	struct frag_hdr *fh;
+	__u8 nexthdr;
+	int i;
+
+	if ((void *)(ip6h + 1) > data_end) {
+		*reason = PM_R_IP6_TRUNC;
+		return -1;
+	}
+	if (ip6h->version != 6) {
+		*reason = PM_R_IP6_BAD_HDR;
+		return -1;
+	}
+	__builtin_memcpy(pi->dst.addr, &ip6h->daddr, 16);
+	__builtin_memcpy(pi->src.addr, &ip6h->saddr, 16);
+	pi->is_v6 = 1;
+	nh->pos = ip6h + 1;
+	nexthdr = ip6h->nexthdr;
+
+#pragma unroll
+	for (i = 0; i < PM_MAX_IP6_EXT + 1; i++) {
+		switch (nexthdr) {
+		case IPPROTO_HOPOPTS_:
+		case IPPROTO_ROUTING_:
+		case IPPROTO_DSTOPTS_:
+			break;
+		case IPPROTO_FRAGMENT_:
+			break;
+		default:
+			return nexthdr;	/* AH included: the caller reads it */
+		}
+		if (i == PM_MAX_IP6_EXT) {
+			*reason = PM_R_IP6_EXT_DEPTH;
+			return -1;
+		}
+		if (nexthdr == IPPROTO_FRAGMENT_) {
+			fh = nh->pos;
+			if ((void *)(fh + 1) > data_end) {
+				*reason = PM_R_IP6_EXT_TRUNC;
+				return -1;
+			}
+			nh->pos = fh + 1;
+			nexthdr = fh->nexthdr;
+			/* frag_off: offset in the top 13 bits, low 3 flags */
+			if (fh->frag_off & bpf_htons(0xFFF8)) {
+				*nonfirst = true;
+				return nexthdr;
+			}
+			continue;
+		}
+		eh = nh->pos;
+		if ((void *)(eh + 1) > data_end) {
+			*reason = PM_R_IP6_EXT_TRUNC;
+			return -1;
+		}
+		if (nh->pos + (eh->hdrlen + 1) * 8 > data_end) {
+			*reason = PM_R_IP6_EXT_TRUNC;
+			return -1;
+		}
+		nexthdr = eh->nexthdr;
+		nh->pos += (eh->hdrlen + 1) * 8;
+	}
+	return -1;	/* not reached */
+}
+
+struct ipsec_hdr {	/* the SPI and sequence number of ESP, or ESP in UDP */
+	__be32 spi;
+	__be32 seq;
+};
+
+struct ah_hdr {
+	__u8 nexthdr;
+	__u8 hdrlen;	/* in 4-byte units, minus 2 */
+	__be16 reserved;
+	__be32 spi;
+	__be32 seq;
+};
+
+/* UDP: ike, esp_udp (NAT-T, RFC 3948) or plain udp. */
+static __always_inline int parse_udp(struct hdr_cursor *nh, void *data_end,
+				     struct pkt_info *pi)
+{
+	struct udphdr *uh = nh->pos;
+	struct ipsec_hdr *ih;
+	__u16 sport, dport, ulen;
+
+	if ((void *)(uh + 1) > data_end)
+		return PM_R_L4_TRUNC;
+	ulen = bpf_ntohs(uh->len);
+	if (ulen < sizeof(*uh))
+		return PM_R_L4_BAD_HDR;
+	nh->pos = uh + 1;
+	sport = bpf_ntohs(uh->source);
+	dport = bpf_ntohs(uh->dest);
+
+	if (sport == PORT_IKE || dport == PORT_IKE) {
+		pi->class = PM_C_IKE;
+		return -1;
+	}
+	if (sport != PORT_NATT && dport != PORT_NATT) {
+		pi->class = PM_C_UDP;
+		return -1;
+	}
+	/* Port 4500: a payload under 4 bytes is a NAT keepalive, a zero
+	 * first word is the non-ESP marker of IKE; anything else is ESP. */
+	if (ulen - sizeof(*uh) < 4) {
+		pi->class = PM_C_IKE;
+		return -1;
+	}
+	ih = nh->pos;
+	if ((void *)&ih->spi + sizeof(ih->spi) > data_end)
+		return PM_R_L4_TRUNC;
+	if (ih->spi == 0) {
+		pi->class = PM_C_IKE;
+		return -1;
+	}
+	if ((void *)(ih + 1) > data_end)
+		return PM_R_L4_TRUNC;
+	pi->class = PM_C_ESP_UDP;
+	pi->spi = bpf_ntohl(ih->spi);
+	pi->seq = bpf_ntohl(ih->seq);
+	return -1;
+}
+
+/* The transport (or tunnel) header. Returns -1 when the class is set, or
+ * a reason. A non-first fragment has no header: it counts under its IP
+ * protocol. */
+static __always_inline int parse_l4(struct hdr_cursor *nh, void *data_end,
+				    __u8 proto, bool nonfirst,
+				    struct pkt_info *pi)
+{
+	struct tcphdr *th;
+	struct ipsec_hdr *eh;
+	struct ah_hdr *ah;
+
+	pi->l4proto = proto;
+	pi->class = proto_class(proto);
+	if (nonfirst)
+		return -1;
+
+	switch (proto) {
+	case IPPROTO_TCP:
+		th = nh->pos;
+		if ((void *)(th + 1) > data_end)
+			return PM_R_L4_TRUNC;
+		if (th->doff < 5)
+			return PM_R_L4_BAD_HDR;
+		if (nh->pos + th->doff * 4 > data_end)
+			return PM_R_L4_TRUNC;
+		nh->pos += th->doff * 4;
+		return -1;
+	case IPPROTO_UDP:
+		return parse_udp(nh, data_end, pi);
+	case IPPROTO_ESP:
+		eh = nh->pos;
+		if ((void *)(eh + 1) > data_end)
+			return PM_R_L4_TRUNC;
+		pi->spi = bpf_ntohl(eh->spi);
+		pi->seq = bpf_ntohl(eh->seq);
+		return -1;
+	case IPPROTO_AH:
+		ah = nh->pos;
+		if ((void *)(ah + 1) > data_end)
+			return PM_R_L4_TRUNC;
+		if (ah->hdrlen < 1)	/* 12 bytes at least: (1 + 2) * 4 */
+			return PM_R_L4_BAD_HDR;
+		pi->spi = bpf_ntohl(ah->spi);
+		pi->seq = bpf_ntohl(ah->seq);
+		return -1;
+	default:
+		return -1;
+	}
+}
+
+/* Parse one frame. Returns -1 with pi filled in (class, addresses,
+ * l3_off, hdr_len, SPI/seq), or a reason (enum pm_reason). */
+static __always_inline int parse_frame(void *data, void *data_end,
+				       __u8 stripped_vlans, struct pkt_info *pi)
+{
+	struct hdr_cursor nh = { .pos = data };
+	bool nonfirst = false;
+	int reason = PM_R_NON_IP;
+	__be16 eth_type;
+	int proto;
+
+	eth_type = parse_eth(&nh, data_end, stripped_vlans, pi, &reason);
+	if (!eth_type)
+		return reason;
+	pi->l3_off = nh.pos - data;
+
+	if (eth_type == bpf_htons(ETH_P_IP))
+		proto = parse_ipv4(&nh, data_end, pi, &nonfirst, &reason);
+	else if (eth_type == bpf_htons(ETH_P_IPV6))
+		proto = parse_ipv6(&nh, data_end, pi, &nonfirst, &reason);
+	else
+		return PM_R_NON_IP;
+	if (proto < 0)
+		return reason;
+
+	reason = parse_l4(&nh, data_end, proto, nonfirst, pi);
+	if (reason >= 0)
+		return reason;
+	pi->hdr_len = nh.pos - data;
+	return -1;
+}
+
+#endif /* PARSE_BPF_H */

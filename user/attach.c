@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "attach.h"
+#include "classes.h"
+#include "util.h"
+
+/* Linux UAPI values that Debian 12's headers (6.1) do not have yet. */
+#define PM_BPF_TCX_INGRESS	46
+#define PM_BPF_TCX_EGRESS	47
+
+static const char *dir_name[2] = { "ingress", "egress" };
+
+int iface_init(struct pm_iface *ifc, const char *name)
+{
+	memset(ifc, 0, sizeof(*ifc));
+	ifc->tcx_fd[0] = ifc->tcx_fd[1] = -1;
+	ifc->lock_fd = -1;
+	if (strlen(name) >= IF_NAMESIZE) {
+		pm_err("interface name too long: '%s'", name);
+		return EXIT_USAGE;
+	}
+	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+	ifc->ifindex = if_nametoindex(name);
+	if (!ifc->ifindex) {
+		pm_err("unknown interface '%s' (see `ip link`; inside a namespace run protomix with `ip netns exec`)",
+		       name);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* An abstract unix socket per interface: the lock of a running watch.
+ * Returns the fd, -EADDRINUSE if another process holds it, or -errno. */
+static int iface_lock(int ifindex)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	len = offsetof(struct sockaddr_un, sun_path) + 1 +
+	      snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
+		       "protomix/if/%d", ifindex);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, len)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static bool prog_is_ours(__u32 prog_id, const char *prefix)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	bool ours = false;
+	int fd;
+
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return false;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		ours = strncmp(info.name, prefix, strlen(prefix)) == 0;
+	close(fd);
+	return ours;
+}
+
+/* Remove a classic tc filter that a killed run left. Returns 1 if one was
+ * removed, 0 if none, -errno on failure. */
+static int remove_stale_tc(int ifindex, int dir)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = dir ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PM_TC_HANDLE,
+		    .priority = PM_TC_PRIO);
+	int err;
+
+	if (bpf_tc_query(&hook, &opts))
+		return 0;	/* nothing there (or no clsact at all) */
+	if (!prog_is_ours(opts.prog_id, "pm_tc_"))
+		return 0;
+	opts.prog_id = 0;
+	opts.prog_fd = 0;
+	opts.flags = 0;
+	err = bpf_tc_detach(&hook, &opts);
+	return err ? err : 1;
+}
+
+/* Remove an XDP program of ours attached through netlink (not a link:
+ * links go away with their process). */
+static int remove_stale_xdp(int ifindex)
+{
+	__u32 id = 0;
+	int err;
+
+	if (bpf_xdp_query_id(ifindex, 0, &id) || !id || !prog_is_ours(id, "pm_xdp"))
+		return 0;
+	err = bpf_xdp_detach(ifindex, 0, NULL);
+	return err ? err : 1;
+}
+
+static int attach_tc(struct pm_iface *ifc, struct bpf_program *prog, int dir)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
+		    .attach_point = dir ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PM_TC_HANDLE,
+		    .priority = PM_TC_PRIO);
+	int fd, err;
+
+	fd = bpf_link_create(bpf_program__fd(prog), ifc->ifindex,
+			     dir ? PM_BPF_TCX_EGRESS : PM_BPF_TCX_INGRESS, NULL);
+	if (fd >= 0) {
+		ifc->tcx_fd[dir] = fd;
+		return 0;
+	}
+	pm_dbg("%s: no tcx link for %s (%s), using a classic tc filter",
+	       ifc->name, dir_name[dir], strerror(errno));
+
+	err = bpf_tc_hook_create(&hook);
+	if (err == 0)
+		ifc->created_clsact = true;
+	else if (err != -EEXIST) {
+		pm_err("%s: cannot create the clsact qdisc for tc %s: %s",
+		       ifc->name, dir_name[dir], strerror(-err));
+		return err;
+	}
+	opts.prog_fd = bpf_program__fd(prog);
+	err = bpf_tc_attach(&hook, &opts);
+	if (err) {
+		pm_err("%s: cannot attach at tc %s: %s", ifc->name,
+		       dir_name[dir], strerror(-err));
+		return err;
+	}
+	ifc->legacy_tc[dir] = true;
+	return 0;
+}
+
+int iface_attach(struct pm_iface *ifc, const struct pm_progs *progs,
+		 enum hook_mode mode)
+{
+	__u32 xdp_id = 0;
+	int dir, err;
+
+	err = iface_lock(ifc->ifindex);
+	if (err == -EADDRINUSE) {
+		pm_err("%s: already watched by another protomix in this network namespace (see `protomix status`)",
+		       ifc->name);
+		return EXIT_RUNTIME;
+	}
+	if (err < 0) {
+		pm_err("%s: cannot take the interface lock: %s", ifc->name,
+		       strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	ifc->lock_fd = err;
+
+	/* We hold the lock, so any filter of ours is a killed run's. */
+	for (dir = 0; dir < 2; dir++)
+		if (remove_stale_tc(ifc->ifindex, dir) > 0)
+			fprintf(stderr, "protomix: %s: removed a tc %s filter left by a killed protomix run\n",
+				ifc->name, dir_name[dir]);
+	if (remove_stale_xdp(ifc->ifindex) > 0)
+		fprintf(stderr, "protomix: %s: removed an XDP program left by an earlier protomix\n",
+			ifc->name);
+
+	ifc->ingress_hook = PM_HOOK_TC_INGRESS;
+	if (mode == HOOK_XDP) {
+		if (bpf_xdp_query_id(ifc->ifindex, 0, &xdp_id) == 0 && xdp_id) {
+			fprintf(stderr, "protomix: %s: XDP is held by program id %u; leaving it attached and counting at tc ingress instead\n",
+				ifc->name, xdp_id);
+		} else {
+			ifc->xdp_link = bpf_program__attach_xdp(progs->xdp,
+								ifc->ifindex);
+			if (ifc->xdp_link)
+				ifc->ingress_hook = PM_HOOK_XDP;
+			else
+				fprintf(stderr, "protomix: %s: cannot attach XDP (%s); counting at tc ingress instead\n",
+					ifc->name, strerror(errno));
+		}
+	}
+
+	if (ifc->ingress_hook == PM_HOOK_TC_INGRESS &&
+	    attach_tc(ifc, progs->tc_ingress, 0))
+		goto fail;
+	if (attach_tc(ifc, progs->tc_egress, 1))
+		goto fail;
+	return 0;
+fail:
+	iface_detach(ifc);
+	return EXIT_RUNTIME;
+}
+
+void iface_detach(struct pm_iface *ifc)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex);
+	int dir;
+
+	bpf_link__destroy(ifc->xdp_link);
+	ifc->xdp_link = NULL;
+	for (dir = 0; dir < 2; dir++) {
+		if (ifc->tcx_fd[dir] >= 0)
+			close(ifc->tcx_fd[dir]);
+		ifc->tcx_fd[dir] = -1;
+		if (ifc->legacy_tc[dir])
+			remove_stale_tc(ifc->ifindex, dir);
+		ifc->legacy_tc[dir] = false;
+	}
+	if (ifc->created_clsact) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+		ifc->created_clsact = false;
+	}
+	if (ifc->lock_fd >= 0)
+		close(ifc->lock_fd);
+	ifc->lock_fd = -1;
+}
+
+const char *iface_hooks(const struct pm_iface *ifc, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s,tc_egress", hook_name(ifc->ingress_hook));
+	return buf;
+}
+
+static int detach_one(const char *name, int ifindex)
+{
+	int lock, removed = 0, dir, err, rc = 0;
+
+	lock = iface_lock(ifindex);
+	if (lock == -EADDRINUSE) {
+		pm_err("%s: a running protomix watches it; stop that process (SIGINT or SIGTERM) instead",
+		       name);
+		return EXIT_RUNTIME;
+	}
+	for (dir = 0; dir < 2; dir++) {
+		err = remove_stale_tc(ifindex, dir);
+		if (err > 0)
+			removed++;
+		else if (err < 0) {
+			pm_err("%s: cannot remove the tc %s filter: %s", name,
+			       dir_name[dir], strerror(-err));
+			rc = EXIT_RUNTIME;
+		}
+	}
+	err = remove_stale_xdp(ifindex);
+	if (err > 0)
+		removed++;
+	else if (err < 0) {
+		pm_err("%s: cannot remove the XDP program: %s", name, strerror(-err));
+		rc = EXIT_RUNTIME;
+	}
+	if (lock >= 0)
+		close(lock);
+	if (removed)
+		printf("%s: removed %d protomix hook%s\n", name, removed,
+		       removed > 1 ? "s" : "");
+	return rc;
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	struct if_nameindex *all, *i;
+	struct pm_iface ifc;
+	int rc = 0, r;
+
+	pm_libbpf_quiet();
+	if (argc > 1) {
+		for (int a = 1; a < argc; a++)
+			if (iface_init(&ifc, argv[a]))
+				return EXIT_USAGE;
+		for (int a = 1; a < argc; a++) {
+			iface_init(&ifc, argv[a]);
+			r = detach_one(ifc.name, ifc.ifindex);
+			rc = rc ? rc : r;
+		}
+		return rc;
+	}
+	all = if_nameindex();
+	if (!all) {
+		pm_err("cannot list interfaces: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	for (i = all; i->if_index; i++) {
+		r = iface_lock(i->if_index);
+		if (r == -EADDRINUSE)
+			continue;	/* a live watch: not ours to touch */
+		if (r >= 0)
+			close(r);
+		r = detach_one(i->if_name, i->if_index);
+		rc = rc ? rc : r;
+	}
+	if_freenameindex(all);
+	return rc;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Attaching the observer to interfaces, and leaving them as they were.
+ *
+ * Ingress is XDP (a bpf_link) or tc; egress is tc. tc programs go through
+ * tcx links (kernel 6.6+) where the kernel has them, so a process that
+ * dies, even by SIGKILL, leaves nothing attached; on older kernels they
+ * are classic clsact filters with protomix's own handle and priority, and
+ * the next run (or `protomix detach`) removes what a killed run left.
+ *
+ * Each watched interface is locked by an abstract unix socket named
+ * after its ifindex: it belongs to the network namespace and vanishes
+ * with the process, so a second instance on the same interface is
+ * refused and a stale filter is known to be stale.
+ */
+#ifndef PM_ATTACH_H
+#define PM_ATTACH_H
+
+#include <stdbool.h>
+#include <net/if.h>
+#include <bpf/libbpf.h>
+
+enum hook_mode {
+	HOOK_AUTO = 0,	/* tc ingress: see README, "Choosing the hook" */
+	HOOK_XDP,
+	HOOK_TC,
+};
+
+/* classic tc filter identity, used only where tcx is missing */
+#define PM_TC_HANDLE	0x504d
+#define PM_TC_PRIO	0x504d
+
+struct pm_iface {
+	char name[IF_NAMESIZE];
+	int ifindex;
+	int ingress_hook;		/* enum pm_hook */
+	struct bpf_link *xdp_link;
+	int tcx_fd[2];			/* ingress, egress; -1 if none */
+	bool legacy_tc[2];		/* classic filter attached */
+	bool created_clsact;		/* we made the qdisc: remove it */
+	int lock_fd;
+};
+
+struct pm_progs {
+	struct bpf_program *xdp;
+	struct bpf_program *tc_ingress;
+	struct bpf_program *tc_egress;
+};
+
+/* Resolve IFACE; 0, or EXIT_USAGE with the error reported. */
+int iface_init(struct pm_iface *ifc, const char *name);
+/* Lock and attach; 0, or EXIT_RUNTIME with the error reported and
+ * nothing left attached on this interface. */
+int iface_attach(struct pm_iface *ifc, const struct pm_progs *progs,
+		 enum hook_mode mode);
+void iface_detach(struct pm_iface *ifc);
+/* "xdp,tc_egress" */
+const char *iface_hooks(const struct pm_iface *ifc, char *buf, size_t len);
+
+/* `protomix detach [IFACE...]` */
+int cmd_detach(int argc, char **argv);
+
+#endif

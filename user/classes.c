@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdio.h>
+#include <string.h>
+#include "classes.h"
+
+static const struct {
+	const char *name;
+	const char *desc;
+} classes[PM_NCLASS] = {
+	[PM_C_TCP]	  = { "tcp", "IP protocol 6" },
+	[PM_C_UDP]	  = { "udp", "IP protocol 17, when neither esp_udp nor ike; every non-first UDP fragment" },
+	[PM_C_ICMP]	  = { "icmp", "IP protocol 1" },
+	[PM_C_ICMP6]	  = { "icmp6", "IP protocol 58" },
+	[PM_C_SCTP]	  = { "sctp", "IP protocol 132" },
+	[PM_C_ESP]	  = { "esp", "IP protocol 50 (IPv6: the next header after the extension chain)" },
+	[PM_C_AH]	  = { "ah", "IP protocol 51; in IPv6, an AH header anywhere in the extension chain" },
+	[PM_C_ESP_UDP]	  = { "esp_udp", "ESP in UDP (NAT-T, RFC 3948): either port 4500 and the first 4 payload bytes not all zero" },
+	[PM_C_IKE]	  = { "ike", "UDP with either port 500; or either port 4500 with the zero non-ESP marker or a payload under 4 bytes (NAT keepalive)" },
+	[PM_C_GRE]	  = { "gre", "IP protocol 47" },
+	[PM_C_IPIP]	  = { "ipip", "IPv4 in IP (protocol 4)" },
+	[PM_C_IPV6_ENCAP] = { "ipv6_encap", "IPv6 in IP (protocol 41)" },
+	[PM_C_OTHER]	  = { "other", "any other IP protocol" },
+};
+
+static const struct {
+	const char *name;
+	const char *desc;
+} reasons[PM_NREASON] = {
+	[PM_R_NON_IP]	     = { "non_ip", "not IPv4 or IPv6 (ARP, LLDP, ...)" },
+	[PM_R_ETH_TRUNC]     = { "eth_trunc", "shorter than an Ethernet header" },
+	[PM_R_VLAN_TRUNC]    = { "vlan_trunc", "a VLAN tag cut short" },
+	[PM_R_VLAN_DEPTH]    = { "vlan_depth", "more than two VLAN tags" },
+	[PM_R_IP4_TRUNC]     = { "ip4_trunc", "IPv4 header or its options cut short" },
+	[PM_R_IP4_BAD_HDR]   = { "ip4_bad_hdr", "IPv4 version is not 4 or IHL is under 5" },
+	[PM_R_IP6_TRUNC]     = { "ip6_trunc", "IPv6 header cut short" },
+	[PM_R_IP6_BAD_HDR]   = { "ip6_bad_hdr", "IPv6 version is not 6" },
+	[PM_R_IP6_EXT_TRUNC] = { "ip6_ext_trunc", "an IPv6 extension header cut short" },
+	[PM_R_IP6_EXT_DEPTH] = { "ip6_ext_depth", "more than 8 IPv6 extension headers" },
+	[PM_R_L4_TRUNC]	     = { "l4_trunc", "TCP, UDP, ESP or AH header cut short" },
+	[PM_R_L4_BAD_HDR]    = { "l4_bad_hdr", "TCP data offset under 5, UDP length under 8, AH length under 12 bytes" },
+};
+
+static const char *hooks[PM_NHOOK] = {
+	[PM_HOOK_XDP]	     = "xdp",
+	[PM_HOOK_TC_INGRESS] = "tc_ingress",
+	[PM_HOOK_TC_EGRESS]  = "tc_egress",
+};
+
+const char *class_name(unsigned int c)
+{
+	return c < PM_NCLASS ? classes[c].name : "?";
+}
+
+const char *class_desc(unsigned int c)
+{
+	return c < PM_NCLASS ? classes[c].desc : "?";
+}
+
+int class_from_name(const char *name)
+{
+	for (int c = 0; c < PM_NCLASS; c++)
+		if (strcmp(name, classes[c].name) == 0)
+			return c;
+	return -1;
+}
+
+uint32_t class_tunnel_mask(void)
+{
+	return 1u << PM_C_ESP | 1u << PM_C_AH | 1u << PM_C_ESP_UDP |
+	       1u << PM_C_GRE | 1u << PM_C_IPIP | 1u << PM_C_IPV6_ENCAP;
+}
+
+uint32_t class_ipsec_mask(void)
+{
+	return 1u << PM_C_ESP | 1u << PM_C_AH | 1u << PM_C_ESP_UDP |
+	       1u << PM_C_IKE;
+}
+
+const char *reason_name(unsigned int r)
+{
+	return r < PM_NREASON ? reasons[r].name : "?";
+}
+
+const char *reason_desc(unsigned int r)
+{
+	return r < PM_NREASON ? reasons[r].desc : "?";
+}
+
+const char *hook_name(unsigned int h)
+{
+	return h < PM_NHOOK ? hooks[h] : "?";
+}
+
+int cmd_classes(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "protomix classes: takes no arguments\n");
+		return 2;
+	}
+	printf("Protocol classes (counted per destination):\n");
+	for (int c = 0; c < PM_NCLASS; c++)
+		printf("  %-11s %s\n", classes[c].name, classes[c].desc);
+	printf("\nTunnel classes: esp ah esp_udp gre ipip ipv6_encap\n");
+	printf("IPsec classes:  esp ah esp_udp ike\n");
+	printf("\nNot counted per destination, counted in stats by reason:\n");
+	for (int r = 0; r < PM_NREASON; r++)
+		printf("  %-13s %s\n", reasons[r].name, reasons[r].desc);
+	return 0;
+}

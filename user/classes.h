@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Names of the protocol classes, parse-failure reasons and hooks: the
+ * words used on the command line, in JSON keys and in table columns. */
+#ifndef PM_CLASSES_H
+#define PM_CLASSES_H
+
+#include <stdint.h>
+#include "protomix.h"
+
+const char *class_name(unsigned int c);
+const char *class_desc(unsigned int c);
+/* Returns the class for a name, or -1. */
+int class_from_name(const char *name);
+/* A bit per class: tunnel classes and IPsec classes (DESIGN.md). */
+uint32_t class_tunnel_mask(void);
+uint32_t class_ipsec_mask(void);
+
+const char *reason_name(unsigned int r);
+const char *reason_desc(unsigned int r);
+const char *hook_name(unsigned int h);
+
+/* `protomix classes` */
+int cmd_classes(int argc, char **argv);
+
+#endif

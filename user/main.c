@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* protomix: parse the command line and dispatch. */
+#include <stdio.h>
+#include <string.h>
+#include "attach.h"
+#include "classes.h"
+#include "util.h"
+#include "watch.h"
+
+#define PROTOMIX_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: protomix COMMAND [ARGS]\n"
+"An in-kernel observer: counts, per destination address, the protocol\n"
+"classes it receives (tcp, udp, icmp, esp, ah, esp_udp, ike, gre, ...).\n"
+"\n"
+"  watch [OPTIONS] IFACE...   attach, observe, report; detach on exit\n"
+"  detach [IFACE...]          remove what a killed run left attached\n"
+"  classes                    the protocol classes and their definitions\n"
+"  version                    print the version\n"
+"\n"
+"`protomix COMMAND --help` for a command's options.\n"
+"Exit status: 0 success, 1 runtime failure, 2 bad usage.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("protomix %s\n", PROTOMIX_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "watch"))
+		return cmd_watch(argc - 1, argv + 1);
+	if (!strcmp(cmd, "detach")) {
+		if (argc > 2 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
+			printf("usage: protomix detach [IFACE...]\n"
+			       "Remove protomix hooks that a killed run left on IFACE (default: every\n"
+			       "interface in this network namespace). Interfaces a running watch holds\n"
+			       "are left alone.\n");
+			return 0;
+		}
+		return cmd_detach(argc - 1, argv + 1);
+	}
+	if (!strcmp(cmd, "classes"))
+		return cmd_classes(argc - 1, argv + 1);
+	pm_err("unknown command '%s' (see protomix --help)", cmd);
+	return EXIT_USAGE;
+}

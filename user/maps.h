@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Reading the kernel maps: every destination in one pass of batch
+ * lookups, and the per-CPU stats summed. */
+#ifndef PM_MAPS_H
+#define PM_MAPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "protomix.h"
+
+/* All destinations read in one pass; keys[i] goes with vals[i]. */
+struct dest_table {
+	struct pm_dest_key *keys;
+	struct pm_dest *vals;
+	size_t n, cap;
+	/* address -> index, built by dest_table_index() */
+	uint32_t *slots;
+	size_t nslots;
+};
+
+/* Read the whole map (up to cap entries). 0 or -errno. */
+int dests_read(int map_fd, struct dest_table *t);
+int dest_table_init(struct dest_table *t, size_t cap);
+void dest_table_free(struct dest_table *t);
+void dest_table_index(struct dest_table *t);
+/* Index of addr in t (after dest_table_index), or -1. */
+long dest_table_find(const struct dest_table *t, const struct pm_dest_key *k);
+
+uint64_t dest_total_packets(const struct pm_dest *d);
+uint64_t dest_total_bytes(const struct pm_dest *d);
+
+/* Sum the per-CPU stats: per hook, and all hooks together. */
+int stats_read(int map_fd, struct pm_stats hooks[PM_NHOOK],
+	       struct pm_stats *total);
+
+/* Total frames counted under a reason that is not non_ip. */
+uint64_t stats_malformed(const struct pm_stats *s);
+
+#endif

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdlib.h>
+#include <string.h>
+#include "classes.h"
+#include "report.h"
+#include "util.h"
+
+struct row {
+	uint32_t idx;
+	uint64_t pkts, bytes;
+	uint64_t cls[PM_NCLASS];
+};
+
+/* Packets per class since the last read; a destination that was evicted
+ * and came back counts from zero. */
+static void row_delta(struct row *r, const struct pm_dest *now,
+		      const struct pm_dest *was)
+{
+	r->pkts = r->bytes = 0;
+	for (int c = 0; c < PM_NCLASS; c++) {
+		uint64_t p = now->packets[c], b = now->bytes[c];
+
+		if (was && was->first_seen == now->first_seen &&
+		    p >= was->packets[c] && b >= was->bytes[c]) {
+			p -= was->packets[c];
+			b -= was->bytes[c];
+		}
+		r->cls[c] = p;
+		r->pkts += p;
+		r->bytes += b;
+	}
+}
+
+static const struct dest_table *sort_tab;
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->pkts != y->pkts)
+		return x->pkts > y->pkts ? -1 : 1;
+	return memcmp(&sort_tab->keys[x->idx], &sort_tab->keys[y->idx],
+		      sizeof(struct pm_dest_key));
+}
+
+static void mix_text(const struct row *r, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int c = 0; c < PM_NCLASS && n < len; c++) {
+		if (!r->cls[c])
+			continue;
+		n += snprintf(buf + n, len - n, "%s%s %.0f%%", n ? " " : "",
+			      class_name(c), 100.0 * r->cls[c] / r->pkts);
+	}
+}
+
+void report_interval(FILE *out, bool json, int top, double secs,
+		     const struct pm_view *v, const struct dest_table *prev)
+{
+	const struct dest_table *t = v->dests;
+	struct row *rows = calloc(t->n ? t->n : 1, sizeof(*rows));
+	uint64_t all_pkts = 0, all_bytes = 0;
+	size_t nrows = 0;
+	char tbuf[40], addr[64], a[16], b[16], mix[256];
+
+	if (!rows)
+		return;
+	for (uint32_t i = 0; i < t->n; i++) {
+		long p = prev && prev->n ? dest_table_find(prev, &t->keys[i]) : -1;
+
+		rows[nrows].idx = i;
+		row_delta(&rows[nrows], &t->vals[i], p >= 0 ? &prev->vals[p] : NULL);
+		all_pkts += rows[nrows].pkts;
+		all_bytes += rows[nrows].bytes;
+		if (rows[nrows].pkts)
+			nrows++;
+	}
+	sort_tab = t;
+	qsort(rows, nrows, sizeof(*rows), cmp_rows);
+	if ((size_t)top < nrows)
+		nrows = top;
+	fmt_time(mono_to_real_ns(v->taken_ns), tbuf, sizeof(tbuf));
+
+	if (json) {
+		json_object *o = json_object_new_object(), *arr, *d;
+
+		json_object_object_add(o, "type", json_object_new_string("report"));
+		json_object_object_add(o, "time", json_object_new_string(tbuf));
+		json_object_object_add(o, "interval", json_object_new_double(secs));
+		json_object_object_add(o, "pps", json_object_new_double(all_pkts / secs));
+		json_object_object_add(o, "bps", json_object_new_double(all_bytes * 8 / secs));
+		arr = json_object_new_array();
+		for (size_t i = 0; i < nrows; i++) {
+			d = json_object_new_object();
+			json_object_object_add(d, "addr", json_object_new_string(
+				fmt_addr(t->keys[rows[i].idx].addr, addr, sizeof(addr))));
+			json_object_object_add(d, "pps", json_object_new_double(rows[i].pkts / secs));
+			json_object_object_add(d, "bps", json_object_new_double(rows[i].bytes * 8 / secs));
+			json_object *pk = json_object_new_object();
+			for (int c = 0; c < PM_NCLASS; c++)
+				if (rows[i].cls[c])
+					json_object_object_add(pk, class_name(c),
+						json_object_new_uint64(rows[i].cls[c]));
+			json_object_object_add(d, "packets", pk);
+			json_object_array_add(arr, d);
+		}
+		json_object_object_add(o, "top", arr);
+		json_object_object_add(o, "stats", stats_json(v));
+		fprintf(out, "%s\n", json_object_to_json_string_ext(o,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		fprintf(out, "%s  %s pkt/s  %sb/s  dests %zu/%llu  evicted %llu  malformed %llu  non-ip %llu\n",
+			tbuf, fmt_si(all_pkts / secs, a, sizeof(a)),
+			fmt_si(all_bytes * 8 / secs, b, sizeof(b)), t->n,
+			(unsigned long long)v->max_dests,
+			(unsigned long long)view_evicted(v),
+			(unsigned long long)stats_malformed(&v->total),
+			(unsigned long long)v->total.reason[PM_R_NON_IP]);
+		if (nrows)
+			fprintf(out, "  %-39s %9s %9s  %s\n", "DESTINATION",
+				"PKT/S", "BIT/S", "MIX");
+		for (size_t i = 0; i < nrows; i++) {
+			mix_text(&rows[i], mix, sizeof(mix));
+			fprintf(out, "  %-39s %9s %9s  %s\n",
+				fmt_addr(t->keys[rows[i].idx].addr, addr, sizeof(addr)),
+				fmt_si(rows[i].pkts / secs, a, sizeof(a)),
+				fmt_si(rows[i].bytes * 8 / secs, b, sizeof(b)), mix);
+		}
+	}
+	fflush(out);
+	free(rows);
+}

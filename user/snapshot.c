@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include "classes.h"
+#include "snapshot.h"
+#include "util.h"
+
+uint64_t view_evicted(const struct pm_view *v)
+{
+	return v->total.new_dests > v->dests->n ?
+	       v->total.new_dests - v->dests->n : 0;
+}
+
+static json_object *jtime(uint64_t mono_ns)
+{
+	char buf[40];
+
+	return json_object_new_string(fmt_time(mono_to_real_ns(mono_ns), buf,
+					       sizeof(buf)));
+}
+
+static json_object *class_counts(const __u64 *counts)
+{
+	json_object *o = json_object_new_object();
+
+	for (int c = 0; c < PM_NCLASS; c++)
+		if (counts[c])
+			json_object_object_add(o, class_name(c),
+					       json_object_new_uint64(counts[c]));
+	return o;
+}
+
+static json_object *hook_stats(const struct pm_stats *s)
+{
+	json_object *o = json_object_new_object(), *mal;
+
+	json_object_object_add(o, "frames", json_object_new_uint64(s->frames));
+	json_object_object_add(o, "packets", class_counts(s->class_packets));
+	json_object_object_add(o, "bytes", class_counts(s->class_bytes));
+	json_object_object_add(o, "non_ip",
+			       json_object_new_uint64(s->reason[PM_R_NON_IP]));
+	mal = json_object_new_object();
+	for (int r = 0; r < PM_NREASON; r++)
+		if (r != PM_R_NON_IP)
+			json_object_object_add(mal, reason_name(r),
+					       json_object_new_uint64(s->reason[r]));
+	json_object_object_add(o, "malformed", mal);
+	json_object_object_add(o, "vlan_frames",
+			       json_object_new_uint64(s->vlan_frames));
+	json_object_object_add(o, "gso_frames",
+			       json_object_new_uint64(s->gso_frames));
+	return o;
+}
+
+json_object *stats_json(const struct pm_view *v)
+{
+	json_object *o = hook_stats(&v->total), *hooks;
+
+	json_object_object_add(o, "malformed_total",
+			       json_object_new_uint64(stats_malformed(&v->total)));
+	json_object_object_add(o, "dests", json_object_new_uint64(v->dests->n));
+	json_object_object_add(o, "max_dests", json_object_new_uint64(v->max_dests));
+	json_object_object_add(o, "new_dests",
+			       json_object_new_uint64(v->total.new_dests));
+	json_object_object_add(o, "evicted_dests",
+			       json_object_new_uint64(view_evicted(v)));
+	json_object_object_add(o, "dest_update_fail",
+			       json_object_new_uint64(v->total.dest_update_fail));
+	hooks = json_object_new_object();
+	for (int h = 0; h < PM_NHOOK; h++)
+		if (v->hooks[h].frames)
+			json_object_object_add(hooks, hook_name(h),
+					       hook_stats(&v->hooks[h]));
+	json_object_object_add(o, "hooks", hooks);
+	return o;
+}
+
+json_object *dest_json(const struct pm_dest_key *k, const struct pm_dest *d)
+{
+	json_object *o = json_object_new_object();
+	char addr[64];
+
+	json_object_object_add(o, "addr", json_object_new_string(
+				       fmt_addr(k->addr, addr, sizeof(addr))));
+	json_object_object_add(o, "packets", class_counts(d->packets));
+	json_object_object_add(o, "bytes", class_counts(d->bytes));
+	json_object_object_add(o, "first_seen", jtime(d->first_seen));
+	json_object_object_add(o, "last_seen", jtime(d->last_seen));
+	json_object_object_add(o, "expected", json_object_new_array());
+	return o;
+}
+
+struct order {
+	const struct dest_table *t;
+	uint64_t *pkts;
+};
+
+static int cmp_pkts_desc(const void *a, const void *b, void *ctx)
+{
+	const struct order *o = ctx;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+
+	if (o->pkts[i] != o->pkts[j])
+		return o->pkts[i] > o->pkts[j] ? -1 : 1;
+	return memcmp(&o->t->keys[i], &o->t->keys[j], sizeof(struct pm_dest_key));
+}
+
+json_object *snapshot_json(const struct pm_view *v)
+{
+	json_object *o = json_object_new_object(), *ifs, *arr, *hooks;
+	const struct dest_table *t = v->dests;
+	struct order ord = { .t = t };
+	uint32_t *idx;
+	struct utsname un;
+	char host[256] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	uname(&un);
+	json_object_object_add(o, "schema",
+			       json_object_new_string("protomix.snapshot/1"));
+	json_object_object_add(o, "host", json_object_new_string(host));
+	json_object_object_add(o, "taken_at", jtime(v->taken_ns));
+	json_object_object_add(o, "started_at", jtime(v->started_ns));
+	json_object_object_add(o, "kernel", json_object_new_string(un.release));
+
+	ifs = json_object_new_array();
+	for (int i = 0; i < v->nifaces; i++) {
+		const struct pm_iface *ifc = &v->ifaces[i];
+		json_object *io = json_object_new_object();
+
+		json_object_object_add(io, "name", json_object_new_string(ifc->name));
+		json_object_object_add(io, "ifindex", json_object_new_int(ifc->ifindex));
+		hooks = json_object_new_array();
+		json_object_array_add(hooks, json_object_new_string(
+					      hook_name(ifc->ingress_hook)));
+		json_object_array_add(hooks, json_object_new_string("tc_egress"));
+		json_object_object_add(io, "hooks", hooks);
+		json_object_array_add(ifs, io);
+	}
+	json_object_object_add(o, "interfaces", ifs);
+
+	/* Busiest first; ties by address, so the order is stable. */
+	arr = json_object_new_array_ext(t->n);
+	idx = calloc(t->n ? t->n : 1, sizeof(*idx));
+	ord.pkts = calloc(t->n ? t->n : 1, sizeof(*ord.pkts));
+	if (idx && ord.pkts) {
+		for (uint32_t i = 0; i < t->n; i++) {
+			idx[i] = i;
+			ord.pkts[i] = dest_total_packets(&t->vals[i]);
+		}
+		qsort_r(idx, t->n, sizeof(*idx), cmp_pkts_desc, &ord);
+		for (size_t i = 0; i < t->n; i++)
+			json_object_array_add(arr, dest_json(&t->keys[idx[i]],
+							     &t->vals[idx[i]]));
+	}
+	free(idx);
+	free(ord.pkts);
+	json_object_object_add(o, "destinations", arr);
+	json_object_object_add(o, "alerts", json_object_new_array());
+	json_object_object_add(o, "stats", stats_json(v));
+	return o;
+}
+
+static int write_json(FILE *f, void *ctx)
+{
+	const char *s = json_object_to_json_string_ext(
+		ctx, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	return fputs(s, f) < 0 || fputc('\n', f) < 0 ? -EIO : 0;
+}
+
+int snapshot_write(const char *path, const struct pm_view *v)
+{
+	json_object *o = snapshot_json(v);
+	int err = write_file_atomic(path, write_json, o);
+
+	json_object_put(o);
+	return err;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The snapshot JSON of DESIGN.md ("protomix.snapshot/1"), built with
+ * json-c from what a watch reads out of the kernel. */
+#ifndef PM_SNAPSHOT_H
+#define PM_SNAPSHOT_H
+
+#include <json-c/json.h>
+#include "attach.h"
+#include "maps.h"
+
+struct pm_view {
+	uint64_t started_ns;		/* CLOCK_MONOTONIC */
+	uint64_t taken_ns;		/* CLOCK_MONOTONIC */
+	const struct pm_iface *ifaces;
+	int nifaces;
+	const struct dest_table *dests;	/* read at taken_ns */
+	struct pm_stats hooks[PM_NHOOK];
+	struct pm_stats total;
+	uint64_t max_dests;
+};
+
+/* Evicted destinations: inserted, no longer in the map. */
+uint64_t view_evicted(const struct pm_view *v);
+
+json_object *stats_json(const struct pm_view *v);
+json_object *dest_json(const struct pm_dest_key *k, const struct pm_dest *d);
+json_object *snapshot_json(const struct pm_view *v);
+/* Atomically, mode 0600. 0 or -errno (reported). */
+int snapshot_write(const char *path, const struct pm_view *v);
+
+#endif

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "util.h"
+
+int pm_verbose;
+
+void pm_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("protomix: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void pm_dbg(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!pm_verbose)
+		return;
+	fputs("protomix: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (!pm_verbose || (level == LIBBPF_DEBUG && pm_verbose < 2))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void pm_libbpf_quiet(void)
+{
+	libbpf_set_print(libbpf_print);
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+uint64_t now_mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t mono_to_real_ns(uint64_t mono_ns)
+{
+	uint64_t real = clock_ns(CLOCK_REALTIME), mono = clock_ns(CLOCK_MONOTONIC);
+
+	return real - mono + mono_ns;
+}
+
+char *fmt_time(uint64_t real_ns, char *buf, size_t len)
+{
+	time_t secs = real_ns / 1000000000ull;
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&secs, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%06uZ",
+		 (unsigned int)(real_ns % 1000000000ull / 1000));
+	return buf;
+}
+
+static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+char *fmt_addr(const uint8_t addr[16], char *buf, size_t len)
+{
+	if (memcmp(addr, v4mapped, sizeof(v4mapped)) == 0)
+		inet_ntop(AF_INET, addr + 12, buf, len);
+	else
+		inet_ntop(AF_INET6, addr, buf, len);
+	return buf;
+}
+
+bool parse_addr(const char *s, uint8_t addr[16])
+{
+	if (inet_pton(AF_INET, s, addr + 12) == 1) {
+		memcpy(addr, v4mapped, sizeof(v4mapped));
+		return true;
+	}
+	return inet_pton(AF_INET6, s, addr) == 1;
+}
+
+bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !(v > 0) || v > 1e7)
+		return false;
+	*out = v;
+	return true;
+}
+
+int write_file_atomic(const char *path, write_cb cb, void *ctx)
+{
+	const char *slash = strrchr(path, '/');
+	char tmp[PATH_MAX];
+	FILE *f;
+	int fd, err, n;
+
+	if (slash)
+		n = snprintf(tmp, sizeof(tmp), "%.*s/.%s.XXXXXX",
+			     (int)(slash - path), path, slash + 1);
+	else
+		n = snprintf(tmp, sizeof(tmp), ".%s.XXXXXX", path);
+	if (n < 0 || n >= (int)sizeof(tmp)) {
+		pm_err("%s: path too long", path);
+		return -ENAMETOOLONG;
+	}
+	fd = mkstemp(tmp);	/* mode 0600 */
+	if (fd < 0) {
+		err = -errno;
+		pm_err("%s: cannot write: %s", path, strerror(errno));
+		return err;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		goto fail;
+	}
+	err = cb(f, ctx);
+	if (fflush(f) || fsync(fileno(f)))
+		err = err ? err : -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (err)
+		goto fail;
+	if (rename(tmp, path)) {
+		err = -errno;
+		goto fail;
+	}
+	return 0;
+fail:
+	pm_err("%s: cannot write: %s", path, strerror(-err));
+	unlink(tmp);
+	return err;
+}
+
+char *fmt_si(double v, char *buf, size_t len)
+{
+	static const char units[] = " kMGTP";
+	int u = 0;
+
+	while (v >= 1000 && u < 5) {
+		v /= 1000;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%.1f%c", v, units[u]);
+	return buf;
+}

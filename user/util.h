@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Small helpers every command uses: errors, verbosity, clocks, address
+ * formatting and atomic file writes. */
+#ifndef PM_UTIL_H
+#define PM_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Exit statuses (DESIGN.md). */
+#define EXIT_OK		0
+#define EXIT_RUNTIME	1
+#define EXIT_USAGE	2
+
+extern int pm_verbose;
+
+/* One line on stderr, prefixed "protomix: ". */
+void pm_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Like pm_err, only with -v. */
+void pm_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Route libbpf's messages through pm_dbg (silent unless -v). */
+void pm_libbpf_quiet(void);
+
+uint64_t now_mono_ns(void);
+/* Wall-clock nanoseconds for a CLOCK_MONOTONIC(_COARSE) value. */
+uint64_t mono_to_real_ns(uint64_t mono_ns);
+/* "2026-11-27T11:51:03.852511Z" into buf (at least 32 bytes). */
+char *fmt_time(uint64_t real_ns, char *buf, size_t len);
+
+/* A 16-byte key address (IPv4 mapped as ::ffff:a.b.c.d) as text. */
+char *fmt_addr(const uint8_t addr[16], char *buf, size_t len);
+/* Parse "10.20.0.80" or "2001:db8::1" into the 16-byte form. */
+bool parse_addr(const char *s, uint8_t addr[16]);
+
+/* Parse a non-negative decimal integer in [min, max]. */
+bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Parse seconds: "1", "0.5". */
+bool parse_seconds(const char *s, double *out);
+
+/* Write a file atomically: a temporary file in the same folder with mode
+ * 0600, then rename. write_cb writes the content; on any failure the
+ * temporary file is removed and nothing is left at path. Returns 0, or
+ * -errno with the error already reported. */
+typedef int (*write_cb)(FILE *f, void *ctx);
+int write_file_atomic(const char *path, write_cb cb, void *ctx);
+
+/* Human units: 1234567 -> "1.2M". */
+char *fmt_si(double v, char *buf, size_t len);
+
+#endif

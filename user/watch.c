@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "protomix.skel.h"
+#include "attach.h"
+#include "classes.h"
+#include "maps.h"
+#include "report.h"
+#include "snapshot.h"
+#include "util.h"
+#include "watch.h"
+
+#define DEFAULT_MAX_DESTS	262144
+#define MAX_IFACES		64
+
+struct watch_opts {
+	double interval;	/* seconds */
+	double duration;	/* seconds; 0 = until a signal */
+	const char *snapshot;
+	bool json;
+	uint64_t max_dests;
+	int top;
+	enum hook_mode hook;
+};
+
+void watch_usage(FILE *f)
+{
+	fprintf(f,
+"usage: protomix watch [OPTIONS] IFACE...\n"
+"Attach to each IFACE (ingress and egress), count per destination the\n"
+"packets and bytes of each protocol class, report every interval, and\n"
+"detach on exit (also on SIGINT and SIGTERM).\n"
+"\n"
+"  -i, --interval SEC     poll and report period (default 1)\n"
+"  -d, --duration SEC     stop after SEC seconds (default: until a signal)\n"
+"  -o, --snapshot FILE    write a JSON snapshot to FILE on exit (mode 0600)\n"
+"      --json             JSON Lines on stdout instead of a text table\n"
+"      --max-dests N      size of the per-destination map (default %d)\n"
+"      --hook HOOK        ingress hook: auto, xdp or tc (default auto = tc;\n"
+"                         xdp falls back to tc if XDP is taken)\n"
+"      --top N            destinations per report (default 10)\n"
+"  -v, --verbose          libbpf's messages on stderr (-vv: debug)\n"
+"  -h, --help             this text\n", DEFAULT_MAX_DESTS);
+}
+
+static int parse_opts(int argc, char **argv, struct watch_opts *o)
+{
+	enum { O_JSON = 256, O_MAX_DESTS, O_HOOK, O_TOP };
+	static const struct option longopts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "snapshot", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "max-dests", required_argument, NULL, O_MAX_DESTS },
+		{ "hook", required_argument, NULL, O_HOOK },
+		{ "top", required_argument, NULL, O_TOP },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	uint64_t v;
+	int c;
+
+	*o = (struct watch_opts){ .interval = 1, .max_dests = DEFAULT_MAX_DESTS,
+				  .top = 10, .hook = HOOK_AUTO };
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":i:d:o:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (!parse_seconds(optarg, &o->interval)) {
+				pm_err("invalid --interval '%s': seconds > 0, e.g. 1 or 0.5", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'd':
+			if (!parse_seconds(optarg, &o->duration)) {
+				pm_err("invalid --duration '%s': seconds > 0", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'o':
+			o->snapshot = optarg;
+			break;
+		case O_JSON:
+			o->json = true;
+			break;
+		case O_MAX_DESTS:
+			if (!parse_u64(optarg, 1, 1 << 26, &o->max_dests)) {
+				pm_err("invalid --max-dests '%s': a number from 1 to %d",
+				       optarg, 1 << 26);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_HOOK:
+			if (!strcmp(optarg, "auto"))
+				o->hook = HOOK_AUTO;
+			else if (!strcmp(optarg, "xdp"))
+				o->hook = HOOK_XDP;
+			else if (!strcmp(optarg, "tc"))
+				o->hook = HOOK_TC;
+			else {
+				pm_err("invalid --hook '%s': auto, xdp or tc", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_TOP:
+			if (!parse_u64(optarg, 1, 100000, &v)) {
+				pm_err("invalid --top '%s': a number from 1 to 100000", optarg);
+				return EXIT_USAGE;
+			}
+			o->top = v;
+			break;
+		case 'v':
+			pm_verbose++;
+			break;
+		case 'h':
+			watch_usage(stdout);
+			exit(0);
+		case ':':
+			pm_err("option '%s' needs a value (see protomix watch --help)",
+			       argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			pm_err("unknown option '%s' (see protomix watch --help)",
+			       argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		pm_err("watch: no interface given (usage: protomix watch [OPTIONS] IFACE...)");
+		return EXIT_USAGE;
+	}
+	if (argc - optind > MAX_IFACES) {
+		pm_err("watch: at most %d interfaces", MAX_IFACES);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The snapshot's folder must be writable before we attach anything. */
+static int check_writable(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (access(dir, W_OK)) {
+		pm_err("cannot write snapshot '%s': %s", path, strerror(errno));
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int load_error(int err)
+{
+	if (err == -EPERM || err == -EACCES)
+		pm_err("permission denied loading the BPF programs: run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON");
+	else if (err == -ENOSYS)
+		pm_err("this kernel has no BPF support (bpf() returned ENOSYS)");
+	else
+		pm_err("cannot load the BPF programs: %s (run with -v for libbpf's log)",
+		       strerror(-err));
+	return EXIT_RUNTIME;
+}
+
+static int arm_timer(int fd, double secs, bool periodic)
+{
+	struct itimerspec its = {};
+
+	its.it_value.tv_sec = (time_t)secs;
+	its.it_value.tv_nsec = (long)((secs - (time_t)secs) * 1e9);
+	if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+		its.it_value.tv_nsec = 1;
+	if (periodic)
+		its.it_interval = its.it_value;
+	return timerfd_settime(fd, 0, &its, NULL);
+}
+
+struct watch {
+	struct watch_opts o;
+	struct protomix *skel;
+	struct pm_iface ifaces[MAX_IFACES];
+	int nifaces;
+	struct dest_table tab[2];	/* current and previous read */
+	int cur;
+	struct pm_view view;
+	uint64_t last_read_ns;
+};
+
+static int watch_read(struct watch *w)
+{
+	struct dest_table *t = &w->tab[w->cur];
+	int err;
+
+	w->view.taken_ns = now_mono_ns();
+	err = dests_read(bpf_map__fd(w->skel->maps.dests), t);
+	if (!err)
+		err = stats_read(bpf_map__fd(w->skel->maps.stats),
+				 w->view.hooks, &w->view.total);
+	if (err) {
+		pm_err("cannot read the kernel maps: %s", strerror(-err));
+		return err;
+	}
+	w->view.dests = t;
+	return 0;
+}
+
+static int watch_tick(struct watch *w)
+{
+	struct dest_table *prev = &w->tab[!w->cur];
+	uint64_t then = w->last_read_ns;
+	double secs;
+
+	if (watch_read(w))
+		return -1;
+	secs = (w->view.taken_ns - then) / 1e9;
+	report_interval(stdout, w->o.json, w->o.top, secs > 0 ? secs : w->o.interval,
+			&w->view, prev);
+	if (ferror(stdout))
+		return -1;	/* reader went away: stop and clean up */
+	dest_table_index(&w->tab[w->cur]);
+	w->cur = !w->cur;
+	w->last_read_ns = w->view.taken_ns;
+	return 0;
+}
+
+static int run_loop(struct watch *w)
+{
+	int ep = -1, sfd = -1, tfd = -1, dfd = -1, rc = EXIT_RUNTIME, n;
+	struct epoll_event ev, evs[4];
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || tfd < 0 || ep < 0 || arm_timer(tfd, w->o.interval, true))
+		goto out;
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = sfd };
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = tfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	if (w->o.duration > 0) {
+		dfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+		if (dfd < 0 || arm_timer(dfd, w->o.duration, false))
+			goto out;
+		ev.data.fd = dfd;
+		epoll_ctl(ep, EPOLL_CTL_ADD, dfd, &ev);
+	}
+
+	for (;;) {
+		n = epoll_wait(ep, evs, 4, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			pm_err("epoll_wait: %s", strerror(errno));
+			goto out;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGHUP)
+					continue;	/* nothing to reload yet */
+				pm_dbg("signal %u: stopping", si.ssi_signo);
+				rc = 0;
+				goto out;
+			}
+			if (fd == dfd) {
+				rc = 0;
+				goto out;
+			}
+			if (fd == tfd) {
+				uint64_t expirations;
+
+				if (read(tfd, &expirations, sizeof(expirations)) < 0)
+					continue;
+				if (watch_tick(w)) {
+					rc = EXIT_RUNTIME;
+					goto out;
+				}
+			}
+		}
+	}
+out:
+	if (ep >= 0)
+		close(ep);
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	if (dfd >= 0)
+		close(dfd);
+	return rc;
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	struct watch *w;
+	struct pm_progs progs;
+	sigset_t mask;
+	char hooks[64];
+	int rc, err, i;
+
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		pm_err("out of memory");
+		return EXIT_RUNTIME;
+	}
+	rc = parse_opts(argc, argv, &w->o);
+	if (rc)
+		goto out_free;
+	for (i = optind; i < argc; i++) {
+		rc = iface_init(&w->ifaces[w->nifaces], argv[i]);
+		if (rc)
+			goto out_free;
+		for (int j = 0; j < w->nifaces; j++)
+			if (w->ifaces[j].ifindex == w->ifaces[w->nifaces].ifindex) {
+				pm_err("interface '%s' given twice", argv[i]);
+				rc = EXIT_USAGE;
+				goto out_free;
+			}
+		w->nifaces++;
+	}
+	if (w->o.snapshot && (rc = check_writable(w->o.snapshot)))
+		goto out_free;
+
+	/* Signals arrive through signalfd from here on; SIGPIPE becomes
+	 * EPIPE on write, so a closed reader ends the watch cleanly. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	pm_libbpf_quiet();
+	rc = EXIT_RUNTIME;
+	w->skel = protomix__open();
+	if (!w->skel) {
+		rc = load_error(-errno);
+		goto out_free;
+	}
+	bpf_map__set_max_entries(w->skel->maps.dests, w->o.max_dests);
+	err = protomix__load(w->skel);
+	if (err) {
+		rc = load_error(err);
+		goto out_destroy;
+	}
+	if (dest_table_init(&w->tab[0], w->o.max_dests) ||
+	    dest_table_init(&w->tab[1], w->o.max_dests)) {
+		pm_err("out of memory for %llu destinations",
+		       (unsigned long long)w->o.max_dests);
+		goto out_destroy;
+	}
+
+	progs = (struct pm_progs){ .xdp = w->skel->progs.pm_xdp,
+				   .tc_ingress = w->skel->progs.pm_tc_ingress,
+				   .tc_egress = w->skel->progs.pm_tc_egress };
+	for (i = 0; i < w->nifaces; i++) {
+		if (iface_attach(&w->ifaces[i], &progs, w->o.hook))
+			goto out_detach;
+		fprintf(stderr, "protomix: watching %s (%s)\n", w->ifaces[i].name,
+			iface_hooks(&w->ifaces[i], hooks, sizeof(hooks)));
+	}
+
+	w->view.started_ns = w->last_read_ns = now_mono_ns();
+	w->view.ifaces = w->ifaces;
+	w->view.nifaces = w->nifaces;
+	w->view.max_dests = w->o.max_dests;
+	w->view.dests = &w->tab[0];
+
+	rc = run_loop(w);
+
+	if (w->o.snapshot) {
+		if (watch_read(w) || snapshot_write(w->o.snapshot, &w->view))
+			rc = EXIT_RUNTIME;
+	}
+out_detach:
+	for (i = 0; i < w->nifaces; i++)
+		iface_detach(&w->ifaces[i]);
+out_destroy:
+	dest_table_free(&w->tab[0]);
+	dest_table_free(&w->tab[1]);
+	protomix__destroy(w->skel);
+out_free:
+	free(w);
+	return rc;
+}
