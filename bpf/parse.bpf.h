@@ -44,6 +44,7 @@ struct pkt_info {
 	__u32 spi;		/* ESP/AH/esp_udp, host order; 0 if none */
 	__u32 seq;
 	__u16 l3_off;		/* offset of the IP header in the frame */
+	__u16 ip_len;		/* IPv4 total length, IPv6 payload length + 40 */
 	__u16 hdr_len;		/* end of the TCP/UDP header, else of the IP
 				 * header: what each GSO segment repeats */
 	__u8 class;		/* enum pm_class */
@@ -140,6 +141,7 @@ static __always_inline int parse_ipv4(struct hdr_cursor *nh, void *data_end,
 		*reason = PM_R_IP4_TRUNC;
 		return -1;
 	}
+	pi->ip_len = bpf_ntohs(iph->tot_len);
 	addr4_key(&pi->dst, iph->daddr);
 	addr4_key(&pi->src, iph->saddr);
 	*nonfirst = (iph->frag_off & bpf_htons(IP_OFFSET)) != 0;
@@ -171,6 +173,7 @@ static __always_inline int parse_ipv6(struct hdr_cursor *nh, void *data_end,
 	__builtin_memcpy(pi->dst.addr, &ip6h->daddr, 16);
 	__builtin_memcpy(pi->src.addr, &ip6h->saddr, 16);
 	pi->is_v6 = 1;
+	pi->ip_len = bpf_ntohs(ip6h->payload_len) + sizeof(*ip6h);
 	nh->pos = ip6h + 1;
 	nexthdr = ip6h->nexthdr;
 

@@ -51,7 +51,7 @@ static __always_inline struct pm_dest *dest_entry(struct pm_dest_key *key,
 }
 
 /* Account one frame. segs is the number of wire packets it stands for
- * (gso_segs at tc, 1 at XDP); len is its length from the IP header on. */
+ * (gso_segs at tc, 1 at XDP); len is the frame's length. */
 static __always_inline void account(void *data, void *data_end, __u32 hook,
 				    __u8 stripped_vlans, __u32 segs, __u64 len)
 {
@@ -76,13 +76,17 @@ static __always_inline void account(void *data, void *data_end, __u32 hook,
 		return;
 	}
 
+	/* Bytes from the IP header on, as the IP header states them when
+	 * the frame holds that much (Ethernet padding is not counted). */
+	bytes = len - pi.l3_off;
+	if (pi.ip_len && pi.ip_len < bytes)
+		bytes = pi.ip_len;
 	if (segs > 1) {
-		/* A GRO/GSO packet: every segment carries the headers. */
+		/* A GRO/GSO packet: every segment repeats the headers. */
 		st->gso_frames++;
-		bytes = len - pi.l3_off + (__u64)(segs - 1) * (pi.hdr_len - pi.l3_off);
+		bytes += (__u64)(segs - 1) * (pi.hdr_len - pi.l3_off);
 	} else {
 		segs = 1;
-		bytes = len - pi.l3_off;
 	}
 	cls = pi.class;
 	if (cls >= PM_NCLASS)

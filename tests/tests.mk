@@ -1,5 +1,24 @@
 # Test programs: built into tests/build/ by `make tests`.
 TEST_BUILD := tests/build
 TEST_CFLAGS := $(CFLAGS) -Itests
+TEST_LDLIBS := -lbpf -lelf -lz
+TEST_PROGS := $(TEST_BUILD)/sendframes $(TEST_BUILD)/bpf_parse_test
+
+# The frame builder and its cases; classes.c names the outcomes.
+FRAMES_SRCS := tests/frames.c user/classes.c
+FRAMES_HDRS := tests/frames.h user/classes.h headers/protomix.h
+
 .PHONY: tests
-tests: $(BUILD)/protomix
+tests: $(BUILD)/protomix $(TEST_PROGS)
+
+$(TEST_BUILD):
+	mkdir -p $@
+
+# sendframes IFACE CASE COUNT: the cases on the wire (AF_PACKET).
+$(TEST_BUILD)/sendframes: tests/sendframes.c $(FRAMES_SRCS) $(FRAMES_HDRS) | $(TEST_BUILD)
+	$(CC) $(TEST_CFLAGS) tests/sendframes.c $(FRAMES_SRCS) -o $@
+
+# Every case through pm_xdp and pm_tc_ingress (BPF_PROG_TEST_RUN).
+$(TEST_BUILD)/bpf_parse_test: tests/bpf_parse_test.c $(FRAMES_SRCS) $(FRAMES_HDRS) \
+		$(SKELS) | $(TEST_BUILD)
+	$(CC) $(TEST_CFLAGS) tests/bpf_parse_test.c $(FRAMES_SRCS) -o $@ $(TEST_LDLIBS)

@@ -1,0 +1,810 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The frame builder and the table of named cases (see frames.h).
+ *
+ * Each case states what bpf/parse.bpf.h and DESIGN.md's class table make
+ * of it. Byte counts are written as sums of header sizes so they can be
+ * checked by eye: IP header, extension headers, L4 header, payload.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include "frames.h"
+#include "classes.h"
+
+#define ETH_HLEN	14
+#define VLAN_HLEN	4
+#define IP4_HLEN	20
+#define IP6_HLEN	40
+#define TCP_HLEN	20
+#define UDP_HLEN	8
+#define ICMP_HLEN	8
+#define SCTP_HLEN	12
+#define ESP_HLEN	8	/* spi, seq */
+#define AH_LEN		24	/* 12 bytes and a 12-byte ICV (HMAC-SHA1-96) */
+#define GRE_HLEN	4
+#define EXT_LEN		8	/* the shortest IPv6 extension header */
+
+/* ---- checksums ---------------------------------------------------- */
+
+static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t n)
+{
+	for (; n > 1; p += 2, n -= 2)
+		sum += (uint32_t)p[0] << 8 | p[1];
+	if (n)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = (v >> 16) & 0xff;
+	p[2] = (v >> 8) & 0xff;
+	p[3] = v & 0xff;
+}
+
+/* Internet checksum of an L4 segment with the IPv4 or IPv6 pseudo-header. */
+static uint16_t l4_csum(bool v6, const uint8_t *src, const uint8_t *dst,
+			uint8_t proto, const uint8_t *seg, size_t len)
+{
+	size_t alen = v6 ? 16 : 4;
+	uint32_t sum = 0;
+
+	sum = sum16(sum, src, alen);
+	sum = sum16(sum, dst, alen);
+	sum += proto;
+	sum += (uint32_t)len & 0xffff;
+	sum += (uint32_t)len >> 16;
+	return fold(sum16(sum, seg, len));
+}
+
+static uint32_t crc32c(const uint8_t *p, size_t n)
+{
+	uint32_t crc = ~0u;
+
+	while (n--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78 : crc >> 1;
+	}
+	return ~crc;
+}
+
+/* ---- the builder -------------------------------------------------- */
+
+static uint8_t l4_proto(const struct frame_spec *s)
+{
+	switch (s->l4) {
+	case FRAME_L4_TCP:		return 6;
+	case FRAME_L4_UDP:		return 17;
+	case FRAME_L4_ICMP:		return 1;
+	case FRAME_L4_ICMP6:		return 58;
+	case FRAME_L4_SCTP:		return 132;
+	case FRAME_L4_ESP:		return 50;
+	case FRAME_L4_GRE:		return 47;
+	case FRAME_L4_IPIP:		return 4;
+	case FRAME_L4_IPV6_ENCAP:	return 41;
+	case FRAME_L4_RAW:
+	default:			return s->proto;
+	}
+}
+
+static long put_payload(const struct frame_spec *s, uint8_t *p, size_t cap)
+{
+	if (s->payload_len > cap)
+		return -1;
+	if (s->payload)
+		memcpy(p, s->payload, s->payload_len);
+	else
+		for (size_t i = 0; i < s->payload_len; i++)
+			p[i] = 0xa0 + i % 32;	/* never zero */
+	return (long)s->payload_len;
+}
+
+static long build_ip(const struct frame_spec *s, uint8_t *p, size_t cap);
+
+/* The transport (or tunnel) header and what follows it. */
+static long build_l4(const struct frame_spec *s, bool v6, const uint8_t *src,
+		     const uint8_t *dst, uint8_t *p, size_t cap)
+{
+	size_t hl = 0;
+	long n;
+
+	switch (s->l4) {
+	case FRAME_L4_TCP: {
+		uint8_t doff = s->tcp_doff ? s->tcp_doff : 5;
+
+		hl = (doff < 5 ? 5 : doff) * 4;
+		if (hl > cap)
+			return -1;
+		memset(p, 0, hl);
+		put16(p, s->sport);
+		put16(p + 2, s->dport);
+		put32(p + 4, 0x1c2d3e4f);	/* seq */
+		put32(p + 8, 0x0a0b0c0d);	/* ack */
+		p[12] = doff << 4;
+		p[13] = 0x18;			/* PSH, ACK */
+		put16(p + 14, 64240);
+		memset(p + 20, 1, hl - 20);	/* NOP options */
+		n = put_payload(s, p + hl, cap - hl);
+		if (n < 0)
+			return -1;
+		put16(p + 16, l4_csum(v6, src, dst, 6, p, hl + n));
+		return hl + n;
+	}
+	case FRAME_L4_UDP: {
+		size_t len;
+		bool real_len;
+
+		hl = UDP_HLEN + (s->udp_esp ? ESP_HLEN : 0);
+		if (hl > cap)
+			return -1;
+		put16(p, s->sport);
+		put16(p + 2, s->dport);
+		put16(p + 6, 0);
+		if (s->udp_esp) {
+			put32(p + 8, s->spi);
+			put32(p + 12, s->seq);
+		}
+		n = put_payload(s, p + hl, cap - hl);
+		if (n < 0)
+			return -1;
+		len = hl + n;
+		real_len = !s->udp_len || s->udp_len == len;
+		put16(p + 4, s->udp_len ? s->udp_len : len);
+		/* IPv4 may leave it out: a fragment's, or a lying length's.
+		 * IPv6 may not: sum what is there. */
+		if (v6 || (real_len && !s->ip4_mf))
+			put16(p + 6, l4_csum(v6, src, dst, 17, p, len));
+		return len;
+	}
+	case FRAME_L4_ICMP:
+	case FRAME_L4_ICMP6:
+		hl = ICMP_HLEN;
+		if (hl > cap)
+			return -1;
+		p[0] = s->l4 == FRAME_L4_ICMP ? 8 : 128;	/* echo request */
+		p[1] = 0;
+		put16(p + 2, 0);
+		put16(p + 4, 0x4d58);				/* id */
+		put16(p + 6, 1);				/* seq */
+		n = put_payload(s, p + hl, cap - hl);
+		if (n < 0)
+			return -1;
+		if (s->l4 == FRAME_L4_ICMP)
+			put16(p + 2, fold(sum16(0, p, hl + n)));
+		else
+			put16(p + 2, l4_csum(true, src, dst, 58, p, hl + n));
+		return hl + n;
+	case FRAME_L4_SCTP: {
+		uint32_t crc;
+
+		hl = SCTP_HLEN;
+		if (hl > cap)
+			return -1;
+		put16(p, s->sport);
+		put16(p + 2, s->dport);
+		put32(p + 4, 0x1a2b3c4d);	/* verification tag */
+		put32(p + 8, 0);
+		n = put_payload(s, p + hl, cap - hl);
+		if (n < 0)
+			return -1;
+		crc = crc32c(p, hl + n);	/* stored little-endian */
+		p[8] = crc & 0xff;
+		p[9] = (crc >> 8) & 0xff;
+		p[10] = (crc >> 16) & 0xff;
+		p[11] = crc >> 24;
+		return hl + n;
+	}
+	case FRAME_L4_ESP:
+		hl = ESP_HLEN;
+		if (hl > cap)
+			return -1;
+		put32(p, s->spi);
+		put32(p + 4, s->seq);
+		break;
+	case FRAME_L4_GRE:
+		if (!s->inner)
+			return -1;
+		hl = GRE_HLEN;
+		if (hl > cap)
+			return -1;
+		put16(p, 0);	/* no checksum, key or sequence; version 0 */
+		put16(p + 2, s->inner->l3 == FRAME_L3_IPV6 ? 0x86dd : 0x0800);
+		n = build_ip(s->inner, p + hl, cap - hl);
+		return n < 0 ? -1 : (long)hl + n;
+	case FRAME_L4_IPIP:
+	case FRAME_L4_IPV6_ENCAP:
+		if (!s->inner || s->inner->l3 != (s->l4 == FRAME_L4_IPIP ?
+						  FRAME_L3_IPV4 : FRAME_L3_IPV6))
+			return -1;
+		return build_ip(s->inner, p, cap);
+	case FRAME_L4_RAW:
+		break;
+	}
+	n = put_payload(s, p + hl, cap - hl);
+	return n < 0 ? -1 : (long)hl + n;
+}
+
+/* The extension headers, then the transport. *first is the protocol of
+ * the first header written. After a non-first fragment (IPv4: nonfirst;
+ * IPv6: a fragment header with an offset) comes the payload only. */
+static long build_upper(const struct frame_spec *s, bool v6, bool nonfirst,
+			const uint8_t *src, const uint8_t *dst, uint8_t *p,
+			size_t cap, uint8_t *first)
+{
+	uint8_t final = l4_proto(s);
+	size_t off = 0;
+	long n;
+
+	if (s->next > FRAME_MAX_EXT)
+		return -1;
+	*first = s->next ? s->ext[0].type : final;
+	for (int i = 0; i < s->next && !nonfirst; i++) {
+		const struct frame_ext *e = &s->ext[i];
+		uint8_t nh = i + 1 < s->next ? s->ext[i + 1].type : final;
+		uint8_t *h = p + off;
+		size_t len;
+
+		switch (e->type) {
+		case 0:		/* hop-by-hop */
+		case 43:	/* routing */
+		case 60:	/* destination options */
+			if (!v6)
+				return -1;
+			len = (e->len8 + 1) * 8;
+			if (off + len > cap)
+				return -1;
+			memset(h, 0, len);
+			h[0] = nh;
+			h[1] = e->len8;
+			if (e->type == 43) {
+				h[2] = 253;	/* routing type: RFC 4727 experiment */
+				h[3] = 0;	/* segments left */
+			} else {
+				h[2] = 1;	/* PadN over the rest */
+				h[3] = len - 4;
+			}
+			break;
+		case 44:	/* fragment */
+			if (!v6)
+				return -1;
+			len = EXT_LEN;
+			if (off + len > cap)
+				return -1;
+			h[0] = nh;
+			h[1] = 0;
+			put16(h + 2, e->frag_off << 3 | (e->more ? 1 : 0));
+			put32(h + 4, 0x5eed0001);
+			if (e->frag_off)
+				nonfirst = true;
+			break;
+		case 51:	/* AH */
+			len = AH_LEN;
+			if (off + len > cap)
+				return -1;
+			h[0] = nh;
+			h[1] = e->ah_len_zero ? 0 : AH_LEN / 4 - 2;
+			put16(h + 2, 0);
+			put32(h + 4, e->spi);
+			put32(h + 8, e->seq);
+			for (int k = 12; k < AH_LEN; k++)
+				h[k] = 0x30 + k;	/* ICV */
+			break;
+		default:
+			return -1;
+		}
+		off += len;
+	}
+	if (nonfirst)
+		n = put_payload(s, p + off, cap - off);
+	else
+		n = build_l4(s, v6, src, dst, p + off, cap - off);
+	return n < 0 ? -1 : (long)off + n;
+}
+
+/* From the IP header on. */
+static long build_ip(const struct frame_spec *s, uint8_t *p, size_t cap)
+{
+	uint8_t first;
+	size_t hl;
+	long n;
+
+	switch (s->l3) {
+	case FRAME_L3_IPV4: {
+		uint8_t ihl = s->ip4_ihl ? s->ip4_ihl : 5;
+		uint8_t ver = s->ip4_version ? s->ip4_version : 4;
+
+		hl = (ihl < 5 ? 5 : ihl) * 4;
+		if (hl > cap)
+			return -1;
+		memset(p, 0, hl);
+		p[0] = ver << 4 | (ihl & 0xf);
+		put16(p + 4, 0x3de0);		/* identification */
+		put16(p + 6, (s->ip4_mf ? 0x2000 : 0) | (s->ip4_frag_off & 0x1fff));
+		p[8] = 64;			/* TTL */
+		memcpy(p + 12, s->src4, 4);
+		memcpy(p + 16, s->dst4, 4);
+		if (hl > IP4_HLEN) {		/* NOPs, then end of options */
+			memset(p + IP4_HLEN, 1, hl - IP4_HLEN - 1);
+			p[hl - 1] = 0;
+		}
+		n = build_upper(s, false, s->ip4_frag_off != 0, s->src4,
+				s->dst4, p + hl, cap - hl, &first);
+		if (n < 0 || hl + n > 0xffff)
+			return -1;
+		p[9] = first;
+		put16(p + 2, hl + n);
+		put16(p + 10, fold(sum16(0, p, hl)));
+		return hl + n;
+	}
+	case FRAME_L3_IPV6: {
+		uint8_t ver = s->ip6_version ? s->ip6_version : 6;
+
+		hl = IP6_HLEN;
+		if (hl > cap)
+			return -1;
+		memset(p, 0, hl);
+		p[0] = ver << 4;
+		p[7] = 64;			/* hop limit */
+		memcpy(p + 8, s->src6, 16);
+		memcpy(p + 24, s->dst6, 16);
+		n = build_upper(s, true, false, s->src6, s->dst6, p + hl,
+				cap - hl, &first);
+		if (n < 0 || n > 0xffff)
+			return -1;
+		p[6] = first;
+		put16(p + 4, n);
+		return hl + n;
+	}
+	default:
+		return -1;
+	}
+}
+
+int frame_build(const struct frame_spec *s, uint8_t *buf, size_t cap)
+{
+	size_t off = 2 * 6;
+	uint16_t type;
+	long n;
+
+	if (s->nvlan > FRAME_MAX_VLAN || cap < (size_t)(ETH_HLEN + s->nvlan * VLAN_HLEN))
+		return -1;
+	memcpy(buf, s->dst_mac, 6);
+	memcpy(buf + 6, s->src_mac, 6);
+	switch (s->l3) {
+	case FRAME_L3_IPV4:	type = 0x0800; break;
+	case FRAME_L3_IPV6:	type = 0x86dd; break;
+	default:		type = s->ethertype; break;
+	}
+	for (int i = 0; i < s->nvlan; i++) {
+		put16(buf + off, s->vlan[i].tpid);
+		put16(buf + off + 2, s->vlan[i].tci);
+		off += VLAN_HLEN;
+	}
+	put16(buf + off, type);
+	off += 2;
+
+	if (s->l3 == FRAME_L3_NONE)
+		n = put_payload(s, buf + off, cap - off);
+	else
+		n = build_ip(s, buf + off, cap - off);
+	if (n < 0)
+		return -1;
+	off += n;
+	if (s->truncate_to && s->truncate_to < off)
+		off = s->truncate_to;
+	if (s->pad_to > off) {
+		if (s->pad_to > cap)
+			return -1;
+		memset(buf + off, 0, s->pad_to - off);
+		off = s->pad_to;
+	}
+	return (int)off;
+}
+
+/* ---- the cases ---------------------------------------------------- */
+
+#define MAC_GW		{ 0x02, 0x00, 0x5e, 0x00, 0x00, 0x80 }
+#define MAC_WKS		{ 0x02, 0x00, 0x5e, 0x00, 0x01, 0x10 }
+#define WKS4		{ 10, 10, 1, 10 }
+#define LB4		{ 10, 20, 0, 80 }
+/* 2001:db8:10::10 and 2001:db8:20::80 */
+#define WKS6		{ 0x20, 0x01, 0x0d, 0xb8, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 }
+#define LB6		{ 0x20, 0x01, 0x0d, 0xb8, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80 }
+
+#define ETH		.dst_mac = MAC_GW, .src_mac = MAC_WKS
+#define V4		ETH, .l3 = FRAME_L3_IPV4, .src4 = WKS4, .dst4 = LB4
+#define V6		ETH, .l3 = FRAME_L3_IPV6, .src6 = WKS6, .dst6 = LB6
+#define VLAN(id)	{ .tpid = 0x8100, .tci = (id) }
+#define SVLAN(id)	{ .tpid = 0x88a8, .tci = (id) }
+
+/* The incident's ESP packet: 100 bytes of IP, this SPI and sequence. */
+#define INC_SPI		0xd7ca145d
+#define INC_SEQ		0x3de0a5
+#define ESP_PAYLOAD	72	/* 20 + 8 + 72 = 100 */
+#define NATT_SPI	0xc0ffee01
+#define NATT_SEQ	42
+#define AH_SPI		0x0a4a0001
+#define AH_SEQ		7
+
+#define TCP80(plen)	.l4 = FRAME_L4_TCP, .sport = 49152, .dport = 80, .payload_len = (plen)
+#define ESP(plen)	.l4 = FRAME_L4_ESP, .spi = INC_SPI, .seq = INC_SEQ, .payload_len = (plen)
+#define NATT_P(sp, dp, plen) .l4 = FRAME_L4_UDP, .sport = (sp), .dport = (dp), \
+			.udp_esp = true, .spi = NATT_SPI, .seq = NATT_SEQ, .payload_len = (plen)
+#define NATT(plen)	NATT_P(4500, 4500, plen)
+#define EXT(t)		{ .type = (t) }
+#define AH_EXT		{ .type = 51, .spi = AH_SPI, .seq = AH_SEQ }
+
+#define CLASS(c)	.class = PM_C_##c, .reason = -1
+#define REASON(r)	.class = -1, .reason = PM_R_##r
+
+/* A minimal IKEv2 IKE_SA_INIT header (RFC 7296), no payloads: 28 bytes. */
+static const uint8_t ike_hdr[28] = {
+	0x1a, 0x2b, 0x3c, 0x4d, 0x5e, 0x6f, 0x70, 0x81,	/* initiator SPI */
+	0, 0, 0, 0, 0, 0, 0, 0,				/* responder SPI */
+	0, 0x20, 34, 0x08,				/* next, 2.0, SA_INIT, I */
+	0, 0, 0, 0,					/* message id */
+	0, 0, 0, 28,					/* length */
+};
+
+/* The same behind the 4-byte non-ESP marker (RFC 3948). */
+static const uint8_t ike_marked[32] = {
+	0, 0, 0, 0,
+	0x1a, 0x2b, 0x3c, 0x4d, 0x5e, 0x6f, 0x70, 0x81,
+	0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0x20, 34, 0x08,
+	0, 0, 0, 0,
+	0, 0, 0, 28,
+};
+
+static const uint8_t natt_keepalive[1] = { 0xff };
+
+/* An SCTP DATA chunk with 4 bytes of user data: 20 bytes. */
+static const uint8_t sctp_data[20] = {
+	0, 0x03, 0, 20,			/* DATA, B and E, length */
+	0, 0, 0, 1,			/* TSN */
+	0, 0, 0, 0,			/* stream 0, sequence 0 */
+	0, 0, 0, 0,			/* payload protocol */
+	'p', 'm', 'i', 'x',
+};
+
+/* An ARP request, 10.10.1.10 asking for 10.20.0.80. */
+static const uint8_t arp_req[28] = {
+	0, 1, 0x08, 0, 6, 4, 0, 1,
+	0x02, 0x00, 0x5e, 0x00, 0x01, 0x10, 10, 10, 1, 10,
+	0, 0, 0, 0, 0, 0, 10, 20, 0, 80,
+};
+
+/* The rest of a fragmented datagram that looks like a UDP header to
+ * 4500 and an ESP SPI: a parser that reads ports in a non-first fragment
+ * says esp_udp instead of udp. */
+static const uint8_t frag_tail[64] = {
+	0x11, 0x94, 0x11, 0x94, 0x00, 0x40, 0x00, 0x00,
+	0xc0, 0xff, 0xee, 0x01, 0x00, 0x00, 0x00, 0x2a,
+	0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+	0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
+	0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7,
+	0xb8, 0xb9, 0xba, 0xbb, 0xbc, 0xbd, 0xbe, 0xbf,
+	0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+	0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf,
+};
+
+/* Inner packets of the tunnels (TEST-NET-1 to TEST-NET-2, and
+ * 2001:db8:ffff::1 to ::2): a ping with 16 bytes of data. */
+#define INNER4_LEN	(IP4_HLEN + ICMP_HLEN + 16)
+#define INNER6_LEN	(IP6_HLEN + ICMP_HLEN + 16)
+static const struct frame_spec inner4 = {
+	.l3 = FRAME_L3_IPV4, .src4 = { 192, 0, 2, 1 }, .dst4 = { 198, 51, 100, 1 },
+	.l4 = FRAME_L4_ICMP, .payload_len = 16,
+};
+static const struct frame_spec inner6 = {
+	.l3 = FRAME_L3_IPV6,
+	.src6 = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 },
+	.dst6 = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 },
+	.l4 = FRAME_L4_ICMP6, .payload_len = 16,
+};
+
+const struct frame_case frame_cases[] = {
+	/* ---- well-formed: one class each ---- */
+	{ "tcp4", "TCP to port 80",
+	  { V4, TCP80(32) }, CLASS(TCP),
+	  .bytes = IP4_HLEN + TCP_HLEN + 32, .hdr_len = IP4_HLEN + TCP_HLEN },
+	{ "tcp4_padded", "a bare TCP segment padded to the 60-byte Ethernet minimum",
+	  { V4, TCP80(0), .pad_to = 60 }, CLASS(TCP),
+	  .bytes = IP4_HLEN + TCP_HLEN, .hdr_len = IP4_HLEN + TCP_HLEN },
+	{ "tcp4_opts", "TCP with 12 bytes of options (doff 8)",
+	  { V4, TCP80(32), .tcp_doff = 8 }, CLASS(TCP),
+	  .bytes = IP4_HLEN + 32 + 32, .hdr_len = IP4_HLEN + 32 },
+	{ "tcp6", "TCP over IPv6",
+	  { V6, TCP80(32) }, CLASS(TCP),
+	  .bytes = IP6_HLEN + TCP_HLEN + 32, .hdr_len = IP6_HLEN + TCP_HLEN },
+	{ "udp4", "UDP to port 33434",
+	  { V4, .l4 = FRAME_L4_UDP, .sport = 40000, .dport = 33434, .payload_len = 24 },
+	  CLASS(UDP), .bytes = IP4_HLEN + UDP_HLEN + 24, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "udp6", "UDP over IPv6 to port 33434",
+	  { V6, .l4 = FRAME_L4_UDP, .sport = 40000, .dport = 33434, .payload_len = 24 },
+	  CLASS(UDP), .bytes = IP6_HLEN + UDP_HLEN + 24, .hdr_len = IP6_HLEN + UDP_HLEN },
+	{ "icmp4", "ping",
+	  { V4, .l4 = FRAME_L4_ICMP, .payload_len = 56 }, CLASS(ICMP),
+	  .bytes = IP4_HLEN + ICMP_HLEN + 56, .hdr_len = IP4_HLEN },
+	{ "icmp6", "ping over IPv6",
+	  { V6, .l4 = FRAME_L4_ICMP6, .payload_len = 56 }, CLASS(ICMP6),
+	  .bytes = IP6_HLEN + ICMP_HLEN + 56, .hdr_len = IP6_HLEN },
+	{ "sctp4", "SCTP DATA chunk",
+	  { V4, .l4 = FRAME_L4_SCTP, .sport = 40000, .dport = 40001,
+	    .payload = sctp_data, .payload_len = sizeof(sctp_data) }, CLASS(SCTP),
+	  .bytes = IP4_HLEN + SCTP_HLEN + 20, .hdr_len = IP4_HLEN },
+	{ "esp4", "ESP, the incident's packet (length 100)",
+	  { V4, ESP(ESP_PAYLOAD) }, CLASS(ESP), .spi = INC_SPI, .seq = INC_SEQ,
+	  .bytes = IP4_HLEN + ESP_HLEN + ESP_PAYLOAD, .hdr_len = IP4_HLEN },
+	{ "esp6", "ESP over IPv6",
+	  { V6, ESP(ESP_PAYLOAD) }, CLASS(ESP), .spi = INC_SPI, .seq = INC_SEQ,
+	  .bytes = IP6_HLEN + ESP_HLEN + ESP_PAYLOAD, .hdr_len = IP6_HLEN },
+	{ "esp6_ext", "hop-by-hop, destination options, then ESP",
+	  { V6, ESP(ESP_PAYLOAD), .next = 2, .ext = { EXT(0), EXT(60) } },
+	  CLASS(ESP), .spi = INC_SPI, .seq = INC_SEQ,
+	  .bytes = IP6_HLEN + 2 * EXT_LEN + ESP_HLEN + ESP_PAYLOAD,
+	  .hdr_len = IP6_HLEN + 2 * EXT_LEN },
+	{ "rt_esp6", "a 24-byte routing header, then ESP",
+	  { V6, ESP(ESP_PAYLOAD), .next = 1, .ext = { { .type = 43, .len8 = 2 } } },
+	  CLASS(ESP), .spi = INC_SPI, .seq = INC_SEQ,
+	  .bytes = IP6_HLEN + 24 + ESP_HLEN + ESP_PAYLOAD, .hdr_len = IP6_HLEN + 24 },
+	{ "ah4", "AH protecting TCP",
+	  { V4, TCP80(32), .next = 1, .ext = { AH_EXT } },
+	  CLASS(AH), .spi = AH_SPI, .seq = AH_SEQ,
+	  .bytes = IP4_HLEN + AH_LEN + TCP_HLEN + 32, .hdr_len = IP4_HLEN },
+	{ "ah6_chain", "hop-by-hop, AH, destination options, then TCP",
+	  { V6, TCP80(32), .next = 3, .ext = { EXT(0), AH_EXT, EXT(60) } },
+	  CLASS(AH), .spi = AH_SPI, .seq = AH_SEQ,
+	  .bytes = IP6_HLEN + EXT_LEN + AH_LEN + EXT_LEN + TCP_HLEN + 32,
+	  .hdr_len = IP6_HLEN + EXT_LEN },
+	{ "esp_udp4", "ESP in UDP 4500 (NAT-T)",
+	  { V4, NATT(64) }, CLASS(ESP_UDP), .spi = NATT_SPI, .seq = NATT_SEQ,
+	  .bytes = IP4_HLEN + UDP_HLEN + ESP_HLEN + 64, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "esp_udp6", "ESP in UDP 4500 over IPv6",
+	  { V6, NATT(64) }, CLASS(ESP_UDP), .spi = NATT_SPI, .seq = NATT_SEQ,
+	  .bytes = IP6_HLEN + UDP_HLEN + ESP_HLEN + 64, .hdr_len = IP6_HLEN + UDP_HLEN },
+	{ "esp_udp4_sport", "ESP in UDP from port 4500 to a high port",
+	  { V4, NATT_P(4500, 33000, 64) }, CLASS(ESP_UDP), .spi = NATT_SPI, .seq = NATT_SEQ,
+	  .bytes = IP4_HLEN + UDP_HLEN + ESP_HLEN + 64, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "ike500", "IKEv2 on port 500",
+	  { V4, .l4 = FRAME_L4_UDP, .sport = 500, .dport = 500,
+	    .payload = ike_hdr, .payload_len = sizeof(ike_hdr) }, CLASS(IKE),
+	  .bytes = IP4_HLEN + UDP_HLEN + 28, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "ike500_4500", "port 500 to 4500 with an ESP-like payload: 500 wins",
+	  { V4, NATT_P(500, 4500, 64) }, CLASS(IKE),
+	  .bytes = IP4_HLEN + UDP_HLEN + ESP_HLEN + 64, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "ike4500_marker", "IKEv2 on port 4500 behind the non-ESP marker",
+	  { V4, .l4 = FRAME_L4_UDP, .sport = 4500, .dport = 4500,
+	    .payload = ike_marked, .payload_len = sizeof(ike_marked) }, CLASS(IKE),
+	  .bytes = IP4_HLEN + UDP_HLEN + 32, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "natt_keepalive", "NAT keepalive: one byte 0xff on port 4500",
+	  { V4, .l4 = FRAME_L4_UDP, .sport = 4500, .dport = 4500,
+	    .payload = natt_keepalive, .payload_len = 1 }, CLASS(IKE),
+	  .bytes = IP4_HLEN + UDP_HLEN + 1, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "natt_short3", "port 4500 with 3 payload bytes: under 4, so ike",
+	  { V4, .l4 = FRAME_L4_UDP, .sport = 4500, .dport = 4500,
+	    .payload = frag_tail + 8, .payload_len = 3 }, CLASS(IKE),
+	  .bytes = IP4_HLEN + UDP_HLEN + 3, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "gre4", "GRE carrying IPv4",
+	  { V4, .l4 = FRAME_L4_GRE, .inner = &inner4 }, CLASS(GRE),
+	  .bytes = IP4_HLEN + GRE_HLEN + INNER4_LEN, .hdr_len = IP4_HLEN },
+	{ "ipip4", "IPv4 in IPv4",
+	  { V4, .l4 = FRAME_L4_IPIP, .inner = &inner4 }, CLASS(IPIP),
+	  .bytes = IP4_HLEN + INNER4_LEN, .hdr_len = IP4_HLEN },
+	{ "ipip6", "IPv4 in IPv6 (next header 4)",
+	  { V6, .l4 = FRAME_L4_IPIP, .inner = &inner4 }, CLASS(IPIP),
+	  .bytes = IP6_HLEN + INNER4_LEN, .hdr_len = IP6_HLEN },
+	{ "ipv6_encap4", "IPv6 in IPv4 (protocol 41)",
+	  { V4, .l4 = FRAME_L4_IPV6_ENCAP, .inner = &inner6 }, CLASS(IPV6_ENCAP),
+	  .bytes = IP4_HLEN + INNER6_LEN, .hdr_len = IP4_HLEN },
+	{ "other4", "IP protocol 99",
+	  { V4, .l4 = FRAME_L4_RAW, .proto = 99, .payload_len = 32 }, CLASS(OTHER),
+	  .bytes = IP4_HLEN + 32, .hdr_len = IP4_HLEN },
+	{ "esp4_vlan", "ESP behind an 802.1Q tag",
+	  { V4, ESP(ESP_PAYLOAD), .nvlan = 1, .vlan = { VLAN(100) } },
+	  CLASS(ESP), .spi = INC_SPI, .seq = INC_SEQ,
+	  .bytes = IP4_HLEN + ESP_HLEN + ESP_PAYLOAD, .hdr_len = IP4_HLEN, .vlans = 1 },
+	{ "esp4_qinq", "ESP behind 802.1ad and 802.1Q tags",
+	  { V4, ESP(ESP_PAYLOAD), .nvlan = 2, .vlan = { SVLAN(200), VLAN(100) } },
+	  CLASS(ESP), .spi = INC_SPI, .seq = INC_SEQ,
+	  .bytes = IP4_HLEN + ESP_HLEN + ESP_PAYLOAD, .hdr_len = IP4_HLEN, .vlans = 2 },
+	{ "tcp6_vlan", "TCP over IPv6 behind an 802.1Q tag",
+	  { V6, TCP80(32), .nvlan = 1, .vlan = { VLAN(100) } }, CLASS(TCP),
+	  .bytes = IP6_HLEN + TCP_HLEN + 32, .hdr_len = IP6_HLEN + TCP_HLEN, .vlans = 1 },
+	{ "frag4_first_udp4500", "first fragment of an ESP-in-UDP datagram",
+	  { V4, NATT(64), .ip4_mf = true, .udp_len = 1480 },
+	  CLASS(ESP_UDP), .spi = NATT_SPI, .seq = NATT_SEQ,
+	  .bytes = IP4_HLEN + UDP_HLEN + ESP_HLEN + 64, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "frag4_nonfirst_udp", "non-first fragment of a UDP 4500 datagram: no ports",
+	  { V4, .l4 = FRAME_L4_UDP, .ip4_frag_off = 185,
+	    .payload = frag_tail, .payload_len = sizeof(frag_tail) }, CLASS(UDP),
+	  .bytes = IP4_HLEN + 64, .hdr_len = IP4_HLEN },
+	{ "frag6_first_udp4500", "first fragment (IPv6) of an ESP-in-UDP datagram",
+	  { V6, NATT(64), .udp_len = 1480, .next = 1,
+	    .ext = { { .type = 44, .more = true } } },
+	  CLASS(ESP_UDP), .spi = NATT_SPI, .seq = NATT_SEQ,
+	  .bytes = IP6_HLEN + EXT_LEN + UDP_HLEN + ESP_HLEN + 64,
+	  .hdr_len = IP6_HLEN + EXT_LEN + UDP_HLEN },
+	{ "frag6_nonfirst_udp", "non-first fragment (IPv6) of a UDP 4500 datagram",
+	  { V6, .l4 = FRAME_L4_UDP, .payload = frag_tail, .payload_len = sizeof(frag_tail),
+	    .next = 1, .ext = { { .type = 44, .frag_off = 185 } } }, CLASS(UDP),
+	  .bytes = IP6_HLEN + EXT_LEN + 64, .hdr_len = IP6_HLEN + EXT_LEN },
+	{ "ip4_options_esp", "IPv4 with 12 bytes of options (ihl 8), then ESP",
+	  { V4, ESP(ESP_PAYLOAD), .ip4_ihl = 8 }, CLASS(ESP), .spi = INC_SPI, .seq = INC_SEQ,
+	  .bytes = 32 + ESP_HLEN + ESP_PAYLOAD, .hdr_len = 32 },
+	{ "hop_dst_tcp6", "hop-by-hop, destination options, then TCP",
+	  { V6, TCP80(32), .next = 2, .ext = { EXT(0), EXT(60) } }, CLASS(TCP),
+	  .bytes = IP6_HLEN + 2 * EXT_LEN + TCP_HLEN + 32,
+	  .hdr_len = IP6_HLEN + 2 * EXT_LEN + TCP_HLEN },
+	{ "ip6_ext8_tcp", "eight extension headers (the most walked), then TCP",
+	  { V6, TCP80(32), .next = 8,
+	    .ext = { EXT(60), EXT(60), EXT(60), EXT(60), EXT(60), EXT(60), EXT(60), EXT(60) } },
+	  CLASS(TCP), .bytes = IP6_HLEN + 8 * EXT_LEN + TCP_HLEN + 32,
+	  .hdr_len = IP6_HLEN + 8 * EXT_LEN + TCP_HLEN },
+
+	/* ---- malformed or not IP: one reason each ---- */
+	{ "non_ip_arp", "an ARP request",
+	  { ETH, .ethertype = 0x0806, .payload = arp_req, .payload_len = sizeof(arp_req) },
+	  REASON(NON_IP) },
+	{ "eth_trunc", "10 bytes: shorter than an Ethernet header",
+	  { V4, TCP80(32), .truncate_to = 10 }, REASON(ETH_TRUNC) },
+	{ "vlan_trunc", "an 802.1Q tag cut after 2 bytes",
+	  { V4, TCP80(32), .nvlan = 1, .vlan = { VLAN(100) },
+	    .truncate_to = ETH_HLEN + 2 }, REASON(VLAN_TRUNC) },
+	{ "qinq_trunc", "the inner of two tags cut after 2 bytes",
+	  { V4, TCP80(32), .nvlan = 2, .vlan = { SVLAN(200), VLAN(100) },
+	    .truncate_to = ETH_HLEN + VLAN_HLEN + 2 }, REASON(VLAN_TRUNC), .vlans = 1 },
+	{ "vlan_depth3", "three VLAN tags",
+	  { V4, ESP(ESP_PAYLOAD), .nvlan = 3, .vlan = { SVLAN(300), SVLAN(200), VLAN(100) } },
+	  REASON(VLAN_DEPTH), .vlans = 2 },
+	{ "ip4_trunc", "IPv4 header cut after 12 bytes",
+	  { V4, TCP80(32), .truncate_to = ETH_HLEN + 12 }, REASON(IP4_TRUNC) },
+	{ "ip4_opts_trunc", "IPv4 header with options (ihl 8) cut after 24 bytes",
+	  { V4, ESP(ESP_PAYLOAD), .ip4_ihl = 8, .truncate_to = ETH_HLEN + 24 },
+	  REASON(IP4_TRUNC) },
+	{ "ip4_bad_ihl", "IPv4 ihl 4",
+	  { V4, TCP80(32), .ip4_ihl = 4 }, REASON(IP4_BAD_HDR) },
+	{ "ip4_bad_version", "version 6 behind ethertype IPv4",
+	  { V4, TCP80(32), .ip4_version = 6 }, REASON(IP4_BAD_HDR) },
+	{ "ip6_trunc", "IPv6 header cut after 30 bytes",
+	  { V6, TCP80(32), .truncate_to = ETH_HLEN + 30 }, REASON(IP6_TRUNC) },
+	{ "ip6_bad_version", "version 4 behind ethertype IPv6",
+	  { V6, TCP80(32), .ip6_version = 4 }, REASON(IP6_BAD_HDR) },
+	{ "ip6_ext_trunc", "a 16-byte hop-by-hop header cut after 10 bytes",
+	  { V6, TCP80(32), .next = 1, .ext = { { .type = 0, .len8 = 1 } },
+	    .truncate_to = ETH_HLEN + IP6_HLEN + 10 }, REASON(IP6_EXT_TRUNC) },
+	{ "ip6_frag_trunc", "a fragment header cut after 6 bytes",
+	  { V6, TCP80(32), .next = 1, .ext = { EXT(44) },
+	    .truncate_to = ETH_HLEN + IP6_HLEN + 6 }, REASON(IP6_EXT_TRUNC) },
+	{ "ip6_ext_depth9", "nine extension headers",
+	  { V6, TCP80(32), .next = 9,
+	    .ext = { EXT(0), EXT(60), EXT(60), EXT(60), EXT(60), EXT(60), EXT(60),
+		     EXT(60), EXT(60) } }, REASON(IP6_EXT_DEPTH) },
+	{ "tcp_trunc", "TCP header cut after 10 bytes",
+	  { V4, TCP80(32), .truncate_to = ETH_HLEN + IP4_HLEN + 10 }, REASON(L4_TRUNC) },
+	{ "tcp_bad_doff", "TCP doff 4",
+	  { V4, TCP80(32), .tcp_doff = 4 }, REASON(L4_BAD_HDR) },
+	{ "tcp_opts_trunc", "TCP doff 10 cut after 24 bytes",
+	  { V4, TCP80(0), .tcp_doff = 10, .truncate_to = ETH_HLEN + IP4_HLEN + 24 },
+	  REASON(L4_TRUNC) },
+	{ "udp_trunc", "UDP header cut after 6 bytes",
+	  { V4, .l4 = FRAME_L4_UDP, .sport = 40000, .dport = 33434, .payload_len = 24,
+	    .truncate_to = ETH_HLEN + IP4_HLEN + 6 }, REASON(L4_TRUNC) },
+	{ "udp_bad_len", "UDP length 4",
+	  { V4, .l4 = FRAME_L4_UDP, .sport = 40000, .dport = 33434, .payload_len = 24,
+	    .udp_len = 4 }, REASON(L4_BAD_HDR) },
+	{ "esp_trunc", "ESP cut after 6 bytes",
+	  { V4, ESP(ESP_PAYLOAD), .truncate_to = ETH_HLEN + IP4_HLEN + 6 },
+	  REASON(L4_TRUNC) },
+	{ "esp6_trunc", "ESP over IPv6 cut after 4 bytes",
+	  { V6, ESP(ESP_PAYLOAD), .truncate_to = ETH_HLEN + IP6_HLEN + 4 },
+	  REASON(L4_TRUNC) },
+	{ "esp_udp_trunc", "UDP 4500 with 6 payload bytes: an SPI, no sequence",
+	  { V4, .l4 = FRAME_L4_UDP, .sport = 4500, .dport = 4500,
+	    .payload = frag_tail + 8, .payload_len = 6 }, REASON(L4_TRUNC) },
+	{ "esp_udp_spi_only", "UDP 4500 with 4 payload bytes: an SPI, no sequence",
+	  { V4, .l4 = FRAME_L4_UDP, .sport = 4500, .dport = 4500,
+	    .payload = frag_tail + 8, .payload_len = 4 }, REASON(L4_TRUNC) },
+	{ "esp_udp_spi_trunc", "ESP in UDP cut 2 bytes into the SPI",
+	  { V4, NATT(64), .truncate_to = ETH_HLEN + IP4_HLEN + UDP_HLEN + 2 },
+	  REASON(L4_TRUNC) },
+	{ "ah_trunc", "AH cut after 8 bytes",
+	  { V4, TCP80(32), .next = 1, .ext = { AH_EXT },
+	    .truncate_to = ETH_HLEN + IP4_HLEN + 8 }, REASON(L4_TRUNC) },
+	{ "ah_bad_len", "AH payload length 0 (8 bytes)",
+	  { V4, TCP80(32), .next = 1,
+	    .ext = { { .type = 51, .spi = AH_SPI, .seq = AH_SEQ, .ah_len_zero = true } } },
+	  REASON(L4_BAD_HDR) },
+};
+
+const size_t frame_ncases = sizeof(frame_cases) / sizeof(frame_cases[0]);
+
+const struct frame_case *frame_case_find(const char *name)
+{
+	for (size_t i = 0; i < frame_ncases; i++)
+		if (strcmp(frame_cases[i].name, name) == 0)
+			return &frame_cases[i];
+	return NULL;
+}
+
+static void aim(struct frame_spec *s, const struct frame_addrs *a)
+{
+	if (!a)
+		return;
+	if (a->has_dst_mac)
+		memcpy(s->dst_mac, a->dst_mac, 6);
+	if (a->has_src_mac)
+		memcpy(s->src_mac, a->src_mac, 6);
+	if (s->l3 == FRAME_L3_IPV4) {
+		if (a->has_src4)
+			memcpy(s->src4, a->src4, 4);
+		if (a->has_dst4)
+			memcpy(s->dst4, a->dst4, 4);
+	} else if (s->l3 == FRAME_L3_IPV6) {
+		if (a->has_src6)
+			memcpy(s->src6, a->src6, 16);
+		if (a->has_dst6)
+			memcpy(s->dst6, a->dst6, 16);
+	}
+}
+
+int frame_case_build(const struct frame_case *c, const struct frame_addrs *addrs,
+		     uint8_t *buf, size_t cap)
+{
+	struct frame_spec s = c->spec;
+
+	aim(&s, addrs);
+	return frame_build(&s, buf, cap);
+}
+
+bool frame_case_dst(const struct frame_case *c, const struct frame_addrs *addrs,
+		    uint8_t key[16])
+{
+	struct frame_spec s = c->spec;
+
+	if (c->class < 0)
+		return false;
+	aim(&s, addrs);
+	memset(key, 0, 16);
+	if (s.l3 == FRAME_L3_IPV4) {
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, s.dst4, 4);
+	} else {
+		memcpy(key, s.dst6, 16);
+	}
+	return true;
+}
+
+const char *frame_case_outcome(const struct frame_case *c)
+{
+	return c->class >= 0 ? class_name(c->class) : reason_name(c->reason);
+}
+
+int frame_parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char end;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+		   &b[4], &b[5], &end) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = b[i];
+	return 0;
+}
