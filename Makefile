@@ -53,6 +53,7 @@ clean:
 	rm -rf $(BUILD)
 
 include tests/tests.mk
+include tests/other.mk
 
 test: all tests
 	./tests/run.sh

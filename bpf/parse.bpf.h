@@ -42,9 +42,11 @@ struct pkt_info {
 	struct pm_dest_key dst;
 	struct pm_dest_key src;
 	__u32 spi;		/* ESP/AH/esp_udp, host order; 0 if none */
+	__u16 sport, dport;	/* TCP/UDP, host order */
 	__u32 seq;
 	__u16 l3_off;		/* offset of the IP header in the frame */
 	__u16 ip_len;		/* IPv4 total length, IPv6 payload length + 40 */
+	__u16 l4_off;		/* end of the IP header and its extensions */
 	__u16 hdr_len;		/* end of the TCP/UDP header, else of the IP
 				 * header: what each GSO segment repeats */
 	__u8 class;		/* enum pm_class */
@@ -252,6 +254,8 @@ static __always_inline int parse_udp(struct hdr_cursor *nh, void *data_end,
 	nh->pos = uh + 1;
 	sport = bpf_ntohs(uh->source);
 	dport = bpf_ntohs(uh->dest);
+	pi->sport = sport;
+	pi->dport = dport;
 
 	if (sport == PORT_IKE || dport == PORT_IKE) {
 		pi->class = PM_C_IKE;
@@ -307,6 +311,8 @@ static __always_inline int parse_l4(struct hdr_cursor *nh, void *data_end,
 			return PM_R_L4_BAD_HDR;
 		if (nh->pos + th->doff * 4 > data_end)
 			return PM_R_L4_TRUNC;
+		pi->sport = bpf_ntohs(th->source);
+		pi->dport = bpf_ntohs(th->dest);
 		nh->pos += th->doff * 4;
 		return -1;
 	case IPPROTO_UDP:
@@ -356,6 +362,7 @@ static __always_inline int parse_frame(void *data, void *data_end,
 		return PM_R_NON_IP;
 	if (proto < 0)
 		return reason;
+	pi->l4_off = nh.pos - data;
 
 	reason = parse_l4(&nh, data_end, proto, nonfirst, pi);
 	if (reason >= 0)

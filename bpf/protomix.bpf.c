@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * protomix: classify every packet and count, per destination address,
- * the packets and bytes of each protocol class it receives.
+ * the packets and bytes of each protocol class it receives; sample the
+ * packets that break an expectation into a ring buffer.
  *
  * Three entry points share one parser and one accounting function:
  * XDP on ingress, tc on ingress (when XDP is not wanted or taken) and tc
@@ -13,8 +14,16 @@
 #include "parse.bpf.h"
 
 #define TC_ACT_UNSPEC	(-1)	/* tc and tcx: go on as if we were not here */
+#define NSEC_PER_SEC	1000000000ull
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by the loader between open and load. */
+const volatile __u32 cfg_sample_rate = 5;	/* samples per destination per second */
+
+/* Bumped by the loader whenever the rules change: a destination whose
+ * cached verdict is older looks its rule up again. 0: no rules at all. */
+__u32 rules_gen;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -30,6 +39,39 @@ struct {
 	__type(value, struct pm_stats);
 } stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pm_rule_key);
+	__type(value, struct pm_rule);
+} rules SEC(".maps");
+
+/* --baseline: what a destination had before (PM_D_BASE_*), read once when
+ * the destination enters the dests map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);		/* the loader sizes it */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pm_dest_key);
+	__type(value, __u32);
+} baseline SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct pm_pair_key);
+	__type(value, struct pm_pair);
+} pairs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+#define IPSEC_SHIFT_MASK (1u << PM_C_ESP | 1u << PM_C_AH | 1u << PM_C_ESP_UDP)
+#define IPSEC_MASK	 (IPSEC_SHIFT_MASK | 1u << PM_C_IKE)
+
 /* Find the destination's entry, inserting it on first sight. An LRU map
  * evicts its coldest entries to make room; userspace counts evictions as
  * new_dests minus the entries in the map. */
@@ -37,11 +79,16 @@ static __always_inline struct pm_dest *dest_entry(struct pm_dest_key *key,
 						  struct pm_stats *st, __u64 now)
 {
 	struct pm_dest *d, init = {};
+	__u32 *base;
 
 	d = bpf_map_lookup_elem(&dests, key);
 	if (d)
 		return d;
 	init.first_seen = now;
+	init.allowed = PM_ALL_CLASSES;
+	base = bpf_map_lookup_elem(&baseline, key);
+	if (base)
+		init.flags = *base;
 	if (bpf_map_update_elem(&dests, key, &init, BPF_NOEXIST) == 0)
 		st->new_dests++;
 	d = bpf_map_lookup_elem(&dests, key);	/* EEXIST: another CPU won */
@@ -50,16 +97,149 @@ static __always_inline struct pm_dest *dest_entry(struct pm_dest_key *key,
 	return d;
 }
 
+/* The classes the destination's rule allows, cached in its entry for the
+ * current rules generation: one trie lookup per destination per change of
+ * the rules, not one per packet. */
+static __always_inline __u32 allowed_classes(struct pm_dest *d,
+					     struct pm_dest_key *key)
+{
+	struct pm_rule_key rk = { .prefixlen = 128 };
+	struct pm_rule *r;
+	__u32 gen = rules_gen;
+
+	if (d->rules_gen == gen)
+		return d->allowed;
+	__builtin_memcpy(rk.addr, key->addr, sizeof(rk.addr));
+	r = bpf_map_lookup_elem(&rules, &rk);
+	d->allowed = r ? r->allowed : PM_ALL_CLASSES;
+	d->rule_id = r ? r->id : 0;
+	d->rules_gen = gen;
+	return d->allowed;
+}
+
+/* Learned expectation: a destination that had TCP and no IPsec class and
+ * then receives esp, ah or esp_udp has shifted; from then on its IPsec
+ * packets are violations. Called before this packet is counted. */
+static __always_inline bool shifted(struct pm_dest *d, __u32 cls)
+{
+	__u32 flags = d->flags;
+	bool had_tcp, had_ipsec;
+
+	if (!(IPSEC_SHIFT_MASK & (1u << cls)))
+		return false;
+	if (flags & PM_D_SHIFTED)
+		return true;
+	had_tcp = d->packets[PM_C_TCP] || (flags & PM_D_BASE_TCP);
+	had_ipsec = d->packets[PM_C_ESP] || d->packets[PM_C_AH] ||
+		    d->packets[PM_C_ESP_UDP] || d->packets[PM_C_IKE] ||
+		    (flags & PM_D_BASE_IPSEC);
+	if (!had_tcp || had_ipsec)
+		return false;
+	__sync_fetch_and_or(&d->flags, PM_D_SHIFTED);
+	return true;
+}
+
+/* The IP payload length, after the extension headers: tcpdump's "length". */
+static __always_inline __u32 payload_len(const struct pkt_info *pi)
+{
+	__u32 hdrs = pi->l4_off - pi->l3_off;
+
+	return pi->ip_len > hdrs ? pi->ip_len - hdrs : 0;
+}
+
+/* Track one direction of an IPsec conversation for one_way_ipsec. */
+static __always_inline void track_pair(struct pkt_info *pi, struct pm_stats *st,
+				       __u64 now, __u32 ifindex, __u32 hook)
+{
+	struct pm_pair_key pk;
+	struct pm_pair *p, init = {};
+
+	__builtin_memcpy(pk.src, pi->src.addr, 16);
+	__builtin_memcpy(pk.dst, pi->dst.addr, 16);
+	p = bpf_map_lookup_elem(&pairs, &pk);
+	if (!p) {
+		init.first_seen = now;
+		bpf_map_update_elem(&pairs, &pk, &init, BPF_NOEXIST);
+		p = bpf_map_lookup_elem(&pairs, &pk);
+		if (!p) {
+			st->pair_update_fail++;
+			return;
+		}
+	}
+	if (pi->class == PM_C_IKE) {
+		__sync_fetch_and_add(&p->ike_packets, 1);
+	} else {
+		__sync_fetch_and_add(&p->esp_packets, 1);
+		p->spi = pi->spi;
+		p->seq = pi->seq;
+		p->len = payload_len(pi);
+		p->class = pi->class;
+		p->ifindex = ifindex;
+		p->hook = hook;
+	}
+	if (p->last_seen != now)
+		p->last_seen = now;
+}
+
+/* Send one packet's evidence to userspace, at most cfg_sample_rate per
+ * destination per second: a flood costs the ring buffer no more. */
+static __always_inline void sample(void *data, void *data_end,
+				   struct pkt_info *pi, struct pm_dest *d,
+				   struct pm_stats *st, __u64 now, __u32 kind,
+				   __u32 ifindex, __u32 hook, __u32 wire_len)
+{
+	struct pm_event *ev;
+	__u64 cap;
+
+	if (now - d->win_start >= NSEC_PER_SEC) {
+		d->win_start = now;
+		d->win_samples = 0;
+	}
+	if (__sync_fetch_and_add(&d->win_samples, 1) >= cfg_sample_rate) {
+		st->suppressed++;
+		return;
+	}
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		st->ringbuf_drops++;
+		return;
+	}
+	ev->ts = bpf_ktime_get_ns();
+	ev->ifindex = ifindex;
+	ev->hook = hook;
+	ev->kind = kind;
+	ev->class = pi->class;
+	__builtin_memcpy(ev->src, pi->src.addr, 16);
+	__builtin_memcpy(ev->dst, pi->dst.addr, 16);
+	ev->spi = pi->spi;
+	ev->seq = pi->seq;
+	ev->sport = pi->sport;
+	ev->dport = pi->dport;
+	ev->len = payload_len(pi);
+	ev->allowed = d->allowed;
+	ev->rule_id = d->rule_id;
+	ev->wire_len = wire_len;
+	cap = data_end - data;
+	if (cap > PM_SNAP_LEN)
+		cap = PM_SNAP_LEN;
+	ev->cap_len = cap;
+	if (bpf_probe_read_kernel(ev->frame, cap, data))
+		ev->cap_len = 0;
+	bpf_ringbuf_submit(ev, 0);
+	st->sampled++;
+}
+
 /* Account one frame. segs is the number of wire packets it stands for
  * (gso_segs at tc, 1 at XDP); len is the frame's length. */
 static __always_inline void account(void *data, void *data_end, __u32 hook,
-				    __u8 stripped_vlans, __u32 segs, __u64 len)
+				    __u32 ifindex, __u8 stripped_vlans,
+				    __u32 segs, __u64 len)
 {
 	struct pkt_info pi = {};
 	struct pm_stats *st;
 	struct pm_dest *d;
 	__u64 now, bytes;
-	__u32 cls;
+	__u32 cls, kind;
 	int reason;
 
 	st = bpf_map_lookup_elem(&stats, &hook);
@@ -95,17 +275,33 @@ static __always_inline void account(void *data, void *data_end, __u32 hook,
 	st->class_bytes[cls] += bytes;
 
 	now = bpf_ktime_get_coarse_ns();
+	if (IPSEC_MASK & (1u << cls) && cls != PM_C_AH)
+		track_pair(&pi, st, now, ifindex, hook);
 	d = dest_entry(&pi.dst, st, now);
 	if (!d)
 		return;
+
 	/* Keep the verifier's bound on cls across the calls above. */
 	asm volatile("%0 &= 0xf" : "+r"(cls));
 	if (cls >= PM_NCLASS)
 		return;
+	kind = PM_NKIND;
+	if (!(allowed_classes(d, &pi.dst) & (1u << cls)))
+		kind = PM_K_UNEXPECTED;
+	else if (!d->rule_id && shifted(d, cls))	/* no rule: learn */
+		kind = PM_K_SHIFT;
+
 	__sync_fetch_and_add(&d->packets[cls], segs);
 	__sync_fetch_and_add(&d->bytes[cls], bytes);
 	if (d->last_seen != now)
 		d->last_seen = now;
+
+	if (kind < PM_NKIND) {
+		st->violations[kind] += segs;
+		__sync_fetch_and_add(&d->violations, segs);
+		sample(data, data_end, &pi, d, st, now, kind, ifindex, hook,
+		       len);
+	}
 }
 
 SEC("xdp")
@@ -114,7 +310,8 @@ int pm_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 
-	account(data, data_end, PM_HOOK_XDP, 0, 1, data_end - data);
+	account(data, data_end, PM_HOOK_XDP, ctx->ingress_ifindex, 0, 1,
+		data_end - data);
 	return XDP_PASS;
 }
 
@@ -132,7 +329,7 @@ static __always_inline void account_skb(struct __sk_buff *skb, __u32 hook)
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}
-	account(data, data_end, hook, skb->vlan_present ? 1 : 0,
+	account(data, data_end, hook, skb->ifindex, skb->vlan_present ? 1 : 0,
 		skb->gso_segs, skb->len);
 }
 

@@ -58,6 +58,76 @@ enum pm_hook {
 
 #define PM_MAX_VLAN	2
 #define PM_MAX_IP6_EXT	8
+#define PM_SNAP_LEN	128	/* bytes of an evidence frame kept per sample */
+
+#define PM_ALL_CLASSES	((1u << PM_NCLASS) - 1)
+
+/* What an alert says (DESIGN.md, "kind"). */
+enum pm_kind {
+	PM_K_UNEXPECTED = 0,	/* unexpected_protocol: a declared rule broken */
+	PM_K_SHIFT,		/* protocol_shift: TCP destination turned IPsec */
+	PM_K_ONE_WAY,		/* one_way_ipsec: ESP one way, nothing back */
+	PM_NKIND,
+};
+
+/* pm_dest.flags */
+#define PM_D_SHIFTED	(1u << 0)	/* learned: TCP, then IPsec */
+#define PM_D_BASE_TCP	(1u << 1)	/* --baseline: had TCP */
+#define PM_D_BASE_IPSEC	(1u << 2)	/* --baseline: had an IPsec class */
+
+/* Expectation rules: an LPM trie keyed by prefix. IPv4 prefixes are
+ * stored mapped into IPv6, with 96 added to their length. */
+struct pm_rule_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+struct pm_rule {
+	__u32 allowed;		/* bit per enum pm_class */
+	__u32 id;		/* index into userspace's rule list */
+};
+
+/* One direction of an IPsec conversation (src -> dst), for one_way_ipsec.
+ * Pairs are by address, not by SPI: each direction has its own SPI. */
+struct pm_pair_key {
+	__u8 src[16];
+	__u8 dst[16];
+};
+
+struct pm_pair {
+	__u64 first_seen;	/* coarse monotonic ns */
+	__u64 last_seen;
+	__u64 esp_packets;	/* esp and esp_udp */
+	__u64 ike_packets;
+	__u32 spi, seq;		/* of the latest ESP packet */
+	__u32 len;		/* its IP payload length */
+	__u32 ifindex;
+	__u8 hook;		/* enum pm_hook */
+	__u8 class;		/* esp or esp_udp, of the latest ESP packet */
+	__u8 pad[6];
+};
+
+/* A sampled packet that broke an expectation: the ring buffer's record,
+ * carrying the evidence (the first PM_SNAP_LEN bytes of the frame). */
+struct pm_event {
+	__u64 ts;		/* bpf_ktime_get_ns() */
+	__u32 ifindex;
+	__u8 hook;		/* enum pm_hook */
+	__u8 kind;		/* enum pm_kind */
+	__u8 class;		/* enum pm_class */
+	__u8 pad0;
+	__u8 src[16];
+	__u8 dst[16];
+	__u32 spi, seq;		/* ESP, AH, esp_udp; else 0 */
+	__u16 sport, dport;	/* TCP, UDP; else 0 */
+	__u32 len;		/* IP payload length (tcpdump's "length") */
+	__u32 allowed;		/* the rule's classes (unexpected_protocol) */
+	__u32 rule_id;
+	__u32 wire_len;		/* the frame's length */
+	__u16 cap_len;		/* bytes in frame[] */
+	__u8 pad1[2];
+	__u8 frame[PM_SNAP_LEN];
+};
 
 /* Per-destination map key: the IPv6 address, or the IPv4 address mapped
  * into IPv6 (::ffff:a.b.c.d). */
@@ -73,6 +143,14 @@ struct pm_dest {
 	__u64 bytes[PM_NCLASS];
 	__u64 first_seen;	/* bpf_ktime_get_coarse_ns() at insert */
 	__u64 last_seen;	/* bpf_ktime_get_coarse_ns() at last packet */
+	__u64 violations;	/* packets that broke an expectation */
+	__u64 win_start;	/* sampling window (coarse ns) */
+	__u32 win_samples;	/* samples taken in that window */
+	__u32 flags;		/* PM_D_* */
+	__u32 rules_gen;	/* rules generation of the cached verdict */
+	__u32 allowed;		/* classes the matching rule allows */
+	__u32 rule_id;
+	__u32 pad;
 };
 
 /* Per-CPU, one entry per hook (enum pm_hook). */
@@ -85,6 +163,11 @@ struct pm_stats {
 	__u64 new_dests;		/* destinations inserted into the map */
 	__u64 dest_update_fail;		/* insert failed: counted in stats only */
 	__u64 gso_frames;		/* tc: frames that stood for > 1 packet */
+	__u64 violations[PM_NKIND];	/* packets that broke an expectation */
+	__u64 sampled;			/* ... sent to the ring buffer */
+	__u64 suppressed;		/* ... over the per-destination rate */
+	__u64 ringbuf_drops;		/* ... lost: the ring buffer was full */
+	__u64 pair_update_fail;		/* IPsec pair not tracked */
 };
 
 #endif /* PROTOMIX_H */

@@ -57,7 +57,7 @@ static json_object *hook_stats(const struct pm_stats *s)
 
 json_object *stats_json(const struct pm_view *v)
 {
-	json_object *o = hook_stats(&v->total), *hooks;
+	json_object *o = hook_stats(&v->total), *hooks, *kinds;
 
 	json_object_object_add(o, "malformed_total",
 			       json_object_new_uint64(stats_malformed(&v->total)));
@@ -69,6 +69,21 @@ json_object *stats_json(const struct pm_view *v)
 			       json_object_new_uint64(view_evicted(v)));
 	json_object_object_add(o, "dest_update_fail",
 			       json_object_new_uint64(v->total.dest_update_fail));
+	kinds = json_object_new_object();
+	for (int k = 0; k < PM_NKIND; k++)
+		json_object_object_add(kinds, kind_name(k), json_object_new_uint64(
+			v->alerts ? v->alerts->total[k] : 0));
+	json_object_object_add(o, "alerts", kinds);
+	kinds = json_object_new_object();
+	for (int k = 0; k < PM_NKIND; k++)
+		if (k != PM_K_ONE_WAY)
+			json_object_object_add(kinds, kind_name(k),
+				json_object_new_uint64(v->total.violations[k]));
+	json_object_object_add(o, "violations", kinds);
+	json_object_object_add(o, "sampled", json_object_new_uint64(v->total.sampled));
+	json_object_object_add(o, "suppressed", json_object_new_uint64(v->total.suppressed));
+	json_object_object_add(o, "ringbuf_drops", json_object_new_uint64(v->total.ringbuf_drops));
+	json_object_object_add(o, "pair_update_fail", json_object_new_uint64(v->total.pair_update_fail));
 	hooks = json_object_new_object();
 	for (int h = 0; h < PM_NHOOK; h++)
 		if (v->hooks[h].frames)
@@ -78,7 +93,28 @@ json_object *stats_json(const struct pm_view *v)
 	return o;
 }
 
-json_object *dest_json(const struct pm_dest_key *k, const struct pm_dest *d)
+/* What the destination was expected to receive: its declared rule's
+ * classes (cached by the kernel for the current rules generation, else
+ * matched here), or tcp if it was learned to be a TCP destination that
+ * turned IPsec. */
+static uint32_t dest_expected(const struct pm_view *v, const struct pm_dest_key *k,
+			      const struct pm_dest *d)
+{
+	const struct rule *r;
+
+	if (v->rules && v->rules->n) {
+		if (d->rules_gen == v->rules_gen && d->rule_id &&
+		    d->rule_id <= v->rules->n)
+			return d->allowed;
+		r = ruleset_match(v->rules, k->addr);
+		if (r)
+			return r->allowed;
+	}
+	return d->flags & PM_D_SHIFTED ? 1u << PM_C_TCP : 0;
+}
+
+json_object *dest_json(const struct pm_view *v, const struct pm_dest_key *k,
+		       const struct pm_dest *d)
 {
 	json_object *o = json_object_new_object();
 	char addr[64];
@@ -89,7 +125,8 @@ json_object *dest_json(const struct pm_dest_key *k, const struct pm_dest *d)
 	json_object_object_add(o, "bytes", class_counts(d->bytes));
 	json_object_object_add(o, "first_seen", jtime(d->first_seen));
 	json_object_object_add(o, "last_seen", jtime(d->last_seen));
-	json_object_object_add(o, "expected", json_object_new_array());
+	json_object_object_add(o, "expected", classes_json(dest_expected(v, k, d)));
+	json_object_object_add(o, "violations", json_object_new_uint64(d->violations));
 	return o;
 }
 
@@ -153,13 +190,16 @@ json_object *snapshot_json(const struct pm_view *v)
 		}
 		qsort_r(idx, t->n, sizeof(*idx), cmp_pkts_desc, &ord);
 		for (size_t i = 0; i < t->n; i++)
-			json_object_array_add(arr, dest_json(&t->keys[idx[i]],
+			json_object_array_add(arr, dest_json(v, &t->keys[idx[i]],
 							     &t->vals[idx[i]]));
 	}
 	free(idx);
 	free(ord.pkts);
 	json_object_object_add(o, "destinations", arr);
-	json_object_object_add(o, "alerts", json_object_new_array());
+	arr = json_object_new_array();
+	for (size_t i = 0; v->alerts && i < v->alerts->n; i++)
+		json_object_array_add(arr, alert_json(alert_log_get(v->alerts, i)));
+	json_object_object_add(o, "alerts", arr);
 	json_object_object_add(o, "stats", stats_json(v));
 	return o;
 }
@@ -179,4 +219,65 @@ int snapshot_write(const char *path, const struct pm_view *v)
 
 	json_object_put(o);
 	return err;
+}
+
+json_object *snapshot_read(const char *path)
+{
+	struct json_tokener *tok;
+	json_object *o = NULL, *schema;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f, *mem;
+	char buf[65536];
+	size_t n;
+
+	f = fopen(path, "r");
+	if (!f) {
+		pm_err("%s: cannot read: %s", path, strerror(errno));
+		return NULL;
+	}
+	mem = open_memstream(&text, &len);
+	while (mem && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, mem);
+	if (!mem || ferror(f)) {
+		pm_err("%s: cannot read: %s", path, strerror(errno));
+		fclose(f);
+		if (mem)
+			fclose(mem);
+		free(text);
+		return NULL;
+	}
+	fclose(f);
+	fclose(mem);
+	tok = json_tokener_new();
+	if (tok) {
+		o = json_tokener_parse_ex(tok, text, len);
+		if (!o || tok->char_offset < (int)len) {
+			while (tok->char_offset < (int)len &&
+			       strchr(" \t\r\n", text[tok->char_offset]))
+				tok->char_offset++;
+			if (!o || tok->char_offset < (int)len) {
+				pm_err("%s: not a JSON file (%s at byte %d)", path,
+				       o ? "trailing data" :
+				       json_tokener_error_desc(json_tokener_get_error(tok)),
+				       tok->char_offset);
+				json_object_put(o);
+				o = NULL;
+			}
+		}
+		json_tokener_free(tok);
+	}
+	free(text);
+	if (!o)
+		return NULL;
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "schema", &schema) ||
+	    !json_object_is_type(schema, json_type_string) ||
+	    strcmp(json_object_get_string(schema), "protomix.snapshot/1") ||
+	    !json_object_object_get_ex(o, "destinations", NULL)) {
+		pm_err("%s: not a protomix snapshot (no schema \"protomix.snapshot/1\")", path);
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
 }

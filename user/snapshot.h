@@ -5,8 +5,10 @@
 #define PM_SNAPSHOT_H
 
 #include <json-c/json.h>
+#include "alerts.h"
 #include "attach.h"
 #include "maps.h"
+#include "rules.h"
 
 struct pm_view {
 	uint64_t started_ns;		/* CLOCK_MONOTONIC */
@@ -17,15 +19,23 @@ struct pm_view {
 	struct pm_stats hooks[PM_NHOOK];
 	struct pm_stats total;
 	uint64_t max_dests;
+	const struct ruleset *rules;	/* declared expectations */
+	uint32_t rules_gen;		/* the kernel's current generation */
+	const struct alert_log *alerts;
 };
 
 /* Evicted destinations: inserted, no longer in the map. */
 uint64_t view_evicted(const struct pm_view *v);
 
 json_object *stats_json(const struct pm_view *v);
-json_object *dest_json(const struct pm_dest_key *k, const struct pm_dest *d);
+json_object *dest_json(const struct pm_view *v, const struct pm_dest_key *k,
+		       const struct pm_dest *d);
 json_object *snapshot_json(const struct pm_view *v);
 /* Atomically, mode 0600. 0 or -errno (reported). */
 int snapshot_write(const char *path, const struct pm_view *v);
+
+/* Read and check a snapshot file (schema protomix.snapshot/1). NULL, with
+ * the file and the problem named on stderr, if it is not one. */
+json_object *snapshot_read(const char *path);
 
 #endif

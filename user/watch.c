@@ -12,16 +12,21 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "protomix.skel.h"
+#include "alerts.h"
 #include "attach.h"
 #include "classes.h"
 #include "maps.h"
 #include "report.h"
+#include "rules.h"
 #include "snapshot.h"
 #include "util.h"
 #include "watch.h"
 
 #define DEFAULT_MAX_DESTS	262144
+#define DEFAULT_SAMPLE_RATE	5
+#define DEFAULT_ONEWAY_WINDOW	5.0
 #define MAX_IFACES		64
+#define ALERTS_KEPT		1024	/* the latest alerts, for snapshots */
 
 struct watch_opts {
 	double interval;	/* seconds */
@@ -31,6 +36,11 @@ struct watch_opts {
 	uint64_t max_dests;
 	int top;
 	enum hook_mode hook;
+	const char *expect_file;
+	const char *baseline;
+	uint64_t sample_rate;
+	double oneway_window;	/* seconds */
+	struct ruleset cli_rules;	/* --expect */
 };
 
 void watch_usage(FILE *f)
@@ -45,17 +55,31 @@ void watch_usage(FILE *f)
 "  -d, --duration SEC     stop after SEC seconds (default: until a signal)\n"
 "  -o, --snapshot FILE    write a JSON snapshot to FILE on exit (mode 0600)\n"
 "      --json             JSON Lines on stdout instead of a text table\n"
+"  -e, --expect PREFIX=CLASS[,CLASS...]\n"
+"                         what PREFIX should receive, e.g. 10.20.0.0/16=tcp\n"
+"                         (repeatable; the longest prefix wins)\n"
+"  -E, --expect-file FILE one PREFIX=CLASSES per line, # comments; SIGHUP\n"
+"                         rereads it\n"
+"      --baseline SNAPSHOT.json\n"
+"                         what was normal before: its TCP destinations that\n"
+"                         had no IPsec raise protocol_shift on IPsec\n"
+"      --sample-rate N    alerts sampled per destination per second\n"
+"                         (default %d; the counts stay exact)\n"
+"      --oneway-window SEC  ESP with nothing back for SEC seconds is\n"
+"                         one_way_ipsec (default %g)\n"
 "      --max-dests N      size of the per-destination map (default %d)\n"
 "      --hook HOOK        ingress hook: auto, xdp or tc (default auto = tc;\n"
 "                         xdp falls back to tc if XDP is taken)\n"
 "      --top N            destinations per report (default 10)\n"
 "  -v, --verbose          libbpf's messages on stderr (-vv: debug)\n"
-"  -h, --help             this text\n", DEFAULT_MAX_DESTS);
+"  -h, --help             this text\n", DEFAULT_SAMPLE_RATE,
+		DEFAULT_ONEWAY_WINDOW, DEFAULT_MAX_DESTS);
 }
 
 static int parse_opts(int argc, char **argv, struct watch_opts *o)
 {
-	enum { O_JSON = 256, O_MAX_DESTS, O_HOOK, O_TOP };
+	enum { O_JSON = 256, O_MAX_DESTS, O_HOOK, O_TOP, O_BASELINE,
+	       O_SAMPLE_RATE, O_ONEWAY_WINDOW };
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -64,6 +88,11 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 		{ "max-dests", required_argument, NULL, O_MAX_DESTS },
 		{ "hook", required_argument, NULL, O_HOOK },
 		{ "top", required_argument, NULL, O_TOP },
+		{ "expect", required_argument, NULL, 'e' },
+		{ "expect-file", required_argument, NULL, 'E' },
+		{ "baseline", required_argument, NULL, O_BASELINE },
+		{ "sample-rate", required_argument, NULL, O_SAMPLE_RATE },
+		{ "oneway-window", required_argument, NULL, O_ONEWAY_WINDOW },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -72,10 +101,34 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 	int c;
 
 	*o = (struct watch_opts){ .interval = 1, .max_dests = DEFAULT_MAX_DESTS,
-				  .top = 10, .hook = HOOK_AUTO };
+				  .top = 10, .hook = HOOK_AUTO,
+				  .sample_rate = DEFAULT_SAMPLE_RATE,
+				  .oneway_window = DEFAULT_ONEWAY_WINDOW };
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:d:o:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:d:o:e:E:vh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'e':
+			if (ruleset_add(&o->cli_rules, optarg, "--expect", 0))
+				return EXIT_USAGE;
+			break;
+		case 'E':
+			o->expect_file = optarg;
+			break;
+		case O_BASELINE:
+			o->baseline = optarg;
+			break;
+		case O_SAMPLE_RATE:
+			if (!parse_u64(optarg, 1, 1000000, &o->sample_rate)) {
+				pm_err("invalid --sample-rate '%s': a number from 1 to 1000000", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_ONEWAY_WINDOW:
+			if (!parse_seconds(optarg, &o->oneway_window)) {
+				pm_err("invalid --oneway-window '%s': seconds > 0", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'i':
 			if (!parse_seconds(optarg, &o->interval)) {
 				pm_err("invalid --interval '%s': seconds > 0, e.g. 1 or 0.5", optarg);
@@ -200,7 +253,84 @@ struct watch {
 	int cur;
 	struct pm_view view;
 	uint64_t last_read_ns;
+	struct ruleset rules;		/* --expect, then --expect-file */
+	struct baseline base;
+	struct ring_buffer *rb;
+	struct alert_log alerts;
+	struct oneway oneway;
+	bool reader_gone;		/* stdout's reader left: stop */
 };
+
+/* The rules of --expect followed by those of --expect-file. */
+static int build_rules(const struct watch_opts *o, struct ruleset *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+	for (size_t i = 0; i < o->cli_rules.n; i++) {
+		const struct rule *r = &o->cli_rules.v[i];
+		char text[160], cls[128];
+
+		snprintf(text, sizeof(text), "%s=%s", r->prefix,
+			 classes_text(r->allowed, cls, sizeof(cls)));
+		if (ruleset_add(rs, text, r->origin, r->line))
+			goto fail;
+	}
+	if (o->expect_file && ruleset_load_file(rs, o->expect_file))
+		goto fail;
+	return 0;
+fail:
+	ruleset_free(rs);
+	return EXIT_USAGE;
+}
+
+static void emit_alert(const struct alert *a, void *ctx)
+{
+	struct watch *w = ctx;
+
+	alert_log_add(&w->alerts, a);
+	alert_print(stdout, w->o.json, a);
+	if (ferror(stdout))
+		w->reader_gone = true;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct alert a;
+
+	if (size < sizeof(struct pm_event))
+		return 0;
+	alert_from_event(&a, data);
+	emit_alert(&a, ctx);
+	return 0;
+}
+
+/* SIGHUP: reread the rules file; on a bad file keep the rules in force. */
+static void reload_rules(struct watch *w)
+{
+	struct ruleset now;
+	int err;
+
+	if (!w->o.expect_file) {
+		pm_err("SIGHUP: no --expect-file to reread");
+		return;
+	}
+	if (build_rules(&w->o, &now)) {
+		pm_err("SIGHUP: %s not reloaded; the previous rules stay in force",
+		       w->o.expect_file);
+		return;
+	}
+	err = ruleset_sync(bpf_map__fd(w->skel->maps.rules), &w->rules, &now);
+	if (err) {
+		pm_err("SIGHUP: cannot update the rules map: %s", strerror(-err));
+		ruleset_free(&now);
+		return;
+	}
+	ruleset_free(&w->rules);
+	w->rules = now;
+	w->skel->bss->rules_gen++;
+	w->view.rules_gen = w->skel->bss->rules_gen;
+	fprintf(stderr, "protomix: reloaded %zu rule%s from %s\n", w->rules.n,
+		w->rules.n == 1 ? "" : "s", w->o.expect_file);
+}
 
 static int watch_read(struct watch *w)
 {
@@ -231,8 +361,14 @@ static int watch_tick(struct watch *w)
 	secs = (w->view.taken_ns - then) / 1e9;
 	report_interval(stdout, w->o.json, w->o.top, secs > 0 ? secs : w->o.interval,
 			&w->view, prev);
-	if (ferror(stdout))
-		return -1;	/* reader went away: stop and clean up */
+	if (ferror(stdout)) {
+		w->reader_gone = true;	/* stop and clean up */
+		return 0;
+	}
+	if (oneway_scan(bpf_map__fd(w->skel->maps.pairs),
+			(uint64_t)(w->o.oneway_window * 1e9), &w->oneway,
+			emit_alert, w))
+		pm_err("cannot scan the IPsec pairs: out of memory");
 	dest_table_index(&w->tab[w->cur]);
 	w->cur = !w->cur;
 	w->last_read_ns = w->view.taken_ns;
@@ -258,6 +394,8 @@ static int run_loop(struct watch *w)
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = tfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	ev.data.fd = ring_buffer__epoll_fd(w->rb);
+	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	if (w->o.duration > 0) {
 		dfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 		if (dfd < 0 || arm_timer(dfd, w->o.duration, false))
@@ -282,8 +420,10 @@ static int run_loop(struct watch *w)
 
 				if (read(sfd, &si, sizeof(si)) != sizeof(si))
 					continue;
-				if (si.ssi_signo == SIGHUP)
-					continue;	/* nothing to reload yet */
+				if (si.ssi_signo == SIGHUP) {
+					reload_rules(w);
+					continue;
+				}
 				pm_dbg("signal %u: stopping", si.ssi_signo);
 				rc = 0;
 				goto out;
@@ -301,6 +441,12 @@ static int run_loop(struct watch *w)
 					rc = EXIT_RUNTIME;
 					goto out;
 				}
+			}
+			if (fd == ring_buffer__epoll_fd(w->rb))
+				ring_buffer__consume(w->rb);
+			if (w->reader_gone) {
+				rc = 0;
+				goto out;
 			}
 		}
 	}
@@ -346,6 +492,15 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (w->o.snapshot && (rc = check_writable(w->o.snapshot)))
 		goto out_free;
+	if ((rc = build_rules(&w->o, &w->rules)))
+		goto out_free;
+	if (w->o.baseline && (rc = baseline_load(&w->base, w->o.baseline)))
+		goto out_free;
+	if (alert_log_init(&w->alerts, ALERTS_KEPT)) {
+		pm_err("out of memory");
+		rc = EXIT_RUNTIME;
+		goto out_free;
+	}
 
 	/* Signals arrive through signalfd from here on; SIGPIPE becomes
 	 * EPIPE on write, so a closed reader ends the watch cleanly. */
@@ -364,9 +519,25 @@ int cmd_watch(int argc, char **argv)
 		goto out_free;
 	}
 	bpf_map__set_max_entries(w->skel->maps.dests, w->o.max_dests);
+	bpf_map__set_max_entries(w->skel->maps.baseline,
+				 w->base.n ? w->base.n : 1);
+	w->skel->rodata->cfg_sample_rate = w->o.sample_rate;
 	err = protomix__load(w->skel);
 	if (err) {
 		rc = load_error(err);
+		goto out_destroy;
+	}
+	err = ruleset_sync(bpf_map__fd(w->skel->maps.rules), NULL, &w->rules);
+	if (!err)
+		err = baseline_fill(bpf_map__fd(w->skel->maps.baseline), &w->base);
+	if (err) {
+		pm_err("cannot fill the rules and baseline maps: %s", strerror(-err));
+		goto out_destroy;
+	}
+	w->skel->bss->rules_gen = w->rules.n ? 1 : 0;
+	w->rb = ring_buffer__new(bpf_map__fd(w->skel->maps.events), on_event, w, NULL);
+	if (!w->rb) {
+		pm_err("cannot open the ring buffer: %s", strerror(errno));
 		goto out_destroy;
 	}
 	if (dest_table_init(&w->tab[0], w->o.max_dests) ||
@@ -391,8 +562,12 @@ int cmd_watch(int argc, char **argv)
 	w->view.nifaces = w->nifaces;
 	w->view.max_dests = w->o.max_dests;
 	w->view.dests = &w->tab[0];
+	w->view.rules = &w->rules;
+	w->view.rules_gen = w->skel->bss->rules_gen;
+	w->view.alerts = &w->alerts;
 
 	rc = run_loop(w);
+	ring_buffer__consume(w->rb);	/* the last samples, for the snapshot */
 
 	if (w->o.snapshot) {
 		if (watch_read(w) || snapshot_write(w->o.snapshot, &w->view))
@@ -402,10 +577,16 @@ out_detach:
 	for (i = 0; i < w->nifaces; i++)
 		iface_detach(&w->ifaces[i]);
 out_destroy:
+	ring_buffer__free(w->rb);
 	dest_table_free(&w->tab[0]);
 	dest_table_free(&w->tab[1]);
 	protomix__destroy(w->skel);
 out_free:
+	ruleset_free(&w->rules);
+	ruleset_free(&w->o.cli_rules);
+	baseline_free(&w->base);
+	alert_log_free(&w->alerts);
+	oneway_free(&w->oneway);
 	free(w);
 	return rc;
 }

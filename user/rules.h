@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Declared expectations: PREFIX=CLASS[,CLASS...] rules from --expect and
+ * --expect-file, checked against the classes in the kernel through an LPM
+ * trie (longest prefix wins).
+ */
+#ifndef PM_RULES_H
+#define PM_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+struct rule {
+	uint8_t addr[16];	/* IPv4 mapped into IPv6 */
+	uint32_t plen;		/* in the 128-bit space (IPv4: + 96) */
+	uint32_t allowed;	/* bit per enum pm_class */
+	char prefix[64];	/* as written */
+	const char *origin;	/* "--expect" or the file's path */
+	int line;		/* in the file; 0 for --expect */
+};
+
+struct ruleset {
+	struct rule *v;
+	size_t n, cap;
+};
+
+/* Parse "10.20.0.0/16=tcp,icmp" and add it. 0, or EXIT_USAGE with the
+ * rule (and file and line) named on stderr. */
+int ruleset_add(struct ruleset *rs, const char *text, const char *origin,
+		int line);
+/* One rule per line, # comments, blank lines ignored. An empty or
+ * unreadable file is an error. 0 or EXIT_USAGE. */
+int ruleset_load_file(struct ruleset *rs, const char *path);
+void ruleset_free(struct ruleset *rs);
+
+/* The longest matching rule for an address, or NULL. */
+const struct rule *ruleset_match(const struct ruleset *rs, const uint8_t addr[16]);
+
+/* Make the kernel's trie hold exactly `now` (rule ids = index + 1),
+ * removing what only `old` had. 0 or -errno. */
+int ruleset_sync(int map_fd, const struct ruleset *old, const struct ruleset *now);
+
+/* Learned expectations from a snapshot (--baseline): a PM_D_BASE_* flag
+ * word per destination that had TCP or an IPsec class. */
+struct baseline {
+	uint8_t (*addr)[16];
+	uint32_t *flags;
+	size_t n;
+};
+
+/* 0, or EXIT_USAGE with the file and the problem named. */
+int baseline_load(struct baseline *b, const char *path);
+/* Into the kernel's baseline map. 0 or -errno. */
+int baseline_fill(int map_fd, const struct baseline *b);
+void baseline_free(struct baseline *b);
+
+/* "tcp,icmp" and ["tcp","icmp"] for a class mask. */
+char *classes_text(uint32_t mask, char *buf, size_t len);
+json_object *classes_json(uint32_t mask);
+
+#endif
