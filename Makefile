@@ -49,11 +49,19 @@ vmlinux:
 deps:
 	./tools/install-deps.sh
 
+# The incident in namespaces: installs what is missing, builds, runs.
+demo:
+	./tools/install-deps.sh
+	$(MAKE) all tests
+	./tools/demo.sh
+
 clean:
 	rm -rf $(BUILD)
 
 include tests/tests.mk
 include tests/other.mk
 
-test: all tests
+test:
+	./tools/install-deps.sh
+	$(MAKE) all tests
 	./tests/run.sh
