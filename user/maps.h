@@ -33,6 +33,9 @@ uint64_t dest_total_bytes(const struct pm_dest *d);
 int stats_read(int map_fd, struct pm_stats hooks[PM_NHOOK],
 	       struct pm_stats *total);
 
+/* The kernel memory a map holds ("memlock" of its fdinfo), or 0. */
+uint64_t map_memlock(int map_fd);
+
 /* Total frames counted under a reason that is not non_ip. */
 uint64_t stats_malformed(const struct pm_stats *s);
 

@@ -204,6 +204,29 @@ json_object *snapshot_json(const struct pm_view *v)
 	return o;
 }
 
+json_object *evidence_json(const struct alert_log *log)
+{
+	json_object *arr = json_object_new_array(), *o;
+	static const char hex[] = "0123456789abcdef";
+	char buf[2 * PM_SNAP_LEN + 1];
+
+	for (size_t i = 0; log && i < log->n; i++) {
+		const struct alert *a = alert_log_get(log, i);
+
+		for (int b = 0; b < a->cap_len; b++) {
+			buf[2 * b] = hex[a->frame[b] >> 4];
+			buf[2 * b + 1] = hex[a->frame[b] & 15];
+		}
+		buf[2 * a->cap_len] = 0;
+		o = json_object_new_object();
+		json_object_object_add(o, "ts_ns", json_object_new_uint64(a->real_ns));
+		json_object_object_add(o, "wire_len", json_object_new_uint64(a->wire_len));
+		json_object_object_add(o, "frame", json_object_new_string(buf));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 static int write_json(FILE *f, void *ctx)
 {
 	const char *s = json_object_to_json_string_ext(

@@ -31,6 +31,11 @@ json_object *stats_json(const struct pm_view *v);
 json_object *dest_json(const struct pm_view *v, const struct pm_dest_key *k,
 		       const struct pm_dest *d);
 json_object *snapshot_json(const struct pm_view *v);
+/* The evidence of the kept alerts, aligned with snapshot_json's "alerts":
+ * [{"ts_ns","wire_len","frame":"hex"}]. Travels with a snapshot from a
+ * watch to `protomix snapshot --pcap`, never into a snapshot file. */
+json_object *evidence_json(const struct alert_log *log);
+
 /* Atomically, mode 0600. 0 or -errno (reported). */
 int snapshot_write(const char *path, const struct pm_view *v);
 

@@ -11,11 +11,13 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
-#include "protomix.skel.h"
 #include "alerts.h"
 #include "attach.h"
 #include "classes.h"
+#include "control.h"
 #include "maps.h"
+#include "observer.h"
+#include "pin.h"
 #include "report.h"
 #include "rules.h"
 #include "snapshot.h"
@@ -26,7 +28,6 @@
 #define DEFAULT_SAMPLE_RATE	5
 #define DEFAULT_ONEWAY_WINDOW	5.0
 #define MAX_IFACES		64
-#define ALERTS_KEPT		1024	/* the latest alerts, for snapshots */
 
 struct watch_opts {
 	double interval;	/* seconds */
@@ -219,18 +220,6 @@ static int check_writable(const char *path)
 	return 0;
 }
 
-static int load_error(int err)
-{
-	if (err == -EPERM || err == -EACCES)
-		pm_err("permission denied loading the BPF programs: run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON");
-	else if (err == -ENOSYS)
-		pm_err("this kernel has no BPF support (bpf() returned ENOSYS)");
-	else
-		pm_err("cannot load the BPF programs: %s (run with -v for libbpf's log)",
-		       strerror(-err));
-	return EXIT_RUNTIME;
-}
-
 static int arm_timer(int fd, double secs, bool periodic)
 {
 	struct itimerspec its = {};
@@ -246,19 +235,19 @@ static int arm_timer(int fd, double secs, bool periodic)
 
 struct watch {
 	struct watch_opts o;
-	struct protomix *skel;
+	struct observer ob;
+	struct protomix *skel;		/* ob.skel */
 	struct pm_iface ifaces[MAX_IFACES];
 	int nifaces;
 	struct dest_table tab[2];	/* current and previous read */
 	int cur;
 	struct pm_view view;
 	uint64_t last_read_ns;
-	struct ruleset rules;		/* --expect, then --expect-file */
 	struct baseline base;
-	struct ring_buffer *rb;
-	struct alert_log alerts;
 	struct oneway oneway;
 	bool reader_gone;		/* stdout's reader left: stop */
+	int ctl_fd;			/* protomix snapshot/status/top */
+	char pin_dir[128];		/* where the maps are pinned, or "" */
 };
 
 /* The rules of --expect followed by those of --expect-file. */
@@ -282,25 +271,19 @@ fail:
 	return EXIT_USAGE;
 }
 
-static void emit_alert(const struct alert *a, void *ctx)
+/* Every alert, sampled by the kernel or found by the pairs scan. */
+static void print_alert(const struct alert *a, void *ctx)
 {
 	struct watch *w = ctx;
 
-	alert_log_add(&w->alerts, a);
 	alert_print(stdout, w->o.json, a);
 	if (ferror(stdout))
 		w->reader_gone = true;
 }
 
-static int on_event(void *ctx, void *data, size_t size)
+static void oneway_alert(const struct alert *a, void *ctx)
 {
-	struct alert a;
-
-	if (size < sizeof(struct pm_event))
-		return 0;
-	alert_from_event(&a, data);
-	emit_alert(&a, ctx);
-	return 0;
+	observer_alert(&((struct watch *)ctx)->ob, a);
 }
 
 /* SIGHUP: reread the rules file; on a bad file keep the rules in force. */
@@ -318,36 +301,19 @@ static void reload_rules(struct watch *w)
 		       w->o.expect_file);
 		return;
 	}
-	err = ruleset_sync(bpf_map__fd(w->skel->maps.rules), &w->rules, &now);
+	err = observer_set_rules(&w->ob, &now);
 	if (err) {
 		pm_err("SIGHUP: cannot update the rules map: %s", strerror(-err));
 		ruleset_free(&now);
 		return;
 	}
-	ruleset_free(&w->rules);
-	w->rules = now;
-	w->skel->bss->rules_gen++;
-	w->view.rules_gen = w->skel->bss->rules_gen;
-	fprintf(stderr, "protomix: reloaded %zu rule%s from %s\n", w->rules.n,
-		w->rules.n == 1 ? "" : "s", w->o.expect_file);
+	fprintf(stderr, "protomix: reloaded %zu rule%s from %s\n", w->ob.rules.n,
+		w->ob.rules.n == 1 ? "" : "s", w->o.expect_file);
 }
 
 static int watch_read(struct watch *w)
 {
-	struct dest_table *t = &w->tab[w->cur];
-	int err;
-
-	w->view.taken_ns = now_mono_ns();
-	err = dests_read(bpf_map__fd(w->skel->maps.dests), t);
-	if (!err)
-		err = stats_read(bpf_map__fd(w->skel->maps.stats),
-				 w->view.hooks, &w->view.total);
-	if (err) {
-		pm_err("cannot read the kernel maps: %s", strerror(-err));
-		return err;
-	}
-	w->view.dests = t;
-	return 0;
+	return observer_read(&w->ob, &w->tab[w->cur], &w->view);
 }
 
 static int watch_tick(struct watch *w)
@@ -367,12 +333,84 @@ static int watch_tick(struct watch *w)
 	}
 	if (oneway_scan(bpf_map__fd(w->skel->maps.pairs),
 			(uint64_t)(w->o.oneway_window * 1e9), &w->oneway,
-			emit_alert, w))
+			oneway_alert, w))
 		pm_err("cannot scan the IPsec pairs: out of memory");
 	dest_table_index(&w->tab[w->cur]);
 	w->cur = !w->cur;
 	w->last_read_ns = w->view.taken_ns;
 	return 0;
+}
+
+static json_object *status_json(struct watch *w)
+{
+	json_object *o = json_object_new_object(), *ifs, *maps, *m, *hooks;
+	struct {
+		const char *name;
+		struct bpf_map *map;
+		uint64_t entries;
+	} tab[] = {
+		{ "dests", w->skel->maps.dests, w->view.dests->n },
+		{ "pairs", w->skel->maps.pairs, 0 },
+		{ "rules", w->skel->maps.rules, w->ob.rules.n },
+		{ "baseline", w->skel->maps.baseline, w->base.n },
+		{ "stats", w->skel->maps.stats, PM_NHOOK },
+		{ "events", w->skel->maps.events, 0 },
+	};
+	char buf[40];
+
+	json_object_object_add(o, "type", json_object_new_string("status"));
+	json_object_object_add(o, "pid", json_object_new_int(getpid()));
+	json_object_object_add(o, "started_at", json_object_new_string(
+		fmt_time(mono_to_real_ns(w->view.started_ns), buf, sizeof(buf))));
+	json_object_object_add(o, "uptime_s", json_object_new_double(
+		(now_mono_ns() - w->view.started_ns) / 1e9));
+	ifs = json_object_new_array();
+	for (int i = 0; i < w->nifaces; i++) {
+		m = json_object_new_object();
+		json_object_object_add(m, "name", json_object_new_string(w->ifaces[i].name));
+		json_object_object_add(m, "ifindex", json_object_new_int(w->ifaces[i].ifindex));
+		hooks = json_object_new_array();
+		json_object_array_add(hooks, json_object_new_string(
+			hook_name(w->ifaces[i].ingress_hook)));
+		json_object_array_add(hooks, json_object_new_string("tc_egress"));
+		json_object_object_add(m, "hooks", hooks);
+		json_object_array_add(ifs, m);
+	}
+	json_object_object_add(o, "interfaces", ifs);
+	maps = json_object_new_object();
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		m = json_object_new_object();
+		if (tab[i].map != w->skel->maps.pairs && tab[i].map != w->skel->maps.events)
+			json_object_object_add(m, "entries", json_object_new_uint64(tab[i].entries));
+		json_object_object_add(m, "max_entries", json_object_new_uint64(
+			bpf_map__max_entries(tab[i].map)));
+		json_object_object_add(m, "memlock_bytes", json_object_new_uint64(
+			map_memlock(bpf_map__fd(tab[i].map))));
+		json_object_object_add(maps, tab[i].name, m);
+	}
+	json_object_object_add(o, "maps", maps);
+	json_object_object_add(o, "pinned", json_object_new_string(w->pin_dir));
+	json_object_object_add(o, "stats", stats_json(&w->view));
+	return o;
+}
+
+/* A request from `protomix snapshot`, `status` or `top`. */
+static json_object *on_request(const char *req, void *ctx)
+{
+	struct watch *w = ctx;
+	json_object *o;
+
+	observer_poll(&w->ob);		/* alerts up to now */
+	if (watch_read(w))
+		return NULL;
+	if (!strcmp(req, "status"))
+		return status_json(w);
+	if (!strcmp(req, "snapshot")) {
+		o = snapshot_json(&w->view);
+		json_object_object_add(o, "evidence", evidence_json(&w->ob.alerts));
+		return o;
+	}
+	return NULL;
 }
 
 static int run_loop(struct watch *w)
@@ -394,7 +432,9 @@ static int run_loop(struct watch *w)
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = tfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
-	ev.data.fd = ring_buffer__epoll_fd(w->rb);
+	ev.data.fd = ring_buffer__epoll_fd(w->ob.rb);
+	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = w->ctl_fd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	if (w->o.duration > 0) {
 		dfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
@@ -442,8 +482,10 @@ static int run_loop(struct watch *w)
 					goto out;
 				}
 			}
-			if (fd == ring_buffer__epoll_fd(w->rb))
-				ring_buffer__consume(w->rb);
+			if (fd == ring_buffer__epoll_fd(w->ob.rb))
+				observer_poll(&w->ob);
+			if (fd == w->ctl_fd)
+				ctl_serve(w->ctl_fd, on_request, w);
 			if (w->reader_gone) {
 				rc = 0;
 				goto out;
@@ -466,15 +508,18 @@ int cmd_watch(int argc, char **argv)
 {
 	struct watch *w;
 	struct pm_progs progs;
+	struct ruleset rules = {};
+	struct observer_cfg cfg;
 	sigset_t mask;
 	char hooks[64];
-	int rc, err, i;
+	int rc, i;
 
 	w = calloc(1, sizeof(*w));
 	if (!w) {
 		pm_err("out of memory");
 		return EXIT_RUNTIME;
 	}
+	w->ctl_fd = -1;
 	rc = parse_opts(argc, argv, &w->o);
 	if (rc)
 		goto out_free;
@@ -492,15 +537,10 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (w->o.snapshot && (rc = check_writable(w->o.snapshot)))
 		goto out_free;
-	if ((rc = build_rules(&w->o, &w->rules)))
+	if ((rc = build_rules(&w->o, &rules)))
 		goto out_free;
 	if (w->o.baseline && (rc = baseline_load(&w->base, w->o.baseline)))
 		goto out_free;
-	if (alert_log_init(&w->alerts, ALERTS_KEPT)) {
-		pm_err("out of memory");
-		rc = EXIT_RUNTIME;
-		goto out_free;
-	}
 
 	/* Signals arrive through signalfd from here on; SIGPIPE becomes
 	 * EPIPE on write, so a closed reader ends the watch cleanly. */
@@ -511,41 +551,28 @@ int cmd_watch(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	pm_libbpf_quiet();
-	rc = EXIT_RUNTIME;
-	w->skel = protomix__open();
-	if (!w->skel) {
-		rc = load_error(-errno);
+	cfg = (struct observer_cfg){ .max_dests = w->o.max_dests,
+				     .sample_rate = w->o.sample_rate,
+				     .base = &w->base, .on_alert = print_alert,
+				     .ctx = w };
+	rc = observer_open(&w->ob, &cfg, &rules);
+	if (rc)
 		goto out_free;
-	}
-	bpf_map__set_max_entries(w->skel->maps.dests, w->o.max_dests);
-	bpf_map__set_max_entries(w->skel->maps.baseline,
-				 w->base.n ? w->base.n : 1);
-	w->skel->rodata->cfg_sample_rate = w->o.sample_rate;
-	err = protomix__load(w->skel);
-	if (err) {
-		rc = load_error(err);
-		goto out_destroy;
-	}
-	err = ruleset_sync(bpf_map__fd(w->skel->maps.rules), NULL, &w->rules);
-	if (!err)
-		err = baseline_fill(bpf_map__fd(w->skel->maps.baseline), &w->base);
-	if (err) {
-		pm_err("cannot fill the rules and baseline maps: %s", strerror(-err));
-		goto out_destroy;
-	}
-	w->skel->bss->rules_gen = w->rules.n ? 1 : 0;
-	w->rb = ring_buffer__new(bpf_map__fd(w->skel->maps.events), on_event, w, NULL);
-	if (!w->rb) {
-		pm_err("cannot open the ring buffer: %s", strerror(errno));
-		goto out_destroy;
-	}
+	w->skel = w->ob.skel;
+	rc = EXIT_RUNTIME;
 	if (dest_table_init(&w->tab[0], w->o.max_dests) ||
 	    dest_table_init(&w->tab[1], w->o.max_dests)) {
 		pm_err("out of memory for %llu destinations",
 		       (unsigned long long)w->o.max_dests);
-		goto out_destroy;
+		goto out_close;
 	}
+	w->ctl_fd = ctl_listen();
+	if (w->ctl_fd < 0) {
+		pm_err("cannot open the control socket: %s", strerror(-w->ctl_fd));
+		goto out_close;
+	}
+	if (pin_maps(w->skel->obj, w->pin_dir, sizeof(w->pin_dir)))
+		goto out_close;
 
 	progs = (struct pm_progs){ .xdp = w->skel->progs.pm_xdp,
 				   .tc_ingress = w->skel->progs.pm_tc_ingress,
@@ -562,12 +589,9 @@ int cmd_watch(int argc, char **argv)
 	w->view.nifaces = w->nifaces;
 	w->view.max_dests = w->o.max_dests;
 	w->view.dests = &w->tab[0];
-	w->view.rules = &w->rules;
-	w->view.rules_gen = w->skel->bss->rules_gen;
-	w->view.alerts = &w->alerts;
 
 	rc = run_loop(w);
-	ring_buffer__consume(w->rb);	/* the last samples, for the snapshot */
+	observer_poll(&w->ob);	/* the last samples, for the snapshot */
 
 	if (w->o.snapshot) {
 		if (watch_read(w) || snapshot_write(w->o.snapshot, &w->view))
@@ -576,16 +600,17 @@ int cmd_watch(int argc, char **argv)
 out_detach:
 	for (i = 0; i < w->nifaces; i++)
 		iface_detach(&w->ifaces[i]);
-out_destroy:
-	ring_buffer__free(w->rb);
+out_close:
+	unpin_maps(w->skel->obj, w->pin_dir);
+	if (w->ctl_fd >= 0)
+		close(w->ctl_fd);
 	dest_table_free(&w->tab[0]);
 	dest_table_free(&w->tab[1]);
-	protomix__destroy(w->skel);
+	observer_close(&w->ob);
 out_free:
-	ruleset_free(&w->rules);
+	ruleset_free(&rules);
 	ruleset_free(&w->o.cli_rules);
 	baseline_free(&w->base);
-	alert_log_free(&w->alerts);
 	oneway_free(&w->oneway);
 	free(w);
 	return rc;

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "control.h"
+#include "util.h"
+
+#define CTL_PREFIX "protomix/ctl/"
+
+static socklen_t ctl_addr(pid_t pid, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	/* sun_path[0] = 0: the abstract namespace */
+	return offsetof(struct sockaddr_un, sun_path) + 1 +
+	       snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1,
+			CTL_PREFIX "%d", (int)pid);
+}
+
+int ctl_listen(void)
+{
+	struct sockaddr_un sa;
+	socklen_t len = ctl_addr(getpid(), &sa);
+	int fd;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, len) || listen(fd, 8)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void set_timeouts(int fd, int secs)
+{
+	struct timeval tv = { .tv_sec = secs };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+void ctl_serve(int lfd, ctl_handler fn, void *ctx)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	char req[64];
+	size_t n = 0;
+	ssize_t r;
+	json_object *answer;
+	const char *text;
+	int fd;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	set_timeouts(fd, 2);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) ||
+	    (cred.uid != 0 && cred.uid != getuid())) {
+		write_all(fd, "{\"error\":\"permission denied\"}\n", 30);
+		close(fd);
+		return;
+	}
+	while (n < sizeof(req) - 1) {
+		r = read(fd, req + n, sizeof(req) - 1 - n);
+		if (r <= 0)
+			break;
+		n += r;
+		if (memchr(req, '\n', n))
+			break;
+	}
+	req[n] = 0;
+	req[strcspn(req, "\r\n")] = 0;
+	answer = fn(req, ctx);
+	if (!answer) {
+		answer = json_object_new_object();
+		json_object_object_add(answer, "error",
+				       json_object_new_string("unknown request"));
+	}
+	text = json_object_to_json_string_ext(answer, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	set_timeouts(fd, 10);
+	write_all(fd, text, strlen(text));
+	write_all(fd, "\n", 1);
+	json_object_put(answer);
+	close(fd);
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int ctl_find(pid_t *pids, int max)
+{
+	char line[512], *at;
+	int n = 0, pid;
+	FILE *f;
+
+	/* /proc/net/unix lists the sockets of our network namespace;
+	 * abstract names show with a leading '@'. */
+	f = fopen("/proc/net/unix", "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f) && n < max) {
+		at = strstr(line, " @" CTL_PREFIX);
+		if (!at || sscanf(at + 2 + strlen(CTL_PREFIX), "%d", &pid) != 1)
+			continue;
+		/* a listening socket appears once; connections would repeat */
+		bool seen = false;
+		for (int i = 0; i < n; i++)
+			seen |= pids[i] == pid;
+		if (!seen)
+			pids[n++] = pid;
+	}
+	fclose(f);
+	qsort(pids, n, sizeof(*pids), cmp_pid);
+	return n;
+}
+
+int ctl_pick(pid_t want, pid_t *pid)
+{
+	pid_t pids[CTL_MAX_INSTANCES];
+	int n = ctl_find(pids, CTL_MAX_INSTANCES);
+
+	if (n < 0) {
+		pm_err("cannot list unix sockets: %s", strerror(-n));
+		return -EXIT_RUNTIME;
+	}
+	for (int i = 0; want && i < n; i++)
+		if (pids[i] == want) {
+			*pid = want;
+			return 0;
+		}
+	if (want) {
+		pm_err("no protomix watch with pid %d in this network namespace",
+		       (int)want);
+		return -EXIT_RUNTIME;
+	}
+	if (n == 0) {
+		pm_err("no protomix watch is running in this network namespace (start one with `protomix watch IFACE`)");
+		return -EXIT_RUNTIME;
+	}
+	if (n > 1) {
+		char list[256] = "";
+		size_t len = 0;
+
+		for (int i = 0; i < n && len < sizeof(list); i++)
+			len += snprintf(list + len, sizeof(list) - len, "%s%d",
+					i ? ", " : "", (int)pids[i]);
+		pm_err("%d protomix watches are running (pids %s): choose one with --pid",
+		       n, list);
+		return -EXIT_USAGE;
+	}
+	*pid = pids[0];
+	return 0;
+}
+
+json_object *ctl_request(pid_t pid, const char *request)
+{
+	struct sockaddr_un sa;
+	socklen_t len = ctl_addr(pid, &sa);
+	json_object *o, *err;
+	char *buf = NULL;
+	size_t size = 0, cap = 0;
+	ssize_t n;
+	int fd;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, len)) {
+		pm_err("cannot reach the protomix watch with pid %d: %s",
+		       (int)pid, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	set_timeouts(fd, 30);
+	if (write_all(fd, request, strlen(request)) || write_all(fd, "\n", 1))
+		goto io_error;
+	for (;;) {
+		if (cap - size < 65536) {
+			char *nb = realloc(buf, cap = cap ? cap * 2 : 1 << 20);
+
+			if (!nb)
+				goto io_error;
+			buf = nb;
+		}
+		n = read(fd, buf + size, cap - size - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto io_error;
+		if (n == 0)
+			break;
+		size += n;
+	}
+	close(fd);
+	if (!buf)
+		goto bad;
+	buf[size] = 0;
+	o = json_tokener_parse(buf);
+	free(buf);
+	if (!o)
+		goto bad;
+	if (json_object_object_get_ex(o, "error", &err)) {
+		pm_err("the protomix watch with pid %d refused: %s", (int)pid,
+		       json_object_get_string(err));
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+io_error:
+	pm_err("talking to the protomix watch with pid %d: %s", (int)pid,
+	       strerror(errno));
+	close(fd);
+	free(buf);
+	return NULL;
+bad:
+	pm_err("the protomix watch with pid %d sent no valid answer", (int)pid);
+	return NULL;
+}

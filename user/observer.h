@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The loaded observer, whoever drives it: the BPF skeleton with its maps
+ * sized and its rules and baseline in place, the ring buffer of sampled
+ * violations turned into alerts, and the alerts kept for snapshots.
+ * `watch` attaches its programs to interfaces; `replay` runs them over a
+ * capture with BPF_PROG_TEST_RUN.
+ */
+#ifndef PM_OBSERVER_H
+#define PM_OBSERVER_H
+
+#include "protomix.skel.h"
+#include "alerts.h"
+#include "maps.h"
+#include "rules.h"
+#include "snapshot.h"
+
+#define OBSERVER_ALERTS_KEPT 1024	/* the latest alerts, for snapshots */
+
+struct observer_cfg {
+	uint64_t max_dests;
+	uint64_t sample_rate;		/* samples per destination per second */
+	const struct baseline *base;	/* or NULL */
+	alert_fn on_alert;		/* after the alert is kept; or NULL */
+	void *ctx;
+};
+
+struct observer {
+	struct protomix *skel;
+	struct ring_buffer *rb;
+	struct ruleset rules;		/* in force */
+	struct alert_log alerts;
+	uint64_t max_dests;
+	size_t nbase;
+	alert_fn on_alert;
+	void *ctx;
+};
+
+/* Open, size, load, fill the rules (taken over: *rules is emptied) and
+ * the baseline. 0, or the exit status with the error reported. */
+int observer_open(struct observer *ob, const struct observer_cfg *cfg,
+		  struct ruleset *rules);
+void observer_close(struct observer *ob);
+
+/* Put `now` in force (taken over on success) and make every destination
+ * look its rule up again. 0 or -errno. */
+int observer_set_rules(struct observer *ob, struct ruleset *now);
+uint32_t observer_rules_gen(const struct observer *ob);
+
+/* Turn what the ring buffer holds into alerts. */
+void observer_poll(struct observer *ob);
+
+/* Read every destination into t and the counters into v (v->dests = t,
+ * v->rules, v->alerts set too). 0 or -errno (reported). */
+int observer_read(struct observer *ob, struct dest_table *t, struct pm_view *v);
+
+/* One pair of IPsec directions became one-way: keep and pass on. */
+void observer_alert(struct observer *ob, const struct alert *a);
+
+#endif
