@@ -20,6 +20,21 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by the loader between open and load. */
 const volatile __u32 cfg_sample_rate = 5;	/* samples per destination per second */
+const volatile bool cfg_replay;		/* time is replay_now, not the clock */
+
+/* `protomix replay`: the capture's time of the frame being run, on the
+ * CLOCK_MONOTONIC scale, so windows and rates follow the capture. */
+__u64 replay_now;
+
+static __always_inline __u64 clock_coarse(void)
+{
+	return cfg_replay ? replay_now : bpf_ktime_get_coarse_ns();
+}
+
+static __always_inline __u64 clock_fine(void)
+{
+	return cfg_replay ? replay_now : bpf_ktime_get_ns();
+}
 
 /* Bumped by the loader whenever the rules change: a destination whose
  * cached verdict is older looks its rule up again. 0: no rules at all. */
@@ -204,7 +219,7 @@ static __always_inline void sample(void *data, void *data_end,
 		st->ringbuf_drops++;
 		return;
 	}
-	ev->ts = bpf_ktime_get_ns();
+	ev->ts = clock_fine();
 	ev->ifindex = ifindex;
 	ev->hook = hook;
 	ev->kind = kind;
@@ -274,7 +289,7 @@ static __always_inline void account(void *data, void *data_end, __u32 hook,
 	st->class_packets[cls] += segs;
 	st->class_bytes[cls] += bytes;
 
-	now = bpf_ktime_get_coarse_ns();
+	now = clock_coarse();
 	if (IPSEC_MASK & (1u << cls) && cls != PM_C_AH)
 		track_pair(&pi, st, now, ifindex, hook);
 	d = dest_entry(&pi.dst, st, now);

@@ -192,13 +192,12 @@ static int cmp_pair_rec(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct pm_pair_key));
 }
 
-int oneway_scan(int fd, uint64_t window_ns, struct oneway *ow, alert_fn fn,
-		void *ctx)
+int oneway_scan(int fd, uint64_t now, uint64_t window_ns, struct oneway *ow,
+		alert_fn fn, void *ctx)
 {
 	struct pm_pair_key k, next, *raised = NULL;
 	struct pair_rec *recs = NULL, *tmp, rev, *r;
 	size_t n = 0, cap = 0, nraised = 0;
-	uint64_t now = now_mono_ns();
 	void *prev = NULL;
 
 	/* The pairs map is small (IPsec conversations only): walk it. */

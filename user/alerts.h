@@ -59,9 +59,10 @@ struct oneway {
 };
 
 typedef void (*alert_fn)(const struct alert *a, void *ctx);
-/* Scan the pairs map; call fn for each pair that became one-way. */
-int oneway_scan(int pairs_fd, uint64_t window_ns, struct oneway *ow,
-		alert_fn fn, void *ctx);
+/* Scan the pairs map as of `now` (CLOCK_MONOTONIC ns); call fn for each
+ * pair that became one-way. */
+int oneway_scan(int pairs_fd, uint64_t now, uint64_t window_ns,
+		struct oneway *ow, alert_fn fn, void *ctx);
 void oneway_free(struct oneway *ow);
 
 #endif

@@ -58,6 +58,7 @@ int observer_open(struct observer *ob, const struct observer_cfg *cfg,
 	bpf_map__set_max_entries(ob->skel->maps.dests, cfg->max_dests);
 	bpf_map__set_max_entries(ob->skel->maps.baseline, ob->nbase ? ob->nbase : 1);
 	ob->skel->rodata->cfg_sample_rate = cfg->sample_rate;
+	ob->skel->rodata->cfg_replay = cfg->replay;
 	err = protomix__load(ob->skel);
 	if (err) {
 		err = load_error(err);

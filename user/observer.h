@@ -21,6 +21,7 @@ struct observer_cfg {
 	uint64_t max_dests;
 	uint64_t sample_rate;		/* samples per destination per second */
 	const struct baseline *base;	/* or NULL */
+	bool replay;			/* time comes from skel->bss->replay_now */
 	alert_fn on_alert;		/* after the alert is kept; or NULL */
 	void *ctx;
 };

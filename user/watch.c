@@ -331,7 +331,7 @@ static int watch_tick(struct watch *w)
 		w->reader_gone = true;	/* stop and clean up */
 		return 0;
 	}
-	if (oneway_scan(bpf_map__fd(w->skel->maps.pairs),
+	if (oneway_scan(bpf_map__fd(w->skel->maps.pairs), now_mono_ns(),
 			(uint64_t)(w->o.oneway_window * 1e9), &w->oneway,
 			oneway_alert, w))
 		pm_err("cannot scan the IPsec pairs: out of memory");
