@@ -86,15 +86,21 @@ int ruleset_add(struct ruleset *rs, const char *text, const char *origin,
 	if (err)
 		return rule_error(origin, line, text, "%s", err);
 	snprintf(r.prefix, sizeof(r.prefix), "%s", copy);
-	for (tok = strtok_r(eq + 1, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	if (!eq[1])
+		return rule_error(origin, line, text, "%s", "no class after '='");
+	for (tok = eq + 1; tok; tok = save) {
+		save = strchr(tok, ',');
+		if (save)
+			*save++ = 0;
+		if (!*tok)
+			return rule_error(origin, line, text, "%s",
+					  "an empty class name (two commas, or one at an end)");
 		c = class_from_name(tok);
 		if (c < 0)
 			return rule_error(origin, line, text,
 					  "unknown class '%s' (see protomix classes)", tok);
 		r.allowed |= 1u << c;
 	}
-	if (!r.allowed)
-		return rule_error(origin, line, text, "%s", "no class after '='");
 	for (size_t i = 0; i < rs->n; i++)
 		if (rs->v[i].plen == r.plen && !memcmp(rs->v[i].addr, r.addr, 16))
 			return rule_error(origin, line, text,

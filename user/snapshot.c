@@ -280,9 +280,12 @@ json_object *snapshot_read(const char *path)
 			       strchr(" \t\r\n", text[tok->char_offset]))
 				tok->char_offset++;
 			if (!o || tok->char_offset < (int)len) {
+				enum json_tokener_error jerr = json_tokener_get_error(tok);
+
 				pm_err("%s: not a JSON file (%s at byte %d)", path,
 				       o ? "trailing data" :
-				       json_tokener_error_desc(json_tokener_get_error(tok)),
+				       jerr == json_tokener_continue ? "unexpected end of file" :
+				       json_tokener_error_desc(jerr),
 				       tok->char_offset);
 				json_object_put(o);
 				o = NULL;
