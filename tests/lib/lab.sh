@@ -26,6 +26,7 @@
 #   pm_start w1 watch -o "$LAB_DIR/s.json" gw-ws
 #   pm_wait_attached w1 gw-ws || ...
 #   lab_exec ws ping -c 5 10.20.0.80
+#   lab_bg srv lb iperf3 -s -1   # a background command; lab_bg_stop srv
 #   pm_stop w1; rc=$?         # SIGINT, wait, exit status
 #   no_leftovers pmt-$$-my    # checks, then tears the lab down
 #
@@ -48,6 +49,7 @@ LAB_PREFIX=""		# set by lab_up
 LAB_DIR=""		# scratch folder of this lab (protomix output, snapshots)
 declare -A PM_PIDS=()	# pm_start NAME -> pid
 PM_LAST=""
+declare -A LAB_BG_PIDS=()	# lab_bg NAME -> pid
 
 # --- output protocol -------------------------------------------------------
 
@@ -236,8 +238,9 @@ lab_down()
 	return 0
 }
 
-# lab_cleanup: kill every protomix pm_start started, remove the lab and
-# its scratch folder. Runs from the traps lab_up sets.
+# lab_cleanup: kill every protomix pm_start started and every command
+# lab_bg started, remove the lab and its scratch folder. Runs from the
+# traps lab_up sets.
 lab_cleanup()
 {
 	local name pid
@@ -247,11 +250,52 @@ lab_cleanup()
 		{ kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
 		unset "PM_PIDS[$name]"
 	done
+	for name in "${!LAB_BG_PIDS[@]}"; do
+		pid=${LAB_BG_PIDS[$name]}
+		{ kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
+		unset "LAB_BG_PIDS[$name]"
+	done
 	lab_down
 	if [ -n "$LAB_DIR" ] && [ -d "$LAB_DIR" ]; then
 		rm -rf "$LAB_DIR"
 	fi
 	LAB_DIR=""
+}
+
+# lab_bg NAME ws|gw|lb CMD...: run CMD in that namespace in the background
+# (a server, say); stdout in $LAB_DIR/NAME.out, stderr in $LAB_DIR/NAME.err.
+# lab_cleanup kills it if it is still running then.
+lab_bg()
+{
+	local name=$1 ns
+
+	ns=$(lab_ns "$2") || return
+	shift 2
+	ip netns exec "$ns" "$@" >"$LAB_DIR/$name.out" 2>"$LAB_DIR/$name.err" </dev/null &
+	LAB_BG_PIDS[$name]=$!	# ip netns exec execs: this is CMD's pid
+}
+
+# lab_bg_stop NAME [SIGNAL] [TIMEOUT]: send SIGNAL (default TERM) if it is
+# still running, wait for it (SIGKILL after TIMEOUT seconds, default 5);
+# return its exit status (128+N if a signal killed it).
+lab_bg_stop()
+{
+	local name=$1 sig=${2:-TERM} t=${3:-5} pid rc i
+
+	pid=${LAB_BG_PIDS[$name]:-}
+	[ -n "$pid" ] || return 127
+	{
+		_pm_alive "$pid" && kill -s "$sig" "$pid"
+		for ((i = 0; i < t * 20; i++)); do
+			_pm_alive "$pid" || break
+			sleep 0.05
+		done
+		_pm_alive "$pid" && kill -KILL "$pid"
+		wait "$pid"
+		rc=$?
+	} 2>/dev/null
+	unset "LAB_BG_PIDS[$name]"
+	return $rc
 }
 
 # --- what is attached ------------------------------------------------------
