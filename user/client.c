@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdbool.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "classes.h"
+#include "client.h"
+#include "control.h"
+#include "export.h"
+#include "util.h"
+
+enum fmt { FMT_JSON, FMT_MD, FMT_CSV };
+
+struct snap_out {
+	json_object *snap;
+	enum fmt fmt;
+};
+
+static int write_snap(FILE *f, void *ctx)
+{
+	struct snap_out *o = ctx;
+
+	switch (o->fmt) {
+	case FMT_MD:
+		return export_md(f, o->snap);
+	case FMT_CSV:
+		return export_csv(f, o->snap);
+	default:
+		fputs(json_object_to_json_string_ext(o->snap, JSON_C_TO_STRING_PRETTY |
+						     JSON_C_TO_STRING_NOSLASHESCAPE), f);
+		fputc('\n', f);
+		return ferror(f) ? -EIO : 0;
+	}
+}
+
+static void snapshot_usage(FILE *f)
+{
+	fprintf(f,
+"usage: protomix snapshot [-f json|md|csv] [-o FILE] [--pcap FILE] [--pid PID]\n"
+"Read the maps and recent alerts of the watch running in this network\n"
+"namespace, without stopping it.\n"
+"\n"
+"  -f, --format FMT   json (the snapshot of DESIGN.md, default), md (a report\n"
+"                     for a ticket) or csv (one row per destination and class)\n"
+"  -o, --output FILE  write to FILE (atomically, mode 0600) instead of stdout\n"
+"      --pcap FILE    also write the alerts' evidence frames as a pcap\n"
+"      --pid PID      the watch to read when several run\n");
+}
+
+/* --pid */
+static int parse_pid(const char *s, pid_t *pid)
+{
+	uint64_t v;
+
+	if (!parse_u64(s, 1, 1u << 22, &v)) {
+		pm_err("invalid --pid '%s'", s);
+		return EXIT_USAGE;
+	}
+	*pid = v;
+	return 0;
+}
+
+int cmd_snapshot(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "pcap", required_argument, NULL, 'p' },
+		{ "pid", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *out = NULL, *pcap = NULL;
+	struct snap_out o = { .fmt = FMT_JSON };
+	json_object *reply, *evidence = NULL;
+	pid_t want = 0, pid;
+	int c, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":f:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (!strcmp(optarg, "json"))
+				o.fmt = FMT_JSON;
+			else if (!strcmp(optarg, "md"))
+				o.fmt = FMT_MD;
+			else if (!strcmp(optarg, "csv"))
+				o.fmt = FMT_CSV;
+			else {
+				pm_err("invalid --format '%s': json, md or csv", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'p':
+			pcap = optarg;
+			break;
+		case 'P':
+			if (parse_pid(optarg, &want))
+				return EXIT_USAGE;
+			break;
+		case 'h':
+			snapshot_usage(stdout);
+			return 0;
+		case ':':
+			pm_err("option '%s' needs a value (see protomix snapshot --help)",
+			       argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			pm_err("unknown option '%s' (see protomix snapshot --help)",
+			       argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		pm_err("snapshot: unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	rc = ctl_pick(want, &pid);
+	if (rc)
+		return -rc;
+	reply = ctl_request(pid, "snapshot");
+	if (!reply)
+		return EXIT_RUNTIME;
+	/* The evidence goes to the pcap, not into the snapshot. */
+	if (json_object_object_get_ex(reply, "evidence", &evidence))
+		json_object_get(evidence);
+	json_object_object_del(reply, "evidence");
+
+	o.snap = reply;
+	rc = 0;
+	if (out) {
+		if (write_file_atomic(out, write_snap, &o))
+			rc = EXIT_RUNTIME;
+	} else if (write_snap(stdout, &o) || fflush(stdout)) {
+		pm_err("cannot write the snapshot to stdout: %s", strerror(errno));
+		rc = EXIT_RUNTIME;
+	}
+	if (!rc && pcap) {
+		json_object_object_add(reply, "evidence", evidence);
+		evidence = NULL;
+		if (export_pcap(pcap, reply))
+			rc = EXIT_RUNTIME;
+	}
+	json_object_put(evidence);
+	json_object_put(reply);
+	return rc;
+}
+
+static uint64_t jget(json_object *o, const char *path)
+{
+	json_object *v = o;
+	char key[64];
+	const char *p = path, *dot;
+
+	while (v && *p) {
+		dot = strchr(p, '.');
+		snprintf(key, sizeof(key), "%.*s", dot ? (int)(dot - p) : (int)strlen(p), p);
+		if (!json_object_object_get_ex(v, key, &v))
+			return 0;
+		p = dot ? dot + 1 : p + strlen(p);
+	}
+	return v ? json_object_get_uint64(v) : 0;
+}
+
+static void print_status(json_object *s)
+{
+	json_object *ifs, *ifc, *hooks, *maps, *stats;
+	char a[16], b[16];
+
+	json_object_object_get_ex(s, "interfaces", &ifs);
+	json_object_object_get_ex(s, "maps", &maps);
+	json_object_object_get_ex(s, "stats", &stats);
+	printf("protomix watch, pid %llu, up %.0f s (since %s)\n",
+	       (unsigned long long)jget(s, "pid"),
+	       json_object_get_double(json_object_object_get(s, "uptime_s")),
+	       json_object_get_string(json_object_object_get(s, "started_at")));
+	for (size_t i = 0; i < json_object_array_length(ifs); i++) {
+		ifc = json_object_array_get_idx(ifs, i);
+		hooks = json_object_object_get(ifc, "hooks");
+		printf("  interface %-16s hooks", json_object_get_string(
+			       json_object_object_get(ifc, "name")));
+		for (size_t h = 0; h < json_object_array_length(hooks); h++)
+			printf(" %s", json_object_get_string(json_object_array_get_idx(hooks, h)));
+		printf("\n");
+	}
+	printf("  destinations %llu of %llu (%s bytes of kernel memory), evicted %llu\n",
+	       (unsigned long long)jget(maps, "dests.entries"),
+	       (unsigned long long)jget(maps, "dests.max_entries"),
+	       fmt_si(jget(maps, "dests.memlock_bytes"), a, sizeof(a)),
+	       (unsigned long long)jget(stats, "evicted_dests"));
+	printf("  rules %llu, baseline destinations %llu\n",
+	       (unsigned long long)jget(maps, "rules.entries"),
+	       (unsigned long long)jget(maps, "baseline.entries"));
+	printf("  frames %s: non-IP %llu, malformed %llu\n",
+	       fmt_si(jget(stats, "frames"), b, sizeof(b)),
+	       (unsigned long long)jget(stats, "non_ip"),
+	       (unsigned long long)jget(stats, "malformed_total"));
+	printf("  alerts: unexpected_protocol %llu, protocol_shift %llu, one_way_ipsec %llu\n",
+	       (unsigned long long)jget(stats, "alerts.unexpected_protocol"),
+	       (unsigned long long)jget(stats, "alerts.protocol_shift"),
+	       (unsigned long long)jget(stats, "alerts.one_way_ipsec"));
+	printf("  samples %llu, suppressed %llu, ring buffer drops %llu\n",
+	       (unsigned long long)jget(stats, "sampled"),
+	       (unsigned long long)jget(stats, "suppressed"),
+	       (unsigned long long)jget(stats, "ringbuf_drops"));
+	if (*json_object_get_string(json_object_object_get(s, "pinned")))
+		printf("  maps pinned under %s\n",
+		       json_object_get_string(json_object_object_get(s, "pinned")));
+}
+
+int cmd_status(int argc, char **argv)
+{
+	pid_t pids[CTL_MAX_INSTANCES];
+	bool json = false;
+	json_object *s, *all;
+	int n, rc = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("usage: protomix status [--json]\n"
+			       "The protomix watches running in this network namespace: interfaces\n"
+			       "and hooks, uptime, map fill and memory, parser, eviction and ring\n"
+			       "buffer counters.\n");
+			return 0;
+		} else {
+			pm_err("status: unexpected argument '%s' (see protomix status --help)",
+			       argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	n = ctl_find(pids, CTL_MAX_INSTANCES);
+	if (n < 0) {
+		pm_err("cannot list unix sockets: %s", strerror(-n));
+		return EXIT_RUNTIME;
+	}
+	if (n == 0) {
+		pm_err("no protomix watch is running in this network namespace");
+		return EXIT_RUNTIME;
+	}
+	all = json_object_new_array();
+	for (int i = 0; i < n; i++) {
+		s = ctl_request(pids[i], "status");
+		if (!s) {
+			rc = EXIT_RUNTIME;
+			continue;
+		}
+		if (json)
+			json_object_array_add(all, s);
+		else {
+			print_status(s);
+			json_object_put(s);
+		}
+	}
+	if (json)
+		printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY |
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(all);
+	return rc;
+}

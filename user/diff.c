@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* `protomix diff`: what changed between two snapshots (diff.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include "diff.h"
+#include "export.h"
+#include "snapshot.h"
+#include "util.h"
+
+static void diff_usage(FILE *f)
+{
+	fprintf(f,
+"usage: protomix diff [--json] OLD.json NEW.json\n"
+"What changed between two snapshots (protomix watch -o, protomix snapshot):\n"
+"destinations that appeared or vanished, classes that appeared or vanished\n"
+"at a destination, and shifts of %d percentage points or more in a\n"
+"destination's class mix (share of its packets). Largest shift first.\n"
+"\n"
+"      --json    one JSON document instead of text\n"
+"  -h, --help    this text\n", DIFF_SHIFT_POINTS);
+}
+
+/* A destination of one snapshot. */
+struct ddest {
+	const char *addr;
+	json_object *packets;	/* may be NULL: no counts */
+	uint64_t total;
+};
+
+struct side {
+	const char *file;
+	json_object *snap;
+	struct ddest *d;
+	size_t n;
+};
+
+static int cmp_ddest_addr(const void *a, const void *b)
+{
+	return snap_cmp_addr(((const struct ddest *)a)->addr,
+			     ((const struct ddest *)b)->addr);
+}
+
+static int side_load(struct side *s, const char *file)
+{
+	json_object *arr;
+	size_t n;
+
+	s->file = file;
+	s->snap = snapshot_read(file);
+	if (!s->snap)
+		return -1;
+	arr = snap_get(s->snap, "destinations", json_type_array);
+	n = arr ? json_object_array_length(arr) : 0;
+	s->d = calloc(n ? n : 1, sizeof(*s->d));
+	if (!s->d) {
+		pm_err("%s: out of memory", file);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		struct ddest *d = &s->d[s->n];
+
+		if (!json_object_is_type(o, json_type_object))
+			continue;
+		d->addr = snap_str(o, "addr");
+		d->packets = snap_get(o, "packets", json_type_object);
+		d->total = snap_sum(d->packets);
+		s->n++;
+	}
+	qsort(s->d, s->n, sizeof(*s->d), cmp_ddest_addr);
+	return 0;
+}
+
+static void side_free(struct side *s)
+{
+	free(s->d);
+	json_object_put(s->snap);
+}
+
+/* One class at a destination in both snapshots. */
+struct cls {
+	const char *name;
+	uint64_t o, n;		/* packets, old and new */
+	double so, sn;		/* shares */
+	bool appeared, vanished, shifted;
+};
+
+struct change {
+	const struct ddest *o, *n;
+	struct cls *c;		/* every class of either side, by shift */
+	size_t nc;
+	int64_t magnitude;	/* the largest |share change|, 1e-9 units */
+};
+
+/* |a/ta - b/tb| >= DIFF_SHIFT_POINTS / 100, on integers (a share of an
+ * empty destination is 0). */
+static bool shifted(uint64_t a, uint64_t ta, uint64_t b, uint64_t tb)
+{
+	unsigned __int128 x, y, lhs;
+
+	if (!ta)
+		a = 0, ta = 1;
+	if (!tb)
+		b = 0, tb = 1;
+	x = (unsigned __int128)a * tb;
+	y = (unsigned __int128)b * ta;
+	lhs = (x > y ? x - y : y - x) * 100;
+	return lhs >= (unsigned __int128)DIFF_SHIFT_POINTS * ta * tb;
+}
+
+/* |share change| in units of 1e-9: equal shifts compare equal whatever
+ * the rounding of the doubles (0.9 - 0.8 and 0.2 - 0.1). */
+static int64_t delta(const struct cls *c)
+{
+	double d = c->sn - c->so;
+
+	return (int64_t)((d < 0 ? -d : d) * 1e9 + 0.5);
+}
+
+/* For equal shifts: what appeared, what vanished, what grew, what shrank. */
+static int rank(const struct cls *c)
+{
+	return c->appeared ? 0 : c->vanished ? 1 : c->sn >= c->so ? 2 : 3;
+}
+
+static int cmp_cls(const void *a, const void *b)
+{
+	const struct cls *x = a, *y = b;
+
+	if (delta(x) != delta(y))
+		return delta(x) > delta(y) ? -1 : 1;
+	if (rank(x) != rank(y))
+		return rank(x) - rank(y);
+	return snap_cmp_class(&x->name, &y->name);
+}
+
+static bool has_class(const struct cls *c, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(c[i].name, name))
+			return true;
+	return false;
+}
+
+static void add_classes(struct cls *c, size_t *n, json_object *packets)
+{
+	if (!packets)
+		return;
+	json_object_object_foreach(packets, k, v) {
+		if (!snap_u64_of(v) || has_class(c, *n, k))
+			continue;
+		c[(*n)++].name = k;
+	}
+}
+
+/* Fills ch for a destination in both; false if nothing changed (or out
+ * of memory). */
+static bool change_of(struct change *ch, const struct ddest *o, const struct ddest *n)
+{
+	size_t cap = (o->packets ? json_object_object_length(o->packets) : 0) +
+		     (n->packets ? json_object_object_length(n->packets) : 0);
+	bool any = false;
+
+	memset(ch, 0, sizeof(*ch));
+	ch->o = o;
+	ch->n = n;
+	ch->c = calloc(cap ? cap : 1, sizeof(*ch->c));
+	if (!ch->c)
+		return false;
+	add_classes(ch->c, &ch->nc, o->packets);
+	add_classes(ch->c, &ch->nc, n->packets);
+	for (size_t i = 0; i < ch->nc; i++) {
+		struct cls *c = &ch->c[i];
+
+		c->o = snap_u64(o->packets, c->name);
+		c->n = snap_u64(n->packets, c->name);
+		c->so = o->total ? (double)c->o / (double)o->total : 0;
+		c->sn = n->total ? (double)c->n / (double)n->total : 0;
+		c->appeared = !c->o && c->n;
+		c->vanished = c->o && !c->n;
+		c->shifted = shifted(c->n, n->total, c->o, o->total);
+		any |= c->appeared || c->vanished || c->shifted;
+		if (delta(c) > ch->magnitude)
+			ch->magnitude = delta(c);
+	}
+	qsort(ch->c, ch->nc, sizeof(*ch->c), cmp_cls);
+	if (!any) {
+		free(ch->c);
+		ch->c = NULL;
+	}
+	return any;
+}
+
+static int cmp_change(const void *a, const void *b)
+{
+	const struct change *x = a, *y = b;
+
+	if (x->magnitude != y->magnitude)
+		return x->magnitude > y->magnitude ? -1 : 1;
+	return snap_cmp_addr(x->n->addr, y->n->addr);
+}
+
+static int cmp_busiest(const void *a, const void *b)
+{
+	const struct ddest *x = *(const struct ddest *const *)a;
+	const struct ddest *y = *(const struct ddest *const *)b;
+
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	return snap_cmp_addr(x->addr, y->addr);
+}
+
+struct diff {
+	struct side old, new;
+	struct change *changed;
+	const struct ddest **appeared, **vanished;
+	size_t nchanged, nappeared, nvanished, nunchanged;
+};
+
+static int diff_compute(struct diff *df)
+{
+	struct side *o = &df->old, *n = &df->new;
+	size_t i = 0, j = 0;
+
+	df->changed = calloc(o->n ? o->n : 1, sizeof(*df->changed));
+	df->appeared = calloc(n->n ? n->n : 1, sizeof(*df->appeared));
+	df->vanished = calloc(o->n ? o->n : 1, sizeof(*df->vanished));
+	if (!df->changed || !df->appeared || !df->vanished)
+		return -ENOMEM;
+	/* Both sorted by address: walk them together. A repeated address
+	 * counts once (its first entry). */
+	while (i < o->n || j < n->n) {
+		int c = i >= o->n ? 1 : j >= n->n ? -1 :
+			snap_cmp_addr(o->d[i].addr, n->d[j].addr);
+
+		if (c < 0) {
+			df->vanished[df->nvanished++] = &o->d[i++];
+		} else if (c > 0) {
+			df->appeared[df->nappeared++] = &n->d[j++];
+		} else {
+			if (change_of(&df->changed[df->nchanged], &o->d[i], &n->d[j]))
+				df->nchanged++;
+			else
+				df->nunchanged++;
+			i++, j++;
+		}
+		while (i && i < o->n && !snap_cmp_addr(o->d[i].addr, o->d[i - 1].addr))
+			i++;
+		while (j && j < n->n && !snap_cmp_addr(n->d[j].addr, n->d[j - 1].addr))
+			j++;
+	}
+	qsort(df->changed, df->nchanged, sizeof(*df->changed), cmp_change);
+	qsort(df->appeared, df->nappeared, sizeof(*df->appeared), cmp_busiest);
+	qsort(df->vanished, df->nvanished, sizeof(*df->vanished), cmp_busiest);
+	return 0;
+}
+
+static void diff_free(struct diff *df)
+{
+	for (size_t i = 0; i < df->nchanged; i++)
+		free(df->changed[i].c);
+	free(df->changed);
+	free(df->appeared);
+	free(df->vanished);
+	side_free(&df->old);
+	side_free(&df->new);
+}
+
+/* ---- text ---------------------------------------------------------- */
+
+static void print_mix(FILE *f, const struct ddest *d)
+{
+	struct cls c[64];
+	size_t n = 0;
+
+	if (d->packets) {
+		json_object_object_foreach(d->packets, k, v) {
+			if (n == sizeof(c) / sizeof(c[0]) || !snap_u64_of(v))
+				continue;
+			c[n].name = k;
+			c[n].o = 0;
+			c[n].so = 0;
+			c[n].n = snap_u64_of(v);
+			c[n++].sn = (double)snap_u64_of(v) / (double)d->total;
+		}
+	}
+	qsort(c, n, sizeof(c[0]), cmp_cls);
+	fputs(" (", f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%s %s", i ? ", " : "", c[i].name,
+			snap_fmt_share(c[i].n, d->total, (char[16]){ 0 }, 16));
+	fputs(")", f);
+}
+
+static void print_change(FILE *f, const struct change *ch)
+{
+	char a[16], b[16];
+	int said = 0;
+
+	fprintf(f, "%s: ", ch->n->addr);
+	for (size_t i = 0; i < ch->nc; i++) {
+		const struct cls *c = &ch->c[i];
+
+		snap_fmt_share(c->o, ch->o->total, a, sizeof(a));
+		snap_fmt_share(c->n, ch->n->total, b, sizeof(b));
+		if (c->appeared)
+			fprintf(f, "%s%s appeared (%s -> %s)", said++ ? ", " : "",
+				c->name, a, b);
+		else if (c->vanished)
+			fprintf(f, "%s%s vanished (%s -> %s)", said++ ? ", " : "",
+				c->name, a, b);
+		else if (c->shifted)
+			fprintf(f, "%s%s %s -> %s", said++ ? ", " : "", c->name, a, b);
+	}
+	said = 0;
+	fputs(" (packets:", f);
+	for (size_t i = 0; i < ch->nc; i++) {
+		const struct cls *c = &ch->c[i];
+
+		if (!c->appeared && !c->vanished && !c->shifted)
+			continue;
+		fprintf(f, "%s %s %s%" PRIu64, said++ ? "," : "", c->name,
+			c->n >= c->o ? "+" : "-", c->n >= c->o ? c->n - c->o : c->o - c->n);
+	}
+	fputs(")\n", f);
+}
+
+static void print_side(FILE *f, const struct side *s)
+{
+	const char *host = snap_str(s->snap, "host");
+	const char *at = snap_str(s->snap, "taken_at");
+
+	fprintf(f, "%s: %s at %s", s->file, *host ? host : "?", *at ? at : "?");
+}
+
+static void diff_text(FILE *f, const struct diff *df)
+{
+	for (size_t i = 0; i < df->nchanged; i++)
+		print_change(f, &df->changed[i]);
+	for (size_t i = 0; i < df->nappeared; i++) {
+		const struct ddest *d = df->appeared[i];
+
+		fprintf(f, "%s: appeared, %" PRIu64 " packets", d->addr, d->total);
+		print_mix(f, d);
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < df->nvanished; i++) {
+		const struct ddest *d = df->vanished[i];
+
+		fprintf(f, "%s: vanished, %" PRIu64 " packets", d->addr, d->total);
+		print_mix(f, d);
+		fputc('\n', f);
+	}
+	fprintf(f, "%zu changed, %zu appeared, %zu vanished, %zu unchanged (",
+		df->nchanged, df->nappeared, df->nvanished, df->nunchanged);
+	print_side(f, &df->old);
+	fputs(" -> ", f);
+	print_side(f, &df->new);
+	fputs(")\n", f);
+}
+
+/* ---- JSON ---------------------------------------------------------- */
+
+/* A share with 4 decimals, written as such (0.05, not 0.050000000000000003). */
+static json_object *jshare(double v)
+{
+	char buf[32];
+	size_t n = snprintf(buf, sizeof(buf), "%.4f", v);
+
+	while (n > 1 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (buf[n - 1] == '.')
+		buf[--n] = '\0';
+	return json_object_new_double_s(strtod(buf, NULL), buf);
+}
+
+static json_object *jside(const struct side *s)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "file", json_object_new_string(s->file));
+	json_object_object_add(o, "host", json_object_new_string(snap_str(s->snap, "host")));
+	json_object_object_add(o, "taken_at",
+			       json_object_new_string(snap_str(s->snap, "taken_at")));
+	return o;
+}
+
+static json_object *jdest(const struct ddest *d)
+{
+	json_object *o = json_object_new_object(), *p = json_object_new_object();
+	const char **keys = NULL;
+	size_t n = 0;
+
+	if (d->packets)
+		keys = calloc(json_object_object_length(d->packets) + 1, sizeof(*keys));
+	if (keys) {
+		json_object_object_foreach(d->packets, k, v) {
+			if (snap_u64_of(v))
+				keys[n++] = k;
+		}
+		qsort(keys, n, sizeof(*keys), snap_cmp_class);
+	}
+	for (size_t i = 0; i < n; i++)
+		json_object_object_add(p, keys[i], json_object_new_uint64(
+					       snap_u64(d->packets, keys[i])));
+	free(keys);
+	json_object_object_add(o, "addr", json_object_new_string(d->addr));
+	json_object_object_add(o, "packets", p);
+	return o;
+}
+
+static json_object *jchange(const struct change *ch)
+{
+	json_object *o = json_object_new_object();
+	json_object *app = json_object_new_array(), *van = json_object_new_array();
+	json_object *sh = json_object_new_array(), *shares = json_object_new_object();
+	json_object *pd = json_object_new_object();
+	struct cls *byname = calloc(ch->nc ? ch->nc : 1, sizeof(*byname));
+
+	for (size_t i = 0; i < ch->nc; i++) {
+		const struct cls *c = &ch->c[i];
+
+		if (c->appeared)
+			json_object_array_add(app, json_object_new_string(c->name));
+		if (c->vanished)
+			json_object_array_add(van, json_object_new_string(c->name));
+		if (c->shifted)
+			json_object_array_add(sh, json_object_new_string(c->name));
+	}
+	/* shares and deltas in class order, easier to read than by shift */
+	if (byname) {
+		memcpy(byname, ch->c, ch->nc * sizeof(*byname));
+		qsort(byname, ch->nc, sizeof(*byname), snap_cmp_class);
+		for (size_t i = 0; i < ch->nc; i++) {
+			const struct cls *c = &byname[i];
+			json_object *s = json_object_new_object();
+
+			json_object_object_add(s, "old", jshare(c->so));
+			json_object_object_add(s, "new", jshare(c->sn));
+			json_object_object_add(shares, c->name, s);
+			json_object_object_add(pd, c->name, json_object_new_int64(
+				(int64_t)c->n - (int64_t)c->o));
+		}
+	}
+	free(byname);
+	json_object_object_add(o, "addr", json_object_new_string(ch->n->addr));
+	json_object_object_add(o, "classes_appeared", app);
+	json_object_object_add(o, "classes_vanished", van);
+	json_object_object_add(o, "shifted", sh);
+	json_object_object_add(o, "shares", shares);
+	json_object_object_add(o, "packets_delta", pd);
+	return o;
+}
+
+static void diff_json(FILE *f, const struct diff *df)
+{
+	json_object *o = json_object_new_object(), *arr;
+
+	json_object_object_add(o, "type", json_object_new_string("diff"));
+	json_object_object_add(o, "old", jside(&df->old));
+	json_object_object_add(o, "new", jside(&df->new));
+	arr = json_object_new_array();
+	for (size_t i = 0; i < df->nchanged; i++)
+		json_object_array_add(arr, jchange(&df->changed[i]));
+	json_object_object_add(o, "changed", arr);
+	arr = json_object_new_array();
+	for (size_t i = 0; i < df->nappeared; i++)
+		json_object_array_add(arr, jdest(df->appeared[i]));
+	json_object_object_add(o, "appeared", arr);
+	arr = json_object_new_array();
+	for (size_t i = 0; i < df->nvanished; i++)
+		json_object_array_add(arr, jdest(df->vanished[i]));
+	json_object_object_add(o, "vanished", arr);
+	json_object_object_add(o, "unchanged", json_object_new_uint64(df->nunchanged));
+	fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						     JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+/* ---- the command --------------------------------------------------- */
+
+int cmd_diff(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct diff df = { 0 };
+	bool json = false;
+	int c, rc = EXIT_OK;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			diff_usage(stdout);
+			return EXIT_OK;
+		default:
+			pm_err("diff: unknown option '%s' (usage: protomix diff "
+			       "[--json] OLD.json NEW.json)", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2) {
+		pm_err("diff: expected two snapshot files, got %d (usage: protomix "
+		       "diff [--json] OLD.json NEW.json)", argc - optind);
+		return EXIT_USAGE;
+	}
+	if (side_load(&df.old, argv[optind]) || side_load(&df.new, argv[optind + 1])) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (diff_compute(&df)) {
+		pm_err("diff: out of memory");
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	if (json)
+		diff_json(stdout, &df);
+	else
+		diff_text(stdout, &df);
+	if (fflush(stdout) || ferror(stdout)) {
+		pm_err("stdout: cannot write: %s", strerror(errno));
+		rc = EXIT_RUNTIME;
+	}
+out:
+	diff_free(&df);
+	return rc;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * A snapshot (DESIGN.md, "protomix.snapshot/1") as something to hand on:
+ * a Markdown report for a ticket, a CSV of the per-destination counts, and
+ * a pcap of the evidence frames.
+ *
+ * The snapshot is any json_object: a key that is missing or of the wrong
+ * type reads as empty (no alerts, zero counts), never as a crash.
+ *
+ * Evidence (the reply of a running watch to `protomix snapshot`): a
+ * top-level array "evidence" aligned with "alerts", evidence[i] belonging
+ * to alerts[i]:
+ *     {"ts_ns": <wall-clock ns>, "wire_len": <frame length>,
+ *      "frame": "<hex of the first up to 128 bytes of the Ethernet frame>"}
+ * "frame" is "" for an alert without a frame (one_way_ipsec).
+ */
+#ifndef PM_EXPORT_H
+#define PM_EXPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <json-c/json.h>
+
+/* Markdown: host, kernel, time window, interfaces and hooks; the alerts
+ * grouped by flow (kind, interface, direction, source, destination, class,
+ * SPI) in a table, then each group's tcpdump-style evidence lines in a code
+ * block, identical lines folded into one with a count and at most
+ * EXPORT_MD_LINES distinct lines per group; the EXPORT_MD_TOP busiest
+ * destinations with packets, bytes and class mix; the destinations with
+ * expectations and what broke them; the counters. 0, or -EIO if writing
+ * failed (not reported: the caller knows the file). */
+#define EXPORT_MD_TOP	20
+#define EXPORT_MD_LINES	10
+#define EXPORT_MD_GROUPS 20	/* groups shown with their evidence lines */
+int export_md(FILE *f, json_object *snap);
+
+/* CSV, one row per destination and class with packets > 0:
+ *     addr,class,packets,bytes,first_seen,last_seen,expected,violations
+ * addr as in the snapshot; class a class name; first_seen/last_seen and
+ * violations are the destination's (repeated on each of its rows);
+ * expected is its expected classes joined with ';' ("tcp;icmp"), empty if
+ * none. Rows: destinations busiest first (packets of all classes, ties by
+ * address), within one destination classes in the order of
+ * `protomix classes`. Lines end in "\n"; a field holding a comma, a double
+ * quote, CR or LF is quoted as RFC 4180 says ("" for a quote). 0 or -EIO. */
+int export_csv(FILE *f, json_object *snap);
+
+/* pcap (nanosecond timestamps, LINKTYPE_ETHERNET) of the evidence frames,
+ * in alert order: caplen = the frame's bytes, len = wire_len (at least
+ * caplen), time = ts_ns. Entries without a frame (or with a malformed one)
+ * are left out; none at all still makes a valid pcap (the header only).
+ * Written atomically: a temporary file in path's folder, mode 0600, then
+ * renamed; nothing is left at path on failure. 0, or -errno with a line
+ * on stderr naming path. */
+int export_pcap(const char *path, json_object *snap_with_evidence);
+
+/* The formats of `protomix snapshot -f`. */
+enum export_fmt {
+	EXPORT_JSON = 0,
+	EXPORT_MD,
+	EXPORT_CSV,
+};
+
+/* "json", "md", "csv" -> enum export_fmt, or -1. */
+int export_fmt_from_name(const char *name);
+
+/* snap in fmt to path, atomically with mode 0600 (write_file_atomic), or to
+ * stdout if path is NULL or "-". JSON is written as is (pretty): remove
+ * "evidence" first if it should not be there. 0, or -errno with a line on
+ * stderr naming the file. */
+int export_write(const char *path, enum export_fmt fmt, json_object *snap);
+
+/* Tolerant readers of a snapshot document, shared with diff.c. */
+/* o[key] if o is an object and it has that key of that type, else NULL. */
+json_object *snap_get(json_object *o, const char *key, json_type type);
+/* A string member, or "" */
+const char *snap_str(json_object *o, const char *key);
+/* A non-negative integer member, or 0 */
+uint64_t snap_u64(json_object *o, const char *key);
+/* The same for a json value itself (0 if not a non-negative integer). */
+uint64_t snap_u64_of(json_object *v);
+/* The sum of an object of counts ({"tcp":50,"esp":20} -> 70). */
+uint64_t snap_sum(json_object *counts);
+/* Order of class names: the order of `protomix classes`, unknown names
+ * after the known ones, by name. A qsort comparator of const char *. */
+int snap_cmp_class(const void *a, const void *b);
+/* part of total as a percentage: "95.2%", "<0.1%", "100%", "0%". */
+char *snap_fmt_share(uint64_t part, uint64_t total, char *buf, size_t len);
+/* Order of addresses as text: numeric (IPv4 before IPv6), unparsable ones
+ * after, by text. */
+int snap_cmp_addr(const char *a, const char *b);
+
+#endif
