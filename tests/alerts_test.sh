@@ -247,6 +247,12 @@ if start "$n" watch --json -o "$base" --oneway-window 60 gw-ws; then
 	send_ws tcp6 2 --dst 2001:db8:20::91	# the same over IPv6
 	send_ws esp6_ext 3 --dst 2001:db8:20::91
 	send_ws tcp4 2 --dst 10.20.0.90		# for the baseline: tcp only
+	send_ws tcp4 2 --dst 10.20.0.95		# tcp, then tagged esp
+	send_ws esp4_vlan 3 --dst 10.20.0.95
+	send_ws tcp4 2 --dst 10.20.0.96		# tcp, then esp in udp
+	send_ws esp_udp4 3 --dst 10.20.0.96
+	send_ws tcp4 2 --dst 10.20.0.97		# tcp, then ah
+	send_ws ah4 3 --dst 10.20.0.97
 	stop "$n"
 
 	SH=(kind=protocol_shift expected='["tcp"]' class=esp "spi=$INC_SPI"
@@ -268,8 +274,19 @@ if start "$n" watch --json -o "$base" --oneway-window 60 gw-ws; then
 	assert_eq shift_ike_before_esp_dest \
 		'{"packets":{"tcp":2,"esp":3,"ike":2},"violations":0}' \
 		"$(dest "$base" 10.20.0.93 | jq -c '{packets, violations}')"
-	assert_eq shift_alert_total 6 "$(nalerts "$so")"
-	assert_eq shift_stats '{"alerts":{"unexpected_protocol":0,"protocol_shift":6,"one_way_ipsec":0},"violations":{"unexpected_protocol":0,"protocol_shift":6}}' \
+	check_alert shift_tcp_then_esp_vlan "$so" 10.20.0.95 3 \
+		"$(ujson "${SH[@]}" src=10.10.1.10 dst=10.20.0.95)"
+	check_alert shift_tcp_then_esp_udp "$so" 10.20.0.96 3 \
+		"$(ujson kind=protocol_shift expected='["tcp"]' class=esp_udp \
+			spi=$NATT_SPI seq=$NATT_SEQ len=$NATT_LEN src=10.10.1.10 dst=10.20.0.96)"
+	check_alert shift_tcp_then_ah "$so" 10.20.0.97 3 \
+		"$(ujson kind=protocol_shift expected='["tcp"]' class=ah \
+			spi=$AH_SPI seq=$AH_SEQ len=$AH4_LEN src=10.10.1.10 dst=10.20.0.97)"
+	assert_eq shift_tcp_then_ah_dest \
+		'{"packets":{"tcp":2,"ah":3},"violations":3,"expected":["tcp"]}' \
+		"$(dest "$base" 10.20.0.97)"
+	assert_eq shift_alert_total 15 "$(nalerts "$so")"
+	assert_eq shift_stats '{"alerts":{"unexpected_protocol":0,"protocol_shift":15,"one_way_ipsec":0},"violations":{"unexpected_protocol":0,"protocol_shift":15}}' \
 		"$(jqs "$base" '.stats | {alerts, violations}')"
 	assert_eq shift_baseline_written '{"tcp":2}' \
 		"$(jqs "$base" '.destinations[] | select(.addr == "10.20.0.90") | .packets')"
@@ -297,15 +314,26 @@ fi
 
 # --- 4: one_way_ipsec --------------------------------------------------------
 
-# oneway_traffic ROUNDS both|one: esp4 from ws to lb every 0.3 s (and from
-# lb back to ws, through the gateway, with "both")
+# oneway_traffic ROUNDS both|one: every 0.3 s from ws towards the lb side,
+# esp4 to .80, esp6_ext to 2001:db8:20::80, VLAN-tagged esp4 to .82, esp_udp4
+# to .83 and ah4 to .84 (AH is not ESP: never one-way); with "both", ESP of
+# the same kind back from each of those addresses to ws, through the gateway.
 oneway_traffic()
 {
 	local i
 
 	for ((i = 0; i < $1; i++)); do
 		send_ws esp4 2
-		[ "$2" = both ] && send_lb esp4 2 --src 10.20.0.80 --dst 10.10.1.10
+		send_ws esp6_ext 2
+		send_ws esp4_vlan 2 --dst 10.20.0.82
+		send_ws esp_udp4 2 --dst 10.20.0.83
+		send_ws ah4 2 --dst 10.20.0.84
+		if [ "$2" = both ]; then
+			send_lb esp4 2 --src 10.20.0.80 --dst 10.10.1.10
+			send_lb esp6_ext 2 --src 2001:db8:20::80 --dst 2001:db8:10::10
+			send_lb esp4 2 --src 10.20.0.82 --dst 10.10.1.10
+			send_lb esp_udp4 2 --src 10.20.0.83 --dst 10.10.1.10
+		fi
 		sleep 0.3
 	done
 }
@@ -317,12 +345,19 @@ if start "$n" watch --json -i 0.25 --oneway-window 1 -o "$s" gw-ws; then
 	oneway_traffic 9 one
 	stop "$n"
 	OW='.kind == "one_way_ipsec"'
-	assert_eq oneway_alerts 1 "$(nalerts "$so" "$OW")"
+	assert_eq oneway_alerts 4 "$(nalerts "$so" "$OW")"
 	assert_eq oneway_alert_pair 1 \
 		"$(nalerts "$so" "$OW and .src == \"10.10.1.10\" and .dst == \"10.20.0.80\"")"
+	assert_eq oneway_v6_ext_pair 1 \
+		"$(nalerts "$so" "$OW and .src == \"2001:db8:10::10\" and .dst == \"2001:db8:20::80\"")"
+	assert_eq oneway_vlan_pair 1 \
+		"$(nalerts "$so" "$OW and .src == \"10.10.1.10\" and .dst == \"10.20.0.82\"")"
+	assert_eq oneway_esp_udp_pair 1 \
+		"$(nalerts "$so" "$OW and .dst == \"10.20.0.83\" and .class == \"esp_udp\" and .spi == \"$NATT_SPI\"")"
+	assert_eq oneway_not_for_ah 0 "$(nalerts "$so" "$OW and .dst == \"10.20.0.84\"")"
 	assert_eq oneway_fields \
 		"{\"kind\":\"one_way_ipsec\",\"iface\":\"gw-ws\",\"dir\":\"ingress\",\"src\":\"10.10.1.10\",\"dst\":\"10.20.0.80\",\"class\":\"esp\",\"spi\":\"$INC_SPI\",\"seq\":\"$INC_SEQ\",\"len\":$ESP_LEN}" \
-		"$(alerts "$so" "$OW" | head -1 | jq -c '{kind, iface, dir, src, dst, class, spi, seq, len}')"
+		"$(alerts "$so" "$OW and .dst == \"10.20.0.80\"" | jq -c '{kind, iface, dir, src, dst, class, spi, seq, len}')"
 	t=$(alerts "$so" "$OW" | head -1 | jq -r .time)
 	if [ -n "$t" ] && t1=$(date -d "$t" +%s%N 2>/dev/null); then
 		ms=$(((t1 - t0) / 1000000))
@@ -334,8 +369,8 @@ if start "$n" watch --json -i 0.25 --oneway-window 1 -o "$s" gw-ws; then
 	else
 		fail oneway_after_window "no alert time"
 	fi
-	assert_eq oneway_only_kind 1 "$(nalerts "$so")"
-	assert_eq oneway_stats 1 "$(jqs "$s" '.stats.alerts.one_way_ipsec')"
+	assert_eq oneway_only_kind 4 "$(nalerts "$so")"
+	assert_eq oneway_stats 4 "$(jqs "$s" '.stats.alerts.one_way_ipsec')"
 	assert_eq oneway_esp_counted 18 \
 		"$(jqs "$s" '.destinations[] | select(.addr == "10.20.0.80") | .packets.esp')"
 fi
@@ -351,9 +386,12 @@ if start "$n" watch --json -i 0.25 --oneway-window 1 -o "$s" gw-ws; then
 	# by the gateway) at egress
 	# (each end also answers the other's ESP with an ICMP protocol
 	# unreachable: only esp is compared)
-	assert_eq twoway_seen '18 18' \
+	# (10.10.1.10 gets esp back from .80 and from .82: 2 x 18)
+	assert_eq twoway_seen '18 36' \
 		"$(jqs "$s" '.destinations[] | select(.addr == "10.20.0.80") | .packets.esp') $(jqs "$s" '.destinations[] | select(.addr == "10.10.1.10") | .packets.esp')"
-	assert_eq twoway_egress_esp 18 "$(jqs "$s" '.stats.hooks.tc_egress.packets.esp')"
+	# esp at egress: from .80, from .82 and from 2001:db8:20::80, 18 each
+	assert_eq twoway_egress_esp 54 "$(jqs "$s" '.stats.hooks.tc_egress.packets.esp')"
+	assert_eq twoway_egress_esp_udp 18 "$(jqs "$s" '.stats.hooks.tc_egress.packets.esp_udp')"
 fi
 
 # --- 5: a flood is sampled, the counts stay exact ----------------------------
