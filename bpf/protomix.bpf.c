@@ -21,6 +21,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by the loader between open and load. */
 const volatile __u32 cfg_sample_rate = 5;	/* samples per destination per second */
 const volatile bool cfg_replay;		/* time is replay_now, not the clock */
+const volatile __u8 cfg_agg4 = 32;	/* --aggregate: count per prefix */
+const volatile __u8 cfg_agg6 = 128;
 
 /* `protomix replay`: the capture's time of the frame being run, on the
  * CLOCK_MONOTONIC scale, so windows and rates follow the capture. */
@@ -86,6 +88,35 @@ struct {
 
 #define IPSEC_SHIFT_MASK (1u << PM_C_ESP | 1u << PM_C_AH | 1u << PM_C_ESP_UDP)
 #define IPSEC_MASK	 (IPSEC_SHIFT_MASK | 1u << PM_C_IKE)
+
+/* --aggregate: the destination becomes its prefix. With the defaults the
+ * verifier sees constants and drops this code. */
+static __always_inline void aggregate(struct pm_dest_key *k, bool v6)
+{
+	__u64 half;
+	__u32 a;
+
+	if (!v6) {
+		if (cfg_agg4 >= 32)
+			return;
+		__builtin_memcpy(&a, &k->addr[12], 4);
+		a &= cfg_agg4 ? bpf_htonl(~0u << (32 - cfg_agg4)) : 0;
+		__builtin_memcpy(&k->addr[12], &a, 4);
+		return;
+	}
+	if (cfg_agg6 >= 128)
+		return;
+	if (cfg_agg6 <= 64) {
+		__builtin_memset(&k->addr[8], 0, 8);
+		__builtin_memcpy(&half, &k->addr[0], 8);
+		half &= cfg_agg6 ? bpf_cpu_to_be64(~0ull << (64 - cfg_agg6)) : 0;
+		__builtin_memcpy(&k->addr[0], &half, 8);
+	} else {
+		__builtin_memcpy(&half, &k->addr[8], 8);
+		half &= bpf_cpu_to_be64(~0ull << (128 - cfg_agg6));
+		__builtin_memcpy(&k->addr[8], &half, 8);
+	}
+}
 
 /* Find the destination's entry, inserting it on first sight. An LRU map
  * evicts its coldest entries to make room; userspace counts evictions as
@@ -251,6 +282,7 @@ static __always_inline void account(void *data, void *data_end, __u32 hook,
 				    __u32 segs, __u64 len)
 {
 	struct pkt_info pi = {};
+	struct pm_dest_key key;
 	struct pm_stats *st;
 	struct pm_dest *d;
 	__u64 now, bytes;
@@ -292,7 +324,9 @@ static __always_inline void account(void *data, void *data_end, __u32 hook,
 	now = clock_coarse();
 	if (IPSEC_MASK & (1u << cls) && cls != PM_C_AH)
 		track_pair(&pi, st, now, ifindex, hook);
-	d = dest_entry(&pi.dst, st, now);
+	key = pi.dst;	/* the evidence keeps the packet's own address */
+	aggregate(&key, pi.is_v6);
+	d = dest_entry(&key, st, now);
 	if (!d)
 		return;
 
@@ -301,7 +335,7 @@ static __always_inline void account(void *data, void *data_end, __u32 hook,
 	if (cls >= PM_NCLASS)
 		return;
 	kind = PM_NKIND;
-	if (!(allowed_classes(d, &pi.dst) & (1u << cls)))
+	if (!(allowed_classes(d, &key) & (1u << cls)))
 		kind = PM_K_UNEXPECTED;
 	else if (!d->rule_id && shifted(d, cls))	/* no rule: learn */
 		kind = PM_K_SHIFT;

@@ -59,6 +59,10 @@ int observer_open(struct observer *ob, const struct observer_cfg *cfg,
 	bpf_map__set_max_entries(ob->skel->maps.baseline, ob->nbase ? ob->nbase : 1);
 	ob->skel->rodata->cfg_sample_rate = cfg->sample_rate;
 	ob->skel->rodata->cfg_replay = cfg->replay;
+	ob->agg4 = cfg->agg4 ? cfg->agg4 : 32;
+	ob->agg6 = cfg->agg6 ? cfg->agg6 : 128;
+	ob->skel->rodata->cfg_agg4 = ob->agg4;
+	ob->skel->rodata->cfg_agg6 = ob->agg6;
 	err = protomix__load(ob->skel);
 	if (err) {
 		err = load_error(err);
@@ -136,5 +140,7 @@ int observer_read(struct observer *ob, struct dest_table *t, struct pm_view *v)
 	v->rules = &ob->rules;
 	v->rules_gen = observer_rules_gen(ob);
 	v->alerts = &ob->alerts;
+	v->agg4 = ob->agg4;
+	v->agg6 = ob->agg6;
 	return 0;
 }

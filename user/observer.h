@@ -22,6 +22,7 @@ struct observer_cfg {
 	uint64_t sample_rate;		/* samples per destination per second */
 	const struct baseline *base;	/* or NULL */
 	bool replay;			/* time comes from skel->bss->replay_now */
+	uint8_t agg4, agg6;		/* --aggregate; 0 = per address */
 	alert_fn on_alert;		/* after the alert is kept; or NULL */
 	void *ctx;
 };
@@ -32,6 +33,7 @@ struct observer {
 	struct ruleset rules;		/* in force */
 	struct alert_log alerts;
 	uint64_t max_dests;
+	uint8_t agg4, agg6;		/* 32 and 128: per address */
 	size_t nbase;
 	alert_fn on_alert;
 	void *ctx;

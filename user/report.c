@@ -95,7 +95,7 @@ void report_interval(FILE *out, bool json, int top, double secs,
 		for (size_t i = 0; i < nrows; i++) {
 			d = json_object_new_object();
 			json_object_object_add(d, "addr", json_object_new_string(
-				fmt_addr(t->keys[rows[i].idx].addr, addr, sizeof(addr))));
+				fmt_dest(v, &t->keys[rows[i].idx], addr, sizeof(addr))));
 			json_object_object_add(d, "pps", json_object_new_double(rows[i].pkts / secs));
 			json_object_object_add(d, "bps", json_object_new_double(rows[i].bytes * 8 / secs));
 			json_object *pk = json_object_new_object();
@@ -125,7 +125,7 @@ void report_interval(FILE *out, bool json, int top, double secs,
 		for (size_t i = 0; i < nrows; i++) {
 			mix_text(&rows[i], mix, sizeof(mix));
 			fprintf(out, "  %-39s %9s %9s  %s\n",
-				fmt_addr(t->keys[rows[i].idx].addr, addr, sizeof(addr)),
+				fmt_dest(v, &t->keys[rows[i].idx], addr, sizeof(addr)),
 				fmt_si(rows[i].pkts / secs, a, sizeof(a)),
 				fmt_si(rows[i].bytes * 8 / secs, b, sizeof(b)), mix);
 		}

@@ -168,6 +168,27 @@ void ruleset_free(struct ruleset *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
+int ruleset_build(const struct ruleset *cli, const char *file,
+		  struct ruleset *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; cli && i < cli->n; i++) {
+		const struct rule *r = &cli->v[i];
+		char text[160], cls[128];
+
+		snprintf(text, sizeof(text), "%s=%s", r->prefix,
+			 classes_text(r->allowed, cls, sizeof(cls)));
+		if (ruleset_add(out, text, r->origin, r->line))
+			goto fail;
+	}
+	if (file && ruleset_load_file(out, file))
+		goto fail;
+	return 0;
+fail:
+	ruleset_free(out);
+	return EXIT_USAGE;
+}
+
 static bool rule_covers(const struct rule *r, const uint8_t addr[16])
 {
 	uint32_t full = r->plen / 8, rest = r->plen % 8;
@@ -242,6 +263,17 @@ json_object *classes_json(uint32_t mask)
 	return a;
 }
 
+/* A snapshot's "addr": an address, or "prefix/len" from --aggregate (the
+ * prefix is the key the kernel uses). */
+static bool parse_dest(const char *s, uint8_t addr[16])
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	buf[strcspn(buf, "/")] = 0;
+	return parse_addr(buf, addr);
+}
+
 static uint64_t class_count(json_object *packets, int c)
 {
 	json_object *n;
@@ -277,7 +309,7 @@ int baseline_load(struct baseline *b, const char *path)
 		d = json_object_array_get_idx(dests, i);
 		if (!json_object_object_get_ex(d, "addr", &addr) ||
 		    !json_object_is_type(addr, json_type_string) ||
-		    !parse_addr(json_object_get_string(addr), b->addr[b->n])) {
+		    !parse_dest(json_object_get_string(addr), b->addr[b->n])) {
 			pm_err("%s: destination %zu has no valid \"addr\"", path, i);
 			goto bad;
 		}

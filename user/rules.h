@@ -34,6 +34,12 @@ int ruleset_add(struct ruleset *rs, const char *text, const char *origin,
  * unreadable file is an error. 0 or EXIT_USAGE. */
 int ruleset_load_file(struct ruleset *rs, const char *path);
 void ruleset_free(struct ruleset *rs);
+/* The rules in force for a run: those of `cli` (--expect, as parsed by
+ * ruleset_add) followed by those of `file` (--expect-file; NULL for none)
+ * into *out, which need not be initialised. 0, or EXIT_USAGE with the
+ * rule, file or line named on stderr and *out left empty. */
+int ruleset_build(const struct ruleset *cli, const char *file,
+		  struct ruleset *out);
 
 /* The longest matching rule for an address, or NULL. */
 const struct rule *ruleset_match(const struct ruleset *rs, const uint8_t addr[16]);

@@ -8,6 +8,19 @@
 #include "snapshot.h"
 #include "util.h"
 
+char *fmt_dest(const struct pm_view *v, const struct pm_dest_key *k,
+	       char *buf, size_t len)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	bool v4 = !memcmp(k->addr, v4mapped, sizeof(v4mapped));
+	unsigned int plen = v4 ? v->agg4 : v->agg6;
+
+	fmt_addr(k->addr, buf, len);
+	if (plen && plen < (v4 ? 32u : 128u))
+		snprintf(buf + strlen(buf), len - strlen(buf), "/%u", plen);
+	return buf;
+}
+
 uint64_t view_evicted(const struct pm_view *v)
 {
 	return v->total.new_dests > v->dests->n ?
@@ -120,7 +133,7 @@ json_object *dest_json(const struct pm_view *v, const struct pm_dest_key *k,
 	char addr[64];
 
 	json_object_object_add(o, "addr", json_object_new_string(
-				       fmt_addr(k->addr, addr, sizeof(addr))));
+				       fmt_dest(v, k, addr, sizeof(addr))));
 	json_object_object_add(o, "packets", class_counts(d->packets));
 	json_object_object_add(o, "bytes", class_counts(d->bytes));
 	json_object_object_add(o, "first_seen", jtime(d->first_seen));

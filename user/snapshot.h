@@ -22,7 +22,12 @@ struct pm_view {
 	const struct ruleset *rules;	/* declared expectations */
 	uint32_t rules_gen;		/* the kernel's current generation */
 	const struct alert_log *alerts;
+	uint8_t agg4, agg6;		/* --aggregate; 32 and 128: per address */
 };
+
+/* A destination as text: the address, or "prefix/len" with --aggregate. */
+char *fmt_dest(const struct pm_view *v, const struct pm_dest_key *k,
+	       char *buf, size_t len);
 
 /* Evicted destinations: inserted, no longer in the map. */
 uint64_t view_evicted(const struct pm_view *v);

@@ -41,6 +41,7 @@ struct watch_opts {
 	const char *baseline;
 	uint64_t sample_rate;
 	double oneway_window;	/* seconds */
+	uint8_t agg4, agg6;	/* --aggregate; 0: per address */
 	struct ruleset cli_rules;	/* --expect */
 };
 
@@ -69,6 +70,8 @@ void watch_usage(FILE *f)
 "      --oneway-window SEC  ESP with nothing back for SEC seconds is\n"
 "                         one_way_ipsec (default %g)\n"
 "      --max-dests N      size of the per-destination map (default %d)\n"
+"      --aggregate V4LEN[,V6LEN]\n"
+"                         count per prefix instead of per address, e.g. 24,64\n"
 "      --hook HOOK        ingress hook: auto, xdp or tc (default auto = tc;\n"
 "                         xdp falls back to tc if XDP is taken)\n"
 "      --top N            destinations per report (default 10)\n"
@@ -77,10 +80,29 @@ void watch_usage(FILE *f)
 		DEFAULT_ONEWAY_WINDOW, DEFAULT_MAX_DESTS);
 }
 
+/* "24" or "24,64" */
+static int parse_aggregate(const char *s, uint8_t *agg4, uint8_t *agg6)
+{
+	char v4[16], *comma;
+	uint64_t a, b = 128;
+
+	if (strlen(s) >= sizeof(v4))
+		return -1;
+	strcpy(v4, s);
+	comma = strchr(v4, ',');
+	if (comma)
+		*comma++ = 0;
+	if (!parse_u64(v4, 1, 32, &a) || (comma && !parse_u64(comma, 1, 128, &b)))
+		return -1;
+	*agg4 = a;
+	*agg6 = b;
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct watch_opts *o)
 {
 	enum { O_JSON = 256, O_MAX_DESTS, O_HOOK, O_TOP, O_BASELINE,
-	       O_SAMPLE_RATE, O_ONEWAY_WINDOW };
+	       O_SAMPLE_RATE, O_ONEWAY_WINDOW, O_AGGREGATE };
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -94,6 +116,7 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 		{ "baseline", required_argument, NULL, O_BASELINE },
 		{ "sample-rate", required_argument, NULL, O_SAMPLE_RATE },
 		{ "oneway-window", required_argument, NULL, O_ONEWAY_WINDOW },
+		{ "aggregate", required_argument, NULL, O_AGGREGATE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -121,6 +144,13 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 		case O_SAMPLE_RATE:
 			if (!parse_u64(optarg, 1, 1000000, &o->sample_rate)) {
 				pm_err("invalid --sample-rate '%s': a number from 1 to 1000000", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_AGGREGATE:
+			if (parse_aggregate(optarg, &o->agg4, &o->agg6)) {
+				pm_err("invalid --aggregate '%s': V4LEN[,V6LEN], e.g. 24 or 24,64 (1-32, 1-128)",
+				       optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -253,22 +283,7 @@ struct watch {
 /* The rules of --expect followed by those of --expect-file. */
 static int build_rules(const struct watch_opts *o, struct ruleset *rs)
 {
-	memset(rs, 0, sizeof(*rs));
-	for (size_t i = 0; i < o->cli_rules.n; i++) {
-		const struct rule *r = &o->cli_rules.v[i];
-		char text[160], cls[128];
-
-		snprintf(text, sizeof(text), "%s=%s", r->prefix,
-			 classes_text(r->allowed, cls, sizeof(cls)));
-		if (ruleset_add(rs, text, r->origin, r->line))
-			goto fail;
-	}
-	if (o->expect_file && ruleset_load_file(rs, o->expect_file))
-		goto fail;
-	return 0;
-fail:
-	ruleset_free(rs);
-	return EXIT_USAGE;
+	return ruleset_build(&o->cli_rules, o->expect_file, rs);
 }
 
 /* Every alert, sampled by the kernel or found by the pairs scan. */
@@ -552,6 +567,7 @@ int cmd_watch(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	cfg = (struct observer_cfg){ .max_dests = w->o.max_dests,
+				     .agg4 = w->o.agg4, .agg6 = w->o.agg6,
 				     .sample_rate = w->o.sample_rate,
 				     .base = &w->base, .on_alert = print_alert,
 				     .ctx = w };
