@@ -263,6 +263,14 @@ static int arm_timer(int fd, double secs, bool periodic)
 	return timerfd_settime(fd, 0, &its, NULL);
 }
 
+struct watch;
+#define MAX_LOOP_SRCS 16
+typedef void (*loop_fn)(struct watch *w, int fd);
+struct loop_src {
+	int fd;
+	loop_fn fn;
+};
+
 struct watch {
 	struct watch_opts o;
 	struct observer ob;
@@ -277,6 +285,11 @@ struct watch {
 	struct oneway oneway;
 	bool reader_gone;		/* stdout's reader left: stop */
 	int ctl_fd;			/* protomix snapshot/status/top */
+	int ep;				/* the event loop */
+	struct loop_src src[MAX_LOOP_SRCS];
+	int nsrc;
+	bool stop;			/* a handler ended the watch ... */
+	int rc;				/* ... with this exit status */
 	char pin_dir[128];		/* where the maps are pinned, or "" */
 };
 
@@ -428,10 +441,76 @@ static json_object *on_request(const char *req, void *ctx)
 	return NULL;
 }
 
+/* The event loop: one epoll over every source, each with its handler. A
+ * handler that ends the watch sets w->stop and w->rc. */
+static void on_signal(struct watch *w, int fd)
+{
+	struct signalfd_siginfo si;
+
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP) {
+		reload_rules(w);
+		return;
+	}
+	pm_dbg("signal %u: stopping", si.ssi_signo);
+	w->stop = true;
+	w->rc = 0;
+}
+
+static void on_duration(struct watch *w, int fd)
+{
+	(void)fd;
+	w->stop = true;
+	w->rc = 0;
+}
+
+static void on_interval(struct watch *w, int fd)
+{
+	uint64_t expirations;
+
+	if (read(fd, &expirations, sizeof(expirations)) < 0)
+		return;
+	if (watch_tick(w)) {
+		w->stop = true;
+		w->rc = EXIT_RUNTIME;
+	}
+}
+
+static void on_ringbuf(struct watch *w, int fd)
+{
+	(void)fd;
+	observer_poll(&w->ob);
+}
+
+static void on_control(struct watch *w, int fd)
+{
+	ctl_serve(fd, on_request, w);
+}
+
+/* Add fd (readable) to the loop; 0 or -errno. The fd stays the caller's. */
+static int watch_add_fd(struct watch *w, int fd, loop_fn fn)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct loop_src *src;
+
+	if (fd < 0)
+		return -EBADF;
+	if (w->nsrc == MAX_LOOP_SRCS)
+		return -ENOSPC;
+	src = &w->src[w->nsrc];
+	*src = (struct loop_src){ .fd = fd, .fn = fn };
+	ev.data.ptr = src;
+	if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	w->nsrc++;
+	return 0;
+}
+
 static int run_loop(struct watch *w)
 {
-	int ep = -1, sfd = -1, tfd = -1, dfd = -1, rc = EXIT_RUNTIME, n;
-	struct epoll_event ev, evs[4];
+	struct epoll_event evs[MAX_LOOP_SRCS];
+	int sfd, tfd, dfd = -1, n, err;
 	sigset_t mask;
 
 	sigemptyset(&mask);
@@ -440,83 +519,58 @@ static int run_loop(struct watch *w)
 	sigaddset(&mask, SIGHUP);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (sfd < 0 || tfd < 0 || ep < 0 || arm_timer(tfd, w->o.interval, true))
-		goto out;
-	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = sfd };
-	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
-	ev.data.fd = tfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
-	ev.data.fd = ring_buffer__epoll_fd(w->ob.rb);
-	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
-	ev.data.fd = w->ctl_fd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
-	if (w->o.duration > 0) {
+	w->ep = epoll_create1(EPOLL_CLOEXEC);
+	w->rc = EXIT_RUNTIME;
+	err = w->ep < 0 || arm_timer(tfd, w->o.interval, true) ? -errno : 0;
+	if (!err)
+		err = watch_add_fd(w, sfd, on_signal);
+	if (!err)
+		err = watch_add_fd(w, tfd, on_interval);
+	if (!err)
+		err = watch_add_fd(w, ring_buffer__epoll_fd(w->ob.rb), on_ringbuf);
+	if (!err)
+		err = watch_add_fd(w, w->ctl_fd, on_control);
+	if (!err && w->o.duration > 0) {
 		dfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-		if (dfd < 0 || arm_timer(dfd, w->o.duration, false))
-			goto out;
-		ev.data.fd = dfd;
-		epoll_ctl(ep, EPOLL_CTL_ADD, dfd, &ev);
+		err = arm_timer(dfd, w->o.duration, false) ? -errno : 0;
+		if (!err)
+			err = watch_add_fd(w, dfd, on_duration);
+	}
+	if (err) {
+		pm_err("cannot set up the event loop: %s", strerror(-err));
+		goto out;
 	}
 
-	for (;;) {
-		n = epoll_wait(ep, evs, 4, -1);
+	while (!w->stop) {
+		n = epoll_wait(w->ep, evs, MAX_LOOP_SRCS, -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			pm_err("epoll_wait: %s", strerror(errno));
-			goto out;
+			break;
 		}
-		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
+		for (int i = 0; i < n && !w->stop; i++) {
+			struct loop_src *src = evs[i].data.ptr;
 
-			if (fd == sfd) {
-				struct signalfd_siginfo si;
-
-				if (read(sfd, &si, sizeof(si)) != sizeof(si))
-					continue;
-				if (si.ssi_signo == SIGHUP) {
-					reload_rules(w);
-					continue;
-				}
-				pm_dbg("signal %u: stopping", si.ssi_signo);
-				rc = 0;
-				goto out;
-			}
-			if (fd == dfd) {
-				rc = 0;
-				goto out;
-			}
-			if (fd == tfd) {
-				uint64_t expirations;
-
-				if (read(tfd, &expirations, sizeof(expirations)) < 0)
-					continue;
-				if (watch_tick(w)) {
-					rc = EXIT_RUNTIME;
-					goto out;
-				}
-			}
-			if (fd == ring_buffer__epoll_fd(w->ob.rb))
-				observer_poll(&w->ob);
-			if (fd == w->ctl_fd)
-				ctl_serve(w->ctl_fd, on_request, w);
+			src->fn(w, src->fd);
 			if (w->reader_gone) {
-				rc = 0;
-				goto out;
+				w->stop = true;
+				w->rc = 0;
 			}
 		}
 	}
 out:
-	if (ep >= 0)
-		close(ep);
+	if (w->ep >= 0)
+		close(w->ep);
+	w->ep = -1;
+	w->nsrc = 0;
 	if (sfd >= 0)
 		close(sfd);
 	if (tfd >= 0)
 		close(tfd);
 	if (dfd >= 0)
 		close(dfd);
-	return rc;
+	return w->rc;
 }
 
 int cmd_watch(int argc, char **argv)
@@ -534,7 +588,7 @@ int cmd_watch(int argc, char **argv)
 		pm_err("out of memory");
 		return EXIT_RUNTIME;
 	}
-	w->ctl_fd = -1;
+	w->ctl_fd = w->ep = -1;
 	rc = parse_opts(argc, argv, &w->o);
 	if (rc)
 		goto out_free;
