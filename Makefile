@@ -13,7 +13,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -mcpu=v3 \
 	-Iheaders -Ivmlinux/$(ARCH) -Ibpf
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iheaders -I$(BUILD) -Iuser
-LDLIBS := -lbpf -lelf -lz -ljson-c
+LDLIBS := -lbpf -lelf -lz -ljson-c -lpcap -lmicrohttpd -lncursesw
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard headers/*.h)
@@ -60,8 +60,15 @@ clean:
 
 include tests/tests.mk
 include tests/other.mk
+include tests/export.mk
+include bench/bench.mk
+include tests/replay.mk
 
 test:
 	./tools/install-deps.sh
 	$(MAKE) all tests
 	./tests/run.sh
+
+# Figures against DESIGN.md's budgets; never fails for being slow.
+bench: bench-build
+	./bench/run.sh

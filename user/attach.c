@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -300,4 +302,48 @@ int cmd_detach(int argc, char **argv)
 	}
 	if_freenameindex(all);
 	return rc;
+}
+
+int link_monitor_open(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int fd;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+void link_monitor_read(int fd, link_fn fn, void *ctx)
+{
+	char buf[16384] __attribute__((aligned(4)));
+	struct nlmsghdr *nh;
+	struct ifinfomsg *ifi;
+	struct rtattr *rta;
+	const char *name;
+	ssize_t n;
+	int len;
+
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
+		     nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_type != RTM_NEWLINK && nh->nlmsg_type != RTM_DELLINK)
+				continue;
+			ifi = NLMSG_DATA(nh);
+			name = NULL;
+			len = IFLA_PAYLOAD(nh);
+			for (rta = IFLA_RTA(ifi); RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
+				if (rta->rta_type == IFLA_IFNAME)
+					name = RTA_DATA(rta);
+			if (name)
+				fn(ctx, ifi->ifi_index, name, nh->nlmsg_type == RTM_DELLINK);
+		}
+	}
 }

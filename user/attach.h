@@ -39,6 +39,7 @@ struct pm_iface {
 	bool legacy_tc[2];		/* classic filter attached */
 	bool created_clsact;		/* we made the qdisc: remove it */
 	int lock_fd;
+	bool gone;			/* removed; re-attached if it comes back */
 };
 
 struct pm_progs {
@@ -56,6 +57,13 @@ int iface_attach(struct pm_iface *ifc, const struct pm_progs *progs,
 void iface_detach(struct pm_iface *ifc);
 /* "xdp,tc_egress" */
 const char *iface_hooks(const struct pm_iface *ifc, char *buf, size_t len);
+
+/* Interfaces that come and go: a rtnetlink socket subscribed to link
+ * changes. link_monitor_read calls fn for every link that appeared (or
+ * changed) and every link that was removed. */
+typedef void (*link_fn)(void *ctx, int ifindex, const char *name, bool removed);
+int link_monitor_open(void);
+void link_monitor_read(int fd, link_fn fn, void *ctx);
 
 /* `protomix detach [IFACE...]` */
 int cmd_detach(int argc, char **argv);

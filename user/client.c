@@ -168,24 +168,48 @@ static uint64_t jget(json_object *o, const char *path)
 	return v ? json_object_get_uint64(v) : 0;
 }
 
+/* A string field, or "" (a reply from another version may lack it). */
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}
+
+static json_object *jarr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_array))
+		return NULL;
+	return v;
+}
+
 static void print_status(json_object *s)
 {
-	json_object *ifs, *ifc, *hooks, *maps, *stats;
+	json_object *ifs = jarr(s, "interfaces"), *ifc, *hooks, *maps, *stats, *up;
+	size_t nifs = ifs ? json_object_array_length(ifs) : 0, nhooks;
 	char a[16], b[16];
 
-	json_object_object_get_ex(s, "interfaces", &ifs);
-	json_object_object_get_ex(s, "maps", &maps);
-	json_object_object_get_ex(s, "stats", &stats);
+	if (!json_object_object_get_ex(s, "maps", &maps))
+		maps = NULL;
+	if (!json_object_object_get_ex(s, "stats", &stats))
+		stats = NULL;
+	if (!json_object_object_get_ex(s, "uptime_s", &up))
+		up = NULL;
 	printf("protomix watch, pid %llu, up %.0f s (since %s)\n",
 	       (unsigned long long)jget(s, "pid"),
-	       json_object_get_double(json_object_object_get(s, "uptime_s")),
-	       json_object_get_string(json_object_object_get(s, "started_at")));
-	for (size_t i = 0; i < json_object_array_length(ifs); i++) {
+	       up ? json_object_get_double(up) : 0.0, jstr(s, "started_at"));
+	for (size_t i = 0; i < nifs; i++) {
 		ifc = json_object_array_get_idx(ifs, i);
-		hooks = json_object_object_get(ifc, "hooks");
-		printf("  interface %-16s hooks", json_object_get_string(
-			       json_object_object_get(ifc, "name")));
-		for (size_t h = 0; h < json_object_array_length(hooks); h++)
+		hooks = jarr(ifc, "hooks");
+		nhooks = hooks ? json_object_array_length(hooks) : 0;
+		printf("  interface %-16s hooks", jstr(ifc, "name"));
+		for (size_t h = 0; h < nhooks; h++)
 			printf(" %s", json_object_get_string(json_object_array_get_idx(hooks, h)));
 		printf("\n");
 	}
@@ -209,9 +233,8 @@ static void print_status(json_object *s)
 	       (unsigned long long)jget(stats, "sampled"),
 	       (unsigned long long)jget(stats, "suppressed"),
 	       (unsigned long long)jget(stats, "ringbuf_drops"));
-	if (*json_object_get_string(json_object_object_get(s, "pinned")))
-		printf("  maps pinned under %s\n",
-		       json_object_get_string(json_object_object_get(s, "pinned")));
+	if (*jstr(s, "pinned"))
+		printf("  maps pinned under %s\n", jstr(s, "pinned"));
 }
 
 int cmd_status(int argc, char **argv)

@@ -52,7 +52,9 @@ static void set_timeouts(int fd, int secs)
 static int write_all(int fd, const char *buf, size_t len)
 {
 	while (len) {
-		ssize_t n = write(fd, buf, len);
+		/* MSG_NOSIGNAL: a peer that went away is an error, not a
+		 * SIGPIPE that kills us */
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -65,8 +67,42 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/* The first byte of the answer with the descriptors attached. */
+static int send_fds(int fd, const char *buf, const struct ctl_fds *fds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * CTL_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = CMSG_SPACE(sizeof(int) * fds->n) };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	memset(&u, 0, sizeof(u));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * fds->n);
+	memcpy(CMSG_DATA(cm), fds->fd, sizeof(int) * fds->n);
+	do
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : -errno;
+}
+
+static void close_fds(struct ctl_fds *fds)
+{
+	for (int i = 0; i < fds->n; i++)
+		close(fds->fd[i]);
+	fds->n = 0;
+}
+
 void ctl_serve(int lfd, ctl_handler fn, void *ctx)
 {
+	struct ctl_fds fds = {};
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
 	char req[64];
@@ -80,12 +116,8 @@ void ctl_serve(int lfd, ctl_handler fn, void *ctx)
 	if (fd < 0)
 		return;
 	set_timeouts(fd, 2);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) ||
-	    (cred.uid != 0 && cred.uid != getuid())) {
-		write_all(fd, "{\"error\":\"permission denied\"}\n", 30);
-		close(fd);
-		return;
-	}
+	/* Read the request even from a client we refuse: closing with
+	 * unread data would reset the connection and lose the refusal. */
 	while (n < sizeof(req) - 1) {
 		r = read(fd, req + n, sizeof(req) - 1 - n);
 		if (r <= 0)
@@ -96,8 +128,16 @@ void ctl_serve(int lfd, ctl_handler fn, void *ctx)
 	}
 	req[n] = 0;
 	req[strcspn(req, "\r\n")] = 0;
-	answer = fn(req, ctx);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) ||
+	    (cred.uid != 0 && cred.uid != getuid())) {
+		write_all(fd, "{\"error\":\"permission denied\"}\n", 30);
+		shutdown(fd, SHUT_WR);
+		close(fd);
+		return;
+	}
+	answer = fn(req, &fds, ctx);
 	if (!answer) {
+		close_fds(&fds);
 		answer = json_object_new_object();
 		json_object_object_add(answer, "error",
 				       json_object_new_string("unknown request"));
@@ -105,8 +145,13 @@ void ctl_serve(int lfd, ctl_handler fn, void *ctx)
 	text = json_object_to_json_string_ext(answer, JSON_C_TO_STRING_PLAIN |
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
 	set_timeouts(fd, 10);
-	write_all(fd, text, strlen(text));
-	write_all(fd, "\n", 1);
+	if (!fds.n || !send_fds(fd, text, &fds)) {
+		if (fds.n)
+			text++;		/* the first byte went with the fds */
+		write_all(fd, text, strlen(text));
+		write_all(fd, "\n", 1);
+	}
+	close_fds(&fds);
 	json_object_put(answer);
 	close(fd);
 }
@@ -183,16 +228,39 @@ int ctl_pick(pid_t want, pid_t *pid)
 	return 0;
 }
 
-json_object *ctl_request(pid_t pid, const char *request)
+/* Keep the descriptors a message carried (up to CTL_MAX_FDS; the
+ * rest closed). */
+static void take_fds(struct msghdr *msg, struct ctl_fds *fds)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
+		int n, *in;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		in = (int *)CMSG_DATA(cm);
+		for (int i = 0; i < n; i++) {
+			if (fds->n < CTL_MAX_FDS)
+				fds->fd[fds->n++] = in[i];
+			else
+				close(in[i]);
+		}
+	}
+}
+
+json_object *ctl_request_fds(pid_t pid, const char *request, struct ctl_fds *fds)
 {
 	struct sockaddr_un sa;
 	socklen_t len = ctl_addr(pid, &sa);
+	struct ctl_fds got = {};
 	json_object *o, *err;
 	char *buf = NULL;
 	size_t size = 0, cap = 0;
 	ssize_t n;
 	int fd;
 
+	if (fds)
+		fds->n = 0;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, len)) {
 		pm_err("cannot reach the protomix watch with pid %d: %s",
@@ -201,10 +269,33 @@ json_object *ctl_request(pid_t pid, const char *request)
 			close(fd);
 		return NULL;
 	}
+	/* Anyone in the namespace can bind an abstract name: talk only to
+	 * the process the name says, run by root or by us. */
+	{
+		struct ucred cred;
+		socklen_t clen = sizeof(cred);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) ||
+		    cred.pid != pid || (cred.uid != 0 && cred.uid != getuid())) {
+			pm_err("the socket of pid %d is not a protomix watch to trust (held by pid %d, uid %d)",
+			       (int)pid, (int)cred.pid, (int)cred.uid);
+			close(fd);
+			return NULL;
+		}
+	}
 	set_timeouts(fd, 30);
 	if (write_all(fd, request, strlen(request)) || write_all(fd, "\n", 1))
 		goto io_error;
 	for (;;) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * CTL_MAX_FDS)];
+			struct cmsghdr align;
+		} u;
+		struct iovec iov;
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+				      .msg_control = u.buf,
+				      .msg_controllen = sizeof(u.buf) };
+
 		if (cap - size < 65536) {
 			char *nb = realloc(buf, cap = cap ? cap * 2 : 1 << 20);
 
@@ -212,11 +303,14 @@ json_object *ctl_request(pid_t pid, const char *request)
 				goto io_error;
 			buf = nb;
 		}
-		n = read(fd, buf + size, cap - size - 1);
+		iov = (struct iovec){ .iov_base = buf + size,
+				      .iov_len = cap - size - 1 };
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			goto io_error;
+		take_fds(&msg, &got);
 		if (n == 0)
 			break;
 		size += n;
@@ -233,16 +327,28 @@ json_object *ctl_request(pid_t pid, const char *request)
 		pm_err("the protomix watch with pid %d refused: %s", (int)pid,
 		       json_object_get_string(err));
 		json_object_put(o);
+		close_fds(&got);
 		return NULL;
 	}
+	if (fds)
+		*fds = got;
+	else
+		close_fds(&got);
 	return o;
 io_error:
 	pm_err("talking to the protomix watch with pid %d: %s", (int)pid,
 	       strerror(errno));
 	close(fd);
 	free(buf);
+	close_fds(&got);
 	return NULL;
 bad:
 	pm_err("the protomix watch with pid %d sent no valid answer", (int)pid);
+	close_fds(&got);
 	return NULL;
+}
+
+json_object *ctl_request(pid_t pid, const char *request)
+{
+	return ctl_request_fds(pid, request, NULL);
 }

@@ -7,8 +7,12 @@
  * (each has its own mount namespace) and vanishes with the process.
  * Only root or the watch's own user may connect.
  *
- * The protocol: the client sends one request line ("snapshot", "status"),
- * the watch answers with one JSON document and closes.
+ * The protocol: the client sends one request line ("snapshot", "status",
+ * "maps", "alerts SEQ"), the watch answers with one JSON document and
+ * closes. An answer may carry file descriptors (SCM_RIGHTS, with its
+ * first bytes): "maps" passes the dests and stats maps to `protomix top`,
+ * which then reads them itself with batch lookups instead of receiving
+ * every destination as JSON.
  */
 #ifndef PM_CONTROL_H
 #define PM_CONTROL_H
@@ -17,11 +21,21 @@
 #include <json-c/json.h>
 
 #define CTL_MAX_INSTANCES 64
+#define CTL_MAX_FDS 4
+
+/* Descriptors that travel with an answer. */
+struct ctl_fds {
+	int fd[CTL_MAX_FDS];
+	int n;
+};
 
 /* The watch's side: a listening socket in the event loop. */
 int ctl_listen(void);
-/* Build the answer to a request line; NULL for an unknown request. */
-typedef json_object *(*ctl_handler)(const char *request, void *ctx);
+/* Build the answer to a request line; NULL for an unknown request. The
+ * handler may add descriptors to *fds (at most CTL_MAX_FDS): they go
+ * with the answer and are closed after it, sent or not. */
+typedef json_object *(*ctl_handler)(const char *request, struct ctl_fds *fds,
+				    void *ctx);
 /* Accept one client on the listening fd and answer it. */
 void ctl_serve(int listen_fd, ctl_handler fn, void *ctx);
 
@@ -33,5 +47,8 @@ int ctl_find(pid_t *pids, int max);
 int ctl_pick(pid_t want, pid_t *pid);
 /* Send a request and parse the answer. NULL with the error reported. */
 json_object *ctl_request(pid_t pid, const char *request);
+/* The same, keeping the descriptors that came with the answer in *fds
+ * (close-on-exec; the caller closes them). On failure *fds is empty. */
+json_object *ctl_request_fds(pid_t pid, const char *request, struct ctl_fds *fds);
 
 #endif

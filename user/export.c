@@ -237,9 +237,15 @@ static bool parse_time(const char *s, int64_t *ns)
 				scale /= 10;
 				frac += (*p - '0') * scale;
 			}
+	time_t secs;
+
 	if (strcmp(p, "Z"))
 		return false;
-	*ns = (int64_t)timegm(&tm) * 1000000000 + frac;
+	secs = timegm(&tm);
+	/* years 1970 to 2262: what fits in int64 nanoseconds */
+	if (secs < 0 || secs > INT64_MAX / 1000000000 - 1)
+		return false;
+	*ns = (int64_t)secs * 1000000000 + frac;
 	return true;
 }
 

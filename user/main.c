@@ -4,6 +4,10 @@
 #include <string.h>
 #include "attach.h"
 #include "classes.h"
+#include "client.h"
+#include "diff.h"
+#include "replay.h"
+#include "top.h"
 #include "util.h"
 #include "watch.h"
 
@@ -17,6 +21,13 @@ static void usage(FILE *f)
 "classes it receives (tcp, udp, icmp, esp, ah, esp_udp, ike, gre, ...).\n"
 "\n"
 "  watch [OPTIONS] IFACE...   attach, observe, report; detach on exit\n"
+"  snapshot [-f json|md|csv] [-o FILE] [--pcap FILE]\n"
+"                             read a running watch: counts, alerts, evidence\n"
+"  top [--pid PID] [-i SEC]   live full-screen view of a running watch\n"
+"  status [--json]            running watches, hooks, maps, counters\n"
+"  replay [--json] [OPTIONS] FILE.pcap\n"
+"                             the same BPF classifier over a capture\n"
+"  diff [--json] OLD NEW      what changed between two snapshots\n"
 "  detach [IFACE...]          remove what a killed run left attached\n"
 "  classes                    the protocol classes and their definitions\n"
 "  version                    print the version\n"
@@ -53,6 +64,16 @@ int main(int argc, char **argv)
 		}
 		return cmd_detach(argc - 1, argv + 1);
 	}
+	if (!strcmp(cmd, "snapshot"))
+		return cmd_snapshot(argc - 1, argv + 1);
+	if (!strcmp(cmd, "status"))
+		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(cmd, "top"))
+		return cmd_top(argc - 1, argv + 1);
+	if (!strcmp(cmd, "replay"))
+		return cmd_replay(argc - 1, argv + 1);
+	if (!strcmp(cmd, "diff"))
+		return cmd_diff(argc - 1, argv + 1);
 	if (!strcmp(cmd, "classes"))
 		return cmd_classes(argc - 1, argv + 1);
 	pm_err("unknown command '%s' (see protomix --help)", cmd);

@@ -16,11 +16,13 @@
 #include "classes.h"
 #include "control.h"
 #include "maps.h"
+#include "metrics.h"
 #include "observer.h"
 #include "pin.h"
 #include "report.h"
 #include "rules.h"
 #include "snapshot.h"
+#include "top.h"
 #include "util.h"
 #include "watch.h"
 
@@ -43,6 +45,9 @@ struct watch_opts {
 	double oneway_window;	/* seconds */
 	uint8_t agg4, agg6;	/* --aggregate; 0: per address */
 	struct ruleset cli_rules;	/* --expect */
+	const char *metrics;		/* --metrics ADDR:PORT, or NULL */
+	struct metrics_addr metrics_addr;
+	uint64_t metrics_top;
 };
 
 void watch_usage(FILE *f)
@@ -75,9 +80,13 @@ void watch_usage(FILE *f)
 "      --hook HOOK        ingress hook: auto, xdp or tc (default auto = tc;\n"
 "                         xdp falls back to tc if XDP is taken)\n"
 "      --top N            destinations per report (default 10)\n"
+"      --metrics ADDR:PORT  Prometheus text format on http://ADDR:PORT/metrics\n"
+"                         (ADDR: 127.0.0.1 if left out, e.g. :9100)\n"
+"      --metrics-top N    destinations with series of their own; the rest\n"
+"                         are summed in dst=\"other\" (default %d)\n"
 "  -v, --verbose          libbpf's messages on stderr (-vv: debug)\n"
 "  -h, --help             this text\n", DEFAULT_SAMPLE_RATE,
-		DEFAULT_ONEWAY_WINDOW, DEFAULT_MAX_DESTS);
+		DEFAULT_ONEWAY_WINDOW, DEFAULT_MAX_DESTS, METRICS_TOP_DEFAULT);
 }
 
 /* "24" or "24,64" */
@@ -102,7 +111,8 @@ static int parse_aggregate(const char *s, uint8_t *agg4, uint8_t *agg6)
 static int parse_opts(int argc, char **argv, struct watch_opts *o)
 {
 	enum { O_JSON = 256, O_MAX_DESTS, O_HOOK, O_TOP, O_BASELINE,
-	       O_SAMPLE_RATE, O_ONEWAY_WINDOW, O_AGGREGATE };
+	       O_SAMPLE_RATE, O_ONEWAY_WINDOW, O_AGGREGATE, O_METRICS,
+	       O_METRICS_TOP };
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -117,6 +127,8 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 		{ "sample-rate", required_argument, NULL, O_SAMPLE_RATE },
 		{ "oneway-window", required_argument, NULL, O_ONEWAY_WINDOW },
 		{ "aggregate", required_argument, NULL, O_AGGREGATE },
+		{ "metrics", required_argument, NULL, O_METRICS },
+		{ "metrics-top", required_argument, NULL, O_METRICS_TOP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -151,6 +163,18 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 			if (parse_aggregate(optarg, &o->agg4, &o->agg6)) {
 				pm_err("invalid --aggregate '%s': V4LEN[,V6LEN], e.g. 24 or 24,64 (1-32, 1-128)",
 				       optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_METRICS:
+			if (metrics_parse_addr(optarg, &o->metrics_addr))
+				return EXIT_USAGE;
+			o->metrics = optarg;
+			break;
+		case O_METRICS_TOP:
+			if (!parse_u64(optarg, 1, METRICS_TOP_MAX, &o->metrics_top)) {
+				pm_err("invalid --metrics-top '%s': a number from 1 to %d",
+				       optarg, METRICS_TOP_MAX);
 				return EXIT_USAGE;
 			}
 			break;
@@ -220,6 +244,12 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 			return EXIT_USAGE;
 		}
 	}
+	if (o->metrics_top && !o->metrics) {
+		pm_err("--metrics-top needs --metrics ADDR:PORT");
+		return EXIT_USAGE;
+	}
+	if (!o->metrics_top)
+		o->metrics_top = METRICS_TOP_DEFAULT;
 	if (optind >= argc) {
 		pm_err("watch: no interface given (usage: protomix watch [OPTIONS] IFACE...)");
 		return EXIT_USAGE;
@@ -284,8 +314,11 @@ struct watch {
 	struct baseline base;
 	struct oneway oneway;
 	bool reader_gone;		/* stdout's reader left: stop */
+	struct top *top;		/* the full-screen view, or NULL: lines */
 	int ctl_fd;			/* protomix snapshot/status/top */
 	int ep;				/* the event loop */
+	struct metrics *metrics;	/* --metrics, or NULL */
+	int nl_fd;			/* link changes */
 	struct loop_src src[MAX_LOOP_SRCS];
 	int nsrc;
 	bool stop;			/* a handler ended the watch ... */
@@ -304,6 +337,8 @@ static void print_alert(const struct alert *a, void *ctx)
 {
 	struct watch *w = ctx;
 
+	if (w->top)
+		return;		/* kept in the log: the view shows it */
 	alert_print(stdout, w->o.json, a);
 	if (ferror(stdout))
 		w->reader_gone = true;
@@ -353,8 +388,12 @@ static int watch_tick(struct watch *w)
 	if (watch_read(w))
 		return -1;
 	secs = (w->view.taken_ns - then) / 1e9;
-	report_interval(stdout, w->o.json, w->o.top, secs > 0 ? secs : w->o.interval,
-			&w->view, prev);
+	dest_table_index(&w->tab[w->cur]);
+	if (w->top)
+		top_refresh(w->top, &w->view, prev, then);
+	else
+		report_interval(stdout, w->o.json, w->o.top,
+				secs > 0 ? secs : w->o.interval, &w->view, prev);
 	if (ferror(stdout)) {
 		w->reader_gone = true;	/* stop and clean up */
 		return 0;
@@ -363,7 +402,6 @@ static int watch_tick(struct watch *w)
 			(uint64_t)(w->o.oneway_window * 1e9), &w->oneway,
 			oneway_alert, w))
 		pm_err("cannot scan the IPsec pairs: out of memory");
-	dest_table_index(&w->tab[w->cur]);
 	w->cur = !w->cur;
 	w->last_read_ns = w->view.taken_ns;
 	return 0;
@@ -423,12 +461,16 @@ static json_object *status_json(struct watch *w)
 }
 
 /* A request from `protomix snapshot`, `status` or `top`. */
-static json_object *on_request(const char *req, void *ctx)
+static json_object *on_request(const char *req, struct ctl_fds *fds, void *ctx)
 {
 	struct watch *w = ctx;
 	json_object *o;
 
 	observer_poll(&w->ob);		/* alerts up to now */
+	if (!strncmp(req, "alerts ", 7))
+		return top_alerts_json(&w->ob.alerts, req + 7);
+	if (!strcmp(req, "maps"))
+		return top_maps_json(status_json(w), &w->ob, fds);
 	if (watch_read(w))
 		return NULL;
 	if (!strcmp(req, "status"))
@@ -451,6 +493,10 @@ static void on_signal(struct watch *w, int fd)
 		return;
 	if (si.ssi_signo == SIGHUP) {
 		reload_rules(w);
+		return;
+	}
+	if (si.ssi_signo == SIGWINCH) {
+		top_resize(w->top);
 		return;
 	}
 	pm_dbg("signal %u: stopping", si.ssi_signo);
@@ -488,6 +534,85 @@ static void on_control(struct watch *w, int fd)
 	ctl_serve(fd, on_request, w);
 }
 
+/* An interface went away or came back. A removed interface takes our
+ * links with it; when one of that name appears again, attach again. Down
+ * and up need nothing: the links stay. */
+static void on_link_change(void *ctx, int ifindex, const char *name, bool removed)
+{
+	struct watch *w = ctx;
+	struct pm_progs progs = { .xdp = w->skel->progs.pm_xdp,
+				  .tc_ingress = w->skel->progs.pm_tc_ingress,
+				  .tc_egress = w->skel->progs.pm_tc_egress };
+	char hooks[64];
+
+	for (int i = 0; i < w->nifaces; i++) {
+		struct pm_iface *ifc = &w->ifaces[i];
+
+		if (removed && !ifc->gone && ifc->ifindex == ifindex) {
+			iface_detach(ifc);
+			ifc->gone = true;
+			fprintf(stderr, "protomix: %s was removed; waiting for it to come back\n",
+				ifc->name);
+		} else if (!removed && ifc->gone && !strcmp(ifc->name, name)) {
+			ifc->ifindex = ifindex;
+			if (iface_attach(ifc, &progs, w->o.hook))
+				continue;	/* reported; try again at its next change */
+			ifc->gone = false;
+			fprintf(stderr, "protomix: watching %s (%s) again\n", ifc->name,
+				iface_hooks(ifc, hooks, sizeof(hooks)));
+		}
+	}
+}
+
+static void on_netlink(struct watch *w, int fd)
+{
+	link_monitor_read(fd, on_link_change, w);
+}
+
+static void on_metrics(struct watch *w, int fd)
+{
+	(void)fd;
+	metrics_serve(w->metrics);
+}
+
+static void on_keys(struct watch *w, int fd)
+{
+	(void)fd;
+	if (top_keys(w->top)) {
+		w->stop = true;
+		w->rc = 0;
+	}
+}
+
+/* 'e' in the view: a snapshot of now, as `protomix snapshot` has it. */
+static json_object *view_snapshot(void *ctx)
+{
+	struct watch *w = ctx;
+
+	observer_poll(&w->ob);
+	return watch_read(w) ? NULL : snapshot_json(&w->view);
+}
+
+/* On a terminal and without --json, the full-screen view instead of the
+ * lines (unless the terminal cannot have it: the reason is on stderr). */
+static void open_view(struct watch *w)
+{
+	struct top_info info = { .title = "protomix watch", .pid = getpid(),
+				 .started_ns = w->view.started_ns,
+				 .interval = w->o.interval,
+				 .snapshot = view_snapshot, .ctx = w };
+	size_t n = 0;
+	char hooks[64];
+
+	if (w->o.json || !top_possible())
+		return;
+	for (int i = 0; i < w->nifaces && n < sizeof(info.ifaces); i++)
+		n += snprintf(info.ifaces + n, sizeof(info.ifaces) - n, "%s%s (%s)",
+			      i ? "  " : "", w->ifaces[i].name,
+			      iface_hooks(&w->ifaces[i], hooks, sizeof(hooks)));
+	w->top = top_open(&info);
+}
+
 /* Add fd (readable) to the loop; 0 or -errno. The fd stays the caller's. */
 static int watch_add_fd(struct watch *w, int fd, loop_fn fn)
 {
@@ -517,6 +642,7 @@ static int run_loop(struct watch *w)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGWINCH);	/* the view's resize */
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	w->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -530,11 +656,20 @@ static int run_loop(struct watch *w)
 		err = watch_add_fd(w, ring_buffer__epoll_fd(w->ob.rb), on_ringbuf);
 	if (!err)
 		err = watch_add_fd(w, w->ctl_fd, on_control);
+	if (!err && w->metrics)
+		err = watch_add_fd(w, metrics_fd(w->metrics), on_metrics);
+	if (!err)
+		err = watch_add_fd(w, w->nl_fd, on_netlink);
 	if (!err && w->o.duration > 0) {
 		dfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 		err = arm_timer(dfd, w->o.duration, false) ? -errno : 0;
 		if (!err)
 			err = watch_add_fd(w, dfd, on_duration);
+	}
+	if (!err) {
+		open_view(w);
+		if (w->top)	/* keys */
+			err = watch_add_fd(w, STDIN_FILENO, on_keys);
 	}
 	if (err) {
 		pm_err("cannot set up the event loop: %s", strerror(-err));
@@ -560,6 +695,8 @@ static int run_loop(struct watch *w)
 		}
 	}
 out:
+	top_close(w->top);	/* the terminal as it was, on every path */
+	w->top = NULL;
 	if (w->ep >= 0)
 		close(w->ep);
 	w->ep = -1;
@@ -588,7 +725,7 @@ int cmd_watch(int argc, char **argv)
 		pm_err("out of memory");
 		return EXIT_RUNTIME;
 	}
-	w->ctl_fd = w->ep = -1;
+	w->ctl_fd = w->ep = w->nl_fd = -1;
 	rc = parse_opts(argc, argv, &w->o);
 	if (rc)
 		goto out_free;
@@ -608,6 +745,13 @@ int cmd_watch(int argc, char **argv)
 		goto out_free;
 	if ((rc = build_rules(&w->o, &rules)))
 		goto out_free;
+	/* Listen before anything is loaded: a port in use attaches nothing.
+	 * Requests are answered from the loop only, with the view set up. */
+	if (w->o.metrics && !(w->metrics = metrics_open(&w->o.metrics_addr,
+							w->o.metrics_top, &w->view))) {
+		rc = EXIT_RUNTIME;
+		goto out_free;
+	}
 	if (w->o.baseline && (rc = baseline_load(&w->base, w->o.baseline)))
 		goto out_free;
 
@@ -617,6 +761,7 @@ int cmd_watch(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -643,6 +788,13 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (pin_maps(w->skel->obj, w->pin_dir, sizeof(w->pin_dir)))
 		goto out_close;
+	/* before attaching: a link removed meanwhile is not missed */
+	w->nl_fd = link_monitor_open();
+	if (w->nl_fd < 0) {
+		pm_err("cannot follow interface changes (rtnetlink): %s",
+		       strerror(-w->nl_fd));
+		goto out_close;
+	}
 
 	progs = (struct pm_progs){ .xdp = w->skel->progs.pm_xdp,
 				   .tc_ingress = w->skel->progs.pm_tc_ingress,
@@ -672,12 +824,15 @@ out_detach:
 		iface_detach(&w->ifaces[i]);
 out_close:
 	unpin_maps(w->skel->obj, w->pin_dir);
+	if (w->nl_fd >= 0)
+		close(w->nl_fd);
 	if (w->ctl_fd >= 0)
 		close(w->ctl_fd);
 	dest_table_free(&w->tab[0]);
 	dest_table_free(&w->tab[1]);
 	observer_close(&w->ob);
 out_free:
+	metrics_close(w->metrics);
 	ruleset_free(&rules);
 	ruleset_free(&w->o.cli_rules);
 	baseline_free(&w->base);

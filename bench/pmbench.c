@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* pmbench: dispatch, shared helpers, and stats-hold. */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include "bench.h"
+#include "frames.h"
+#include "tapcost.skel.h"
+
+void bench_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "pmbench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void bench_say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double median(double *v, size_t n)
+{
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+uint64_t arg_u64(const char *opt, const char *s, uint64_t min, uint64_t max)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max) {
+		bench_err("invalid %s '%s': a number from %llu to %llu", opt, s,
+			  (unsigned long long)min, (unsigned long long)max);
+		exit(2);
+	}
+	return v;
+}
+
+int pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return 0;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+int bench_frame(const char *name, const uint8_t *dst_mac, uint8_t *buf, size_t cap)
+{
+	const struct frame_case *c = frame_case_find(name);
+	struct frame_addrs a = {};
+	int len;
+
+	if (!c) {
+		bench_err("no frame case '%s' in tests/frames.c", name);
+		return -1;
+	}
+	if (dst_mac) {
+		a.has_dst_mac = true;
+		memcpy(a.dst_mac, dst_mac, 6);
+	}
+	len = frame_case_build(c, &a, buf, cap);
+	if (len < 0)
+		bench_err("cannot build frame case '%s'", name);
+	return len;
+}
+
+/* Keep BPF run-time statistics (run_time_ns, run_cnt) on for as long as
+ * this process lives: BPF_ENABLE_STATS hands out a file descriptor and
+ * the kernel turns the statistics off again when the last one closes, so
+ * they go off whatever ends the bench, SIGKILL included (and this process
+ * dies with its parent). kernel.bpf_stats_enabled reads 1 meanwhile and
+ * is never written. Prints "ready" once they are on. */
+static int cmd_stats_hold(void)
+{
+	int fd;
+
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		return 0;	/* the parent is gone already */
+	fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (fd < 0) {
+		bench_err("cannot enable BPF statistics: %s", strerror(errno));
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	for (;;)
+		pause();	/* until a signal ends us; the kernel closes fd */
+}
+
+/* Time the kernel spends in tpacket_rcv (bench/bpf/tapcost.bpf.c) for as
+ * long as this process lives: prints "ready" once attached, and on
+ * SIGINT or SIGTERM one JSON line {"tpacket_rcv_s":..,"calls":..}, then
+ * detaches (also if its parent dies first). */
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int cmd_tap_hold(void)
+{
+	struct bench_tapcost *t;
+	unsigned long long ns = 0, n = 0;
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		return 0;
+	t = bench_tapcost__open_and_load();
+	if (!t || bench_tapcost__attach(t)) {
+		bench_err("cannot trace tpacket_rcv: %s", strerror(errno));
+		bench_tapcost__destroy(t);
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (!stop)
+		pause();
+	for (int c = 0; c < 1024; c++) {
+		ns += t->bss->total_ns[c];
+		n += t->bss->calls[c];
+	}
+	bench_tapcost__destroy(t);
+	printf("{\"tpacket_rcv_s\":%.4f,\"calls\":%llu}\n", ns / 1e9, n);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: pmbench xdp|live|poll|pcap|stats-hold|tap-hold [OPTIONS] (see bench/bench.h)\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	if (!strcmp(cmd, "xdp"))
+		return cmd_xdp(argc - 1, argv + 1);
+	if (!strcmp(cmd, "live"))
+		return cmd_live(argc - 1, argv + 1);
+	if (!strcmp(cmd, "poll"))
+		return cmd_poll(argc - 1, argv + 1);
+	if (!strcmp(cmd, "pcap"))
+		return cmd_pcap(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stats-hold"))
+		return cmd_stats_hold();
+	if (!strcmp(cmd, "tap-hold"))
+		return cmd_tap_hold();
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	usage(stderr);
+	return 2;
+}

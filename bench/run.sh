@@ -1,0 +1,625 @@
+#!/usr/bin/env bash
+# `make bench`: measure protomix against DESIGN.md's budgets, side by side
+# in one run; print a table and write build/bench.json.
+#
+#   1. per-frame cost of pm_xdp, BPF_PROG_TEST_RUN    (pmbench xdp)
+#   2. frames per second through a veth pair, live-frame generation,
+#      pm_xdp (protomix watch --hook xdp) vs a bare XDP program (pmbench live)
+#   3. TCP throughput through the lab's gateway with iperf3: nothing,
+#      protomix (tc, the default hook; and xdp), tcpdump -s 128 -w; and the
+#      CPU time each observer spent
+#   4. reading the dests map at 10k, 100k, 1M destinations; kernel memory
+#      per destination                                (pmbench poll)
+#   5. hooks for `protomix replay` and `protomix top` (null until they exist)
+#
+# Figures only: a result over budget is printed, never an exit status. The
+# benchmarks are not part of `make test`. Everything runs in network
+# namespaces this script creates (pmb-PID-*) and removes on every exit
+# path; the machine's own interfaces are never touched. BPF run-time
+# statistics are switched on only while protomix is measured in part 3,
+# through a file descriptor (BPF_ENABLE_STATS) that the kernel closes
+# when the holder dies, so they cannot stay on after the bench.
+#
+# Environment: BENCH_QUICK=1 for a short smoke run (fewer rounds, 1 s of
+# iperf3); BENCH_ONLY="xdp live iperf poll hooks" to run some parts only.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PM=$ROOT/build/protomix
+PMB=$ROOT/build/bench/pmbench
+OUT=$ROOT/build/bench.json
+ONLY=${BENCH_ONLY:-xdp live iperf poll hooks}
+QUICK=${BENCH_QUICK:-0}
+CPU=$(($(nproc) - 1))	# the CPU test runs are pinned to
+HZ=$(getconf CLK_TCK)
+
+if [ "$QUICK" = 1 ]; then
+	XDP_ARGS=(--rounds 3) LIVE_ROUNDS=2 LIVE_ARGS=(--frames 2000000)
+	IPERF_T=1 IPERF_REPS=1 POLL_ARGS=(--rounds 2)
+else
+	XDP_ARGS=(--rounds 7) LIVE_ROUNDS=3 LIVE_ARGS=(--frames 4000000)
+	IPERF_T=5 IPERF_REPS=3 POLL_ARGS=(--rounds 5)
+fi
+
+say() { printf '%s\n' "$*" >&2; }
+want() { [[ " $ONLY " == *" $1 "* ]]; }
+
+# --- cleanup: everything this script started or created ------------------
+
+PREFIX=pmb-$$
+LIVE_NS=$PREFIX-live
+WORK=$(mktemp -d "/tmp/$PREFIX.XXXXXX")
+declare -a MY_PIDS=()	# processes to end on exit (ours only, by pid)
+
+bench_cleanup()
+{
+	local pid
+
+	for pid in "${MY_PIDS[@]}"; do
+		{ kill -TERM "$pid" && sleep 0.2 && kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
+	done
+	MY_PIDS=()
+	[ -e "/run/netns/$LIVE_NS" ] && ip netns del "$LIVE_NS" 2>/dev/null
+	if [ -n "${LAB_PREFIX:-}" ] && declare -f lab_cleanup >/dev/null; then
+		lab_cleanup
+	fi
+	rm -rf "$WORK"
+}
+trap bench_cleanup EXIT
+trap 'bench_cleanup; trap - EXIT; exit 130' INT
+trap 'bench_cleanup; trap - EXIT; exit 143' TERM
+
+forget_pid()	# PID: no longer ours to kill
+{
+	local i
+
+	for i in "${!MY_PIDS[@]}"; do
+		[ "${MY_PIDS[$i]}" = "$1" ] && unset "MY_PIDS[$i]"
+	done
+	MY_PIDS=("${MY_PIDS[@]}")
+}
+
+# stop_pid PID [SIGNAL]: signal, wait (5 s, then SIGKILL), forget.
+stop_pid()
+{
+	local pid=$1 i
+
+	kill -s "${2:-INT}" "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	forget_pid "$pid"
+}
+
+# wait_for FILE PATTERN PID [SECONDS]: until FILE has a line matching
+# PATTERN (10 s by default); 1 if PID died or it timed out.
+wait_for()
+{
+	local i
+
+	for ((i = 0; i < ${4:-10} * 20; i++)); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# descendant_named PID NAME: the first process called NAME under PID
+descendant_named()
+{
+	local p c
+
+	for c in $(pgrep -P "$1"); do
+		[ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$2" ] && { echo "$c"; return; }
+		p=$(descendant_named "$c" "$2")
+		[ -n "$p" ] && { echo "$p"; return; }
+	done
+}
+
+# --- CPU accounting --------------------------------------------------------
+
+# proc_cpu PID: seconds of CPU the process has used, all its threads (the
+# scheduler's runtime in /proc/PID/task/*/schedstat, in ns; its children
+# not counted): user and system time of the process itself.
+proc_cpu()
+{
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null |
+		awk '{ t += $1 } END { printf "%.4f", t / 1e9 }'
+}
+
+# prog_ns PID: "NS CALLS": run_time_ns and run_cnt summed over the BPF
+# programs PID holds (their fdinfo; each program once). Needs BPF
+# statistics on.
+prog_ns()
+{
+	local f
+
+	for f in /proc/"$1"/fdinfo/*; do
+		grep -q '^run_time_ns:' "$f" 2>/dev/null || continue
+		awk '/^prog_id:/ { id = $2 } /^run_time_ns:/ { ns = $2 } /^run_cnt:/ { n = $2 }
+		     END { print id, ns, n }' "$f"
+	done | sort -u -k1,1n | awk '{ t += $2; n += $3 } END { printf "%d %d", t, n }'
+}
+
+# sys_busy: seconds of CPU the whole machine spent not idle (all CPUs).
+sys_busy()
+{
+	awk -v hz="$HZ" '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz }' /proc/stat
+}
+
+STATS_PID=""
+stats_on()
+{
+	[ -n "$STATS_PID" ] && return 0
+	coproc HOLD { exec "$PMB" stats-hold; }
+	STATS_PID=$HOLD_PID
+	MY_PIDS+=("$STATS_PID")
+	local line=""
+	read -r -t 5 line <&"${HOLD[0]}"
+	if [ "$line" != ready ]; then
+		say "  note: cannot switch BPF statistics on; protomix's BPF time is not counted"
+		stop_pid "$STATS_PID" TERM
+		STATS_PID=""
+		return 1
+	fi
+}
+stats_off()
+{
+	[ -n "$STATS_PID" ] || return 0
+	stop_pid "$STATS_PID" TERM
+	STATS_PID=""
+}
+
+# --- JSON pieces ------------------------------------------------------------
+
+# Every part writes its figures to $WORK/*.json; missing ones are null.
+jget()	# FILE JQ-FILTER: the value, or null
+{
+	[ -s "$1" ] || { echo null; return; }
+	jq -c "$2 // null" "$1" 2>/dev/null || echo null
+}
+
+# === 1. per-frame cost =====================================================
+
+part_xdp()
+{
+	say "== 1. per-frame cost of pm_xdp (BPF_PROG_TEST_RUN, repeat 1000000)"
+	"$PMB" xdp --cpu "$CPU" "${XDP_ARGS[@]}" >"$WORK/xdp.json" || rm -f "$WORK/xdp.json"
+}
+
+# === 2. live frames through a veth pair =====================================
+
+part_live()
+{
+	local ns=$LIVE_NS wpid n r
+
+	say "== 2. frames per second through a veth pair (live-frame generation, XDP on the receiver)"
+	say "   rounds alternate: bare XDP program, then protomix watch --hook xdp (fresh map each time)"
+	ip netns add "$ns" || return 1
+	# no IPv6 on the pair: nothing but the generated frames on it
+	ip netns exec "$ns" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6;
+				   echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6' &&
+	ip -n "$ns" -batch - <<-EOF || return 1
+		link set lo up
+		link add gen0 type veth peer name rx0
+		link set gen0 up
+		link set rx0 up
+	EOF
+	: >"$WORK/live_bare.txt"
+	: >"$WORK/live_obs.txt"
+	for ((r = 1; r <= LIVE_ROUNDS; r++)); do
+		ip netns exec "$ns" "$PMB" live --gen gen0 --rx rx0 --attach bare --cpu "$CPU" \
+			--rounds 1 "${LIVE_ARGS[@]}" >>"$WORK/live_bare.txt"
+
+		ip netns exec "$ns" "$PM" watch --hook xdp -i 1 -o "$WORK/live_snap.json" rx0 \
+			>"$WORK/live_watch.out" 2>"$WORK/live_watch.err" </dev/null &
+		wpid=$!
+		MY_PIDS+=("$wpid")
+		# loading and verifying the programs takes 1-3 s, more on a busy machine
+		if wait_for "$WORK/live_watch.err" '^protomix: watching rx0 (xdp' "$wpid" 60; then
+			ip netns exec "$ns" "$PMB" live --gen gen0 --rx rx0 --attach none --cpu "$CPU" \
+				--rounds 1 "${LIVE_ARGS[@]}" >>"$WORK/live_obs.txt"
+			kill -0 "$wpid" 2>/dev/null ||
+				say "  protomix watch exited during the round: $(head -c 300 "$WORK/live_watch.err")"
+		else
+			say "  protomix watch --hook xdp did not attach XDP: $(head -c 300 "$WORK/live_watch.err")"
+		fi
+		stop_pid "$wpid" INT
+		n=$(jq '.destinations | length' "$WORK/live_snap.json" 2>/dev/null || echo null)
+		say "  protomix watch --hook xdp rx0 saw $n distinct destinations"
+	done
+	echo "{\"observer_dests\":${n:-null}}" >"$WORK/live_snap_n.json"
+	# medians over the rounds; the ratio of the medians, and each pair's
+	# (a round whose receiver got under half the frames is null: left out)
+	jq -s '[.[].rounds[] | select(. != null)] | sort | if length == 0 then null
+	       elif length % 2 == 1 then .[length / 2 | floor]
+	       else (.[length / 2 - 1] + .[length / 2]) / 2 end' "$WORK/live_bare.txt" >"$WORK/live_bare.json"
+	jq -s '[.[].rounds[] | select(. != null)] | sort | if length == 0 then null
+	       elif length % 2 == 1 then .[length / 2 | floor]
+	       else (.[length / 2 - 1] + .[length / 2]) / 2 end' "$WORK/live_obs.txt" >"$WORK/live_obs.json"
+	jq -s '{bare: [.[0][].rounds[]], observer: [.[1][].rounds[]]}' \
+		<(jq -s . "$WORK/live_bare.txt") <(jq -s . "$WORK/live_obs.txt") >"$WORK/live_detail.json"
+	ip netns del "$ns"
+}
+
+# === 3. TCP through the lab's gateway ======================================
+
+# iperf_once LABEL: one iperf3 run from ws to lb's server; the Gb/s.
+iperf_once()
+{
+	local f=$WORK/iperf.$1.json
+
+	if lab_exec ws iperf3 -c "$LAB_LB4" -t "$IPERF_T" -O 1 -J >"$f" 2>&1 &&
+	   jq -e '.end.sum_received.bits_per_second / 1e9' "$f" 2>/dev/null; then
+		return 0
+	fi
+	say "  iperf3 failed: $(jq -r '.error // empty' "$f" 2>/dev/null || head -c 200 "$f")"
+	return 1
+}
+
+# tap_start / tap_stop: time in tpacket_rcv (tcpdump's kernel side) while
+# running; tap_stop prints the seconds, or null.
+TAP_PID=""
+tap_start()
+{
+	"$PMB" tap-hold >"$WORK/tap.out" 2>"$WORK/tap.err" </dev/null &
+	TAP_PID=$!
+	MY_PIDS+=("$TAP_PID")
+	wait_for "$WORK/tap.out" '^ready' "$TAP_PID" && return 0
+	say "  note: cannot trace tpacket_rcv ($(grep -m1 -o 'pmbench: .*' "$WORK/tap.err");" \
+	    "kernel lockdown forbids tracing programs?): tcpdump's kernel time is not counted"
+	stop_pid "$TAP_PID" TERM
+	TAP_PID=""
+	return 1
+}
+tap_stop()
+{
+	[ -n "$TAP_PID" ] || { echo null; return; }
+	stop_pid "$TAP_PID" INT
+	TAP_PID=""
+	jq -s 'map(select(type == "object"))[0].tpacket_rcv_s // null' "$WORK/tap.out" 2>/dev/null || echo null
+}
+
+# measure COND REP: start COND's observer on gw-ws, run iperf3, stop it;
+# append "cond rep gbps process_s kernel_s busy_s" to $WORK/iperf.txt.
+# kernel_s: protomix's BPF programs' run time (BPF statistics), or the
+# time in tpacket_rcv for tcpdump; 0 for none.
+measure()
+{
+	local cond=$1 rep=$2 pid="" ready=1 c0=0 c1=0 b0="0 0" b1="0 0" k=0 calls=0 s0 s1 g hook=()
+
+	case $cond in
+	protomix | protomix_xdp)
+		stats_on
+		[ "$cond" = protomix_xdp ] && hook=(--hook xdp)
+		: >"$LAB_DIR/w$rep$cond.err"
+		pm_start "w$rep$cond" watch "${hook[@]}" -i 1 gw-ws
+		pid=${PM_PIDS[w$rep$cond]}
+		# lab.sh waits 10 s; loading takes longer on a busy machine
+		wait_for "$LAB_DIR/w$rep$cond.err" '^protomix: watching gw-ws' "$pid" 60 || ready=0
+		;;
+	tcpdump)
+		ip netns exec "$(lab_ns gw)" tcpdump -i gw-ws -s 128 -w "$LAB_DIR/cap.pcap" -n \
+			>"$WORK/tcpdump.out" 2>"$WORK/tcpdump.err" </dev/null &
+		pid=$!
+		MY_PIDS+=("$pid")
+		wait_for "$WORK/tcpdump.err" 'listening on' "$pid" || ready=0
+		;;
+	esac
+	if [ "$ready" = 0 ]; then
+		say "  $cond: the observer did not start; skipped"
+		[[ $cond == protomix* ]] && { pm_stop "w$rep$cond" >/dev/null 2>&1; stats_off; }
+		[ "$cond" = tcpdump ] && stop_pid "$pid" INT
+		return 1
+	fi
+	sleep 0.3
+	[ "$cond" = tcpdump ] && tap_start
+	s0=$(sys_busy)
+	if [ -n "$pid" ]; then
+		c0=$(proc_cpu "$pid")
+		[[ $cond == protomix* ]] && b0=$(prog_ns "$pid")
+	fi
+	g=$(iperf_once "$cond.$rep") || g=null
+	s1=$(sys_busy)
+	if [ -n "$pid" ]; then
+		c1=$(proc_cpu "$pid")
+		[[ $cond == protomix* ]] && b1=$(prog_ns "$pid")
+	fi
+	case $cond in
+	protomix | protomix_xdp)
+		k=$(awk -v a="$b0" -v b="$b1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.4f", (y[1] - x[1]) / 1e9 }')
+		calls=$(awk -v a="$b0" -v b="$b1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%d", y[2] - x[2] }')
+		pm_stop "w$rep$cond" >/dev/null 2>&1
+		stats_off
+		;;
+	tcpdump)
+		k=$(tap_stop)
+		stop_pid "$pid" INT
+		;;
+	esac
+	awk -v c="$cond" -v r="$rep" -v g="$g" -v c0="$c0" -v c1="$c1" -v k="$k" \
+	    -v n="$calls" -v s0="$s0" -v s1="$s1" 'BEGIN {
+		printf "%s %s %s %.4f %s %.2f %d\n", c, r, g, c1 - c0, k, s1 - s0, n
+		gs = g == "null" ? g : sprintf("%.2f", g)
+		what = ""
+		if (c ~ /^protomix/)
+			what = sprintf(" (BPF programs, %d runs, %.0f ns each)", n, n ? k * 1e9 / n : 0)
+		else if (c == "tcpdump")
+			what = " (tpacket_rcv)"
+		printf("  %-13s %6s Gb/s   process CPU %.3f s   kernel %s s%s   system-wide busy %.1f s\n",
+		       c, gs, c1 - c0, k, what, s1 - s0) > "/dev/stderr"
+	    }' >>"$WORK/iperf.txt"
+}
+
+part_iperf()
+{
+	local rep cond
+
+	say "== 3. TCP through the lab gateway (iperf3 ws -> lb, ${IPERF_T} s + 1 s omitted, observers on gw-ws)"
+	for cmd in iperf3 tcpdump jq; do
+		command -v "$cmd" >/dev/null || { say "  $cmd missing: skipped"; return 1; }
+	done
+	# shellcheck source=../tests/lib/lab.sh
+	. "$ROOT/tests/lib/lab.sh"
+	lab_up "$PREFIX" || return 1
+	trap bench_cleanup EXIT		# lab_up set its own: ours calls lab_cleanup
+	trap 'bench_cleanup; trap - EXIT; exit 130' INT
+	trap 'bench_cleanup; trap - EXIT; exit 143' TERM
+	ip netns exec "$(lab_ns lb)" iperf3 -s >/dev/null 2>&1 </dev/null &
+	MY_PIDS+=("$!")
+	sleep 0.3
+	: >"$WORK/iperf.txt"
+	for ((rep = 1; rep <= IPERF_REPS; rep++)); do
+		for cond in none protomix protomix_xdp tcpdump; do
+			measure "$cond" "$rep"
+		done
+	done
+	lab_cleanup
+	LAB_PREFIX=""
+	# medians over the repetitions, as JSON
+	awk '{ g[$1] = g[$1] " " $3; p[$1] = p[$1] " " $4; b[$1] = b[$1] " " $5; s[$1] = s[$1] " " $6
+	       if ($7 > 0) ns[$1] = ns[$1] " " ($5 * 1e9 / $7) }
+	     function med(l,   n, a, i, j, t) {
+		n = split(l, a, " ")
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+		if (n == 0 || a[1] == "null") return "null"
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	     }
+	     END {
+		printf "{\"gbps\":{"; sep = ""
+		for (c in g) { printf "%s\"%s\":%s", sep, c, med(g[c]); sep = "," }
+		printf "},\"proc_s\":{"; sep = ""
+		for (c in p) { printf "%s\"%s\":%s", sep, c, med(p[c]); sep = "," }
+		printf "},\"kernel_s\":{"; sep = ""
+		for (c in b) { printf "%s\"%s\":%s", sep, c, med(b[c]); sep = "," }
+		printf "},\"system_busy_s\":{"; sep = ""
+		for (c in s) { printf "%s\"%s\":%s", sep, c, med(s[c]); sep = "," }
+		printf "},\"bpf_ns_per_run\":{"; sep = ""
+		for (c in ns) { printf "%s\"%s\":%.0f", sep, c, med(ns[c]); sep = "," }
+		printf "}}\n"
+	     }' "$WORK/iperf.txt" >"$WORK/iperf.json"
+}
+
+# === 4. userspace: reading the map, memory ==================================
+
+part_poll()
+{
+	say "== 4. reading the dests map (dests_read, batch lookups) and its memory"
+	"$PMB" poll "${POLL_ARGS[@]}" >"$WORK/poll.json" || rm -f "$WORK/poll.json"
+}
+
+# === 5. hooks for commands other engineers are building =====================
+
+# replay_fps: frames per second of `protomix replay` over a generated
+# capture (1M frames, 131072 destinations; pmbench pcap), the whole
+# command timed: loading the programs, reading the file, the text report.
+# Runs once `protomix replay --help` exits 0; null until then.
+part_replay()
+{
+	local frames=1000000 t0 t1
+
+	if ! "$PM" replay --help >/dev/null 2>&1; then
+		say "  replay_fps: null (protomix replay is not built yet)"
+		return 0
+	fi
+	"$PMB" pcap "$WORK/replay.pcap" --frames "$frames" >/dev/null || return 1
+	t0=$(date +%s.%N)
+	if ! "$PM" replay "$WORK/replay.pcap" >"$WORK/replay.out" 2>"$WORK/replay.err"; then
+		say "  replay_fps: null (protomix replay failed: $(head -c 200 "$WORK/replay.err"))"
+		return 1
+	fi
+	t1=$(date +%s.%N)
+	awk -v f="$frames" -v a="$t0" -v b="$t1" 'BEGIN { printf "{\"replay_fps\":%.0f}\n", f / (b - a) }' \
+		>"$WORK/replay.json"
+	say "  replay: $frames frames in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s"
+}
+
+# top_cpu_pct: the CPU share of `protomix top` (in a pseudo-terminal, via
+# script(1)) over 5 s, against a watch on the lab's gateway while iperf3
+# runs through it. Runs once `protomix top --help` exits 0.
+part_top()
+{
+	local wpid tpid child c0 c1 secs=5
+
+	if ! "$PM" top --help >/dev/null 2>&1; then
+		say "  top_cpu_pct: null (protomix top is not built yet)"
+		return 0
+	fi
+	command -v script >/dev/null || { say "  top_cpu_pct: null (script(1) missing)"; return 1; }
+	. "$ROOT/tests/lib/lab.sh"
+	lab_up "$PREFIX-t" || return 1
+	trap bench_cleanup EXIT
+	trap 'bench_cleanup; trap - EXIT; exit 130' INT
+	trap 'bench_cleanup; trap - EXIT; exit 143' TERM
+	: >"$LAB_DIR/wt.err"
+	pm_start wt watch -i 1 gw-ws
+	wpid=${PM_PIDS[wt]}
+	if ! wait_for "$LAB_DIR/wt.err" '^protomix: watching gw-ws' "$wpid" 60; then
+		lab_cleanup; LAB_PREFIX=""
+		return 1
+	fi
+	ip netns exec "$(lab_ns lb)" iperf3 -s -1 >/dev/null 2>&1 </dev/null &
+	MY_PIDS+=("$!")
+	sleep 0.3
+	ip netns exec "$(lab_ns ws)" iperf3 -c "$LAB_LB4" -t $((secs + 2)) >/dev/null 2>&1 </dev/null &
+	MY_PIDS+=("$!")
+	TERM=xterm ip netns exec "$(lab_ns gw)" script -qec "$PM top" /dev/null \
+		>/dev/null 2>&1 </dev/null &
+	tpid=$!		# script(1): ip netns exec execs it
+	MY_PIDS+=("$tpid")
+	sleep 1
+	child=$(descendant_named "$tpid" protomix)
+	if [ -n "$child" ]; then
+		MY_PIDS+=("$child")
+		c0=$(proc_cpu "$child")
+		sleep "$secs"
+		c1=$(proc_cpu "$child")
+		awk -v a="$c0" -v b="$c1" -v s="$secs" 'BEGIN { printf "{\"top_cpu_pct\":%.2f}\n", 100 * (b - a) / s }' \
+			>"$WORK/top.json"
+		say "  top: $(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.2f", b-a}') s of CPU in $secs s"
+		stop_pid "$child" TERM
+	else
+		say "  top_cpu_pct: null (protomix top did not start under script(1))"
+	fi
+	stop_pid "$tpid" TERM
+	pm_stop wt >/dev/null 2>&1
+	lab_cleanup
+	LAB_PREFIX=""
+}
+
+# === run ====================================================================
+
+if [ "$(id -u)" -ne 0 ]; then
+	say "bench: needs root (namespaces, BPF): writing nulls to $OUT"
+	ONLY=""
+fi
+for f in "$PM" "$PMB"; do
+	[ -x "$f" ] || { say "bench: $f missing: run make bench"; ONLY=""; }
+done
+
+start=$(date +%s)
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+say "bench: load average at the start $LOAD0 (other work on this machine skews every figure)"
+want xdp && { part_xdp || say "  part 1 failed"; }
+want live && { part_live || say "  part 2 failed"; }
+want iperf && { part_iperf || say "  part 3 failed"; }
+want poll && { part_poll || say "  part 4 failed"; }
+if want hooks; then
+	say "== 5. replay and top"
+	part_replay || true
+	part_top || true
+fi
+
+# --- build/bench.json --------------------------------------------------------
+
+mkdir -p "$(dirname "$OUT")"
+X=$WORK/xdp.json I=$WORK/iperf.json P=$WORK/poll.json
+jq -n \
+	--argjson xdp "$(jget "$X" .xdp_ns)" \
+	--argjson xdp_raw "$(jget "$X" .xdp_raw_ns)" \
+	--argjson xdp_viol "$(jget "$X" .xdp_violation)" \
+	--argjson live_bare "$(jget "$WORK/live_bare.json" .)" \
+	--argjson live_obs "$(jget "$WORK/live_obs.json" .)" \
+	--argjson live_d "$(jget "$WORK/live_detail.json" .)" \
+	--argjson live_n "$(jget "$WORK/live_snap_n.json" .observer_dests)" \
+	--argjson gbps "$(jget "$I" .gbps)" \
+	--argjson proc "$(jget "$I" .proc_s)" \
+	--argjson kern "$(jget "$I" .kernel_s)" \
+	--argjson nsrun "$(jget "$I" .bpf_ns_per_run)" \
+	--argjson busy "$(jget "$I" .system_busy_s)" \
+	--argjson poll "$(jget "$P" .poll_ms)" \
+	--argjson poll_d "$(jget "$P" .poll_detail)" \
+	--argjson bpd "$(jget "$P" .map_bytes_per_dest)" \
+	--argjson memlock "$(jget "$P" .map_memlock)" \
+	--argjson replay "$(jget "$WORK/replay.json" .replay_fps)" \
+	--argjson top "$(jget "$WORK/top.json" .top_cpu_pct)" \
+	--argjson iperf_t "$IPERF_T" \
+	--arg load0 "$LOAD0" --arg load1 "$(cut -d' ' -f1-3 /proc/loadavg)" \
+	--arg kernel "$(uname -r)" --argjson cpus "$(nproc)" \
+	--argjson secs "$(($(date +%s) - start))" '
+	def xdpkey(k): if $xdp == null then null else $xdp[k] end;
+	def sum2(a; b): if a == null or b == null then null else a + b end;
+	{
+	  xdp_ns: {
+	    bare: xdpkey("bare"), counter: xdpkey("counter"),
+	    observer_v4_tcp: xdpkey("observer_v4_tcp"),
+	    observer_v6_ext: xdpkey("observer_v6_ext"),
+	    observer_qinq_esp: xdpkey("observer_qinq_esp"),
+	    observer_new_dest: xdpkey("observer_new_dest"),
+	    observer_rule_violation: xdpkey("observer_rule_violation"),
+	    observer_new_dest_full_map: xdpkey("observer_new_dest_full_map"),
+	    observer_v4_tcp_131k_dests: xdpkey("observer_v4_tcp_131k_dests")
+	  },
+	  live_mpps: { bare: $live_bare, observer: $live_obs },
+	  iperf_gbps: { none: $gbps.none, protomix: $gbps.protomix,
+	                tcpdump: $gbps.tcpdump, protomix_xdp: $gbps.protomix_xdp },
+	  cpu_s: { protomix: sum2($kern.protomix; $proc.protomix),
+	           tcpdump: (if $proc.tcpdump == null then null
+	                     else $proc.tcpdump + ($kern.tcpdump // 0) end),
+	           protomix_xdp: sum2($kern.protomix_xdp; $proc.protomix_xdp) },
+	  poll_ms: { "10000": $poll["10000"], "100000": $poll["100000"],
+	             "1000000": $poll["1000000"] },
+	  map_bytes_per_dest: $bpd,
+	  replay_fps: $replay,
+	  top_cpu_pct: $top,
+	  detail: {
+	    kernel: $kernel, cpus: $cpus, seconds: $secs,
+	    loadavg_start: $load0, loadavg_end: $load1,
+	    xdp_rounds_ns: $xdp_raw, xdp_violation: $xdp_viol,
+	    live: { rounds_mpps: $live_d, dests_generated: 131072,
+	            observer_distinct_dests: $live_n,
+	            receiver: "pm_xdp via protomix watch --hook xdp rx0" },
+	    cpu: { process_s: $proc,
+	           kernel_s: $kern,
+	           kernel_s_is: "protomix: run_time_ns of its BPF programs; tcpdump: time in tpacket_rcv (fentry/fexit), null where the kernel refuses tracing programs: then cpu_s.tcpdump is its process time only",
+	           bpf_ns_per_run: $nsrun,
+	           system_busy_s: $busy, iperf_seconds: $iperf_t },
+	    poll: $poll_d, map_memlock: $memlock
+	  }
+	}' >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
+
+# --- the table ------------------------------------------------------------------
+
+jq -r '
+	def f(x; d): if x == null then "n/a" else (x * pow(10; d) | round / pow(10; d) | tostring) end;
+	def over(x): if x == null or .xdp_ns.bare == null then "n/a" else f(x - .xdp_ns.bare; 0) end;
+	def hot(x): if x == null or .xdp_ns.bare == null then "n/a"
+		    elif (x - .xdp_ns.bare) <= 30 and x < 67.2 then "ok" else "MISS" end;
+	def pct(a; b): if a == null or b == null or b == 0 then "n/a" else f(100 * a / b; 1) + "%" end;
+	"",
+	"protomix bench  kernel \(.detail.kernel)  \(.detail.cpus) CPUs  \(.detail.seconds) s  load average \(.detail.loadavg_start) -> \(.detail.loadavg_end)",
+	"",
+	"per frame, BPF_PROG_TEST_RUN (median ns)   total  over bare   budget: <= 30 over bare, < 67.2 total",
+	( [["bare XDP_PASS", .xdp_ns.bare, false], ["per-CPU counter", .xdp_ns.counter, false],
+	   ["observer IPv4 TCP, known dest", .xdp_ns.observer_v4_tcp, true],
+	   ["observer IPv6, 2 ext headers", .xdp_ns.observer_v6_ext, true],
+	   ["observer QinQ IPv4 ESP", .xdp_ns.observer_qinq_esp, true],
+	   ["observer new destination", .xdp_ns.observer_new_dest, false],
+	   ["observer rule violation (suppr.)", .xdp_ns.observer_rule_violation, false],
+	   ["  new dest into a full map (evicts)", .xdp_ns.observer_new_dest_full_map, false],
+	   ["  IPv4 TCP among 131072 known", .xdp_ns.observer_v4_tcp_131k_dests, true]][] as $r
+	  | "  \($r[0] | .[0:36] | . + " " * (36 - length)) \(f($r[1]; 0) | " " * (6 - length) + .)  \(over($r[1]) | " " * (9 - length) + .)   \(if $r[2] then hot($r[1]) else "" end)"),
+	"",
+	"live frames through a veth (pm_xdp via watch --hook xdp; \(.detail.live.observer_distinct_dests // "?") destinations seen)",
+	"  bare XDP \(f(.live_mpps.bare; 3)) Mpps   observer \(f(.live_mpps.observer; 3)) Mpps   ratio \(pct(.live_mpps.observer; .live_mpps.bare))   (goal >= 80%)",
+	"",
+	"iperf3 through the gateway (Gb/s, median of \(.detail.cpu.iperf_seconds) s runs)   CPU s: process + kernel (system-wide busy)",
+	( ["none", "protomix", "protomix_xdp", "tcpdump"][] as $c
+	  | "  \($c | . + " " * (13 - length)) \(f(.iperf_gbps[$c]; 2) | " " * (6 - length) + .)  \(pct(.iperf_gbps[$c]; .iperf_gbps.none) | " " * (7 - length) + .)      \(f(.detail.cpu.process_s[$c]; 2)) + \(f(.detail.cpu.kernel_s[$c]; 3)) (\(f(.detail.cpu.system_busy_s[$c]; 1)))"),
+	"  kernel: protomix = its BPF programs run time; tcpdump = time in tpacket_rcv (copy to its ring, wakeup), null where tracing is refused",
+	"  system-wide busy CPU s per GB moved: " + ([["none", "protomix", "protomix_xdp", "tcpdump"][] as $c
+	  | "\($c) \(if .iperf_gbps[$c] == null or .detail.cpu.system_busy_s[$c] == null then "n/a"
+	             else f(.detail.cpu.system_busy_s[$c] / (.iperf_gbps[$c] * .detail.cpu.iperf_seconds / 8); 3) end)"] | join("  ")),
+	"  goals: protomix (tc) >= 95% of none; less CPU than tcpdump: protomix \(f(.cpu_s.protomix; 3)) s vs tcpdump \(f(.cpu_s.tcpdump; 3)) s",
+	"",
+	"reading the dests map (dests_read + sum, median ms; goal < 1000 at 1M)",
+	"  10k \(f(.poll_ms["10000"]; 1))   100k \(f(.poll_ms["100000"]; 1))   1M \(f(.poll_ms["1000000"]; 1))",
+	"kernel memory per destination: \(f(.map_bytes_per_dest; 1)) bytes (dests memlock at \(.detail.map_memlock.dests_max_entries // "?") entries; not per CPU); stats map \(.detail.map_memlock.stats // "?") bytes for \(.detail.map_memlock.cpus // "?") CPUs",
+	"replay_fps \(.replay_fps // "null")   top_cpu_pct \(.top_cpu_pct // "null")",
+	""' "$OUT" >&2
+say "wrote $OUT"
+exit 0

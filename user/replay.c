@@ -1,0 +1,815 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * protomix replay: the classifier over a capture (see replay.h).
+ *
+ * One BPF_PROG_TEST_RUN of pm_xdp per frame, with cfg_replay set and
+ * replay_now the frame's time moved onto the CLOCK_MONOTONIC scale, so
+ * first/last seen, the per-destination sampling windows and the
+ * one_way_ipsec window all follow the capture. The ring buffer is drained
+ * after every frame; every time the report shows is the capture's, to the
+ * nanosecond (converted back with the same offset, not the clock's).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+/* libpcap's classic-BPF header clashes with linux/bpf.h: only the DLTs. */
+#define PCAP_DONT_INCLUDE_PCAP_BPF_H
+#include <pcap/pcap.h>
+#include <pcap/dlt.h>
+#include "alerts.h"
+#include "classes.h"
+#include "maps.h"
+#include "observer.h"
+#include "replay.h"
+#include "rules.h"
+#include "snapshot.h"
+#include "util.h"
+
+#define DEFAULT_MAX_DESTS	262144
+#define DEFAULT_SAMPLE_RATE	5
+#define DEFAULT_ONEWAY_WINDOW	5.0
+#define DEFAULT_TOP		20
+#define REPLAY_IFACE		"replay"	/* alerts' "iface" */
+
+/* ---- reading a capture -------------------------------------------- */
+
+bool replay_dlt_supported(int dlt)
+{
+	switch (dlt) {
+	case DLT_EN10MB:
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+	case DLT_LINUX_SLL:
+	case DLT_LINUX_SLL2:
+	case DLT_NULL:
+	case DLT_LOOP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+const char *replay_dlt_name(int dlt, char *buf, size_t len)
+{
+	const char *name = pcap_datalink_val_to_name(dlt);
+
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "DLT %d", dlt);
+	return buf;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* BSD loopback: the address family, in the writer's byte order (DLT_NULL)
+ * or in network order (DLT_LOOP). */
+static uint16_t family_ethertype(int dlt, const uint8_t *p)
+{
+	uint32_t be = (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+	uint32_t le = (uint32_t)p[3] << 24 | p[2] << 16 | p[1] << 8 | p[0];
+	uint32_t fam = dlt == DLT_LOOP || be <= 0xffff ? be : le;
+
+	switch (fam) {
+	case 2:				/* AF_INET everywhere */
+		return 0x0800;
+	case 10:			/* AF_INET6: Linux */
+	case 24:			/* NetBSD, OpenBSD */
+	case 28:			/* FreeBSD */
+	case 30:			/* macOS */
+		return 0x86dd;
+	default:
+		return 0;		/* non_ip */
+	}
+}
+
+/* A raw IP frame gains 14 bytes: a record of 4 GB stays at 4 GB. */
+static uint32_t clamp32(uint64_t v)
+{
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+int replay_to_eth(int dlt, const uint8_t *pkt, uint32_t caplen,
+		  uint32_t wire_len, struct replay_frame *fr)
+{
+	uint8_t *eth = fr->data;
+	uint32_t skip;		/* link-layer bytes replaced by Ethernet */
+	uint16_t type;
+
+	if (wire_len < caplen)
+		wire_len = caplen;
+	fr->link_trunc = false;
+	memset(eth, 0, ETH_HDR_LEN);
+	switch (dlt) {
+	case DLT_EN10MB:
+		if (caplen < ETH_HDR_LEN)
+			goto trunc;
+		fr->wire_len = wire_len;
+		fr->cap_len = caplen;
+		fr->len = caplen < REPLAY_RUN_MAX ? caplen : REPLAY_RUN_MAX;
+		memcpy(fr->data, pkt, fr->len);
+		return 0;
+	case DLT_RAW:
+		skip = 0;
+		type = caplen && pkt[0] >> 4 == 6 ? 0x86dd : 0x0800;
+		break;
+	case DLT_IPV4:
+		skip = 0;
+		type = 0x0800;
+		break;
+	case DLT_IPV6:
+		skip = 0;
+		type = 0x86dd;
+		break;
+	case DLT_LINUX_SLL:	/* type, ARPHRD, addr len, addr[8], protocol */
+		skip = 16;
+		if (caplen < skip)
+			goto trunc;
+		type = get16(pkt + 14);
+		if (get16(pkt + 4) == 6)
+			memcpy(eth + 6, pkt + 6, 6);
+		break;
+	case DLT_LINUX_SLL2:	/* protocol, 0, ifindex, ARPHRD, type, addr len, addr[8] */
+		skip = 20;
+		if (caplen < skip)
+			goto trunc;
+		type = get16(pkt);
+		if (pkt[11] == 6)
+			memcpy(eth + 6, pkt + 12, 6);
+		break;
+	case DLT_NULL:
+	case DLT_LOOP:
+		skip = 4;
+		if (caplen < skip)
+			goto trunc;
+		type = family_ethertype(dlt, pkt);
+		break;
+	default:
+		return -1;
+	}
+	eth[12] = type >> 8;
+	eth[13] = type & 0xff;
+	fr->cap_len = clamp32((uint64_t)caplen - skip + ETH_HDR_LEN);
+	fr->wire_len = clamp32((uint64_t)wire_len - skip + ETH_HDR_LEN);
+	fr->len = fr->cap_len < REPLAY_RUN_MAX ? fr->cap_len : REPLAY_RUN_MAX;
+	memcpy(eth + ETH_HDR_LEN, pkt + skip, fr->len - ETH_HDR_LEN);
+	return 0;
+trunc:
+	fr->link_trunc = true;
+	fr->len = 0;
+	fr->cap_len = caplen;
+	fr->wire_len = wire_len;
+	return 0;
+}
+
+int capture_fopen(struct capture *c, FILE *f, const char *name)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "", dlt[64];
+	struct stat st;
+
+	memset(c, 0, sizeof(*c));
+	c->name = name;
+	if (fstat(fileno(f), &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			snprintf(c->err, sizeof(c->err), "is a directory, not a capture file");
+			fclose(f);
+			return -1;
+		}
+		if (S_ISREG(st.st_mode) && st.st_size == 0) {
+			snprintf(c->err, sizeof(c->err),
+				 "empty file (0 bytes): not a pcap or pcapng capture");
+			fclose(f);
+			return -1;
+		}
+	}
+	c->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO,
+							    errbuf);
+	if (!c->pcap) {
+		snprintf(c->err, sizeof(c->err), "not a pcap or pcapng capture (%s)",
+			 errbuf);
+		fclose(f);
+		return -1;
+	}
+	c->dlt = pcap_datalink(c->pcap);
+	if (!replay_dlt_supported(c->dlt)) {
+		snprintf(c->err, sizeof(c->err),
+			 "unsupported link type %s (%d): replay reads Ethernet, raw IP, Linux cooked (SLL, SLL2) and BSD loopback captures",
+			 replay_dlt_name(c->dlt, dlt, sizeof(dlt)), c->dlt);
+		capture_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+int capture_open(struct capture *c, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+
+	if (!f) {
+		memset(c, 0, sizeof(*c));
+		c->name = path;
+		snprintf(c->err, sizeof(c->err), "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	return capture_fopen(c, f, path);
+}
+
+int capture_next(struct capture *c, struct replay_frame *fr)
+{
+	struct pcap_pkthdr *h;
+	const u_char *pkt;
+	int rc;
+
+	rc = pcap_next_ex(c->pcap, &h, &pkt);
+	if (rc == PCAP_ERROR_BREAK)
+		return 0;
+	if (rc != 1) {
+		snprintf(c->err, sizeof(c->err), "frame %llu: %s",
+			 (unsigned long long)c->frames + 1, pcap_geterr(c->pcap));
+		return -1;
+	}
+	/* ts.tv_usec holds nanoseconds: opened with PCAP_TSTAMP_PRECISION_NANO */
+	fr->ts_ns = (uint64_t)(int64_t)h->ts.tv_sec * 1000000000ull +
+		    (uint64_t)h->ts.tv_usec;
+	if (replay_to_eth(c->dlt, pkt, h->caplen, h->len, fr)) {
+		snprintf(c->err, sizeof(c->err), "frame %llu: unsupported link type",
+			 (unsigned long long)c->frames + 1);
+		return -1;
+	}
+	c->frames++;
+	return 1;
+}
+
+void capture_close(struct capture *c)
+{
+	if (c->pcap)
+		pcap_close(c->pcap);	/* closes the stream */
+	c->pcap = NULL;
+}
+
+/* ---- the command -------------------------------------------------- */
+
+struct replay_opts {
+	bool json;
+	uint64_t max_dests;
+	uint64_t sample_rate;
+	double oneway_window;	/* seconds */
+	uint64_t top;		/* 0: all */
+	uint8_t agg4, agg6;	/* --aggregate; 0: per address */
+	const char *expect_file;
+	const char *baseline;
+	const char *file;
+	struct ruleset cli_rules;	/* --expect */
+};
+
+struct replay {
+	struct replay_opts o;
+	struct capture cap;
+	struct observer ob;
+	struct ring_buffer *rb;	/* our own reader of the events map */
+	int prog_fd;
+	uint64_t mono_off;	/* wall clock - CLOCK_MONOTONIC */
+	uint64_t first_ts, last_ts;	/* wall clock, of the frames run */
+	uint64_t frames, link_trunc, cut_frames, unseen_bytes;
+	struct dest_table tab;
+	struct pm_view view;
+	struct baseline base;
+	struct oneway oneway;
+};
+
+void replay_usage(FILE *f)
+{
+	fprintf(f,
+"usage: protomix replay [OPTIONS] FILE\n"
+"Run the observer's BPF classifier (pm_xdp, with BPF_PROG_TEST_RUN) over\n"
+"every frame of a pcap or pcapng capture (\"-\": stdin), on the capture's\n"
+"clock, and report what `watch` would have: the destinations with their\n"
+"class mix, the alerts, and one_way_ipsec as of the last frame. Link\n"
+"types: Ethernet, raw IP, Linux cooked (SLL, SLL2), BSD loopback. No\n"
+"interface is touched; needs the rights to load BPF programs.\n"
+"\n"
+"      --json             the snapshot JSON (protomix.snapshot/1) instead\n"
+"                         of the text report\n"
+"  -e, --expect PREFIX=CLASS[,CLASS...]\n"
+"                         what PREFIX should receive (repeatable)\n"
+"  -E, --expect-file FILE one PREFIX=CLASSES per line, # comments\n"
+"      --baseline SNAPSHOT.json\n"
+"                         what was normal before (learned expectations)\n"
+"      --sample-rate N    alerts sampled per destination per second of the\n"
+"                         capture (default %d)\n"
+"      --oneway-window SEC  ESP with nothing back for SEC seconds of the\n"
+"                         capture is one_way_ipsec (default %g)\n"
+"      --max-dests N      size of the per-destination map (default %d)\n"
+"      --aggregate V4LEN[,V6LEN]\n"
+"                         count per prefix instead of per address\n"
+"      --top N            destinations in the text report (default %d; 0: all)\n"
+"  -v, --verbose          libbpf's messages on stderr (-vv: debug)\n"
+"  -h, --help             this text\n"
+"\n"
+"Exit status 0; 1 on a runtime failure (the BPF programs cannot be loaded);\n"
+"2 on bad usage or a bad capture (missing, empty, not pcap/pcapng, link\n"
+"type not supported; truncated or corrupt after some frames: the report\n"
+"covers the frames before, then the error).\n",
+		DEFAULT_SAMPLE_RATE, DEFAULT_ONEWAY_WINDOW, DEFAULT_MAX_DESTS,
+		DEFAULT_TOP);
+}
+
+/* "24" or "24,64", as watch takes it */
+static int parse_aggregate(const char *s, uint8_t *agg4, uint8_t *agg6)
+{
+	char v4[16], *comma;
+	uint64_t a, b = 128;
+
+	if (strlen(s) >= sizeof(v4))
+		return -1;
+	strcpy(v4, s);
+	comma = strchr(v4, ',');
+	if (comma)
+		*comma++ = 0;
+	if (!parse_u64(v4, 1, 32, &a) || (comma && !parse_u64(comma, 1, 128, &b)))
+		return -1;
+	*agg4 = a;
+	*agg6 = b;
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct replay_opts *o)
+{
+	enum { O_JSON = 256, O_MAX_DESTS, O_BASELINE, O_SAMPLE_RATE,
+	       O_ONEWAY_WINDOW, O_TOP, O_AGGREGATE };
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, O_JSON },
+		{ "expect", required_argument, NULL, 'e' },
+		{ "expect-file", required_argument, NULL, 'E' },
+		{ "baseline", required_argument, NULL, O_BASELINE },
+		{ "sample-rate", required_argument, NULL, O_SAMPLE_RATE },
+		{ "oneway-window", required_argument, NULL, O_ONEWAY_WINDOW },
+		{ "max-dests", required_argument, NULL, O_MAX_DESTS },
+		{ "top", required_argument, NULL, O_TOP },
+		{ "aggregate", required_argument, NULL, O_AGGREGATE },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+
+	*o = (struct replay_opts){ .max_dests = DEFAULT_MAX_DESTS,
+				   .sample_rate = DEFAULT_SAMPLE_RATE,
+				   .oneway_window = DEFAULT_ONEWAY_WINDOW,
+				   .top = DEFAULT_TOP };
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":e:E:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_JSON:
+			o->json = true;
+			break;
+		case 'e':
+			if (ruleset_add(&o->cli_rules, optarg, "--expect", 0))
+				return EXIT_USAGE;
+			break;
+		case 'E':
+			o->expect_file = optarg;
+			break;
+		case O_BASELINE:
+			o->baseline = optarg;
+			break;
+		case O_SAMPLE_RATE:
+			if (!parse_u64(optarg, 1, 1000000, &o->sample_rate)) {
+				pm_err("invalid --sample-rate '%s': a number from 1 to 1000000", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_ONEWAY_WINDOW:
+			if (!parse_seconds(optarg, &o->oneway_window)) {
+				pm_err("invalid --oneway-window '%s': seconds > 0", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_MAX_DESTS:
+			if (!parse_u64(optarg, 1, 1 << 26, &o->max_dests)) {
+				pm_err("invalid --max-dests '%s': a number from 1 to %d",
+				       optarg, 1 << 26);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_TOP:
+			if (!parse_u64(optarg, 0, 1 << 26, &o->top)) {
+				pm_err("invalid --top '%s': a number from 0 (all) to %d",
+				       optarg, 1 << 26);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_AGGREGATE:
+			if (parse_aggregate(optarg, &o->agg4, &o->agg6)) {
+				pm_err("invalid --aggregate '%s': V4LEN[,V6LEN], e.g. 24 or 24,64 (1-32, 1-128)",
+				       optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'v':
+			pm_verbose++;
+			break;
+		case 'h':
+			replay_usage(stdout);
+			exit(0);
+		case ':':
+			pm_err("option '%s' needs a value (see protomix replay --help)",
+			       argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			pm_err("unknown option '%s' (see protomix replay --help)",
+			       argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		pm_err("replay: no capture file given (usage: protomix replay [OPTIONS] FILE)");
+		return EXIT_USAGE;
+	}
+	if (argc - optind > 1) {
+		pm_err("replay: one capture file at a time ('%s' is extra)", argv[optind + 1]);
+		return EXIT_USAGE;
+	}
+	o->file = argv[optind];
+	return 0;
+}
+
+/* Wall clock - CLOCK_MONOTONIC. Each reading is low by the time between
+ * its two clock reads: keep the best of a few. Every conversion back in
+ * this file uses the same offset, so a time survives the round trip
+ * exactly (u64 wrap-around included). */
+static uint64_t measure_mono_off(void)
+{
+	uint64_t best = 0;
+	struct timespec r, m;
+
+	for (int i = 0; i < 8; i++) {
+		clock_gettime(CLOCK_REALTIME, &r);
+		clock_gettime(CLOCK_MONOTONIC, &m);
+		uint64_t off = ((uint64_t)r.tv_sec * 1000000000ull + r.tv_nsec) -
+			       ((uint64_t)m.tv_sec * 1000000000ull + m.tv_nsec);
+		if (i == 0 || off > best)
+			best = off;
+	}
+	return best;
+}
+
+static uint64_t to_real(const struct replay *r, uint64_t mono)
+{
+	return mono + r->mono_off;
+}
+
+/* An alert from the program or the pairs scan: the capture's time, the
+ * capture's "interface"; kept, and printed in text mode. */
+static void replay_alert(struct replay *r, struct alert *a, uint64_t mono)
+{
+	a->real_ns = to_real(r, mono);
+	snprintf(a->iface, sizeof(a->iface), "%s", REPLAY_IFACE);
+	observer_alert(&r->ob, a);
+	if (!r->o.json)
+		alert_print(stdout, false, a);
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	const struct pm_event *ev = data;
+	struct alert a;
+
+	if (size < sizeof(*ev))
+		return 0;
+	alert_from_event(&a, ev);
+	replay_alert(ctx, &a, ev->ts);
+	return 0;
+}
+
+static void on_oneway(const struct alert *a, void *ctx)
+{
+	struct replay *r = ctx;
+	struct alert copy = *a;
+
+	replay_alert(r, &copy, r->last_ts - r->mono_off);
+}
+
+/* One frame through pm_xdp at the frame's time. 0 or -errno. */
+static int run_frame(struct replay *r, const struct replay_frame *fr)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = fr->data,
+		    .data_size_in = fr->len, .repeat = 1);
+	int err;
+
+	if (!r->frames || fr->ts_ns < r->first_ts)
+		r->first_ts = fr->ts_ns;
+	if (!r->frames || fr->ts_ns > r->last_ts)
+		r->last_ts = fr->ts_ns;
+	r->frames++;
+	if (fr->link_trunc) {
+		r->link_trunc++;	/* pm_xdp: eth_trunc; counted below */
+		return 0;
+	}
+	if (fr->len < fr->wire_len) {
+		r->cut_frames++;
+		r->unseen_bytes += fr->wire_len - fr->len;
+	}
+	r->ob.skel->bss->replay_now = fr->ts_ns - r->mono_off;
+	err = bpf_prog_test_run_opts(r->prog_fd, &topts);
+	if (err)
+		return err;
+	ring_buffer__consume(r->rb);
+	return 0;
+}
+
+/* Frames the kernel was not given count as pm_xdp counts them. */
+static void add_unrun(struct replay *r)
+{
+	struct pm_stats *s[2] = { &r->view.hooks[PM_HOOK_XDP], &r->view.total };
+
+	for (int i = 0; i < 2; i++) {
+		s[i]->frames += r->link_trunc;
+		s[i]->reason[PM_R_ETH_TRUNC] += r->link_trunc;
+	}
+}
+
+static json_object *jtime(const struct replay *r, uint64_t mono)
+{
+	char buf[40];
+
+	return json_object_new_string(fmt_time(to_real(r, mono), buf, sizeof(buf)));
+}
+
+/* snapshot_json's times went through the clock: put the capture's back. */
+static void fix_times(struct replay *r, json_object *snap)
+{
+	json_object *dests, *d, *addr;
+	struct pm_dest_key k;
+	char text[64], *slash;
+	long i;
+
+	json_object_object_add(snap, "taken_at", jtime(r, r->view.taken_ns));
+	json_object_object_add(snap, "started_at", jtime(r, r->view.started_ns));
+	if (!json_object_object_get_ex(snap, "destinations", &dests))
+		return;
+	dest_table_index(&r->tab);
+	for (size_t j = 0; j < json_object_array_length(dests); j++) {
+		d = json_object_array_get_idx(dests, j);
+		if (!json_object_object_get_ex(d, "addr", &addr))
+			continue;
+		snprintf(text, sizeof(text), "%s", json_object_get_string(addr));
+		if ((slash = strchr(text, '/')))	/* --aggregate: the prefix */
+			*slash = 0;
+		if (!parse_addr(text, k.addr))
+			continue;
+		i = dest_table_find(&r->tab, &k);
+		if (i < 0)
+			continue;
+		json_object_object_add(d, "first_seen", jtime(r, r->tab.vals[i].first_seen));
+		json_object_object_add(d, "last_seen", jtime(r, r->tab.vals[i].last_seen));
+	}
+}
+
+/* The capture stands where a watch lists its interfaces. */
+static json_object *interfaces_json(const struct replay *r)
+{
+	json_object *ifs = json_object_new_array(), *ifc, *hooks;
+
+	ifc = json_object_new_object();
+	json_object_object_add(ifc, "name", json_object_new_string(r->o.file));
+	json_object_object_add(ifc, "ifindex", json_object_new_int(0));
+	hooks = json_object_new_array();
+	json_object_array_add(hooks, json_object_new_string(hook_name(PM_HOOK_XDP)));
+	json_object_object_add(ifc, "hooks", hooks);
+	json_object_array_add(ifs, ifc);
+	return ifs;
+}
+
+/* What was read and what the classifier did not see. */
+static json_object *replay_json(const struct replay *r)
+{
+	json_object *o = json_object_new_object();
+	char buf[64];
+
+	json_object_object_add(o, "file", json_object_new_string(r->o.file));
+	json_object_object_add(o, "linktype", json_object_new_string(
+		replay_dlt_name(r->cap.dlt, buf, sizeof(buf))));
+	json_object_object_add(o, "frames", json_object_new_uint64(r->frames));
+	json_object_object_add(o, "first_frame", r->frames ? json_object_new_string(
+		fmt_time(r->first_ts, buf, sizeof(buf))) : NULL);
+	json_object_object_add(o, "last_frame", r->frames ? json_object_new_string(
+		fmt_time(r->last_ts, buf, sizeof(buf))) : NULL);
+	json_object_object_add(o, "link_trunc_frames", json_object_new_uint64(r->link_trunc));
+	json_object_object_add(o, "cut_frames", json_object_new_uint64(r->cut_frames));
+	json_object_object_add(o, "unseen_bytes", json_object_new_uint64(r->unseen_bytes));
+	json_object_object_add(o, "run_max", json_object_new_int(REPLAY_RUN_MAX));
+	return o;
+}
+
+static void print_json(struct replay *r)
+{
+	json_object *snap = snapshot_json(&r->view);
+
+	fix_times(r, snap);
+	json_object_object_add(snap, "interfaces", interfaces_json(r));
+	json_object_object_add(snap, "replay", replay_json(r));
+	printf("%s\n", json_object_to_json_string_ext(snap,
+		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(snap);
+}
+
+struct row {
+	uint32_t idx;
+	uint64_t pkts, bytes;
+};
+
+static int cmp_rows(const void *a, const void *b, void *ctx)
+{
+	const struct row *x = a, *y = b;
+	const struct dest_table *t = ctx;
+
+	if (x->pkts != y->pkts)
+		return x->pkts > y->pkts ? -1 : 1;
+	return memcmp(&t->keys[x->idx], &t->keys[y->idx], sizeof(struct pm_dest_key));
+}
+
+static void mix_text(const struct pm_dest *d, uint64_t total, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int c = 0; c < PM_NCLASS && n < len; c++)
+		if (d->packets[c])
+			n += snprintf(buf + n, len - n, "%s%s %.0f%%", n ? " " : "",
+				      class_name(c), 100.0 * d->packets[c] / total);
+}
+
+/* The text report: what was read, the counters, the destinations. */
+static void print_text(struct replay *r)
+{
+	const struct dest_table *t = &r->tab;
+	const struct pm_stats *s = &r->view.total;
+	const struct alert_log *log = &r->ob.alerts;
+	char t0[40], t1[40], link[64], addr[64], mix[256];
+	uint64_t alerts = 0;
+	struct row *rows;
+	size_t n;
+
+	for (int k = 0; k < PM_NKIND; k++)
+		alerts += log->total[k];
+	replay_dlt_name(r->cap.dlt, link, sizeof(link));
+	if (r->frames)
+		printf("%s: %llu frames (%s), %s to %s (%.6f s)\n", r->o.file,
+		       (unsigned long long)r->frames, link,
+		       fmt_time(r->first_ts, t0, sizeof(t0)),
+		       fmt_time(r->last_ts, t1, sizeof(t1)),
+		       (r->last_ts - r->first_ts) / 1e9);
+	else
+		printf("%s: no frames (%s)\n", r->o.file, link);
+	printf("  dests %zu/%llu  evicted %llu  malformed %llu  non-ip %llu  alerts %llu (unexpected_protocol %llu, protocol_shift %llu, one_way_ipsec %llu)\n",
+	       t->n, (unsigned long long)r->o.max_dests,
+	       (unsigned long long)view_evicted(&r->view),
+	       (unsigned long long)stats_malformed(s),
+	       (unsigned long long)s->reason[PM_R_NON_IP],
+	       (unsigned long long)alerts,
+	       (unsigned long long)log->total[PM_K_UNEXPECTED],
+	       (unsigned long long)log->total[PM_K_SHIFT],
+	       (unsigned long long)log->total[PM_K_ONE_WAY]);
+	if (r->cut_frames)
+		printf("  %llu frames not seen whole (the capture's snaplen, or over %d bytes): their bytes count what was seen, %llu bytes left out\n",
+		       (unsigned long long)r->cut_frames, REPLAY_RUN_MAX,
+		       (unsigned long long)r->unseen_bytes);
+	if (!t->n)
+		return;
+	rows = calloc(t->n, sizeof(*rows));
+	if (!rows) {
+		pm_err("out of memory");
+		return;
+	}
+	for (uint32_t i = 0; i < t->n; i++) {
+		rows[i].idx = i;
+		rows[i].pkts = dest_total_packets(&t->vals[i]);
+		rows[i].bytes = dest_total_bytes(&t->vals[i]);
+	}
+	qsort_r(rows, t->n, sizeof(*rows), cmp_rows, (void *)t);
+	n = r->o.top && r->o.top < t->n ? r->o.top : t->n;
+	printf("  %-39s %12s %14s  %s\n", "DESTINATION", "PACKETS", "BYTES", "MIX");
+	for (size_t i = 0; i < n; i++) {
+		const struct pm_dest *d = &t->vals[rows[i].idx];
+
+		mix_text(d, rows[i].pkts, mix, sizeof(mix));
+		printf("  %-39s %12llu %14llu  %s\n",
+		       fmt_dest(&r->view, &t->keys[rows[i].idx], addr, sizeof(addr)),
+		       (unsigned long long)rows[i].pkts,
+		       (unsigned long long)rows[i].bytes, mix);
+	}
+	if (n < t->n)
+		printf("  ... %zu more (--top 0 shows every destination)\n", t->n - n);
+	free(rows);
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	struct observer_cfg cfg;
+	struct ruleset rules = {};
+	struct replay_frame *fr = NULL;
+	struct replay *r;
+	bool bad_tail = false;
+	int rc, err;
+
+	r = calloc(1, sizeof(*r));
+	fr = malloc(sizeof(*fr));
+	if (!r || !fr) {
+		pm_err("out of memory");
+		free(r);
+		free(fr);
+		return EXIT_RUNTIME;
+	}
+	rc = parse_opts(argc, argv, &r->o);
+	if (rc)
+		goto out_free;
+	if ((rc = ruleset_build(&r->o.cli_rules, r->o.expect_file, &rules)))
+		goto out_free;
+	if (r->o.baseline && (rc = baseline_load(&r->base, r->o.baseline)))
+		goto out_free;
+	/* The file before the BPF programs: a bad one needs no privileges. */
+	if (capture_open(&r->cap, r->o.file)) {
+		pm_err("%s: %s", r->o.file, r->cap.err);
+		rc = EXIT_USAGE;
+		goto out_free;
+	}
+
+	cfg = (struct observer_cfg){ .max_dests = r->o.max_dests,
+				     .sample_rate = r->o.sample_rate,
+				     .base = &r->base, .replay = true,
+				     .agg4 = r->o.agg4, .agg6 = r->o.agg6 };
+	rc = observer_open(&r->ob, &cfg, &rules);
+	if (rc)
+		goto out_cap;
+	rc = EXIT_RUNTIME;
+	r->prog_fd = bpf_program__fd(r->ob.skel->progs.pm_xdp);
+	r->rb = ring_buffer__new(bpf_map__fd(r->ob.skel->maps.events), on_event, r, NULL);
+	if (!r->rb) {
+		pm_err("cannot open the ring buffer: %s", strerror(errno));
+		goto out_close;
+	}
+	if (dest_table_init(&r->tab, r->o.max_dests)) {
+		pm_err("out of memory for %llu destinations",
+		       (unsigned long long)r->o.max_dests);
+		goto out_close;
+	}
+	r->mono_off = measure_mono_off();
+
+	while ((err = capture_next(&r->cap, fr)) > 0) {
+		err = run_frame(r, fr);
+		if (err) {
+			pm_err("%s: frame %llu: BPF_PROG_TEST_RUN: %s", r->o.file,
+			       (unsigned long long)r->cap.frames, strerror(-err));
+			goto out_close;
+		}
+	}
+	bad_tail = err < 0;
+	ring_buffer__consume(r->rb);	/* the last samples */
+	if (r->frames && oneway_scan(bpf_map__fd(r->ob.skel->maps.pairs),
+				     r->last_ts - r->mono_off,
+				     (uint64_t)(r->o.oneway_window * 1e9),
+				     &r->oneway, on_oneway, r))
+		pm_err("cannot scan the IPsec pairs: out of memory");
+
+	if (observer_read(&r->ob, &r->tab, &r->view))
+		goto out_close;
+	add_unrun(r);
+	r->view.started_ns = (r->frames ? r->first_ts : 0) - r->mono_off;
+	r->view.taken_ns = (r->frames ? r->last_ts : 0) - r->mono_off;
+	if (r->o.json)
+		print_json(r);
+	else
+		print_text(r);
+	fflush(stdout);
+	rc = 0;
+	if (bad_tail) {
+		pm_err("%s: %s; the report covers the %llu frames before it",
+		       r->o.file, r->cap.err, (unsigned long long)r->cap.frames);
+		rc = EXIT_USAGE;
+	}
+out_close:
+	ring_buffer__free(r->rb);
+	dest_table_free(&r->tab);
+	observer_close(&r->ob);
+out_cap:
+	capture_close(&r->cap);
+out_free:
+	ruleset_free(&rules);
+	ruleset_free(&r->o.cli_rules);
+	baseline_free(&r->base);
+	oneway_free(&r->oneway);
+	free(fr);
+	free(r);
+	return rc;
+}
