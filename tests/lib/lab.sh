@@ -371,6 +371,9 @@ pm_start()
 	local name=$1
 
 	shift
+	# made here, so pm_wait_attached never looks before they exist
+	: >"$LAB_DIR/$name.out"
+	: >"$LAB_DIR/$name.err"
 	ip netns exec "$(lab_ns gw)" "$PROTOMIX" "$@" \
 		>"$LAB_DIR/$name.out" 2>"$LAB_DIR/$name.err" </dev/null &
 	PM_PIDS[$name]=$!	# ip netns exec execs: this is protomix's pid
