@@ -21,7 +21,7 @@ USER_SRCS := $(wildcard user/*.c)
 USER_HDRS := $(wildcard user/*.h) $(wildcard headers/*.h)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-.PHONY: all clean test bench deps vmlinux demo
+.PHONY: all clean test bench deps vmlinux demo install uninstall
 .SECONDARY:
 all: $(BUILD)/protomix
 
@@ -48,6 +48,28 @@ vmlinux:
 
 deps:
 	./tools/install-deps.sh
+
+# make install [DESTDIR=...] [PREFIX=/usr/local]: the binary, the man page,
+# the systemd unit and (if absent) the configuration in /etc/protomix.
+PREFIX ?= /usr/local
+SBINDIR := $(PREFIX)/sbin
+MANDIR := $(PREFIX)/share/man/man8
+UNITDIR ?= /etc/systemd/system
+install: $(BUILD)/protomix
+	install -D -m 0755 $(BUILD)/protomix $(DESTDIR)$(SBINDIR)/protomix
+	install -D -m 0644 packaging/protomix.8 $(DESTDIR)$(MANDIR)/protomix.8
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/protomix.service > $(DESTDIR)$(UNITDIR)/protomix.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/protomix.service
+	install -d -m 0755 $(DESTDIR)/etc/protomix
+	test -e $(DESTDIR)/etc/protomix/protomix.conf || \
+		install -m 0644 packaging/protomix.conf $(DESTDIR)/etc/protomix/protomix.conf
+	test -e $(DESTDIR)/etc/protomix/rules.conf || \
+		install -m 0644 packaging/rules.conf $(DESTDIR)/etc/protomix/rules.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/protomix $(DESTDIR)$(MANDIR)/protomix.8 \
+		$(DESTDIR)$(UNITDIR)/protomix.service
 
 # The incident in namespaces: installs what is missing, builds, runs.
 demo:
