@@ -23,6 +23,7 @@ SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
 .PHONY: all clean test bench deps vmlinux demo install uninstall
 .SECONDARY:
+.DELETE_ON_ERROR:
 all: $(BUILD)/protomix
 
 $(BUILD):

@@ -79,7 +79,6 @@ static int one_size(struct size_result *res, int rounds)
 		return -1;
 	}
 	fd = bpf_map__fd(ob.skel->maps.dests);
-	val.allowed = PM_ALL_CLASSES;
 	t0 = mono_s();
 	for (uint64_t i = 0; i < n; i++) {
 		fill_key(&k, i);

@@ -23,14 +23,30 @@ const volatile __u32 cfg_sample_rate = 5;	/* samples per destination per second 
 const volatile bool cfg_replay;		/* time is replay_now, not the clock */
 const volatile __u8 cfg_agg4 = 32;	/* --aggregate: count per prefix */
 const volatile __u8 cfg_agg6 = 128;
+const volatile bool cfg_baseline;	/* the baseline map holds something */
+
+/* What a new destination's entry starts from (first_seen is set after). */
+const struct pm_dest zero_dest;
 
 /* `protomix replay`: the capture's time of the frame being run, on the
  * CLOCK_MONOTONIC scale, so windows and rates follow the capture. */
 __u64 replay_now;
 
-static __always_inline __u64 clock_coarse(void)
+/* The coarse clock moves once a tick, with jiffies: read it through the
+ * per-CPU cache in st, refreshed when jiffies (inlined by the verifier)
+ * has moved, instead of calling the helper for every packet. */
+static __always_inline __u64 clock_coarse(struct pm_stats *st)
 {
-	return cfg_replay ? replay_now : bpf_ktime_get_coarse_ns();
+	__u64 j;
+
+	if (cfg_replay)
+		return replay_now;
+	j = bpf_jiffies64();
+	if (st->clock_jiffies != j) {
+		st->clock_jiffies = j;
+		st->clock_ns = bpf_ktime_get_coarse_ns();
+	}
+	return st->clock_ns;
 }
 
 static __always_inline __u64 clock_fine(void)
@@ -120,47 +136,52 @@ static __always_inline void aggregate(struct pm_dest_key *k, bool v6)
 
 /* Find the destination's entry, inserting it on first sight. An LRU map
  * evicts its coldest entries to make room; userspace counts evictions as
- * new_dests minus the entries in the map. */
+ * new_dests minus the entries in the map. A zeroed entry is valid as it
+ * is (denied 0: nothing denied), so another CPU may use it at once. */
 static __always_inline struct pm_dest *dest_entry(struct pm_dest_key *key,
 						  struct pm_stats *st, __u64 now)
 {
-	struct pm_dest *d, init = {};
+	struct pm_dest *d;
 	__u32 *base;
 
 	d = bpf_map_lookup_elem(&dests, key);
 	if (d)
 		return d;
-	init.first_seen = now;
-	init.allowed = PM_ALL_CLASSES;
-	base = bpf_map_lookup_elem(&baseline, key);
-	if (base)
-		init.flags = *base;
-	if (bpf_map_update_elem(&dests, key, &init, BPF_NOEXIST) == 0)
+	if (bpf_map_update_elem(&dests, key, &zero_dest, BPF_NOEXIST) == 0)
 		st->new_dests++;
 	d = bpf_map_lookup_elem(&dests, key);	/* EEXIST: another CPU won */
-	if (!d)
+	if (!d) {
 		st->dest_update_fail++;
+		return NULL;
+	}
+	if (!d->first_seen)
+		d->first_seen = now;
+	if (cfg_baseline) {
+		base = bpf_map_lookup_elem(&baseline, key);
+		if (base)
+			__sync_fetch_and_or(&d->flags, *base);
+	}
 	return d;
 }
 
-/* The classes the destination's rule allows, cached in its entry for the
- * current rules generation: one trie lookup per destination per change of
- * the rules, not one per packet. */
-static __always_inline __u32 allowed_classes(struct pm_dest *d,
-					     struct pm_dest_key *key)
+/* The classes the destination's rule does not allow, cached in its entry
+ * for the current rules generation: one trie lookup per destination per
+ * change of the rules, not one per packet. */
+static __always_inline __u32 denied_classes(struct pm_dest *d,
+					    struct pm_dest_key *key)
 {
 	struct pm_rule_key rk = { .prefixlen = 128 };
 	struct pm_rule *r;
 	__u32 gen = rules_gen;
 
 	if (d->rules_gen == gen)
-		return d->allowed;
+		return d->denied;
 	__builtin_memcpy(rk.addr, key->addr, sizeof(rk.addr));
 	r = bpf_map_lookup_elem(&rules, &rk);
-	d->allowed = r ? r->allowed : PM_ALL_CLASSES;
+	d->denied = r ? ~r->allowed & PM_ALL_CLASSES : 0;
 	d->rule_id = r ? r->id : 0;
 	d->rules_gen = gen;
-	return d->allowed;
+	return d->denied;
 }
 
 /* Learned expectation: a destination that had TCP and no IPsec class and
@@ -193,13 +214,30 @@ static __always_inline __u32 payload_len(const struct pkt_info *pi)
 	return pi->ip_len > hdrs ? pi->ip_len - hdrs : 0;
 }
 
-/* Track one direction of an IPsec conversation for one_way_ipsec. */
-static __always_inline void track_pair(struct pkt_info *pi, struct pm_stats *st,
-				       __u64 now, __u32 ifindex, __u32 hook)
+static __always_inline bool same_addr(const __u8 *a, const __u8 *b)
+{
+	__u64 a0, a1, b0, b1;
+
+	__builtin_memcpy(&a0, a, 8);
+	__builtin_memcpy(&a1, a + 8, 8);
+	__builtin_memcpy(&b0, b, 8);
+	__builtin_memcpy(&b1, b + 8, 8);
+	return a0 == b0 && a1 == b1;
+}
+
+/* Track one direction of an IPsec conversation for one_way_ipsec: once
+ * per tick per source and destination is enough to know that it flows. */
+static __always_inline void track_pair(struct pkt_info *pi, struct pm_dest *d,
+				       struct pm_stats *st, __u64 now,
+				       __u32 ifindex, __u32 hook)
 {
 	struct pm_pair_key pk;
 	struct pm_pair *p, init = {};
+	bool per_addr = cfg_agg4 >= 32 && cfg_agg6 >= 128;
 
+	/* d stands for one address only without --aggregate */
+	if (per_addr && d->pair_tick == now && same_addr(d->pair_src, pi->src.addr))
+		return;
 	__builtin_memcpy(pk.src, pi->src.addr, 16);
 	__builtin_memcpy(pk.dst, pi->dst.addr, 16);
 	p = bpf_map_lookup_elem(&pairs, &pk);
@@ -213,9 +251,9 @@ static __always_inline void track_pair(struct pkt_info *pi, struct pm_stats *st,
 		}
 	}
 	if (pi->class == PM_C_IKE) {
-		__sync_fetch_and_add(&p->ike_packets, 1);
+		__sync_fetch_and_add(&p->ike_ticks, 1);
 	} else {
-		__sync_fetch_and_add(&p->esp_packets, 1);
+		__sync_fetch_and_add(&p->esp_ticks, 1);
 		p->spi = pi->spi;
 		p->seq = pi->seq;
 		p->len = payload_len(pi);
@@ -225,6 +263,8 @@ static __always_inline void track_pair(struct pkt_info *pi, struct pm_stats *st,
 	}
 	if (p->last_seen != now)
 		p->last_seen = now;
+	__builtin_memcpy(d->pair_src, pi->src.addr, 16);
+	d->pair_tick = now;
 }
 
 /* Send one packet's evidence to userspace, at most cfg_sample_rate per
@@ -262,7 +302,7 @@ static __always_inline void sample(void *data, void *data_end,
 	ev->sport = pi->sport;
 	ev->dport = pi->dport;
 	ev->len = payload_len(pi);
-	ev->allowed = d->allowed;
+	ev->allowed = ~d->denied & PM_ALL_CLASSES;
 	ev->rule_id = d->rule_id;
 	ev->wire_len = wire_len;
 	cap = data_end - data;
@@ -275,27 +315,21 @@ static __always_inline void sample(void *data, void *data_end,
 	st->sampled++;
 }
 
-/* Account one frame. segs is the number of wire packets it stands for
- * (gso_segs at tc, 1 at XDP); len is the frame's length. */
-static __always_inline void account(void *data, void *data_end, __u32 hook,
-				    __u32 ifindex, __u8 stripped_vlans,
+/* Account one parsed frame (reason >= 0: not IP or malformed). segs is the
+ * number of wire packets it stands for (gso_segs at tc, 1 at XDP); len is
+ * the frame's length. */
+static __always_inline void account(struct pm_stats *st, struct pkt_info *pi,
+				    int reason, void *data, void *data_end,
+				    __u32 hook, __u32 ifindex, __u8 stripped_vlans,
 				    __u32 segs, __u64 len)
 {
-	struct pkt_info pi = {};
 	struct pm_dest_key key;
-	struct pm_stats *st;
 	struct pm_dest *d;
 	__u64 now, bytes;
 	__u32 cls, kind;
-	int reason;
 
-	st = bpf_map_lookup_elem(&stats, &hook);
-	if (!st)
-		return;
 	st->frames++;
-
-	reason = parse_frame(data, data_end, stripped_vlans, &pi);
-	if (pi.vlans || stripped_vlans)
+	if (pi->vlans || stripped_vlans)
 		st->vlan_frames++;
 	if (reason >= 0) {
 		if (reason < PM_NREASON)
@@ -305,37 +339,37 @@ static __always_inline void account(void *data, void *data_end, __u32 hook,
 
 	/* Bytes from the IP header on, as the IP header states them when
 	 * the frame holds that much (Ethernet padding is not counted). */
-	bytes = len - pi.l3_off;
-	if (pi.ip_len && pi.ip_len < bytes)
-		bytes = pi.ip_len;
+	bytes = len - pi->l3_off;
+	if (pi->ip_len && pi->ip_len < bytes)
+		bytes = pi->ip_len;
 	if (segs > 1) {
 		/* A GRO/GSO packet: every segment repeats the headers. */
 		st->gso_frames++;
-		bytes += (__u64)(segs - 1) * (pi.hdr_len - pi.l3_off);
+		bytes += (__u64)(segs - 1) * (pi->hdr_len - pi->l3_off);
 	} else {
 		segs = 1;
 	}
-	cls = pi.class;
+	cls = pi->class;
 	if (cls >= PM_NCLASS)
 		return;
 	st->class_packets[cls] += segs;
 	st->class_bytes[cls] += bytes;
 
-	now = clock_coarse();
-	if (IPSEC_MASK & (1u << cls) && cls != PM_C_AH)
-		track_pair(&pi, st, now, ifindex, hook);
-	key = pi.dst;	/* the evidence keeps the packet's own address */
-	aggregate(&key, pi.is_v6);
+	now = clock_coarse(st);
+	key = pi->dst;	/* the evidence keeps the packet's own address */
+	aggregate(&key, pi->is_v6);
 	d = dest_entry(&key, st, now);
 	if (!d)
 		return;
+	if (IPSEC_MASK & (1u << cls) && cls != PM_C_AH)
+		track_pair(pi, d, st, now, ifindex, hook);
 
 	/* Keep the verifier's bound on cls across the calls above. */
 	asm volatile("%0 &= 0xf" : "+r"(cls));
 	if (cls >= PM_NCLASS)
 		return;
 	kind = PM_NKIND;
-	if (!(allowed_classes(d, &key) & (1u << cls)))
+	if (denied_classes(d, &key) & (1u << cls))
 		kind = PM_K_UNEXPECTED;
 	else if (!d->rule_id && shifted(d, cls))	/* no rule: learn */
 		kind = PM_K_SHIFT;
@@ -348,8 +382,7 @@ static __always_inline void account(void *data, void *data_end, __u32 hook,
 	if (kind < PM_NKIND) {
 		st->violations[kind] += segs;
 		__sync_fetch_and_add(&d->violations, segs);
-		sample(data, data_end, &pi, d, st, now, kind, ifindex, hook,
-		       len);
+		sample(data, data_end, pi, d, st, now, kind, ifindex, hook, len);
 	}
 }
 
@@ -358,27 +391,60 @@ int pm_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	__u32 hook = PM_HOOK_XDP;
+	struct pkt_info pi = {};
+	struct pm_stats *st;
+	int reason;
 
-	account(data, data_end, PM_HOOK_XDP, ctx->ingress_ifindex, 0, 1,
-		data_end - data);
+	st = bpf_map_lookup_elem(&stats, &hook);
+	if (!st)
+		return XDP_PASS;
+	reason = parse_frame(data, data_end, 0, &pi);
+	account(st, &pi, reason, data, data_end, hook, ctx->ingress_ifindex, 0,
+		1, data_end - data);
 	return XDP_PASS;
 }
 
+#define TRUNC_REASONS (1u << PM_R_ETH_TRUNC | 1u << PM_R_VLAN_TRUNC | \
+		       1u << PM_R_IP4_TRUNC | 1u << PM_R_IP6_TRUNC | \
+		       1u << PM_R_IP6_EXT_TRUNC | 1u << PM_R_L4_TRUNC)
+#define PULL_LEN 512
+
 /* tc sees the skb: the outer VLAN tag may already sit in vlan_tci, a GRO
  * packet stands for gso_segs wire packets, and only the linear part is
- * directly readable (pull the headers in when they are not). */
-static __always_inline void account_skb(struct __sk_buff *skb, __u32 hook)
+ * directly readable: when the headers run past it, pull them in (the
+ * packet is not changed, only made linear) and parse again. */
+/* Parse what the skb's linear part holds. A global function: the verifier
+ * checks it once, on its own, so account_skb may call it twice. */
+__noinline int parse_skb(struct __sk_buff *skb, __u32 stripped, struct pkt_info *pi)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
-	__u32 want = skb->len < 128 ? skb->len : 128;
 
-	if (data + want > data_end) {
-		bpf_skb_pull_data(skb, want);
-		data = (void *)(long)skb->data;
-		data_end = (void *)(long)skb->data_end;
+	if (!pi)
+		return PM_R_NON_IP;
+	__builtin_memset(pi, 0, sizeof(*pi));
+	return parse_frame(data, data_end, stripped, pi);
+}
+
+static __always_inline void account_skb(struct __sk_buff *skb, __u32 hook)
+{
+	__u8 stripped = skb->vlan_present ? 1 : 0;
+	struct pkt_info pi;
+	struct pm_stats *st;
+	int reason;
+
+	st = bpf_map_lookup_elem(&stats, &hook);
+	if (!st)
+		return;
+	reason = parse_skb(skb, stripped, &pi);
+	if (reason >= 0 && reason < 32 && (TRUNC_REASONS & (1u << reason)) &&
+	    skb->len > skb->data_end - skb->data) {
+		bpf_skb_pull_data(skb, skb->len < PULL_LEN ? skb->len : PULL_LEN);
+		reason = parse_skb(skb, stripped, &pi);
 	}
-	account(data, data_end, hook, skb->ifindex, skb->vlan_present ? 1 : 0,
+	account(st, &pi, reason, (void *)(long)skb->data,
+		(void *)(long)skb->data_end, hook, skb->ifindex, stripped,
 		skb->gso_segs, skb->len);
 }
 

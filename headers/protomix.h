@@ -97,8 +97,8 @@ struct pm_pair_key {
 struct pm_pair {
 	__u64 first_seen;	/* coarse monotonic ns */
 	__u64 last_seen;
-	__u64 esp_packets;	/* esp and esp_udp */
-	__u64 ike_packets;
+	__u64 esp_ticks;	/* clock ticks with esp or esp_udp (at least) */
+	__u64 ike_ticks;
 	__u32 spi, seq;		/* of the latest ESP packet */
 	__u32 len;		/* its IP payload length */
 	__u32 ifindex;
@@ -141,16 +141,21 @@ struct pm_dest_key {
 struct pm_dest {
 	__u64 packets[PM_NCLASS];
 	__u64 bytes[PM_NCLASS];
-	__u64 first_seen;	/* bpf_ktime_get_coarse_ns() at insert */
-	__u64 last_seen;	/* bpf_ktime_get_coarse_ns() at last packet */
+	__u64 first_seen;	/* coarse monotonic ns at insert */
+	__u64 last_seen;	/* coarse monotonic ns at the last packet */
 	__u64 violations;	/* packets that broke an expectation */
 	__u64 win_start;	/* sampling window (coarse ns) */
 	__u32 win_samples;	/* samples taken in that window */
 	__u32 flags;		/* PM_D_* */
 	__u32 rules_gen;	/* rules generation of the cached verdict */
-	__u32 allowed;		/* classes the matching rule allows */
-	__u32 rule_id;
+	__u32 denied;		/* classes the matching rule does not allow:
+				 * 0 in a new entry, which allows all */
+	__u32 rule_id;		/* 0: no rule */
 	__u32 pad;
+	/* The IPsec pair last tracked for this destination, and when: the
+	 * pairs map is updated once per tick per source, not per packet. */
+	__u8 pair_src[16];
+	__u64 pair_tick;
 };
 
 /* Per-CPU, one entry per hook (enum pm_hook). */
@@ -168,6 +173,14 @@ struct pm_stats {
 	__u64 suppressed;		/* ... over the per-destination rate */
 	__u64 ringbuf_drops;		/* ... lost: the ring buffer was full */
 	__u64 pair_update_fail;		/* IPsec pair not tracked */
+	/* The coarse clock, read once per tick per CPU (bpf_jiffies64() is
+	 * inlined; the clock helper is a call). Not a counter. */
+	__u64 clock_jiffies;
+	__u64 clock_ns;
 };
+
+/* The counters of struct pm_stats: the __u64 words before the clock. */
+#define PM_STATS_NCOUNTERS \
+	(__builtin_offsetof(struct pm_stats, clock_jiffies) / sizeof(__u64))
 
 #endif /* PROTOMIX_H */

@@ -78,7 +78,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 /* ---- maps --------------------------------------------------------- */
 
-#define NSTAT (sizeof(struct pm_stats) / sizeof(__u64))
+#define NSTAT PM_STATS_NCOUNTERS
 
 /* The name of the idx-th counter of struct pm_stats. */
 static const char *stat_name(size_t idx, char *buf, size_t len)
@@ -219,9 +219,11 @@ static const char *unrunnable(__u32 hook, const __u8 *frame, int len)
 static void check_case(struct env *env, const struct frame_case *c,
 		       const struct run *r, const char *name)
 {
-	__u64 before[NSTAT], after[NSTAT], want[NSTAT] = { 0 };
+	__u64 before[NSTAT], after[NSTAT];
+	struct pm_stats want_st = { 0 };
+	const __u64 *want = (const __u64 *)&want_st;
 	__u8 frame[FRAME_MAX_LEN], dkey[16];
-	struct pm_stats *w = (struct pm_stats *)want;
+	struct pm_stats *w = &want_st;
 	struct check ck = { .n = 0 };
 	__u32 segs = r->gso_segs > 1 ? r->gso_segs : 1;
 	__u64 bytes = c->bytes + (__u64)(segs - 1) * c->hdr_len;

@@ -52,7 +52,7 @@
 #define REPLAY_XDP_LINEAR 3520	/* what XDP's test run puts in one buffer */
 #define BATCH		65536		/* frames between destination checks */
 #define MAX_DESTS	(4 * BATCH)	/* never full within a batch */
-#define NSTAT		(sizeof(struct pm_stats) / sizeof(__u64))
+#define NSTAT		PM_STATS_NCOUNTERS
 
 static bool verbose;
 static int failed;

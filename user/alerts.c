@@ -224,7 +224,7 @@ int oneway_scan(int fd, uint64_t now, uint64_t window_ns, struct oneway *ow,
 		const struct pm_pair *p = &recs[i].v;
 		struct alert a;
 
-		if (!p->esp_packets || now - p->last_seen > window_ns ||
+		if (!p->esp_ticks || now - p->last_seen > window_ns ||
 		    now - p->first_seen < window_ns)
 			continue;	/* no ESP lately, or too young to tell */
 		memcpy(rev.k.src, recs[i].k.dst, 16);

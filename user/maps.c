@@ -137,7 +137,7 @@ int stats_read(int fd, struct pm_stats hooks[PM_NHOOK], struct pm_stats *total)
 	int ncpu = libbpf_num_possible_cpus();
 	struct pm_stats *percpu;
 	__u64 *dst, *src;
-	size_t words = sizeof(struct pm_stats) / sizeof(__u64);
+	size_t words = PM_STATS_NCOUNTERS;	/* not the clock cache */
 
 	if (ncpu < 0)
 		return ncpu;

@@ -59,6 +59,7 @@ int observer_open(struct observer *ob, const struct observer_cfg *cfg,
 	bpf_map__set_max_entries(ob->skel->maps.baseline, ob->nbase ? ob->nbase : 1);
 	ob->skel->rodata->cfg_sample_rate = cfg->sample_rate;
 	ob->skel->rodata->cfg_replay = cfg->replay;
+	ob->skel->rodata->cfg_baseline = ob->nbase > 0;
 	ob->agg4 = cfg->agg4 ? cfg->agg4 : 32;
 	ob->agg6 = cfg->agg6 ? cfg->agg6 : 128;
 	ob->skel->rodata->cfg_agg4 = ob->agg4;

@@ -9,6 +9,7 @@
 #ifndef PM_OBSERVER_H
 #define PM_OBSERVER_H
 
+#include "protomix.h"		/* before the skeleton: its rodata holds a struct pm_dest */
 #include "protomix.skel.h"
 #include "alerts.h"
 #include "maps.h"

@@ -546,36 +546,6 @@ static json_object *jtime(const struct replay *r, uint64_t mono)
 	return json_object_new_string(fmt_time(to_real(r, mono), buf, sizeof(buf)));
 }
 
-/* snapshot_json's times went through the clock: put the capture's back. */
-static void fix_times(struct replay *r, json_object *snap)
-{
-	json_object *dests, *d, *addr;
-	struct pm_dest_key k;
-	char text[64], *slash;
-	long i;
-
-	json_object_object_add(snap, "taken_at", jtime(r, r->view.taken_ns));
-	json_object_object_add(snap, "started_at", jtime(r, r->view.started_ns));
-	if (!json_object_object_get_ex(snap, "destinations", &dests))
-		return;
-	dest_table_index(&r->tab);
-	for (size_t j = 0; j < json_object_array_length(dests); j++) {
-		d = json_object_array_get_idx(dests, j);
-		if (!json_object_object_get_ex(d, "addr", &addr))
-			continue;
-		snprintf(text, sizeof(text), "%s", json_object_get_string(addr));
-		if ((slash = strchr(text, '/')))	/* --aggregate: the prefix */
-			*slash = 0;
-		if (!parse_addr(text, k.addr))
-			continue;
-		i = dest_table_find(&r->tab, &k);
-		if (i < 0)
-			continue;
-		json_object_object_add(d, "first_seen", jtime(r, r->tab.vals[i].first_seen));
-		json_object_object_add(d, "last_seen", jtime(r, r->tab.vals[i].last_seen));
-	}
-}
-
 /* The capture stands where a watch lists its interfaces. */
 static json_object *interfaces_json(const struct replay *r)
 {
@@ -612,31 +582,94 @@ static json_object *replay_json(const struct replay *r)
 	return o;
 }
 
-static void print_json(struct replay *r)
-{
-	json_object *snap = snapshot_json(&r->view);
-
-	fix_times(r, snap);
-	json_object_object_add(snap, "interfaces", interfaces_json(r));
-	json_object_object_add(snap, "replay", replay_json(r));
-	printf("%s\n", json_object_to_json_string_ext(snap,
-		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(snap);
-}
-
-struct row {
-	uint32_t idx;
-	uint64_t pkts, bytes;
+/* The destinations, busiest first, ties by address (snapshot_json's
+ * order): an array of indexes into the table, or NULL. */
+struct order {
+	const struct dest_table *t;
+	uint64_t *pkts;
 };
 
-static int cmp_rows(const void *a, const void *b, void *ctx)
+static int cmp_busiest(const void *a, const void *b, void *ctx)
 {
-	const struct row *x = a, *y = b;
-	const struct dest_table *t = ctx;
+	const struct order *o = ctx;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
 
-	if (x->pkts != y->pkts)
-		return x->pkts > y->pkts ? -1 : 1;
-	return memcmp(&t->keys[x->idx], &t->keys[y->idx], sizeof(struct pm_dest_key));
+	if (o->pkts[i] != o->pkts[j])
+		return o->pkts[i] > o->pkts[j] ? -1 : 1;
+	return memcmp(&o->t->keys[i], &o->t->keys[j], sizeof(struct pm_dest_key));
+}
+
+static uint32_t *busiest_first(const struct dest_table *t)
+{
+	struct order o = { .t = t };
+	uint32_t *idx = calloc(t->n ? t->n : 1, sizeof(*idx));
+
+	o.pkts = calloc(t->n ? t->n : 1, sizeof(*o.pkts));
+	if (!idx || !o.pkts) {
+		pm_err("out of memory");
+		free(idx);
+		free(o.pkts);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < t->n; i++) {
+		idx[i] = i;
+		o.pkts[i] = dest_total_packets(&t->vals[i]);
+	}
+	qsort_r(idx, t->n, sizeof(*idx), cmp_busiest, &o);
+	free(o.pkts);
+	return idx;
+}
+
+/* The snapshot (protomix.snapshot/1), one top-level member per line and
+ * one destination per line: the destinations are written as they are
+ * made, so a capture of a million destinations needs no document of a
+ * million objects in memory. Every time in it is the capture's. */
+static int print_json(struct replay *r)
+{
+	const struct dest_table *t = &r->tab;
+	struct dest_table none = { 0 };
+	struct pm_view v = r->view;
+	json_object *snap, *d;
+	uint32_t *idx;
+	bool first = true;
+
+	idx = busiest_first(t);
+	if (!idx)
+		return -1;
+	v.dests = &none;
+	snap = snapshot_json(&v);	/* everything but the destinations */
+	json_object_object_add(snap, "taken_at", jtime(r, r->view.taken_ns));
+	json_object_object_add(snap, "started_at", jtime(r, r->view.started_ns));
+	json_object_object_add(snap, "interfaces", interfaces_json(r));
+	json_object_object_add(snap, "stats", stats_json(&r->view));
+	json_object_object_add(snap, "replay", replay_json(r));
+
+	printf("{");
+	json_object_object_foreach(snap, key, val) {
+		printf("%s\n\"%s\": ", first ? "" : ",", key);
+		first = false;
+		if (strcmp(key, "destinations")) {
+			fputs(json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN |
+				JSON_C_TO_STRING_NOSLASHESCAPE), stdout);
+			continue;
+		}
+		printf("[");
+		for (size_t i = 0; i < t->n; i++) {
+			const struct pm_dest *dv = &t->vals[idx[i]];
+
+			d = dest_json(&r->view, &t->keys[idx[i]], dv);
+			json_object_object_add(d, "first_seen", jtime(r, dv->first_seen));
+			json_object_object_add(d, "last_seen", jtime(r, dv->last_seen));
+			printf("%s\n%s", i ? "," : "", json_object_to_json_string_ext(d,
+				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_put(d);
+		}
+		printf("%s]", t->n ? "\n" : "");
+	}
+	printf("\n}\n");
+	json_object_put(snap);
+	free(idx);
+	return 0;
 }
 
 static void mix_text(const struct pm_dest *d, uint64_t total, char *buf, size_t len)
@@ -651,14 +684,14 @@ static void mix_text(const struct pm_dest *d, uint64_t total, char *buf, size_t 
 }
 
 /* The text report: what was read, the counters, the destinations. */
-static void print_text(struct replay *r)
+static int print_text(struct replay *r)
 {
 	const struct dest_table *t = &r->tab;
 	const struct pm_stats *s = &r->view.total;
 	const struct alert_log *log = &r->ob.alerts;
 	char t0[40], t1[40], link[64], addr[64], mix[256];
 	uint64_t alerts = 0;
-	struct row *rows;
+	uint32_t *idx;
 	size_t n;
 
 	for (int k = 0; k < PM_NKIND; k++)
@@ -686,32 +719,26 @@ static void print_text(struct replay *r)
 		       (unsigned long long)r->cut_frames, REPLAY_RUN_MAX,
 		       (unsigned long long)r->unseen_bytes);
 	if (!t->n)
-		return;
-	rows = calloc(t->n, sizeof(*rows));
-	if (!rows) {
-		pm_err("out of memory");
-		return;
-	}
-	for (uint32_t i = 0; i < t->n; i++) {
-		rows[i].idx = i;
-		rows[i].pkts = dest_total_packets(&t->vals[i]);
-		rows[i].bytes = dest_total_bytes(&t->vals[i]);
-	}
-	qsort_r(rows, t->n, sizeof(*rows), cmp_rows, (void *)t);
+		return 0;
+	idx = busiest_first(t);
+	if (!idx)
+		return -1;
 	n = r->o.top && r->o.top < t->n ? r->o.top : t->n;
 	printf("  %-39s %12s %14s  %s\n", "DESTINATION", "PACKETS", "BYTES", "MIX");
 	for (size_t i = 0; i < n; i++) {
-		const struct pm_dest *d = &t->vals[rows[i].idx];
+		const struct pm_dest *d = &t->vals[idx[i]];
+		uint64_t pkts = dest_total_packets(d);
 
-		mix_text(d, rows[i].pkts, mix, sizeof(mix));
+		mix_text(d, pkts, mix, sizeof(mix));
 		printf("  %-39s %12llu %14llu  %s\n",
-		       fmt_dest(&r->view, &t->keys[rows[i].idx], addr, sizeof(addr)),
-		       (unsigned long long)rows[i].pkts,
-		       (unsigned long long)rows[i].bytes, mix);
+		       fmt_dest(&r->view, &t->keys[idx[i]], addr, sizeof(addr)),
+		       (unsigned long long)pkts,
+		       (unsigned long long)dest_total_bytes(d), mix);
 	}
 	if (n < t->n)
 		printf("  ... %zu more (--top 0 shows every destination)\n", t->n - n);
-	free(rows);
+	free(idx);
+	return 0;
 }
 
 int cmd_replay(int argc, char **argv)
@@ -787,11 +814,12 @@ int cmd_replay(int argc, char **argv)
 	add_unrun(r);
 	r->view.started_ns = (r->frames ? r->first_ts : 0) - r->mono_off;
 	r->view.taken_ns = (r->frames ? r->last_ts : 0) - r->mono_off;
-	if (r->o.json)
-		print_json(r);
-	else
-		print_text(r);
-	fflush(stdout);
+	if (r->o.json ? print_json(r) : print_text(r))
+		goto out_close;
+	if (fflush(stdout) || ferror(stdout)) {
+		pm_err("writing the report: %s", strerror(errno));
+		goto out_close;
+	}
 	rc = 0;
 	if (bad_tail) {
 		pm_err("%s: %s; the report covers the %llu frames before it",

@@ -87,7 +87,16 @@ int capture_fopen(struct capture *c, FILE *f, const char *name);
 int capture_next(struct capture *c, struct replay_frame *fr);
 void capture_close(struct capture *c);
 
-/* `protomix replay` */
+/* `protomix replay [OPTIONS] FILE`. Text: the alert lines as watch prints
+ * them (iface "replay"), then what was read, the counters and the busiest
+ * destinations with their class mix. --json: the protomix.snapshot/1
+ * document, one top-level member and one destination per line, with
+ *   "interfaces": [{"name": FILE, "ifindex": 0, "hooks": ["xdp"]}],
+ *   "started_at"/"taken_at": the earliest/latest frame's time, and
+ *   "replay": {"file", "linktype", "frames", "first_frame", "last_frame",
+ *              "link_trunc_frames", "cut_frames", "unseen_bytes", "run_max"}.
+ * Exit 0; 1 runtime failure; 2 bad usage or bad capture (a capture bad
+ * after some frames: the report of those, then the error). */
 int cmd_replay(int argc, char **argv);
 void replay_usage(FILE *f);
 

@@ -118,7 +118,7 @@ static uint32_t dest_expected(const struct pm_view *v, const struct pm_dest_key 
 	if (v->rules && v->rules->n) {
 		if (d->rules_gen == v->rules_gen && d->rule_id &&
 		    d->rule_id <= v->rules->n)
-			return d->allowed;
+			return ~d->denied & PM_ALL_CLASSES;
 		r = ruleset_match(v->rules, k->addr);
 		if (r)
 			return r->allowed;
