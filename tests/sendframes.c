@@ -167,6 +167,8 @@ int main(int argc, char **argv)
 		{ "src", required_argument, NULL, 's' },
 		{ "dst", required_argument, NULL, 'd' },
 		{ "list", no_argument, NULL, 'l' },
+		{ "seq-step", required_argument, NULL, 'q' },
+		{ "seq-start", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -177,7 +179,9 @@ int main(int argc, char **argv)
 	long long tx0, drop0, drop;
 	const char *iface;
 	bool list = false;
-	long count, sent, owed;
+	long count, sent, owed, seq_step = 0;
+	long long seq_start = -1;
+	struct frame_case cc;
 	char *end;
 	int opt, fd, len, err;
 	unsigned int ifindex;
@@ -206,9 +210,23 @@ int main(int argc, char **argv)
 		case 'l':
 			list = true;
 			break;
+		case 'Q':
+			errno = 0;
+			seq_start = strtoll(optarg, &end, 0);
+			if (errno || end == optarg || *end || seq_start < 0 || seq_start > 0xffffffffLL)
+				usage_error("--seq-start '%s' is not a 32-bit sequence number", optarg);
+			break;
+		case 'q':
+			errno = 0;
+			seq_step = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || seq_step < 0 || seq_step > 1000000)
+				usage_error("--seq-step '%s' is not a number from 0 to 1000000", optarg);
+			break;
 		case 'h':
 			printf("usage: sendframes IFACE CASE COUNT [--dst-mac MAC] [--src-mac MAC]\n"
-			       "                  [--src IP] [--dst IP]\n"
+			       "                  [--src IP] [--dst IP] [--seq-step N] [--seq-start S]\n"
+			       "  --seq-step N: the ESP/AH sequence number grows by N a frame\n"
+			       "  --seq-start S: from S (default: the case's own)\n"
 			       "       sendframes --list\n");
 			return 0;
 		default:
@@ -272,6 +290,18 @@ int main(int argc, char **argv)
 		long burst = owed < BURST ? owed : BURST;
 
 		for (long i = 0; i < burst; i++) {
+			if (seq_step || seq_start >= 0) {
+				/* as an IPsec peer numbers its packets */
+				uint32_t add = (uint32_t)(sent * seq_step);
+
+				cc = *c;
+				cc.spec.seq = (seq_start >= 0 ? (uint32_t)seq_start : c->spec.seq) + add;
+				for (int k = 0; k < cc.spec.next; k++)
+					if (cc.spec.ext[k].type == 51)
+						cc.spec.ext[k].seq = (seq_start >= 0 ? (uint32_t)seq_start :
+								      c->spec.ext[k].seq) + add;
+				len = frame_case_build(&cc, &addrs, frame, sizeof(frame));
+			}
 			err = send_one(fd, frame, len);
 			if (err) {
 				fprintf(stderr, "sendframes: sending '%s' on '%s' after %ld frames: %s\n",

@@ -40,8 +40,10 @@ lab_exec ws iperf3 -c 10.20.0.80 -p 80 -n 64K >/dev/null 2>&1 &&
 sleep 1.5
 
 say "the WAN switches on IPsec at one end: the workstation's packets arrive as ESP"
-for _ in 1 2 3 4 5 6; do
-	lab_exec ws "$SENDFRAMES" ws0 esp4 40 --dst-mac "$GW_MAC"
+for i in 0 1 2 3 4 5; do
+	# numbered as an IPsec peer numbers them: 0x3de0a5, 0x3de0a6, ...
+	lab_exec ws "$SENDFRAMES" ws0 esp4 40 --dst-mac "$GW_MAC" \
+		--seq-start $((0x3de0a5 + 40 * i)) --seq-step 1
 	sleep 0.5
 done
 lab_exec ws ping -c 2 -i 0.3 -q 10.20.0.80 | grep -E "packets transmitted" >&2
@@ -55,4 +57,7 @@ say "snapshot for the ticket ($SNAP), the load balancer's entry:"
 jq -c '.destinations[] | select(.addr == "10.20.0.80") | {addr, packets, expected, violations}' "$SNAP" >&2
 jq -c '.stats.alerts' "$SNAP" >&2
 say "what protomix found:"
-jq -r '.alerts[] | "\(.kind): \(.src) > \(.dst) \(.class) spi=\(.spi // "-") seq=\(.seq // "-")"' "$SNAP" | sort | uniq -c >&2
+jq -r '.alerts | group_by([.kind, .src, .dst, .class, .spi])[] |
+	"\(length) x \(.[0].kind): \(.[0].src) > \(.[0].dst) \(.[0].class) spi=\(.[0].spi // "-") seq \(.[0].seq // "-") .. \(.[-1].seq // "-")"' "$SNAP" >&2
+say "for the ticket: protomix snapshot -f md (while it runs), or the JSON above"
+
