@@ -175,7 +175,10 @@ static __always_inline int parse_ipv6(struct hdr_cursor *nh, void *data_end,
 	__builtin_memcpy(pi->dst.addr, &ip6h->daddr, 16);
 	__builtin_memcpy(pi->src.addr, &ip6h->saddr, 16);
 	pi->is_v6 = 1;
-	pi->ip_len = bpf_ntohs(ip6h->payload_len) + sizeof(*ip6h);
+	/* payload length 0: a jumbogram or a BIG TCP GSO packet; the frame
+	 * says how long it is */
+	pi->ip_len = ip6h->payload_len ?
+		     bpf_ntohs(ip6h->payload_len) + sizeof(*ip6h) : 0;
 	nh->pos = ip6h + 1;
 	nexthdr = ip6h->nexthdr;
 

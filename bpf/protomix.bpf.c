@@ -31,6 +31,9 @@ const struct pm_dest zero_dest;
 /* `protomix replay`: the capture's time of the frame being run, on the
  * CLOCK_MONOTONIC scale, so windows and rates follow the capture. */
 __u64 replay_now;
+/* ... and the frame's length on the wire, when replay runs less of it
+ * than was captured or sent (0: the length run) */
+__u32 replay_len;
 
 /* The coarse clock moves once a tick, with jiffies: read it through the
  * per-CPU cache in st, refreshed when jiffies (inlined by the verifier)
@@ -401,7 +404,7 @@ int pm_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	reason = parse_frame(data, data_end, 0, &pi);
 	account(st, &pi, reason, data, data_end, hook, ctx->ingress_ifindex, 0,
-		1, data_end - data);
+		1, cfg_replay && replay_len ? replay_len : data_end - data);
 	return XDP_PASS;
 }
 

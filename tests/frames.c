@@ -368,7 +368,7 @@ static long build_ip(const struct frame_spec *s, uint8_t *p, size_t cap)
 		if (n < 0 || n > 0xffff)
 			return -1;
 		p[6] = first;
-		put16(p + 4, n);
+		put16(p + 4, s->ip6_plen_zero ? 0 : n);
 		return hl + n;
 	}
 	default:
@@ -532,6 +532,9 @@ const struct frame_case frame_cases[] = {
 	  .bytes = IP4_HLEN + 32 + 32, .hdr_len = IP4_HLEN + 32 },
 	{ "tcp6", "TCP over IPv6",
 	  { V6, TCP80(32) }, CLASS(TCP),
+	  .bytes = IP6_HLEN + TCP_HLEN + 32, .hdr_len = IP6_HLEN + TCP_HLEN },
+	{ "tcp6_plen0", "TCP over IPv6 with Payload Length 0 (BIG TCP, jumbogram)",
+	  { V6, TCP80(32), .ip6_plen_zero = true }, CLASS(TCP),
 	  .bytes = IP6_HLEN + TCP_HLEN + 32, .hdr_len = IP6_HLEN + TCP_HLEN },
 	{ "udp4", "UDP to port 33434",
 	  { V4, .l4 = FRAME_L4_UDP, .sport = 40000, .dport = 33434, .payload_len = 24 },

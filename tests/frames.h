@@ -74,6 +74,8 @@ struct frame_spec {
 	/* IPv6 */
 	uint8_t src6[16], dst6[16];
 	uint8_t ip6_version;	/* 0: 6 */
+	bool ip6_plen_zero;	/* Payload Length 0, as a jumbogram or a
+				 * BIG TCP packet has it */
 
 	uint8_t next;		/* extension headers in ext[] */
 	struct frame_ext ext[FRAME_MAX_EXT];

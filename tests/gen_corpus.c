@@ -13,7 +13,8 @@
  *           first and non-first fragments, IPv4 options, tunnels, other
  *           protocols, non-IP ethertypes; about one in six truncated or
  *           malformed. Every frame has a destination of its own
- *           (10.64.0.0/10, 2001:db8:c0::/48).
+ *           (10.64.0.0/10, 2001:db8:c0::/48), but one random frame in
+ *           five, well formed, goes to one of 128 shared destinations.
  *   cases   every case once, each aimed at a destination of its own, and
  *           a jumbo (9000 bytes) and a GRO-sized (65549 bytes) TCP frame.
  *           --expect FILE writes what the classifier must make of each
@@ -422,8 +423,9 @@ static void add_tags(struct frame_spec *s, int ntags)
 		s->truncate_to += 4 * ntags;
 }
 
-/* A random frame; its destination aimed by the caller. */
-static void random_spec(struct frame_spec *s, uint8_t *payload)
+/* A random frame, cut short or malformed now and then if `bad`; its
+ * destination aimed by the caller. */
+static void random_spec(struct frame_spec *s, uint8_t *payload, bool bad)
 {
 	static const uint8_t ext_types[] = { 43, 60, 44, 60, 43 };
 	static const uint8_t raw_protos[] = { 99, 59, 253, 254, 114, 61, 63, 68 };
@@ -578,7 +580,7 @@ static void random_spec(struct frame_spec *s, uint8_t *payload)
 	}
 
 	/* Malformed or cut short, about one frame in six. */
-	switch (rnd_n(36)) {
+	switch (bad ? rnd_n(36) : 36) {
 	case 0: case 1: case 2:
 		s->truncate_to = 1 + rnd_n(14 + 4 * s->nvlan + (v6 ? 120 : 80));
 		break;
@@ -607,21 +609,30 @@ static void random_spec(struct frame_spec *s, uint8_t *payload)
 	}
 }
 
+/* One random frame in five goes, well formed, to one of SHARED_DSTS
+ * destinations that many frames share (their per-destination counts add
+ * up); the others each to a destination of its own. */
+#define SHARED_DSTS	128
+#define SHARED_BASE	0x300000	/* 10.112.0.0/16, 2001:db8:c0::30:0/112 */
+
 static int build_random(uint8_t *buf, struct frame_spec *s, uint8_t *payload)
 {
+	bool shared = rnd_n(5) == 0;
+	uint32_t n = shared ? SHARED_BASE + rnd_n(SHARED_DSTS) : next_dst;
 	struct frame_addrs a;
 	int len;
 
 	do {
-		random_spec(s, payload);
-		own_dst(&a, next_dst);
+		random_spec(s, payload, !shared);
+		own_dst(&a, n);
 		if (s->l3 == FRAME_L3_IPV4)
 			memcpy(s->dst4, a.dst4, 4);
 		else if (s->l3 == FRAME_L3_IPV6)
 			memcpy(s->dst6, a.dst6, 16);
 		len = frame_build(s, buf, BUF_MAX);
 	} while (len < 0);
-	next_dst++;
+	if (!shared)
+		next_dst++;
 	return len;
 }
 

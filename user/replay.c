@@ -521,6 +521,9 @@ static int run_frame(struct replay *r, const struct replay_frame *fr)
 		r->unseen_bytes += fr->wire_len - fr->len;
 	}
 	r->ob.skel->bss->replay_now = fr->ts_ns - r->mono_off;
+	/* bytes count the frame's length on the wire, also when less of it
+	 * was captured or can be run */
+	r->ob.skel->bss->replay_len = fr->wire_len;
 	err = bpf_prog_test_run_opts(r->prog_fd, &topts);
 	if (err)
 		return err;
@@ -715,7 +718,7 @@ static int print_text(struct replay *r)
 	       (unsigned long long)log->total[PM_K_SHIFT],
 	       (unsigned long long)log->total[PM_K_ONE_WAY]);
 	if (r->cut_frames)
-		printf("  %llu frames not seen whole (the capture's snaplen, or over %d bytes): their bytes count what was seen, %llu bytes left out\n",
+		printf("  %llu frames not run whole (the capture's snaplen, or over %d bytes): classified by their first bytes, counted at their length on the wire; %llu bytes not run\n",
 		       (unsigned long long)r->cut_frames, REPLAY_RUN_MAX,
 		       (unsigned long long)r->unseen_bytes);
 	if (!t->n)
