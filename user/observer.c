@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <getopt.h>
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "observer.h"
@@ -144,4 +145,72 @@ int observer_read(struct observer *ob, struct dest_table *t, struct pm_view *v)
 	v->agg4 = ob->agg4;
 	v->agg6 = ob->agg6;
 	return 0;
+}
+
+void observer_opts_init(struct observer_opts *o)
+{
+	*o = (struct observer_opts){ .max_dests = OBSERVER_MAX_DESTS,
+				     .sample_rate = OBSERVER_SAMPLE_RATE,
+				     .oneway_window = OBSERVER_ONEWAY_WINDOW };
+}
+
+void observer_opts_free(struct observer_opts *o)
+{
+	ruleset_free(&o->cli_rules);
+}
+
+/* "24" or "24,64" */
+static int parse_aggregate(const char *s, uint8_t *agg4, uint8_t *agg6)
+{
+	char v4[16], *comma;
+	uint64_t a, b = 128;
+
+	if (strlen(s) >= sizeof(v4))
+		return -1;
+	strcpy(v4, s);
+	comma = strchr(v4, ',');
+	if (comma)
+		*comma++ = 0;
+	if (!parse_u64(v4, 1, 32, &a) || (comma && !parse_u64(comma, 1, 128, &b)))
+		return -1;
+	*agg4 = a;
+	*agg6 = b;
+	return 0;
+}
+
+int observer_opt(struct observer_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'e':
+		return ruleset_add(&o->cli_rules, arg, "--expect", 0) ? EXIT_USAGE : 0;
+	case 'E':
+		o->expect_file = arg;
+		return 0;
+	case OO_BASELINE:
+		o->baseline = arg;
+		return 0;
+	case OO_SAMPLE_RATE:
+		if (parse_u64(arg, 1, 1000000, &o->sample_rate))
+			return 0;
+		pm_err("invalid --sample-rate '%s': a number from 1 to 1000000", arg);
+		return EXIT_USAGE;
+	case OO_ONEWAY_WINDOW:
+		if (parse_seconds(arg, &o->oneway_window))
+			return 0;
+		pm_err("invalid --oneway-window '%s': seconds > 0", arg);
+		return EXIT_USAGE;
+	case OO_MAX_DESTS:
+		if (parse_u64(arg, 1, 1 << 26, &o->max_dests))
+			return 0;
+		pm_err("invalid --max-dests '%s': a number from 1 to %d", arg, 1 << 26);
+		return EXIT_USAGE;
+	case OO_AGGREGATE:
+		if (!parse_aggregate(arg, &o->agg4, &o->agg6))
+			return 0;
+		pm_err("invalid --aggregate '%s': V4LEN[,V6LEN], e.g. 24 or 24,64 (1-32, 1-128)",
+		       arg);
+		return EXIT_USAGE;
+	default:
+		return 1;
+	}
 }

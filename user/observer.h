@@ -17,6 +17,39 @@
 #include "snapshot.h"
 
 #define OBSERVER_ALERTS_KEPT 1024	/* the latest alerts, for snapshots */
+#define OBSERVER_MAX_DESTS 262144	/* --max-dests default */
+#define OBSERVER_SAMPLE_RATE 5		/* --sample-rate default */
+#define OBSERVER_ONEWAY_WINDOW 5.0	/* --oneway-window default */
+
+/* The options watch and replay share: expectations, sampling, the one-way
+ * window, the map's size, aggregation. Their long options, for a
+ * getopt_long table; the short ones are "e:E:". */
+struct observer_opts {
+	struct ruleset cli_rules;	/* --expect */
+	const char *expect_file;	/* --expect-file */
+	const char *baseline;		/* --baseline */
+	uint64_t max_dests;
+	uint64_t sample_rate;
+	double oneway_window;		/* seconds */
+	uint8_t agg4, agg6;		/* --aggregate; 0: per address */
+};
+
+enum { OO_BASELINE = 0x200, OO_SAMPLE_RATE, OO_ONEWAY_WINDOW, OO_MAX_DESTS,
+       OO_AGGREGATE };
+#define OBSERVER_LONG_OPTIONS						\
+	{ "expect", required_argument, NULL, 'e' },			\
+	{ "expect-file", required_argument, NULL, 'E' },		\
+	{ "baseline", required_argument, NULL, OO_BASELINE },		\
+	{ "sample-rate", required_argument, NULL, OO_SAMPLE_RATE },	\
+	{ "oneway-window", required_argument, NULL, OO_ONEWAY_WINDOW },	\
+	{ "max-dests", required_argument, NULL, OO_MAX_DESTS },		\
+	{ "aggregate", required_argument, NULL, OO_AGGREGATE }
+
+void observer_opts_init(struct observer_opts *o);
+/* One option of OBSERVER_LONG_OPTIONS: 0 taken, 1 not one of them,
+ * EXIT_USAGE for a bad value (reported). */
+int observer_opt(struct observer_opts *o, int c, const char *arg);
+void observer_opts_free(struct observer_opts *o);
 
 struct observer_cfg {
 	uint64_t max_dests;

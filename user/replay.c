@@ -30,9 +30,6 @@
 #include "snapshot.h"
 #include "util.h"
 
-#define DEFAULT_MAX_DESTS	262144
-#define DEFAULT_SAMPLE_RATE	5
-#define DEFAULT_ONEWAY_WINDOW	5.0
 #define DEFAULT_TOP		20
 #define REPLAY_IFACE		"replay"	/* alerts' "iface" */
 
@@ -260,15 +257,9 @@ void capture_close(struct capture *c)
 
 struct replay_opts {
 	bool json;
-	uint64_t max_dests;
-	uint64_t sample_rate;
-	double oneway_window;	/* seconds */
 	uint64_t top;		/* 0: all */
-	uint8_t agg4, agg6;	/* --aggregate; 0: per address */
-	const char *expect_file;
-	const char *baseline;
 	const char *file;
-	struct ruleset cli_rules;	/* --expect */
+	struct observer_opts ob;	/* rules, sampling, map, aggregation */
 };
 
 struct replay {
@@ -319,100 +310,41 @@ void replay_usage(FILE *f)
 "2 on bad usage or a bad capture (missing, empty, not pcap/pcapng, link\n"
 "type not supported; truncated or corrupt after some frames: the report\n"
 "covers the frames before, then the error).\n",
-		DEFAULT_SAMPLE_RATE, DEFAULT_ONEWAY_WINDOW, DEFAULT_MAX_DESTS,
+		OBSERVER_SAMPLE_RATE, OBSERVER_ONEWAY_WINDOW, OBSERVER_MAX_DESTS,
 		DEFAULT_TOP);
-}
-
-/* "24" or "24,64", as watch takes it */
-static int parse_aggregate(const char *s, uint8_t *agg4, uint8_t *agg6)
-{
-	char v4[16], *comma;
-	uint64_t a, b = 128;
-
-	if (strlen(s) >= sizeof(v4))
-		return -1;
-	strcpy(v4, s);
-	comma = strchr(v4, ',');
-	if (comma)
-		*comma++ = 0;
-	if (!parse_u64(v4, 1, 32, &a) || (comma && !parse_u64(comma, 1, 128, &b)))
-		return -1;
-	*agg4 = a;
-	*agg6 = b;
-	return 0;
 }
 
 static int parse_opts(int argc, char **argv, struct replay_opts *o)
 {
-	enum { O_JSON = 256, O_MAX_DESTS, O_BASELINE, O_SAMPLE_RATE,
-	       O_ONEWAY_WINDOW, O_TOP, O_AGGREGATE };
+	enum { O_JSON = 256, O_TOP };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, O_JSON },
-		{ "expect", required_argument, NULL, 'e' },
-		{ "expect-file", required_argument, NULL, 'E' },
-		{ "baseline", required_argument, NULL, O_BASELINE },
-		{ "sample-rate", required_argument, NULL, O_SAMPLE_RATE },
-		{ "oneway-window", required_argument, NULL, O_ONEWAY_WINDOW },
-		{ "max-dests", required_argument, NULL, O_MAX_DESTS },
 		{ "top", required_argument, NULL, O_TOP },
-		{ "aggregate", required_argument, NULL, O_AGGREGATE },
+		OBSERVER_LONG_OPTIONS,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	int c;
+	int c, rc;
 
-	*o = (struct replay_opts){ .max_dests = DEFAULT_MAX_DESTS,
-				   .sample_rate = DEFAULT_SAMPLE_RATE,
-				   .oneway_window = DEFAULT_ONEWAY_WINDOW,
-				   .top = DEFAULT_TOP };
+	*o = (struct replay_opts){ .top = DEFAULT_TOP };
+	observer_opts_init(&o->ob);
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":e:E:vh", longopts, NULL)) != -1) {
+		rc = observer_opt(&o->ob, c, optarg);
+		if (rc == 0)
+			continue;
+		if (rc != 1)
+			return rc;
 		switch (c) {
 		case O_JSON:
 			o->json = true;
-			break;
-		case 'e':
-			if (ruleset_add(&o->cli_rules, optarg, "--expect", 0))
-				return EXIT_USAGE;
-			break;
-		case 'E':
-			o->expect_file = optarg;
-			break;
-		case O_BASELINE:
-			o->baseline = optarg;
-			break;
-		case O_SAMPLE_RATE:
-			if (!parse_u64(optarg, 1, 1000000, &o->sample_rate)) {
-				pm_err("invalid --sample-rate '%s': a number from 1 to 1000000", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case O_ONEWAY_WINDOW:
-			if (!parse_seconds(optarg, &o->oneway_window)) {
-				pm_err("invalid --oneway-window '%s': seconds > 0", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case O_MAX_DESTS:
-			if (!parse_u64(optarg, 1, 1 << 26, &o->max_dests)) {
-				pm_err("invalid --max-dests '%s': a number from 1 to %d",
-				       optarg, 1 << 26);
-				return EXIT_USAGE;
-			}
 			break;
 		case O_TOP:
 			if (!parse_u64(optarg, 0, 1 << 26, &o->top)) {
 				pm_err("invalid --top '%s': a number from 0 (all) to %d",
 				       optarg, 1 << 26);
-				return EXIT_USAGE;
-			}
-			break;
-		case O_AGGREGATE:
-			if (parse_aggregate(optarg, &o->agg4, &o->agg6)) {
-				pm_err("invalid --aggregate '%s': V4LEN[,V6LEN], e.g. 24 or 24,64 (1-32, 1-128)",
-				       optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -709,7 +641,7 @@ static int print_text(struct replay *r)
 	else
 		printf("%s: no frames (%s)\n", r->o.file, link);
 	printf("  dests %zu/%llu  evicted %llu  malformed %llu  non-ip %llu  alerts %llu (unexpected_protocol %llu, protocol_shift %llu, one_way_ipsec %llu)\n",
-	       t->n, (unsigned long long)r->o.max_dests,
+	       t->n, (unsigned long long)r->o.ob.max_dests,
 	       (unsigned long long)view_evicted(&r->view),
 	       (unsigned long long)stats_malformed(s),
 	       (unsigned long long)s->reason[PM_R_NON_IP],
@@ -764,9 +696,9 @@ int cmd_replay(int argc, char **argv)
 	rc = parse_opts(argc, argv, &r->o);
 	if (rc)
 		goto out_free;
-	if ((rc = ruleset_build(&r->o.cli_rules, r->o.expect_file, &rules)))
+	if ((rc = ruleset_build(&r->o.ob.cli_rules, r->o.ob.expect_file, &rules)))
 		goto out_free;
-	if (r->o.baseline && (rc = baseline_load(&r->base, r->o.baseline)))
+	if (r->o.ob.baseline && (rc = baseline_load(&r->base, r->o.ob.baseline)))
 		goto out_free;
 	/* The file before the BPF programs: a bad one needs no privileges. */
 	if (capture_open(&r->cap, r->o.file)) {
@@ -775,10 +707,10 @@ int cmd_replay(int argc, char **argv)
 		goto out_free;
 	}
 
-	cfg = (struct observer_cfg){ .max_dests = r->o.max_dests,
-				     .sample_rate = r->o.sample_rate,
+	cfg = (struct observer_cfg){ .max_dests = r->o.ob.max_dests,
+				     .sample_rate = r->o.ob.sample_rate,
 				     .base = &r->base, .replay = true,
-				     .agg4 = r->o.agg4, .agg6 = r->o.agg6 };
+				     .agg4 = r->o.ob.agg4, .agg6 = r->o.ob.agg6 };
 	rc = observer_open(&r->ob, &cfg, &rules);
 	if (rc)
 		goto out_cap;
@@ -789,9 +721,9 @@ int cmd_replay(int argc, char **argv)
 		pm_err("cannot open the ring buffer: %s", strerror(errno));
 		goto out_close;
 	}
-	if (dest_table_init(&r->tab, r->o.max_dests)) {
+	if (dest_table_init(&r->tab, r->o.ob.max_dests)) {
 		pm_err("out of memory for %llu destinations",
-		       (unsigned long long)r->o.max_dests);
+		       (unsigned long long)r->o.ob.max_dests);
 		goto out_close;
 	}
 	r->mono_off = measure_mono_off();
@@ -808,7 +740,7 @@ int cmd_replay(int argc, char **argv)
 	ring_buffer__consume(r->rb);	/* the last samples */
 	if (r->frames && oneway_scan(bpf_map__fd(r->ob.skel->maps.pairs),
 				     r->last_ts - r->mono_off,
-				     (uint64_t)(r->o.oneway_window * 1e9),
+				     (uint64_t)(r->o.ob.oneway_window * 1e9),
 				     &r->oneway, on_oneway, r))
 		pm_err("cannot scan the IPsec pairs: out of memory");
 
@@ -837,7 +769,7 @@ out_cap:
 	capture_close(&r->cap);
 out_free:
 	ruleset_free(&rules);
-	ruleset_free(&r->o.cli_rules);
+	observer_opts_free(&r->o.ob);
 	baseline_free(&r->base);
 	oneway_free(&r->oneway);
 	free(fr);

@@ -26,9 +26,6 @@
 #include "util.h"
 #include "watch.h"
 
-#define DEFAULT_MAX_DESTS	262144
-#define DEFAULT_SAMPLE_RATE	5
-#define DEFAULT_ONEWAY_WINDOW	5.0
 #define MAX_IFACES		64
 
 struct watch_opts {
@@ -37,15 +34,9 @@ struct watch_opts {
 	const char *snapshot;
 	bool json;
 	bool alerts_only;	/* no periodic report */
-	uint64_t max_dests;
 	int top;
 	enum hook_mode hook;
-	const char *expect_file;
-	const char *baseline;
-	uint64_t sample_rate;
-	double oneway_window;	/* seconds */
-	uint8_t agg4, agg6;	/* --aggregate; 0: per address */
-	struct ruleset cli_rules;	/* --expect */
+	struct observer_opts ob;	/* rules, sampling, map, aggregation */
 	const char *metrics;		/* --metrics ADDR:PORT, or NULL */
 	struct metrics_addr metrics_addr;
 	uint64_t metrics_top;
@@ -87,33 +78,13 @@ void watch_usage(FILE *f)
 "      --metrics-top N    destinations with series of their own; the rest\n"
 "                         are summed in dst=\"other\" (default %d)\n"
 "  -v, --verbose          libbpf's messages on stderr (-vv: debug)\n"
-"  -h, --help             this text\n", DEFAULT_SAMPLE_RATE,
-		DEFAULT_ONEWAY_WINDOW, DEFAULT_MAX_DESTS, METRICS_TOP_DEFAULT);
-}
-
-/* "24" or "24,64" */
-static int parse_aggregate(const char *s, uint8_t *agg4, uint8_t *agg6)
-{
-	char v4[16], *comma;
-	uint64_t a, b = 128;
-
-	if (strlen(s) >= sizeof(v4))
-		return -1;
-	strcpy(v4, s);
-	comma = strchr(v4, ',');
-	if (comma)
-		*comma++ = 0;
-	if (!parse_u64(v4, 1, 32, &a) || (comma && !parse_u64(comma, 1, 128, &b)))
-		return -1;
-	*agg4 = a;
-	*agg6 = b;
-	return 0;
+"  -h, --help             this text\n", OBSERVER_SAMPLE_RATE,
+		OBSERVER_ONEWAY_WINDOW, OBSERVER_MAX_DESTS, METRICS_TOP_DEFAULT);
 }
 
 static int parse_opts(int argc, char **argv, struct watch_opts *o)
 {
-	enum { O_JSON = 256, O_ALERTS_ONLY, O_MAX_DESTS, O_HOOK, O_TOP, O_BASELINE,
-	       O_SAMPLE_RATE, O_ONEWAY_WINDOW, O_AGGREGATE, O_METRICS,
+	enum { O_JSON = 256, O_ALERTS_ONLY, O_HOOK, O_TOP, O_METRICS,
 	       O_METRICS_TOP };
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, 'i' },
@@ -121,15 +92,9 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 		{ "snapshot", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "alerts-only", no_argument, NULL, O_ALERTS_ONLY },
-		{ "max-dests", required_argument, NULL, O_MAX_DESTS },
 		{ "hook", required_argument, NULL, O_HOOK },
 		{ "top", required_argument, NULL, O_TOP },
-		{ "expect", required_argument, NULL, 'e' },
-		{ "expect-file", required_argument, NULL, 'E' },
-		{ "baseline", required_argument, NULL, O_BASELINE },
-		{ "sample-rate", required_argument, NULL, O_SAMPLE_RATE },
-		{ "oneway-window", required_argument, NULL, O_ONEWAY_WINDOW },
-		{ "aggregate", required_argument, NULL, O_AGGREGATE },
+		OBSERVER_LONG_OPTIONS,
 		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "metrics-top", required_argument, NULL, O_METRICS_TOP },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -137,38 +102,18 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 		{}
 	};
 	uint64_t v;
-	int c;
+	int c, rc;
 
-	*o = (struct watch_opts){ .interval = 1, .max_dests = DEFAULT_MAX_DESTS,
-				  .top = 10, .hook = HOOK_AUTO,
-				  .sample_rate = DEFAULT_SAMPLE_RATE,
-				  .oneway_window = DEFAULT_ONEWAY_WINDOW };
+	*o = (struct watch_opts){ .interval = 1, .top = 10, .hook = HOOK_AUTO };
+	observer_opts_init(&o->ob);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":i:d:o:e:E:vh", longopts, NULL)) != -1) {
+		rc = observer_opt(&o->ob, c, optarg);
+		if (rc == 0)
+			continue;
+		if (rc != 1)
+			return rc;
 		switch (c) {
-		case 'e':
-			if (ruleset_add(&o->cli_rules, optarg, "--expect", 0))
-				return EXIT_USAGE;
-			break;
-		case 'E':
-			o->expect_file = optarg;
-			break;
-		case O_BASELINE:
-			o->baseline = optarg;
-			break;
-		case O_SAMPLE_RATE:
-			if (!parse_u64(optarg, 1, 1000000, &o->sample_rate)) {
-				pm_err("invalid --sample-rate '%s': a number from 1 to 1000000", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case O_AGGREGATE:
-			if (parse_aggregate(optarg, &o->agg4, &o->agg6)) {
-				pm_err("invalid --aggregate '%s': V4LEN[,V6LEN], e.g. 24 or 24,64 (1-32, 1-128)",
-				       optarg);
-				return EXIT_USAGE;
-			}
-			break;
 		case O_METRICS:
 			if (metrics_parse_addr(optarg, &o->metrics_addr))
 				return EXIT_USAGE;
@@ -178,12 +123,6 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 			if (!parse_u64(optarg, 1, METRICS_TOP_MAX, &o->metrics_top)) {
 				pm_err("invalid --metrics-top '%s': a number from 1 to %d",
 				       optarg, METRICS_TOP_MAX);
-				return EXIT_USAGE;
-			}
-			break;
-		case O_ONEWAY_WINDOW:
-			if (!parse_seconds(optarg, &o->oneway_window)) {
-				pm_err("invalid --oneway-window '%s': seconds > 0", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -207,13 +146,6 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 			break;
 		case O_ALERTS_ONLY:
 			o->alerts_only = true;
-			break;
-		case O_MAX_DESTS:
-			if (!parse_u64(optarg, 1, 1 << 26, &o->max_dests)) {
-				pm_err("invalid --max-dests '%s': a number from 1 to %d",
-				       optarg, 1 << 26);
-				return EXIT_USAGE;
-			}
 			break;
 		case O_HOOK:
 			if (!strcmp(optarg, "auto"))
@@ -335,7 +267,7 @@ struct watch {
 /* The rules of --expect followed by those of --expect-file. */
 static int build_rules(const struct watch_opts *o, struct ruleset *rs)
 {
-	return ruleset_build(&o->cli_rules, o->expect_file, rs);
+	return ruleset_build(&o->ob.cli_rules, o->ob.expect_file, rs);
 }
 
 /* Every alert, sampled by the kernel or found by the pairs scan. */
@@ -361,13 +293,13 @@ static void reload_rules(struct watch *w)
 	struct ruleset now;
 	int err;
 
-	if (!w->o.expect_file) {
+	if (!w->o.ob.expect_file) {
 		pm_err("SIGHUP: no --expect-file to reread");
 		return;
 	}
 	if (build_rules(&w->o, &now)) {
 		pm_err("SIGHUP: %s not reloaded; the previous rules stay in force",
-		       w->o.expect_file);
+		       w->o.ob.expect_file);
 		return;
 	}
 	err = observer_set_rules(&w->ob, &now);
@@ -377,7 +309,7 @@ static void reload_rules(struct watch *w)
 		return;
 	}
 	fprintf(stderr, "protomix: reloaded %zu rule%s from %s\n", w->ob.rules.n,
-		w->ob.rules.n == 1 ? "" : "s", w->o.expect_file);
+		w->ob.rules.n == 1 ? "" : "s", w->o.ob.expect_file);
 }
 
 static int watch_read(struct watch *w)
@@ -405,7 +337,7 @@ static int watch_tick(struct watch *w)
 		return 0;
 	}
 	if (oneway_scan(bpf_map__fd(w->skel->maps.pairs), now_mono_ns(),
-			(uint64_t)(w->o.oneway_window * 1e9), &w->oneway,
+			(uint64_t)(w->o.ob.oneway_window * 1e9), &w->oneway,
 			oneway_alert, w))
 		pm_err("cannot scan the IPsec pairs: out of memory");
 	w->cur = !w->cur;
@@ -758,7 +690,7 @@ int cmd_watch(int argc, char **argv)
 		rc = EXIT_RUNTIME;
 		goto out_free;
 	}
-	if (w->o.baseline && (rc = baseline_load(&w->base, w->o.baseline)))
+	if (w->o.ob.baseline && (rc = baseline_load(&w->base, w->o.ob.baseline)))
 		goto out_free;
 
 	/* Signals arrive through signalfd from here on; SIGPIPE becomes
@@ -771,9 +703,9 @@ int cmd_watch(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	cfg = (struct observer_cfg){ .max_dests = w->o.max_dests,
-				     .agg4 = w->o.agg4, .agg6 = w->o.agg6,
-				     .sample_rate = w->o.sample_rate,
+	cfg = (struct observer_cfg){ .max_dests = w->o.ob.max_dests,
+				     .agg4 = w->o.ob.agg4, .agg6 = w->o.ob.agg6,
+				     .sample_rate = w->o.ob.sample_rate,
 				     .base = &w->base, .on_alert = print_alert,
 				     .ctx = w };
 	rc = observer_open(&w->ob, &cfg, &rules);
@@ -781,10 +713,10 @@ int cmd_watch(int argc, char **argv)
 		goto out_free;
 	w->skel = w->ob.skel;
 	rc = EXIT_RUNTIME;
-	if (dest_table_init(&w->tab[0], w->o.max_dests) ||
-	    dest_table_init(&w->tab[1], w->o.max_dests)) {
+	if (dest_table_init(&w->tab[0], w->o.ob.max_dests) ||
+	    dest_table_init(&w->tab[1], w->o.ob.max_dests)) {
 		pm_err("out of memory for %llu destinations",
-		       (unsigned long long)w->o.max_dests);
+		       (unsigned long long)w->o.ob.max_dests);
 		goto out_close;
 	}
 	w->ctl_fd = ctl_listen();
@@ -817,7 +749,7 @@ int cmd_watch(int argc, char **argv)
 	w->view.started_ns = w->last_read_ns = now_mono_ns();
 	w->view.ifaces = w->ifaces;
 	w->view.nifaces = w->nifaces;
-	w->view.max_dests = w->o.max_dests;
+	w->view.max_dests = w->o.ob.max_dests;
 	w->view.dests = &w->tab[0];
 
 	rc = run_loop(w);
@@ -842,7 +774,7 @@ out_close:
 out_free:
 	metrics_close(w->metrics);
 	ruleset_free(&rules);
-	ruleset_free(&w->o.cli_rules);
+	observer_opts_free(&w->o.ob);
 	baseline_free(&w->base);
 	oneway_free(&w->oneway);
 	free(w);
