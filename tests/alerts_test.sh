@@ -44,42 +44,6 @@ attached() { lab_attached gw gw-ws; }
 # jqs FILE FILTER: compact jq output, or "invalid JSON"
 jqs() { jq -c "$2" "$1" 2>/dev/null || echo "invalid JSON in $1"; }
 
-# send_ws CASE COUNT [OPTIONS]: frames from the workstation to the gateway
-send_ws()
-{
-	lab_exec ws "$SENDFRAMES" ws0 "$1" "$2" --dst-mac "$LAB_MAC_GW_WS" \
-		--src-mac "$LAB_MAC_WS0" "${@:3}" ||
-		fail "send_ws_$1" "sendframes ws0 $* failed"
-}
-
-# send_lb CASE COUNT [OPTIONS]: frames from the load balancer to the gateway
-send_lb()
-{
-	lab_exec lb "$SENDFRAMES" lb0 "$1" "$2" --dst-mac "$LAB_MAC_GW_LB" \
-		--src-mac "$LAB_MAC_LB0" "${@:3}" ||
-		fail "send_lb_$1" "sendframes lb0 $* failed"
-}
-
-# start NAME ARGS...: pm_start and wait for the attach; FAIL NAME_attach
-start()
-{
-	local name=$1
-
-	pm_start "$@"
-	pm_wait_attached "$name" 2>/dev/null && return 0
-	fail "${name}_attach" "protomix ${*:2}: $(cat "$(pm_errfile "$name")")"
-	pm_stop "$name" KILL
-	return 1
-}
-
-# stop NAME: SIGINT, wait, check exit status 0 and that nothing is left
-stop()
-{
-	pm_stop "$1"
-	assert_eq "${1}_exit_status" 0 "$?"
-	assert_eq "${1}_detached" "" "$(attached)"
-}
-
 # alerts OUTFILE [JQ-CONDITION]: the alert lines of a --json stdout
 alerts() { jq -c "select(.type == \"alert\")${2:+ | select($2)}" "$1" 2>/dev/null; }
 

@@ -33,18 +33,6 @@ jqs() { jq -c "$2" "$1" 2>/dev/null || echo "invalid JSON in $1"; }
 # ping5 ADDR: exactly 5 echo requests from the workstation; 0 if 5 replies
 ping5() { lab_exec ws ping -c 5 -i 0.05 -W 1 -q "$1" >/dev/null 2>&1; }
 
-# start NAME ARGS...: pm_start and wait for the attach; FAIL NAME_attach
-start()
-{
-	local name=$1
-
-	pm_start "$@"
-	pm_wait_attached "$name" 2>/dev/null && return 0
-	fail "${name}_attach" "protomix ${*:2}: $(cat "$(pm_errfile "$name")")"
-	pm_stop "$name" KILL
-	return 1
-}
-
 # lines FILE: number of lines
 lines() { wc -l <"$1" | tr -d ' '; }
 

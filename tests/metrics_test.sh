@@ -41,34 +41,6 @@ TCP4_BYTES=72 ESP4_BYTES=100	# IP bytes of one frame (sendframes --list)
 
 attached() { lab_attached gw gw-ws; }
 
-# send_ws CASE COUNT [OPTIONS]: frames from the workstation to the gateway
-send_ws()
-{
-	lab_exec ws "$SENDFRAMES" ws0 "$1" "$2" --dst-mac "$LAB_MAC_GW_WS" \
-		--src-mac "$LAB_MAC_WS0" "${@:3}" ||
-		fail "send_ws_$1" "sendframes ws0 $* failed"
-}
-
-# start NAME ARGS...: pm_start and wait for the attach; FAIL NAME_attach
-start()
-{
-	local name=$1
-
-	pm_start "$@"
-	pm_wait_attached "$name" 2>/dev/null && return 0
-	fail "${name}_attach" "protomix ${*:2}: $(cat "$(pm_errfile "$name")")"
-	pm_stop "$name" KILL
-	return 1
-}
-
-# stop NAME: SIGINT, wait, check exit status 0 and that nothing is left
-stop()
-{
-	pm_stop "$1"
-	assert_eq "${1}_exit_status" 0 "$?"
-	assert_eq "${1}_detached" "" "$(attached)"
-}
-
 # fetch URL FILE: GET URL from inside the gateway namespace (no curl:
 # python's urllib); the body in FILE, the HTTP status on stdout (0: no
 # answer).

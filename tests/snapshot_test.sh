@@ -80,34 +80,6 @@ lines() { wc -l <"$1" | tr -d ' '; }
 # shellcheck disable=SC2012	# our own file names
 listing() { ls -A "$1" 2>&1 | sort | paste -sd' '; }
 
-# send_ws CASE COUNT [OPTIONS]: frames from the workstation to the gateway
-send_ws()
-{
-	lab_exec ws "$SENDFRAMES" ws0 "$1" "$2" --dst-mac "$LAB_MAC_GW_WS" \
-		--src-mac "$LAB_MAC_WS0" "${@:3}" ||
-		fail "send_ws_$1" "sendframes ws0 $* failed"
-}
-
-# send_lb CASE COUNT [OPTIONS]: frames from the load balancer to the gateway
-send_lb()
-{
-	lab_exec lb "$SENDFRAMES" lb0 "$1" "$2" --dst-mac "$LAB_MAC_GW_LB" \
-		--src-mac "$LAB_MAC_LB0" "${@:3}" ||
-		fail "send_lb_$1" "sendframes lb0 $* failed"
-}
-
-# start NAME ARGS...: pm_start and wait for the attach; FAIL NAME_attach
-start()
-{
-	local name=$1
-
-	pm_start "$@"
-	pm_wait_attached "$name" 2>/dev/null && return 0
-	fail "${name}_attach" "protomix ${*:2}: $(cat "$(pm_errfile "$name")")"
-	pm_stop "$name" KILL
-	return 1
-}
-
 # cli NAME NS ARGS...: `protomix ARGS` in namespace NS (a second `ip netns
 # exec`, as a user would), in the foreground; RC, OUT, ERR (files).
 cli()
