@@ -279,9 +279,15 @@ int cmd_detach(int argc, char **argv)
 
 	pm_libbpf_quiet();
 	if (argc > 1) {
-		for (int a = 1; a < argc; a++)
+		for (int a = 1; a < argc; a++) {
+			if (argv[a][0] == '-') {
+				pm_err("detach: unknown option '%s' (usage: protomix detach [IFACE...])",
+				       argv[a]);
+				return EXIT_USAGE;
+			}
 			if (iface_init(&ifc, argv[a]))
 				return EXIT_USAGE;
+		}
 		for (int a = 1; a < argc; a++) {
 			iface_init(&ifc, argv[a]);
 			r = detach_one(ifc.name, ifc.ifindex);

@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
 	if (!cmd) {
-		usage(stderr);
+		pm_err("no command given: watch, snapshot, top, status, replay, diff, detach or classes (see protomix --help)");
 		return EXIT_USAGE;
 	}
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
