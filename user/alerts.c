@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <bpf/bpf.h>
@@ -107,10 +108,18 @@ char *alert_evidence(const struct alert *a, char *buf, size_t len)
 		snprintf(buf, len, "%s %s%s > %s%s: UDP-encap: ESP(spi=0x%08x,seq=0x%x), length %u",
 			 ip, s, sp, d, dp, a->spi, a->seq, a->len);
 		break;
-	default:
+	default: {
+		/* tcpdump's way: the protocol in capitals */
+		char proto[16];
+		size_t i;
+
+		for (i = 0; i + 1 < sizeof(proto) && class_name(a->class)[i]; i++)
+			proto[i] = toupper((unsigned char)class_name(a->class)[i]);
+		proto[i] = 0;
 		snprintf(buf, len, "%s %s%s > %s%s: %s, length %u", ip, s, sp, d,
-			 dp, class_name(a->class), a->len);
+			 dp, proto, a->len);
 		break;
+	}
 	}
 	return buf;
 }
