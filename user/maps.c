@@ -123,6 +123,28 @@ uint64_t dest_total_packets(const struct pm_dest *d)
 	return sum;
 }
 
+uint64_t dest_delta(const struct pm_dest *now, const struct pm_dest *was,
+		    __u64 cls[PM_NCLASS], uint64_t *bytes)
+{
+	uint64_t pkts = 0;
+
+	if (was && was->first_seen != now->first_seen)
+		was = NULL;
+	*bytes = 0;
+	for (int c = 0; c < PM_NCLASS; c++) {
+		uint64_t p = now->packets[c], b = now->bytes[c];
+
+		if (was && p >= was->packets[c] && b >= was->bytes[c]) {
+			p -= was->packets[c];
+			b -= was->bytes[c];
+		}
+		cls[c] = p;
+		pkts += p;
+		*bytes += b;
+	}
+	return pkts;
+}
+
 uint64_t dest_total_bytes(const struct pm_dest *d)
 {
 	uint64_t sum = 0;

@@ -27,6 +27,13 @@ void dest_table_index(struct dest_table *t);
 long dest_table_find(const struct dest_table *t, const struct pm_dest_key *k);
 
 uint64_t dest_total_packets(const struct pm_dest *d);
+
+/* What a destination received since `was` (its entry one read earlier,
+ * or NULL): packets per class into cls, the packet count returned, the
+ * bytes into *bytes. An entry evicted and inserted again (another
+ * first_seen) counts from zero. */
+uint64_t dest_delta(const struct pm_dest *now, const struct pm_dest *was,
+		    __u64 cls[PM_NCLASS], uint64_t *bytes);
 uint64_t dest_total_bytes(const struct pm_dest *d);
 
 /* Sum the per-CPU stats: per hook, and all hooks together. */

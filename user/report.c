@@ -8,38 +8,18 @@
 struct row {
 	uint32_t idx;
 	uint64_t pkts, bytes;
-	uint64_t cls[PM_NCLASS];
+	__u64 cls[PM_NCLASS];
 };
 
-/* Packets per class since the last read; a destination that was evicted
- * and came back counts from zero. */
-static void row_delta(struct row *r, const struct pm_dest *now,
-		      const struct pm_dest *was)
+/* Busiest first; ties by address, so rows keep their order. */
+static int cmp_rows(const void *a, const void *b, void *ctx)
 {
-	r->pkts = r->bytes = 0;
-	for (int c = 0; c < PM_NCLASS; c++) {
-		uint64_t p = now->packets[c], b = now->bytes[c];
-
-		if (was && was->first_seen == now->first_seen &&
-		    p >= was->packets[c] && b >= was->bytes[c]) {
-			p -= was->packets[c];
-			b -= was->bytes[c];
-		}
-		r->cls[c] = p;
-		r->pkts += p;
-		r->bytes += b;
-	}
-}
-
-static const struct dest_table *sort_tab;
-
-static int cmp_rows(const void *a, const void *b)
-{
+	const struct dest_table *t = ctx;
 	const struct row *x = a, *y = b;
 
 	if (x->pkts != y->pkts)
 		return x->pkts > y->pkts ? -1 : 1;
-	return memcmp(&sort_tab->keys[x->idx], &sort_tab->keys[y->idx],
+	return memcmp(&t->keys[x->idx], &t->keys[y->idx],
 		      sizeof(struct pm_dest_key));
 }
 
@@ -71,14 +51,14 @@ void report_interval(FILE *out, bool json, int top, double secs,
 		long p = prev && prev->n ? dest_table_find(prev, &t->keys[i]) : -1;
 
 		rows[nrows].idx = i;
-		row_delta(&rows[nrows], &t->vals[i], p >= 0 ? &prev->vals[p] : NULL);
+		rows[nrows].pkts = dest_delta(&t->vals[i], p >= 0 ? &prev->vals[p] : NULL,
+					      rows[nrows].cls, &rows[nrows].bytes);
 		all_pkts += rows[nrows].pkts;
 		all_bytes += rows[nrows].bytes;
 		if (rows[nrows].pkts)
 			nrows++;
 	}
-	sort_tab = t;
-	qsort(rows, nrows, sizeof(*rows), cmp_rows);
+	qsort_r(rows, nrows, sizeof(*rows), cmp_rows, (void *)t);
 	if ((size_t)top < nrows)
 		nrows = top;
 	fmt_time(mono_to_real_ns(v->taken_ns), tbuf, sizeof(tbuf));

@@ -472,22 +472,14 @@ static int build_rows(struct top *t, const struct pm_view *v,
 		struct row *r = &t->rows[i];
 		long p = prev ? dest_table_find(prev, &d->keys[i]) : -1;
 
-		if (p >= 0 && prev->vals[p].first_seen == now->first_seen)
+		if (p >= 0)
 			was = &prev->vals[p];
 		r->key = d->keys[i];
-		r->pkts = r->bytes = 0;
-		for (int c = 0; c < PM_NCLASS; c++) {
-			uint64_t n = now->packets[c], b = now->bytes[c];
-
-			if (!prev) {
-				n = b = 0;
-			} else if (was && n >= was->packets[c] && b >= was->bytes[c]) {
-				n -= was->packets[c];
-				b -= was->bytes[c];
-			}
-			cls[c] = n;
-			r->pkts += n;
-			r->bytes += b;
+		if (prev) {
+			r->pkts = dest_delta(now, was, cls, &r->bytes);
+		} else {	/* the first read: no rate yet */
+			memset(cls, 0, sizeof(cls[0]) * PM_NCLASS);
+			r->pkts = r->bytes = 0;
 		}
 		r->idle = !r->pkts;
 		shares(r, r->idle ? now->packets : cls);
@@ -1357,18 +1349,6 @@ static json_object *cli_snapshot(void *ctx)
 	return ctl_request(c->pid, "snapshot");
 }
 
-static int arm_timer(int fd, double secs)
-{
-	struct itimerspec its = {};
-
-	its.it_value.tv_sec = (time_t)secs;
-	its.it_value.tv_nsec = (long)((secs - (time_t)secs) * 1e9);
-	if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
-		its.it_value.tv_nsec = 1;
-	its.it_interval = its.it_value;
-	return timerfd_settime(fd, 0, &its, NULL);
-}
-
 /* One epoll over the keys, the signals (SIGWINCH among them) and the
  * refresh timer. */
 static int top_cli_loop(struct top_cli *c, const struct top_info *info)
@@ -1378,16 +1358,14 @@ static int top_cli_loop(struct top_cli *c, const struct top_info *info)
 	bool stop = false, gone = false;
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGWINCH);
+	loop_signals(&mask);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	tfd = timerfd_after(c->interval, true);
+	if (tfd < 0)
+		errno = -tfd;
 	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (sfd < 0 || tfd < 0 || ep < 0 || arm_timer(tfd, c->interval)) {
+	if (sfd < 0 || tfd < 0 || ep < 0) {
 		pm_err("cannot set up the event loop: %s", strerror(errno));
 		goto out;
 	}

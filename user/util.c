@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "util.h"
@@ -194,4 +195,35 @@ char *fmt_si(double v, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.1f%c", v, units[u]);
 	return buf;
+}
+
+void loop_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGWINCH);	/* the view's resize */
+}
+
+int timerfd_after(double secs, bool periodic)
+{
+	struct itimerspec its = {};
+	int fd, err;
+
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	its.it_value.tv_sec = (time_t)secs;
+	its.it_value.tv_nsec = (long)((secs - (time_t)secs) * 1e9);
+	if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+		its.it_value.tv_nsec = 1;
+	if (periodic)
+		its.it_interval = its.it_value;
+	if (timerfd_settime(fd, 0, &its, NULL)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <time.h>
 
 /* Exit statuses (DESIGN.md). */
@@ -46,6 +47,13 @@ bool parse_seconds(const char *s, double *out);
  * -errno with the error already reported. */
 typedef int (*write_cb)(FILE *f, void *ctx);
 int write_file_atomic(const char *path, write_cb cb, void *ctx);
+
+/* The signals a command's event loop takes through a signalfd: SIGINT,
+ * SIGTERM, SIGHUP and SIGWINCH. */
+void loop_signals(sigset_t *mask);
+/* A CLOCK_MONOTONIC timerfd firing after secs (and every secs if
+ * periodic). The fd, or -errno. */
+int timerfd_after(double secs, bool periodic);
 
 /* Human units: 1234567 -> "1.2M". */
 char *fmt_si(double v, char *buf, size_t len);

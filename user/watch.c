@@ -218,19 +218,6 @@ static int check_writable(const char *path)
 	return 0;
 }
 
-static int arm_timer(int fd, double secs, bool periodic)
-{
-	struct itimerspec its = {};
-
-	its.it_value.tv_sec = (time_t)secs;
-	its.it_value.tv_nsec = (long)((secs - (time_t)secs) * 1e9);
-	if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
-		its.it_value.tv_nsec = 1;
-	if (periodic)
-		its.it_interval = its.it_value;
-	return timerfd_settime(fd, 0, &its, NULL);
-}
-
 struct watch;
 #define MAX_LOOP_SRCS 16
 typedef void (*loop_fn)(struct watch *w, int fd);
@@ -576,16 +563,12 @@ static int run_loop(struct watch *w)
 	int sfd, tfd, dfd = -1, n, err;
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGWINCH);	/* the view's resize */
+	loop_signals(&mask);	/* blocked since cmd_watch's start */
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	tfd = timerfd_after(w->o.interval, true);
 	w->ep = epoll_create1(EPOLL_CLOEXEC);
 	w->rc = EXIT_RUNTIME;
-	err = w->ep < 0 || arm_timer(tfd, w->o.interval, true) ? -errno : 0;
+	err = w->ep < 0 ? -errno : tfd < 0 ? tfd : 0;
 	if (!err)
 		err = watch_add_fd(w, sfd, on_signal);
 	if (!err)
@@ -599,10 +582,8 @@ static int run_loop(struct watch *w)
 	if (!err)
 		err = watch_add_fd(w, w->nl_fd, on_netlink);
 	if (!err && w->o.duration > 0) {
-		dfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-		err = arm_timer(dfd, w->o.duration, false) ? -errno : 0;
-		if (!err)
-			err = watch_add_fd(w, dfd, on_duration);
+		dfd = timerfd_after(w->o.duration, false);
+		err = watch_add_fd(w, dfd, on_duration);
 	}
 	if (!err) {
 		open_view(w);
@@ -695,11 +676,7 @@ int cmd_watch(int argc, char **argv)
 
 	/* Signals arrive through signalfd from here on; SIGPIPE becomes
 	 * EPIPE on write, so a closed reader ends the watch cleanly. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGWINCH);
+	loop_signals(&mask);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
