@@ -1,23 +1,24 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * pmbench poll: what watch pays every interval to read the dests map, and
- * what the map costs in kernel memory per destination.
+ * pmbench poll: what watch pays every interval to read the destination
+ * table, and what the table costs in kernel memory per destination.
  *
  *   pmbench poll [--sizes N,N,...] [--rounds N] [--mem-dests N]
  *
  * For each size N: an observer loaded as watch loads it (user/observer.c)
- * with max_entries = max(262144, N + N/8) (watch's default, or room for N
- * with a margin: an LRU map can evict before it is full), filled from
- * userspace with N distinct destinations (bpf_map_update_elem, one each),
- * then read with dests_read() (batch lookups, user/maps.c) into a table
+ * with max_entries = max(262144, N + N/2) (watch's default, or room for N
+ * with a margin: two choices of bucket fill a table two thirds full
+ * without evicting), filled from userspace with N distinct destinations
+ * (dests_put(), as the program would insert them), then read with
+ * dests_read() (a pass over the mapped arrays, user/maps.c) into a table
  * allocated once, and every entry's packets and bytes summed. One read is
  * not timed (it touches the table's pages; watch reuses its table every
  * interval); the figure is the median of --rounds timed reads.
  *
- * Memory: map_memlock() of the dests map of an observer with
- * max_entries = --mem-dests, divided by that number. The map is an LRU
- * hash, always preallocated: the figure holds for an empty map as for a
- * full one, and no part of it is per CPU.
+ * Memory: map_memlock() of the two arrays of the destination table of an
+ * observer with --max-dests = --mem-dests, divided by that number. Arrays
+ * are preallocated: the figure holds for an empty table as for a full
+ * one, and no part of it is per CPU.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -63,14 +64,16 @@ struct size_result {
 static int one_size(struct size_result *res, int rounds)
 {
 	struct observer ob;
+	struct dest_maps rw;
 	struct dest_table t;
 	struct pm_dest val = {};
 	struct pm_dest_key k;
 	double t0, v[MAX_ROUNDS];
 	uint64_t n = res->n;
-	int fd, rc = -1;
+	int rc = -1;
 
-	res->max_entries = n + n / 8 > WATCH_DEFAULT ? n + n / 8 : WATCH_DEFAULT;
+	/* two thirds full: every destination finds room in its buckets */
+	res->max_entries = n + n / 2 > WATCH_DEFAULT ? n + n / 2 : WATCH_DEFAULT;
 	if (open_observer(&ob, res->max_entries))
 		return -1;
 	if (dest_table_init(&t, res->max_entries)) {
@@ -78,18 +81,24 @@ static int one_size(struct size_result *res, int rounds)
 		observer_close(&ob);
 		return -1;
 	}
-	fd = bpf_map__fd(ob.skel->maps.dests);
+	if (dest_maps_open(&rw, bpf_map__fd(ob.skel->maps.dest_index),
+			   bpf_map__fd(ob.skel->maps.dests), true)) {
+		bench_err("cannot map the destination table");
+		goto out;
+	}
 	t0 = mono_s();
 	for (uint64_t i = 0; i < n; i++) {
 		fill_key(&k, i);
 		val.packets[PM_C_TCP] = 1;
 		val.bytes[PM_C_TCP] = 100;
-		if (bpf_map_update_elem(fd, &k, &val, BPF_NOEXIST)) {
-			bench_err("cannot insert destination %lu of %lu: %s",
-				  (unsigned long)i, (unsigned long)n, strerror(errno));
+		if (dests_put(&rw, ob.skel->rodata->cfg_seed, &k, &val)) {
+			bench_err("no room for destination %lu of %lu",
+				  (unsigned long)i, (unsigned long)n);
+			dest_maps_close(&rw);
 			goto out;
 		}
 	}
+	dest_maps_close(&rw);
 	res->fill_s = mono_s() - t0;
 
 	for (int r = -1; r < rounds; r++) {
@@ -97,7 +106,7 @@ static int one_size(struct size_result *res, int rounds)
 		int err;
 
 		t0 = mono_s();
-		err = dests_read(fd, &t);
+		err = dests_read(&ob.dm, &t);
 		for (size_t i = 0; !err && i < t.n; i++) {
 			packets += dest_total_packets(&t.vals[i]);
 			bytes += dest_total_bytes(&t.vals[i]);
@@ -138,7 +147,7 @@ int cmd_poll(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct size_result res[MAX_SIZES] = {};
-	uint64_t mem_dests = 1000000, memlock, stats_mem;
+	uint64_t mem_dests = 1000000, memlock, stats_mem, nb;
 	const char *sizes = "10000,100000,1000000";
 	int nsizes = 0, rounds = 3, opt;
 	struct observer ob;
@@ -177,32 +186,21 @@ int cmd_poll(int argc, char **argv)
 
 	if (open_observer(&ob, mem_dests))
 		return 1;
-	memlock = map_memlock(bpf_map__fd(ob.skel->maps.dests));
+	memlock = dest_maps_memlock(&ob.dm);
 	stats_mem = map_memlock(bpf_map__fd(ob.skel->maps.stats));
+	nb = ob.dm.nbuckets;
 	observer_close(&ob);
-	bench_say("  memory: dests map with max_entries %lu: memlock %lu bytes = %.1f bytes "
-		  "per destination; stats map (per CPU, %d CPUs): %lu bytes in all",
+	bench_say("  memory: destination table for %lu destinations: memlock %lu bytes = %.1f "
+		  "bytes per destination; stats map (per CPU, %d CPUs): %lu bytes in all",
 		  (unsigned long)mem_dests, (unsigned long)memlock,
 		  (double)memlock / mem_dests, libbpf_num_possible_cpus(),
 		  (unsigned long)stats_mem);
-	{
-		/* the kernel's htab_map_mem_usage() for a preallocated LRU
-		 * hash: the htab, 16-byte buckets for the next power of two,
-		 * and one element (header + key + value, each 8-aligned) per
-		 * entry */
-		uint64_t nb = 1, elems;
-
-		while (nb < mem_dests)
-			nb <<= 1;
-		elems = memlock > 16 * nb ? memlock - 16 * nb : 0;
-		bench_say("          = %lu buckets x 16 B + %lu elements x %.1f B (element: "
-			  "%.1f B kernel header + %zu B key + %zu B value struct pm_dest) "
-			  "+ the map itself; nothing per CPU",
-			  (unsigned long)nb, (unsigned long)mem_dests,
-			  (double)elems / mem_dests,
-			  (double)elems / mem_dests - sizeof(struct pm_dest_key) - sizeof(struct pm_dest),
-			  sizeof(struct pm_dest_key), sizeof(struct pm_dest));
-	}
+	/* two arrays, preallocated: a bucket (state, pad, PM_WAYS keys) per
+	 * PM_WAYS slots, and a struct pm_dest per slot; nothing per CPU */
+	bench_say("          = %lu buckets x %zu B + %lu slots x %zu B (struct pm_dest) "
+		  "+ the two maps themselves, page-rounded; nothing per CPU",
+		  (unsigned long)nb, sizeof(struct pm_bucket),
+		  (unsigned long)nb * PM_WAYS, sizeof(struct pm_dest));
 
 	printf("{\"poll_ms\":{");
 	for (int i = 0; i < nsizes; i++)

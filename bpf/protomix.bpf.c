@@ -15,6 +15,7 @@
 
 #define TC_ACT_UNSPEC	(-1)	/* tc and tcx: go on as if we were not here */
 #define NSEC_PER_SEC	1000000000ull
+#define READ_ONCE(x)	(*(volatile typeof(x) *)&(x))
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -24,9 +25,6 @@ const volatile bool cfg_replay;		/* time is replay_now, not the clock */
 const volatile __u8 cfg_agg4 = 32;	/* --aggregate: count per prefix */
 const volatile __u8 cfg_agg6 = 128;
 const volatile bool cfg_baseline;	/* the baseline map holds something */
-
-/* What a new destination's entry starts from (first_seen is set after). */
-const struct pm_dest zero_dest;
 
 /* `protomix replay`: the capture's time of the frame being run, on the
  * CLOCK_MONOTONIC scale, so windows and rates follow the capture. */
@@ -61,10 +59,25 @@ static __always_inline __u64 clock_fine(void)
  * cached verdict is older looks its rule up again. 0: no rules at all. */
 __u32 rules_gen;
 
+/* The destination table (headers/protomix.h, struct pm_bucket): the loader
+ * sizes both arrays (--max-dests slots, PM_WAYS to a bucket) and sets
+ * cfg_nbuckets and a random cfg_seed. */
+const volatile __u32 cfg_nbuckets = 32768;
+const volatile __u64 cfg_seed;
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 262144);	/* --max-dests sets it before load */
-	__type(key, struct pm_dest_key);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 32768);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct pm_bucket);
+} dest_index SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 262144);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
 	__type(value, struct pm_dest);
 } dests SEC(".maps");
 
@@ -137,33 +150,245 @@ static __always_inline void aggregate(struct pm_dest_key *k, bool v6)
 	}
 }
 
-/* Find the destination's entry, inserting it on first sight. An LRU map
- * evicts its coldest entries to make room; userspace counts evictions as
- * new_dests minus the entries in the map. A zeroed entry is valid as it
- * is (denied 0: nothing denied), so another CPU may use it at once. */
-static __always_inline struct pm_dest *dest_entry(struct pm_dest_key *key,
-						  struct pm_stats *st, __u64 now)
+static __always_inline struct pm_bucket *bucket_at(__u32 b)
 {
-	struct pm_dest *d;
-	__u32 *base;
+	return bpf_map_lookup_elem(&dest_index, &b);
+}
 
-	d = bpf_map_lookup_elem(&dests, key);
-	if (d)
-		return d;
-	if (bpf_map_update_elem(&dests, key, &zero_dest, BPF_NOEXIST) == 0)
-		st->new_dests++;
-	d = bpf_map_lookup_elem(&dests, key);	/* EEXIST: another CPU won */
-	if (!d) {
-		st->dest_update_fail++;
-		return NULL;
+static __always_inline struct pm_dest *slot_at(__u32 b, __u32 w)
+{
+	__u32 i = b * PM_WAYS + w;
+
+	return bpf_map_lookup_elem(&dests, &i);
+}
+
+/* The way of bk that holds key, or -1. */
+static __always_inline int find_way(struct pm_bucket *bk,
+				    const struct pm_dest_key *key)
+{
+	__u64 valid = READ_ONCE(bk->state) & PM_B_VALID;
+
+#pragma unroll
+	for (int w = 0; w < PM_WAYS; w++)
+		if ((valid & (1ull << w)) && bk->keys[w].w[0] == key->w[0] &&
+		    bk->keys[w].w[1] == key->w[1])
+			return w;
+	return -1;
+}
+
+/* Ways neither valid nor busy. */
+static __always_inline __u64 free_ways(__u64 state)
+{
+	return ~(state | state >> PM_B_BUSY_SHIFT) & PM_B_VALID;
+}
+
+static __always_inline int lowest_way(__u64 ways)
+{
+#pragma unroll
+	for (int w = 0; w < PM_WAYS; w++)
+		if (ways & (1ull << w))
+			return w;
+	return -1;
+}
+
+static __always_inline __u32 nways(__u64 ways)
+{
+	ways = ways - ((ways >> 1) & 0x55);
+	ways = (ways & 0x33) + ((ways >> 2) & 0x33);
+	return (ways + (ways >> 4)) & 0x0f;
+}
+
+/* Mark a free way of bk busy: the way, or -1 when bk has none. */
+static __always_inline int claim_free(struct pm_bucket *bk)
+{
+	__u64 s, fw;
+	int w;
+
+	for (int tries = 0; tries < 8; tries++) {
+		s = READ_ONCE(bk->state);
+		fw = free_ways(s);
+		if (!fw)
+			return -1;
+		w = lowest_way(fw);
+		if (w < 0)
+			return -1;
+		if (__sync_val_compare_and_swap(&bk->state, s,
+						s | 1ull << (w + PM_B_BUSY_SHIFT)) == s)
+			return w;
 	}
-	if (!d->first_seen)
-		d->first_seen = now;
+	return -1;
+}
+
+/* Both buckets full: take the way, valid and not busy, whose destination
+ * was seen least recently, and mark it busy (no longer valid). */
+static __always_inline int claim_victim(struct pm_bucket *bk1, __u32 b1,
+					struct pm_bucket *bk2, __u32 b2,
+					struct pm_bucket **bk, __u32 *b)
+{
+	__u64 oldest = ~0ull, s;
+	struct pm_dest *d;
+	int best = -1;
+
+	for (int i = 0; i < 2 * PM_WAYS; i++) {
+		struct pm_bucket *x = i < PM_WAYS ? bk1 : bk2;
+		__u32 xb = i < PM_WAYS ? b1 : b2;
+		int w = i & (PM_WAYS - 1);
+
+		if (!(READ_ONCE(x->state) & 1ull << w))
+			continue;
+		d = slot_at(xb, w);
+		if (d && d->last_seen < oldest) {
+			oldest = d->last_seen;
+			best = i;
+		}
+	}
+	if (best < 0)
+		return -1;
+	*bk = best < PM_WAYS ? bk1 : bk2;
+	*b = best < PM_WAYS ? b1 : b2;
+	best &= PM_WAYS - 1;
+	s = READ_ONCE((*bk)->state);
+	if (!(s & 1ull << best))
+		return -1;
+	if (__sync_val_compare_and_swap(&(*bk)->state, s,
+					(s & ~(1ull << best)) |
+					1ull << (best + PM_B_BUSY_SHIFT)) != s)
+		return -1;
+	return best;
+}
+
+/* A destination seen for the first time, with its first bucket locked:
+ * the index of its slot in dests, or -1. */
+static __always_inline int insert(struct pm_dest_key *key, __u64 now,
+				  struct pm_bucket *bk1, __u32 b1,
+				  struct pm_bucket *bk2, __u32 b2)
+{
+	struct pm_bucket *bk = bk1;
+	struct pm_dest *d;
+	__u32 b = b1;
+	__u32 *base;
+	int w;
+
+	/* The emptier of the two buckets; the first on a tie. */
+	if (nways(free_ways(READ_ONCE(bk2->state))) >
+	    nways(free_ways(READ_ONCE(bk1->state)))) {
+		bk = bk2;
+		b = b2;
+	}
+	w = claim_free(bk);
+	if (w < 0 && bk != bk2) {
+		bk = bk2;
+		b = b2;
+		w = claim_free(bk);
+	}
+	if (w < 0) {
+		w = claim_victim(bk1, b1, bk2, b2, &bk, &b);
+		if (w < 0)
+			return -1;
+	}
+	w &= PM_WAYS - 1;
+	d = slot_at(b, w);
+	if (!d) {
+		__sync_fetch_and_and(&bk->state, ~(1ull << (w + PM_B_BUSY_SHIFT)));
+		return -1;
+	}
+	__builtin_memset(d, 0, sizeof(*d));
+	d->first_seen = now;
 	if (cfg_baseline) {
 		base = bpf_map_lookup_elem(&baseline, key);
 		if (base)
-			__sync_fetch_and_or(&d->flags, *base);
+			d->flags = *base;
 	}
+	bk->keys[w] = *key;
+	/* busy off, valid on, in one atomic step: the key is readable */
+	__sync_fetch_and_xor(&bk->state, 1ull << w | 1ull << (w + PM_B_BUSY_SHIFT));
+	return b * PM_WAYS + w;
+}
+
+#define SLOT_NEW	(1 << 30)	/* dest_insert: the slot is new */
+
+/* The slot (index into dests) of a destination neither of its buckets
+ * held a moment ago, inserted unless another CPU did it meanwhile: the
+ * index, with SLOT_NEW when we inserted it; -1 when there was no room.
+ * One insert per first bucket at a time, so that two CPUs never insert
+ * the same destination twice: the other waits a little, then finds the
+ * destination the first one inserted. A global function: the verifier
+ * checks it once, apart from the per-packet path. */
+__noinline int dest_insert(struct pm_dest_key *key, __u64 now)
+{
+	struct pm_bucket *bk1, *bk2;
+	bool locked = false;
+	__u32 b1, b2;
+	int w, slot;
+
+	if (!key)
+		return -1;
+	pm_dest_buckets(key, cfg_seed, cfg_nbuckets, &b1, &b2);
+	bk1 = bucket_at(b1);
+	bk2 = bucket_at(b2);
+	if (!bk1 || !bk2)
+		return -1;
+	for (int i = 0; i < 256; i++) {
+		if (!(READ_ONCE(bk1->state) & PM_B_LOCK) &&
+		    !(__sync_fetch_and_or(&bk1->state, PM_B_LOCK) & PM_B_LOCK)) {
+			locked = true;
+			break;
+		}
+	}
+	if (!locked)
+		return -1;
+	/* Inserted while we waited for the lock? */
+	w = find_way(bk1, key);
+	if (w >= 0) {
+		slot = b1 * PM_WAYS + w;
+	} else {
+		w = find_way(bk2, key);
+		if (w >= 0)
+			slot = b2 * PM_WAYS + w;
+		else if ((slot = insert(key, now, bk1, b1, bk2, b2)) >= 0)
+			slot |= SLOT_NEW;
+	}
+	__sync_fetch_and_and(&bk1->state, ~PM_B_LOCK);
+	return slot;
+}
+
+/* Find the destination's entry, inserting it on first sight. When both
+ * of its buckets are full, the least recently seen of their destinations
+ * makes room; userspace counts evictions as new_dests minus the entries
+ * in the table. A zeroed entry is valid as it is (denied 0: nothing
+ * denied), so another CPU may use it at once. */
+static __always_inline struct pm_dest *dest_entry(struct pm_dest_key *key,
+						  struct pm_stats *st, __u64 now)
+{
+	struct pm_bucket *bk;
+	struct pm_dest *d;
+	__u32 b1, b2, i;
+	int w, slot;
+
+	pm_dest_buckets(key, cfg_seed, cfg_nbuckets, &b1, &b2);
+	bk = bucket_at(b1);
+	if (bk) {
+		w = find_way(bk, key);
+		if (w >= 0)
+			return slot_at(b1, w);
+	}
+	bk = bucket_at(b2);
+	if (bk) {
+		w = find_way(bk, key);
+		if (w >= 0)
+			return slot_at(b2, w);
+	}
+	slot = dest_insert(key, now);
+	if (slot < 0) {
+		st->dest_update_fail++;
+		return NULL;
+	}
+	if (slot & SLOT_NEW)
+		st->new_dests++;
+	i = slot & ~SLOT_NEW;
+	d = bpf_map_lookup_elem(&dests, &i);
+	if (!d)
+		st->dest_update_fail++;
 	return d;
 }
 

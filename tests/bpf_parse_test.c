@@ -24,6 +24,7 @@
 #include "protomix.skel.h"
 #include "classes.h"
 #include "frames.h"
+#include "maps.h"
 
 #define ETH_HLEN	14
 #define TC_ACT_UNSPEC	(-1)
@@ -34,7 +35,9 @@ static int failed;
 
 struct env {
 	struct protomix *skel;
-	int stats_fd, dests_fd;
+	int stats_fd;
+	struct dest_maps dm;		/* the destination table, writable */
+	struct dest_table tab;
 	int ncpus;
 	struct pm_stats *percpu;	/* ncpus values */
 };
@@ -130,11 +133,7 @@ static int read_stats(struct env *env, __u32 hook, __u64 sum[NSTAT])
 
 static int clear_dests(struct env *env)
 {
-	struct pm_dest_key key;
-
-	while (bpf_map_get_next_key(env->dests_fd, NULL, &key) == 0)
-		if (bpf_map_delete_elem(env->dests_fd, &key))
-			return -errno;
+	dests_clear(&env->dm);
 	return 0;
 }
 
@@ -227,7 +226,6 @@ static void check_case(struct env *env, const struct frame_case *c,
 	struct check ck = { .n = 0 };
 	__u32 segs = r->gso_segs > 1 ? r->gso_segs : 1;
 	__u64 bytes = c->bytes + (__u64)(segs - 1) * c->hdr_len;
-	struct pm_dest_key key;
 	int len, err, nkeys = 0;
 	char b1[64], b2[64];
 
@@ -269,19 +267,14 @@ static void check_case(struct env *env, const struct frame_case *c,
 
 	/* The destination's entry: this class only, exactly. */
 	bool has_dst = frame_case_dst(c, r->addrs, dkey);
-	__u8 *prev = NULL;
+	dests_read(&env->dm, &env->tab);
+	for (size_t e = 0; e < env->tab.n; e++) {
+		const struct pm_dest_key key = env->tab.keys[e];
+		const struct pm_dest d = env->tab.vals[e];
 
-	while (bpf_map_get_next_key(env->dests_fd, prev, &key) == 0) {
-		struct pm_dest d;
-
-		prev = key.addr;
 		nkeys++;
 		if (!has_dst || memcmp(key.addr, dkey, 16)) {
 			complain(&ck, "dests has %s", key_str(key.addr, b1, sizeof(b1)));
-			continue;
-		}
-		if (bpf_map_lookup_elem(env->dests_fd, &key, &d)) {
-			complain(&ck, "dests lookup: %s", strerror(errno));
 			continue;
 		}
 		for (int k = 0; k < PM_NCLASS; k++) {
@@ -381,7 +374,11 @@ int main(int argc, char **argv)
 		printf("FAIL bpf_parse: opening the skeleton: %s\n", strerror(errno));
 		return 1;
 	}
-	bpf_map__set_max_entries(env.skel->maps.dests, TEST_MAX_DESTS);
+	bpf_map__set_max_entries(env.skel->maps.dest_index, dest_nbuckets(TEST_MAX_DESTS));
+	bpf_map__set_max_entries(env.skel->maps.dests,
+				 dest_nbuckets(TEST_MAX_DESTS) * PM_WAYS);
+	env.skel->rodata->cfg_nbuckets = dest_nbuckets(TEST_MAX_DESTS);
+	env.skel->rodata->cfg_seed = 0x70726f746f6d6978ull;
 	err = protomix__load(env.skel);
 	if (err) {
 		printf("FAIL bpf_parse: loading the programs: %s (-v shows the verifier log)\n",
@@ -390,7 +387,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	env.stats_fd = bpf_map__fd(env.skel->maps.stats);
-	env.dests_fd = bpf_map__fd(env.skel->maps.dests);
+	if (dest_maps_open(&env.dm, bpf_map__fd(env.skel->maps.dest_index),
+			   bpf_map__fd(env.skel->maps.dests), true) ||
+	    dest_table_init(&env.tab, TEST_MAX_DESTS)) {
+		printf("FAIL bpf_parse: cannot map the destination table\n");
+		protomix__destroy(env.skel);
+		return 1;
+	}
 	env.ncpus = libbpf_num_possible_cpus();
 	env.percpu = env.ncpus > 0 ? calloc(env.ncpus, sizeof(*env.percpu)) : NULL;
 	if (!env.percpu) {

@@ -44,6 +44,7 @@
 #include "protomix.skel.h"
 #include "classes.h"
 #include "frames.h"
+#include "maps.h"
 
 #define ETH_HLEN	14
 #define TC_ACT_UNSPEC	(-1)
@@ -233,7 +234,9 @@ static size_t next_frame(uint8_t *f)
 
 struct env {
 	struct protomix *skel;
-	int xdp_fd, tc_fd, stats_fd, dests_fd;
+	int xdp_fd, tc_fd, stats_fd;
+	struct dest_maps dm;	/* the destination table, writable */
+	struct dest_table tab;
 	int ncpus;
 	struct pm_stats *percpu;
 	size_t tc_max;		/* the longest frame tc's test run takes */
@@ -328,38 +331,23 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Read and delete every destination; add up their counters. Returns the
- * entries read, or -errno. */
+/* Read every destination, add up their counters, empty the table (no
+ * program runs meanwhile). Returns the entries read, or -errno. */
 static long drain_dests(struct env *e, __u64 pkts[PM_NCLASS], __u64 bytes[PM_NCLASS])
 {
-	static struct pm_dest_key keys[MAX_DESTS];
-	static struct pm_dest vals[MAX_DESTS];
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u8 token[sizeof(struct pm_dest_key)];
-	void *in = NULL;
-	long total = 0;
-	__u32 count;
-	int err;
+	int err = dests_read(&e->dm, &e->tab);
 
+	if (err)
+		return err;
 	memset(pkts, 0, PM_NCLASS * sizeof(__u64));
 	memset(bytes, 0, PM_NCLASS * sizeof(__u64));
-	for (;;) {
-		count = MAX_DESTS;
-		err = bpf_map_lookup_and_delete_batch(e->dests_fd, in, token, keys,
-						      vals, &count, &opts);
-		for (__u32 i = 0; i < count; i++)
-			for (int c = 0; c < PM_NCLASS; c++) {
-				pkts[c] += vals[i].packets[c];
-				bytes[c] += vals[i].bytes[c];
-			}
-		total += count;
-		if (err) {
-			if (errno == ENOENT)
-				return total;
-			return -errno;
+	for (size_t i = 0; i < e->tab.n; i++)
+		for (int c = 0; c < PM_NCLASS; c++) {
+			pkts[c] += e->tab.vals[i].packets[c];
+			bytes[c] += e->tab.vals[i].bytes[c];
 		}
-		in = token;
-	}
+	dests_clear(&e->dm);
+	return (long)e->tab.n;
 }
 
 static double now_s(void)
@@ -410,7 +398,10 @@ int main(int argc, char **argv)
 		printf("FAIL fuzz_bpf: opening the skeleton: %s\n", strerror(errno));
 		return 1;
 	}
-	bpf_map__set_max_entries(e.skel->maps.dests, MAX_DESTS);
+	bpf_map__set_max_entries(e.skel->maps.dest_index, dest_nbuckets(MAX_DESTS));
+	bpf_map__set_max_entries(e.skel->maps.dests, dest_nbuckets(MAX_DESTS) * PM_WAYS);
+	e.skel->rodata->cfg_nbuckets = dest_nbuckets(MAX_DESTS);
+	e.skel->rodata->cfg_seed = seed ^ 0x70726f746f6d6978ull;
 	if ((err = protomix__load(e.skel))) {
 		printf("FAIL fuzz_bpf: loading the programs: %s (-v for the verifier log)\n",
 		       strerror(-err));
@@ -420,7 +411,12 @@ int main(int argc, char **argv)
 	e.xdp_fd = bpf_program__fd(e.skel->progs.pm_xdp);
 	e.tc_fd = bpf_program__fd(e.skel->progs.pm_tc_ingress);
 	e.stats_fd = bpf_map__fd(e.skel->maps.stats);
-	e.dests_fd = bpf_map__fd(e.skel->maps.dests);
+	if (dest_maps_open(&e.dm, bpf_map__fd(e.skel->maps.dest_index),
+			   bpf_map__fd(e.skel->maps.dests), true) ||
+	    dest_table_init(&e.tab, (size_t)dest_nbuckets(MAX_DESTS) * PM_WAYS)) {
+		printf("FAIL fuzz_bpf: cannot map the destination table\n");
+		return 1;
+	}
 	e.ncpus = libbpf_num_possible_cpus();
 	e.percpu = calloc(e.ncpus > 0 ? e.ncpus : 1, sizeof(*e.percpu));
 	rb = ring_buffer__new(bpf_map__fd(e.skel->maps.events), on_event, &e, NULL);

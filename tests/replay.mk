@@ -11,8 +11,8 @@ $(TEST_BUILD)/gen_corpus: tests/gen_corpus.c $(FRAMES_SRCS) $(FRAMES_HDRS) | $(T
 
 # Random and mutated frames through pm_xdp and pm_tc_ingress.
 $(TEST_BUILD)/fuzz_bpf_test: tests/fuzz_bpf_test.c $(FRAMES_SRCS) $(FRAMES_HDRS) \
-		$(SKELS) | $(TEST_BUILD)
-	$(CC) $(TEST_CFLAGS) tests/fuzz_bpf_test.c $(FRAMES_SRCS) -o $@ $(TEST_LDLIBS)
+		user/maps.c $(SKELS) | $(TEST_BUILD)
+	$(CC) $(TEST_CFLAGS) tests/fuzz_bpf_test.c $(FRAMES_SRCS) user/maps.c -o $@ $(TEST_LDLIBS)
 
 # replay_read REF OTHER...: capture reading without BPF (replay_test.sh
 # calls it). Links every user source but main.c.

@@ -675,7 +675,27 @@ else
 		return 1
 	}
 	pinned() { in_h sh -c "cd /sys/fs/bpf/protomix/$1 2>&1 && ls -A | sort | paste -sd' ' -"; }
-	MAPS="baseline dests events pairs rules stats"
+	MAPS="baseline dest_index dests events pairs rules stats"
+	# pinned_esp_dests DIR: the valid entries of the pinned destination
+	# table that received esp, as [{addr, esp, violations}]
+	pinned_esp_dests()
+	{
+		local slots slot out=()
+
+		slots=$(in_h bpftool -j map dump pinned "$1/dest_index" | jq -c '.[] | .formatted // . |
+			.key as $b | .value as $v | range(8) as $w |
+			select(($v.state / pow(2; $w) | floor) % 2 == 1) |
+			{addr: $v.keys[$w][""].addr, slot: ($b * 8 + $w)}') || return 1
+		while read -r slot; do
+			[ -n "$slot" ] || continue
+			out+=("$(in_h bpftool -j map lookup pinned "$1/dests" key $(jq -r '.slot |
+				[. % 256, (. / 256 | floor) % 256, (. / 65536 | floor) % 256,
+				 (. / 16777216 | floor)] | map(tostring) | join(" ")' <<<"$slot") |
+				jq -c --argjson s "$slot" '.formatted // . | .value |
+				select(.packets[5] > 0) | {addr: $s.addr, esp: .packets[5], violations}')")
+		done <<<"$slots"
+		printf '%s\n' "${out[@]}" | jq -s -c .
+	}
 
 	if pstart pin1; then
 		Q=${PM_PIDS[pin1]}
@@ -683,12 +703,12 @@ else
 		assert_eq pin_maps "$MAPS" "$(pinned "$Q")"
 		assert_eq pin_dir_modes "700 700" \
 			"$(in_h stat -c %a /sys/fs/bpf/protomix /sys/fs/bpf/protomix/"$Q" 2>&1 | paste -sd' ')"
-		# the destination in the pinned dests map: 10.20.0.80 as an
-		# IPv4-mapped address, 3 esp (class 5), 3 violations
+		# the destination in the pinned table, read with bpftool: its
+		# key in a valid way of a dest_index bucket (10.20.0.80 as an
+		# IPv4-mapped address), its counters at bucket * 8 + way in
+		# dests: 3 esp (class 5), 3 violations
 		assert_eq pin_bpftool_dests '[{"addr":[0,0,0,0,0,0,0,0,0,0,255,255,10,20,0,80],"esp":3,"violations":3}]' \
-			"$(in_h bpftool -j map dump pinned "/sys/fs/bpf/protomix/$Q/dests" 2>&1 |
-			   jq -c '[.[] | .formatted // . | {addr: .key.addr, esp: .value.packets[5],
-				  violations: .value.violations}]' 2>&1)"
+			"$(pinned_esp_dests "/sys/fs/bpf/protomix/$Q" 2>&1)"
 		cli pin_status "$GW" status --json
 		assert_eq pin_status_pinned "\"/sys/fs/bpf/protomix/$Q\"" "$(jqs "$OUT" '.[0].pinned')"
 		cli pin_status_text "$GW" status

@@ -2,7 +2,8 @@
 TEST_BUILD := tests/build
 TEST_CFLAGS := $(CFLAGS) -Itests
 TEST_LDLIBS := -lbpf -lelf -lz
-TEST_PROGS := $(TEST_BUILD)/sendframes $(TEST_BUILD)/bpf_parse_test
+TEST_PROGS := $(TEST_BUILD)/sendframes $(TEST_BUILD)/bpf_parse_test \
+	$(TEST_BUILD)/table_test
 
 # The frame builder and its cases; classes.c names the outcomes.
 FRAMES_SRCS := tests/frames.c user/classes.c
@@ -19,6 +20,14 @@ $(TEST_BUILD)/sendframes: tests/sendframes.c $(FRAMES_SRCS) $(FRAMES_HDRS) | $(T
 	$(CC) $(TEST_CFLAGS) tests/sendframes.c $(FRAMES_SRCS) -o $@
 
 # Every case through pm_xdp and pm_tc_ingress (BPF_PROG_TEST_RUN).
-$(TEST_BUILD)/bpf_parse_test: tests/bpf_parse_test.c $(FRAMES_SRCS) $(FRAMES_HDRS) \
+$(TEST_BUILD)/bpf_parse_test: tests/bpf_parse_test.c $(FRAMES_SRCS) $(FRAMES_HDRS) user/maps.c \
 		$(SKELS) | $(TEST_BUILD)
-	$(CC) $(TEST_CFLAGS) tests/bpf_parse_test.c $(FRAMES_SRCS) -o $@ $(TEST_LDLIBS)
+	$(CC) $(TEST_CFLAGS) tests/bpf_parse_test.c $(FRAMES_SRCS) user/maps.c -o $@ $(TEST_LDLIBS)
+
+# The destination table on both CPUs at once, and its eviction: pm_xdp
+# behind bench_tail (bench/bpf/gen.bpf.c, built by bench/bench.mk's rules;
+# BENCH_BUILD is not defined yet here, hence the literal path).
+$(TEST_BUILD)/table_test: tests/table_test.c $(FRAMES_SRCS) $(FRAMES_HDRS) user/maps.c \
+		user/maps.h $(SKELS) $(BUILD)/bench/gen.skel.h | $(TEST_BUILD)
+	$(CC) $(TEST_CFLAGS) -I$(BUILD)/bench tests/table_test.c $(FRAMES_SRCS) user/maps.c \
+		-o $@ $(TEST_LDLIBS) -lpthread

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "maps.h"
@@ -32,51 +34,164 @@ void dest_table_free(struct dest_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Walk with get_next_key where the kernel has no batch ops for the map. */
-static int dests_read_slow(int fd, struct dest_table *t)
+uint32_t dest_nbuckets(uint64_t max_dests)
 {
-	struct pm_dest_key k, next;
-	void *prev = NULL;
+	uint64_t n = (max_dests + PM_WAYS - 1) / PM_WAYS;
 
+	return n ? (uint32_t)n : 1;
+}
+
+static size_t page_round(size_t len)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (len + pg - 1) / pg * pg;
+}
+
+static int array_info(int fd, __u32 value_size, __u32 *max_entries)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != BPF_MAP_TYPE_ARRAY || info.value_size != value_size ||
+	    !(info.map_flags & BPF_F_MMAPABLE))
+		return -EINVAL;
+	*max_entries = info.max_entries;
+	return 0;
+}
+
+int dest_maps_open(struct dest_maps *m, int index_fd, int dests_fd,
+		   bool writable)
+{
+	int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+	__u32 nb, nv;
+	void *p;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->index_fd = index_fd;
+	m->dests_fd = dests_fd;
+	err = array_info(index_fd, sizeof(struct pm_bucket), &nb);
+	if (!err)
+		err = array_info(dests_fd, sizeof(struct pm_dest), &nv);
+	if (err)
+		return err;
+	if ((uint64_t)nb * PM_WAYS != nv)
+		return -EINVAL;
+	m->nbuckets = nb;
+	m->index_len = page_round((size_t)nb * sizeof(struct pm_bucket));
+	m->vals_len = page_round((size_t)nv * sizeof(struct pm_dest));
+	p = mmap(NULL, m->index_len, prot, MAP_SHARED, index_fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	m->index = p;
+	p = mmap(NULL, m->vals_len, prot, MAP_SHARED, dests_fd, 0);
+	if (p == MAP_FAILED) {
+		err = -errno;
+		munmap(m->index, m->index_len);
+		m->index = NULL;
+		return err;
+	}
+	m->vals = p;
+	return 0;
+}
+
+void dest_maps_close(struct dest_maps *m)
+{
+	if (m->index)
+		munmap(m->index, m->index_len);
+	if (m->vals)
+		munmap(m->vals, m->vals_len);
+	m->index = NULL;
+	m->vals = NULL;
+}
+
+static uint64_t load_state(const struct pm_bucket *b)
+{
+	return __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
+}
+
+/* The programs keep running while we read: an entry evicted and taken by
+ * another destination meanwhile (its key changed, or its valid bit went)
+ * is skipped, as if it had been evicted just before the read. */
+int dests_read(const struct dest_maps *m, struct dest_table *t)
+{
 	t->n = 0;
-	while (t->n < t->cap && bpf_map_get_next_key(fd, prev, &next) == 0) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &t->vals[t->n]))
-			continue;	/* evicted meanwhile */
-		t->keys[t->n++] = k;
+	for (uint32_t b = 0; b < m->nbuckets; b++) {
+		const struct pm_bucket *bk = &m->index[b];
+		uint64_t valid = load_state(bk) & PM_B_VALID;
+
+		for (int w = 0; valid && w < PM_WAYS; w++) {
+			struct pm_dest_key k;
+
+			if (!(valid & (1ull << w)))
+				continue;
+			if (t->n == t->cap)
+				return 0;
+			k = bk->keys[w];
+			t->vals[t->n] = m->vals[(size_t)b * PM_WAYS + w];
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (!(load_state(bk) & (1ull << w)) ||
+			    memcmp(&bk->keys[w], &k, sizeof(k)))
+				continue;
+			t->keys[t->n++] = k;
+		}
 	}
 	return 0;
 }
 
-int dests_read(int fd, struct dest_table *t)
+size_t dests_count(const struct dest_maps *m)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u8 token[sizeof(struct pm_dest_key)];
-	void *in = NULL;
-	__u32 count;
-	int err;
+	size_t n = 0;
 
-	t->n = 0;
-	for (;;) {
-		count = t->cap - t->n;
-		if (!count)
-			break;
-		err = bpf_map_lookup_batch(fd, in, token, t->keys + t->n,
-					   t->vals + t->n, &count, &opts);
-		t->n += count;
-		if (err) {
-			err = -errno;
-			if (err == -ENOENT)
-				break;		/* end of the map */
-			if (err == -EINVAL || err == -524 /* ENOTSUPP */ ||
-			    err == -EOPNOTSUPP)
-				return dests_read_slow(fd, t);
-			return err;
+	for (uint32_t b = 0; b < m->nbuckets; b++)
+		n += __builtin_popcountll(load_state(&m->index[b]) & PM_B_VALID);
+	return n;
+}
+
+void dests_clear(struct dest_maps *m)
+{
+	memset(m->index, 0, (size_t)m->nbuckets * sizeof(struct pm_bucket));
+	memset(m->vals, 0, (size_t)m->nbuckets * PM_WAYS * sizeof(struct pm_dest));
+}
+
+int dests_put(struct dest_maps *m, uint64_t seed, const struct pm_dest_key *k,
+	      const struct pm_dest *v)
+{
+	struct pm_bucket *bk;
+	uint32_t b[2];
+	uint64_t fw[2];
+	int i, w;
+
+	pm_dest_buckets(k, seed, m->nbuckets, &b[0], &b[1]);
+	for (i = 0; i < 2; i++) {
+		bk = &m->index[b[i]];
+		for (w = 0; w < PM_WAYS; w++) {
+			if ((bk->state & (1ull << w)) &&
+			    !memcmp(&bk->keys[w], k, sizeof(*k))) {
+				m->vals[(size_t)b[i] * PM_WAYS + w] = *v;
+				return 0;
+			}
 		}
-		in = token;
+		fw[i] = ~bk->state & PM_B_VALID;
 	}
+	/* the emptier bucket, the first on a tie, as the program does */
+	i = __builtin_popcountll(fw[1]) > __builtin_popcountll(fw[0]);
+	if (!fw[i])
+		return -ENOSPC;
+	bk = &m->index[b[i]];
+	w = __builtin_ctzll(fw[i]);
+	bk->keys[w] = *k;
+	m->vals[(size_t)b[i] * PM_WAYS + w] = *v;
+	bk->state |= 1ull << w;
 	return 0;
+}
+
+uint64_t dest_maps_memlock(const struct dest_maps *m)
+{
+	return map_memlock(m->index_fd) + map_memlock(m->dests_fd);
 }
 
 static inline uint64_t key_hash(const struct pm_dest_key *k)

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Reading the kernel maps: every destination in one pass of batch
- * lookups, and the per-CPU stats summed. */
+/* Reading the kernel maps: every destination in one pass over the
+ * destination table (mapped into our memory), and the per-CPU stats
+ * summed. */
 #ifndef PM_MAPS_H
 #define PM_MAPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "protomix.h"
@@ -18,8 +20,35 @@ struct dest_table {
 	size_t nslots;
 };
 
-/* Read the whole map (up to cap entries). 0 or -errno. */
-int dests_read(int map_fd, struct dest_table *t);
+/* The destination table of a loaded program (headers/protomix.h, struct
+ * pm_bucket): its two arrays, mapped read-only (read-write for the tests
+ * and benchmarks that fill or empty it). */
+struct dest_maps {
+	int index_fd, dests_fd;
+	struct pm_bucket *index;
+	struct pm_dest *vals;
+	size_t index_len, vals_len;
+	uint32_t nbuckets;
+};
+
+/* The number of buckets for at least max_dests destinations. */
+uint32_t dest_nbuckets(uint64_t max_dests);
+/* Map the two arrays (fds stay the caller's). 0 or -errno. */
+int dest_maps_open(struct dest_maps *m, int index_fd, int dests_fd,
+		   bool writable);
+void dest_maps_close(struct dest_maps *m);
+/* Every valid entry (up to t->cap). 0 or -errno. */
+int dests_read(const struct dest_maps *m, struct dest_table *t);
+/* Destinations in the table now. */
+size_t dests_count(const struct dest_maps *m);
+/* Writable maps only, with no program running: empty the table; put
+ * one entry as the program would have (seed: the program's cfg_seed).
+ * dests_put: 0, or -ENOSPC when both buckets are full. */
+void dests_clear(struct dest_maps *m);
+int dests_put(struct dest_maps *m, uint64_t seed, const struct pm_dest_key *k,
+	      const struct pm_dest *v);
+/* Kernel memory of both arrays. */
+uint64_t dest_maps_memlock(const struct dest_maps *m);
 int dest_table_init(struct dest_table *t, size_t cap);
 void dest_table_free(struct dest_table *t);
 void dest_table_index(struct dest_table *t);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
+#include <sys/random.h>
 #include <bpf/libbpf.h>
 #include "observer.h"
 #include "util.h"
@@ -39,10 +40,13 @@ static int on_event(void *ctx, void *data, size_t size)
 int observer_open(struct observer *ob, const struct observer_cfg *cfg,
 		  struct ruleset *rules)
 {
+	uint64_t seed;
+	uint32_t nb;
 	int err;
 
 	memset(ob, 0, sizeof(*ob));
-	ob->max_dests = cfg->max_dests;
+	nb = dest_nbuckets(cfg->max_dests);
+	ob->max_dests = (uint64_t)nb * PM_WAYS;
 	ob->on_alert = cfg->on_alert;
 	ob->ctx = cfg->ctx;
 	ob->nbase = cfg->base ? cfg->base->n : 0;
@@ -56,7 +60,17 @@ int observer_open(struct observer *ob, const struct observer_cfg *cfg,
 		err = load_error(-errno);
 		goto fail;
 	}
-	bpf_map__set_max_entries(ob->skel->maps.dests, cfg->max_dests);
+	/* The seed keeps anyone who sends traffic from choosing addresses
+	 * that all fall into the same buckets. */
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
+		pm_err("cannot read random bytes: %s", strerror(errno));
+		err = EXIT_RUNTIME;
+		goto fail;
+	}
+	bpf_map__set_max_entries(ob->skel->maps.dest_index, nb);
+	bpf_map__set_max_entries(ob->skel->maps.dests, ob->max_dests);
+	ob->skel->rodata->cfg_nbuckets = nb;
+	ob->skel->rodata->cfg_seed = seed;
 	bpf_map__set_max_entries(ob->skel->maps.baseline, ob->nbase ? ob->nbase : 1);
 	ob->skel->rodata->cfg_sample_rate = cfg->sample_rate;
 	ob->skel->rodata->cfg_replay = cfg->replay;
@@ -81,6 +95,13 @@ int observer_open(struct observer *ob, const struct observer_cfg *cfg,
 	ob->rules = *rules;
 	memset(rules, 0, sizeof(*rules));
 	ob->skel->bss->rules_gen = ob->rules.n ? 1 : 0;
+	err = dest_maps_open(&ob->dm, bpf_map__fd(ob->skel->maps.dest_index),
+			     bpf_map__fd(ob->skel->maps.dests), false);
+	if (err) {
+		pm_err("cannot map the destination table: %s", strerror(-err));
+		err = EXIT_RUNTIME;
+		goto fail;
+	}
 	ob->rb = ring_buffer__new(bpf_map__fd(ob->skel->maps.events), on_event, ob, NULL);
 	if (!ob->rb) {
 		pm_err("cannot open the ring buffer: %s", strerror(errno));
@@ -95,6 +116,7 @@ fail:
 
 void observer_close(struct observer *ob)
 {
+	dest_maps_close(&ob->dm);
 	ring_buffer__free(ob->rb);
 	protomix__destroy(ob->skel);
 	ruleset_free(&ob->rules);
@@ -130,7 +152,7 @@ int observer_read(struct observer *ob, struct dest_table *t, struct pm_view *v)
 	int err;
 
 	v->taken_ns = now_mono_ns();
-	err = dests_read(bpf_map__fd(ob->skel->maps.dests), t);
+	err = dests_read(&ob->dm, t);
 	if (!err)
 		err = stats_read(bpf_map__fd(ob->skel->maps.stats), v->hooks, &v->total);
 	if (err) {

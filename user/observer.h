@@ -66,7 +66,8 @@ struct observer {
 	struct ring_buffer *rb;
 	struct ruleset rules;		/* in force */
 	struct alert_log alerts;
-	uint64_t max_dests;
+	struct dest_maps dm;		/* the destination table, mapped */
+	uint64_t max_dests;		/* its slots: --max-dests rounded up */
 	uint8_t agg4, agg6;		/* 32 and 128: per address */
 	size_t nbase;
 	alert_fn on_alert;

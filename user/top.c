@@ -1175,7 +1175,8 @@ void top_resize(struct top *t)
 struct top_cli {
 	pid_t pid;
 	double interval;
-	int dests_fd, stats_fd;
+	int dests_fd, stats_fd, index_fd;
+	struct dest_maps dm;
 	struct dest_table tab[2];
 	int cur;
 	bool have_prev;
@@ -1231,20 +1232,27 @@ json_object *top_maps_json(json_object *status, const struct observer *ob,
 			   struct ctl_fds *fds)
 {
 	json_object *agg = json_object_new_array();
-	int d = map_fd_rdonly(ob->skel->maps.dests);
+	/* The destination table is read in place (mmap), which the kernel
+	 * allows only through a descriptor open for writing; top maps it
+	 * read-only. */
+	int d = fcntl(bpf_map__fd(ob->skel->maps.dests), F_DUPFD_CLOEXEC, 3);
 	int s = map_fd_rdonly(ob->skel->maps.stats);
+	int i = fcntl(bpf_map__fd(ob->skel->maps.dest_index), F_DUPFD_CLOEXEC, 3);
 
-	if (d < 0 || s < 0) {
+	if (d < 0 || s < 0 || i < 0) {
 		if (d >= 0)
 			close(d);
 		if (s >= 0)
 			close(s);
+		if (i >= 0)
+			close(i);
 		json_object_put(agg);
 		json_object_put(status);
 		return NULL;
 	}
 	fds->fd[fds->n++] = d;
 	fds->fd[fds->n++] = s;
+	fds->fd[fds->n++] = i;
 	json_object_object_add(status, "type", json_object_new_string("maps"));
 	json_object_array_add(agg, json_object_new_int(ob->agg4));
 	json_object_array_add(agg, json_object_new_int(ob->agg6));
@@ -1322,7 +1330,7 @@ static int top_cli_read(struct top_cli *c)
 	if (!watch_alive(c->pid))
 		return 1;
 	c->view.taken_ns = now_mono_ns();
-	err = dests_read(c->dests_fd, t);
+	err = dests_read(&c->dm, t);
 	if (!err)
 		err = stats_read(c->stats_fd, c->view.hooks, &c->view.total);
 	if (err) {
@@ -1439,7 +1447,8 @@ int cmd_top(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	struct top_cli c = { .interval = 1, .dests_fd = -1, .stats_fd = -1 };
+	struct top_cli c = { .interval = 1, .dests_fd = -1, .stats_fd = -1,
+			  .index_fd = -1 };
 	struct top_info info = { .title = "protomix top", .snapshot = cli_snapshot,
 				 .ctx = &c };
 	struct ctl_fds fds = {};
@@ -1493,15 +1502,18 @@ int cmd_top(int argc, char **argv)
 	if (!reply)
 		return EXIT_RUNTIME;
 	rc = EXIT_RUNTIME;
-	if (fds.n != 2 ||
-	    !map_is(fds.fd[0], sizeof(struct pm_dest_key), sizeof(struct pm_dest), &max) ||
-	    !map_is(fds.fd[1], sizeof(__u32), sizeof(struct pm_stats), NULL)) {
+	if (fds.n != 3 ||
+	    !map_is(fds.fd[0], sizeof(__u32), sizeof(struct pm_dest), &max) ||
+	    !map_is(fds.fd[1], sizeof(__u32), sizeof(struct pm_stats), NULL) ||
+	    !map_is(fds.fd[2], sizeof(__u32), sizeof(struct pm_bucket), NULL) ||
+	    dest_maps_open(&c.dm, fds.fd[2], fds.fd[0], false)) {
 		pm_err("the protomix watch with pid %d did not hand over its maps (a different protomix version?)",
 		       (int)c.pid);
 		goto out;
 	}
 	c.dests_fd = fds.fd[0];
 	c.stats_fd = fds.fd[1];
+	c.index_fd = fds.fd[2];
 	fds.n = 0;
 	if (dest_table_init(&c.tab[0], max) || dest_table_init(&c.tab[1], max)) {
 		pm_err("out of memory for %u destinations", max);
@@ -1526,6 +1538,9 @@ out:
 		close(c.dests_fd);
 	if (c.stats_fd >= 0)
 		close(c.stats_fd);
+	if (c.index_fd >= 0)
+		close(c.index_fd);
+	dest_maps_close(&c.dm);
 	dest_table_free(&c.tab[0]);
 	dest_table_free(&c.tab[1]);
 	json_object_put(reply);

@@ -375,7 +375,10 @@ static json_object *status_json(struct watch *w)
 			json_object_object_add(m, "entries", json_object_new_uint64(tab[i].entries));
 		json_object_object_add(m, "max_entries", json_object_new_uint64(
 			bpf_map__max_entries(tab[i].map)));
+		/* the destination table: both of its arrays */
 		json_object_object_add(m, "memlock_bytes", json_object_new_uint64(
+			tab[i].map == w->skel->maps.dests ?
+			dest_maps_memlock(&w->ob.dm) :
 			map_memlock(bpf_map__fd(tab[i].map))));
 		json_object_object_add(maps, tab[i].name, m);
 	}
