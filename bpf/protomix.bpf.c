@@ -162,17 +162,22 @@ static __always_inline struct pm_dest *slot_at(__u32 b, __u32 w)
 	return bpf_map_lookup_elem(&dests, &i);
 }
 
-/* The way of bk that holds key, or -1. */
-static __always_inline int find_way(struct pm_bucket *bk,
+/* The way of bucket b (bk) that holds key, or -1: a tag compare per
+ * way, and the entry's key read only where the tag matches. */
+static __always_inline int find_way(struct pm_bucket *bk, __u32 b, __u16 tag,
 				    const struct pm_dest_key *key)
 {
 	__u64 valid = READ_ONCE(bk->state) & PM_B_VALID;
+	struct pm_dest *d;
 
 #pragma unroll
-	for (int w = 0; w < PM_WAYS; w++)
-		if ((valid & (1ull << w)) && bk->keys[w].w[0] == key->w[0] &&
-		    bk->keys[w].w[1] == key->w[1])
+	for (int w = 0; w < PM_WAYS; w++) {
+		if (!(valid & (1ull << w)) || bk->tags[w] != tag)
+			continue;
+		d = slot_at(b, w);
+		if (d && d->key.w[0] == key->w[0] && d->key.w[1] == key->w[1])
 			return w;
+	}
 	return -1;
 }
 
@@ -259,8 +264,8 @@ static __always_inline int claim_victim(struct pm_bucket *bk1, __u32 b1,
 
 /* A destination seen for the first time, with its first bucket locked:
  * the index of its slot in dests, or -1. */
-static __always_inline int insert(struct pm_dest_key *key, __u64 now,
-				  struct pm_bucket *bk1, __u32 b1,
+static __always_inline int insert(struct pm_dest_key *key, __u16 tag,
+				  __u64 now, struct pm_bucket *bk1, __u32 b1,
 				  struct pm_bucket *bk2, __u32 b2)
 {
 	struct pm_bucket *bk = bk1;
@@ -293,19 +298,46 @@ static __always_inline int insert(struct pm_dest_key *key, __u64 now,
 		return -1;
 	}
 	__builtin_memset(d, 0, sizeof(*d));
+	d->key = *key;
 	d->first_seen = now;
 	if (cfg_baseline) {
 		base = bpf_map_lookup_elem(&baseline, key);
 		if (base)
 			d->flags = *base;
 	}
-	bk->keys[w] = *key;
-	/* busy off, valid on, in one atomic step: the key is readable */
+	bk->tags[w] = tag;
+	/* busy off, valid on, in one atomic step: the entry is readable */
 	__sync_fetch_and_xor(&bk->state, 1ull << w | 1ull << (w + PM_B_BUSY_SHIFT));
 	return b * PM_WAYS + w;
 }
 
 #define SLOT_NEW	(1 << 30)	/* dest_insert: the slot is new */
+
+/* The insert lock of a first bucket. Its holder is another CPU in the
+ * middle of an insert (a few hundred ns; programs are not preempted), so
+ * waiting for it is short; LOCK_TRIES bounds the wait all the same
+ * (tests/table_test: two CPUs inserting the same destinations at once). */
+#define LOCK_TRIES	(1 << 20)
+
+struct lock_wait {
+	__u32 b;
+	__u32 locked;
+};
+
+static long try_lock(__u64 i, void *ctx)
+{
+	struct lock_wait *lw = ctx;
+	struct pm_bucket *bk = bucket_at(lw->b);
+
+	if (!bk)
+		return 1;
+	if (READ_ONCE(bk->state) & PM_B_LOCK)
+		return 0;
+	if (__sync_fetch_and_or(&bk->state, PM_B_LOCK) & PM_B_LOCK)
+		return 0;
+	lw->locked = 1;
+	return 1;
+}
 
 /* The slot (index into dests) of a destination neither of its buckets
  * held a moment ago, inserted unless another CPU did it meanwhile: the
@@ -316,36 +348,32 @@ static __always_inline int insert(struct pm_dest_key *key, __u64 now,
  * checks it once, apart from the per-packet path. */
 __noinline int dest_insert(struct pm_dest_key *key, __u64 now)
 {
+	struct lock_wait wait = {};
 	struct pm_bucket *bk1, *bk2;
-	bool locked = false;
 	__u32 b1, b2;
 	int w, slot;
+	__u16 tag;
 
 	if (!key)
 		return -1;
-	pm_dest_buckets(key, cfg_seed, cfg_nbuckets, &b1, &b2);
+	tag = pm_dest_hash(key, cfg_seed, cfg_nbuckets, &b1, &b2);
 	bk1 = bucket_at(b1);
 	bk2 = bucket_at(b2);
 	if (!bk1 || !bk2)
 		return -1;
-	for (int i = 0; i < 256; i++) {
-		if (!(READ_ONCE(bk1->state) & PM_B_LOCK) &&
-		    !(__sync_fetch_and_or(&bk1->state, PM_B_LOCK) & PM_B_LOCK)) {
-			locked = true;
-			break;
-		}
-	}
-	if (!locked)
+	wait.b = b1;
+	bpf_loop(LOCK_TRIES, try_lock, &wait, 0);
+	if (!wait.locked)
 		return -1;
 	/* Inserted while we waited for the lock? */
-	w = find_way(bk1, key);
+	w = find_way(bk1, b1, tag, key);
 	if (w >= 0) {
 		slot = b1 * PM_WAYS + w;
 	} else {
-		w = find_way(bk2, key);
+		w = find_way(bk2, b2, tag, key);
 		if (w >= 0)
 			slot = b2 * PM_WAYS + w;
-		else if ((slot = insert(key, now, bk1, b1, bk2, b2)) >= 0)
+		else if ((slot = insert(key, tag, now, bk1, b1, bk2, b2)) >= 0)
 			slot |= SLOT_NEW;
 	}
 	__sync_fetch_and_and(&bk1->state, ~PM_B_LOCK);
@@ -364,17 +392,18 @@ static __always_inline struct pm_dest *dest_entry(struct pm_dest_key *key,
 	struct pm_dest *d;
 	__u32 b1, b2, i;
 	int w, slot;
+	__u16 tag;
 
-	pm_dest_buckets(key, cfg_seed, cfg_nbuckets, &b1, &b2);
+	tag = pm_dest_hash(key, cfg_seed, cfg_nbuckets, &b1, &b2);
 	bk = bucket_at(b1);
 	if (bk) {
-		w = find_way(bk, key);
+		w = find_way(bk, b1, tag, key);
 		if (w >= 0)
 			return slot_at(b1, w);
 	}
 	bk = bucket_at(b2);
 	if (bk) {
-		w = find_way(bk, key);
+		w = find_way(bk, b2, tag, key);
 		if (w >= 0)
 			return slot_at(b2, w);
 	}

@@ -144,10 +144,13 @@ struct pm_dest_key {
  * 29 ns on the project's VM, as much as the whole per-packet budget),
  * an array lookup is inlined by the verifier.
  *
- * dest_index holds buckets of PM_WAYS keys; dests holds the value of
- * way w of bucket b at index b * PM_WAYS + w. A key may sit in one of
- * two buckets (pm_dest_buckets: two choices keep the table nearly full
- * before anything is evicted); a lookup compares up to 2 * PM_WAYS keys.
+ * dest_index holds buckets of PM_WAYS ways: a state word and a 16-bit tag
+ * of each way's key (bits of its hash); dests holds the entry of way w of
+ * bucket b, its key first, at index b * PM_WAYS + w. A key may sit in one
+ * of two buckets (pm_dest_hash: two choices keep the table nearly full
+ * before anything is evicted). A lookup compares tags, then reads the
+ * entry whose tag matches: a bucket is 32 bytes, so the whole index stays
+ * in the CPU caches and a destination costs one cache miss, its entry.
  * Both maps are BPF_F_MMAPABLE: userspace reads them in place.
  *
  * Bucket state: bit w: way w holds a key (valid); bit 8 + w: way w is
@@ -161,13 +164,14 @@ struct pm_dest_key {
 
 struct pm_bucket {
 	__u64 state;
+	__u16 tags[PM_WAYS];
 	__u64 pad;
-	struct pm_dest_key keys[PM_WAYS];
 };
 
-/* The two buckets of a key, among n, under the loader's random seed. */
-static inline void pm_dest_buckets(const struct pm_dest_key *k, __u64 seed,
-				   __u32 n, __u32 *b1, __u32 *b2)
+/* The two buckets of a key, among n, and its tag, under the loader's
+ * random seed. */
+static inline __u16 pm_dest_hash(const struct pm_dest_key *k, __u64 seed,
+				 __u32 n, __u32 *b1, __u32 *b2)
 {
 	__u64 h = (k->w[0] ^ seed) * 0x9e3779b97f4a7c15ull;
 
@@ -176,26 +180,33 @@ static inline void pm_dest_buckets(const struct pm_dest_key *k, __u64 seed,
 	h ^= h >> 29;
 	h *= 0x94d049bb133111ebull;
 	h ^= h >> 32;
+	/* the buckets from the high bits of each half, the tag from the
+	 * low bits of the first */
 	*b1 = (__u32)(((h & 0xffffffffull) * n) >> 32);
 	*b2 = (__u32)(((h >> 32) * n) >> 32);
+	return (__u16)h;
 }
 
 /* Per-destination value. One shared copy per destination (not per CPU):
  * counters are updated with atomic adds, so memory does not grow with
  * the number of CPUs. */
 struct pm_dest {
-	__u64 packets[PM_NCLASS];
-	__u64 bytes[PM_NCLASS];
-	__u64 first_seen;	/* coarse monotonic ns at insert */
+	/* What every packet reads or writes, first: the key, then the
+	 * verdict, with the packet counters of the first classes (tcp, udp,
+	 * icmp) in the same cache line. */
+	struct pm_dest_key key;
 	__u64 last_seen;	/* coarse monotonic ns at the last packet */
-	__u64 violations;	/* packets that broke an expectation */
-	__u64 win_start;	/* sampling window (coarse ns) */
-	__u32 win_samples;	/* samples taken in that window */
 	__u32 flags;		/* PM_D_* */
 	__u32 rules_gen;	/* rules generation of the cached verdict */
 	__u32 denied;		/* classes the matching rule does not allow:
 				 * 0 in a new entry, which allows all */
 	__u32 rule_id;		/* 0: no rule */
+	__u64 packets[PM_NCLASS];
+	__u64 bytes[PM_NCLASS];
+	__u64 first_seen;	/* coarse monotonic ns at insert */
+	__u64 violations;	/* packets that broke an expectation */
+	__u64 win_start;	/* sampling window (coarse ns) */
+	__u32 win_samples;	/* samples taken in that window */
 	__u32 pad;
 	/* The IPsec pair last tracked for this destination, and when: the
 	 * pairs map is updated once per tick per source, not per packet. */

@@ -684,15 +684,14 @@ else
 
 		slots=$(in_h bpftool -j map dump pinned "$1/dest_index" | jq -c '.[] | .formatted // . |
 			.key as $b | .value as $v | range(8) as $w |
-			select(($v.state / pow(2; $w) | floor) % 2 == 1) |
-			{addr: $v.keys[$w][""].addr, slot: ($b * 8 + $w)}') || return 1
+			select(($v.state / pow(2; $w) | floor) % 2 == 1) | $b * 8 + $w') || return 1
 		while read -r slot; do
 			[ -n "$slot" ] || continue
-			out+=("$(in_h bpftool -j map lookup pinned "$1/dests" key $(jq -r '.slot |
+			out+=("$(in_h bpftool -j map lookup pinned "$1/dests" key $(jq -r '
 				[. % 256, (. / 256 | floor) % 256, (. / 65536 | floor) % 256,
 				 (. / 16777216 | floor)] | map(tostring) | join(" ")' <<<"$slot") |
-				jq -c --argjson s "$slot" '.formatted // . | .value |
-				select(.packets[5] > 0) | {addr: $s.addr, esp: .packets[5], violations}')")
+				jq -c '.formatted // . | .value | select(.packets[5] > 0) |
+				{addr: .key[""].addr, esp: .packets[5], violations}')")
 		done <<<"$slots"
 		printf '%s\n' "${out[@]}" | jq -s -c .
 	}
@@ -703,10 +702,10 @@ else
 		assert_eq pin_maps "$MAPS" "$(pinned "$Q")"
 		assert_eq pin_dir_modes "700 700" \
 			"$(in_h stat -c %a /sys/fs/bpf/protomix /sys/fs/bpf/protomix/"$Q" 2>&1 | paste -sd' ')"
-		# the destination in the pinned table, read with bpftool: its
-		# key in a valid way of a dest_index bucket (10.20.0.80 as an
-		# IPv4-mapped address), its counters at bucket * 8 + way in
-		# dests: 3 esp (class 5), 3 violations
+		# the destination in the pinned table, read with bpftool: a
+		# valid way of a dest_index bucket, its entry at bucket * 8 + way
+		# in dests: 10.20.0.80 as an IPv4-mapped address, 3 esp (class
+		# 5), 3 violations
 		assert_eq pin_bpftool_dests '[{"addr":[0,0,0,0,0,0,0,0,0,0,255,255,10,20,0,80],"esp":3,"violations":3}]' \
 			"$(pinned_esp_dests "/sys/fs/bpf/protomix/$Q" 2>&1)"
 		cli pin_status "$GW" status --json

@@ -124,19 +124,20 @@ int dests_read(const struct dest_maps *m, struct dest_table *t)
 		uint64_t valid = load_state(bk) & PM_B_VALID;
 
 		for (int w = 0; valid && w < PM_WAYS; w++) {
-			struct pm_dest_key k;
+			const struct pm_dest *d = &m->vals[(size_t)b * PM_WAYS + w];
+			struct pm_dest *v;
 
 			if (!(valid & (1ull << w)))
 				continue;
 			if (t->n == t->cap)
 				return 0;
-			k = bk->keys[w];
-			t->vals[t->n] = m->vals[(size_t)b * PM_WAYS + w];
+			v = &t->vals[t->n];
+			*v = *d;
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
 			if (!(load_state(bk) & (1ull << w)) ||
-			    memcmp(&bk->keys[w], &k, sizeof(k)))
+			    memcmp(&d->key, &v->key, sizeof(v->key)))
 				continue;
-			t->keys[t->n++] = k;
+			t->keys[t->n++] = v->key;
 		}
 	}
 	return 0;
@@ -161,17 +162,21 @@ int dests_put(struct dest_maps *m, uint64_t seed, const struct pm_dest_key *k,
 	      const struct pm_dest *v)
 {
 	struct pm_bucket *bk;
+	struct pm_dest *d;
 	uint32_t b[2];
 	uint64_t fw[2];
+	uint16_t tag;
 	int i, w;
 
-	pm_dest_buckets(k, seed, m->nbuckets, &b[0], &b[1]);
+	tag = pm_dest_hash(k, seed, m->nbuckets, &b[0], &b[1]);
 	for (i = 0; i < 2; i++) {
 		bk = &m->index[b[i]];
 		for (w = 0; w < PM_WAYS; w++) {
+			d = &m->vals[(size_t)b[i] * PM_WAYS + w];
 			if ((bk->state & (1ull << w)) &&
-			    !memcmp(&bk->keys[w], k, sizeof(*k))) {
-				m->vals[(size_t)b[i] * PM_WAYS + w] = *v;
+			    !memcmp(&d->key, k, sizeof(*k))) {
+				*d = *v;
+				d->key = *k;
 				return 0;
 			}
 		}
@@ -183,8 +188,10 @@ int dests_put(struct dest_maps *m, uint64_t seed, const struct pm_dest_key *k,
 		return -ENOSPC;
 	bk = &m->index[b[i]];
 	w = __builtin_ctzll(fw[i]);
-	bk->keys[w] = *k;
-	m->vals[(size_t)b[i] * PM_WAYS + w] = *v;
+	d = &m->vals[(size_t)b[i] * PM_WAYS + w];
+	*d = *v;
+	d->key = *k;
+	bk->tags[w] = tag;
 	bk->state |= 1ull << w;
 	return 0;
 }
