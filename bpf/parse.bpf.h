@@ -113,12 +113,16 @@ static __always_inline __be16 parse_eth(struct hdr_cursor *nh, void *data_end,
 	return proto;	/* not reached: the loop returns */
 }
 
+/* ::ffff:a.b.c.d in two word stores: bytes 8-11 are 00 00 ff ff, 12-15
+ * the address as it sits in the packet. */
 static __always_inline void addr4_key(struct pm_dest_key *k, __be32 a)
 {
-	__builtin_memset(k->addr, 0, 10);
-	k->addr[10] = 0xff;
-	k->addr[11] = 0xff;
-	__builtin_memcpy(&k->addr[12], &a, 4);
+	k->w[0] = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	k->w[1] = (__u64)a << 32 | 0xffff0000ull;
+#else
+	k->w[1] = 0x0000ffff00000000ull | a;
+#endif
 }
 
 /* IPv4 with options and fragments. Returns the IP protocol, or -1. The

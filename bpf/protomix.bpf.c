@@ -471,15 +471,10 @@ static __always_inline __u32 payload_len(const struct pkt_info *pi)
 	return pi->ip_len > hdrs ? pi->ip_len - hdrs : 0;
 }
 
-static __always_inline bool same_addr(const __u8 *a, const __u8 *b)
+static __always_inline bool same_addr(const struct pm_dest_key *a,
+				      const struct pm_dest_key *b)
 {
-	__u64 a0, a1, b0, b1;
-
-	__builtin_memcpy(&a0, a, 8);
-	__builtin_memcpy(&a1, a + 8, 8);
-	__builtin_memcpy(&b0, b, 8);
-	__builtin_memcpy(&b1, b + 8, 8);
-	return a0 == b0 && a1 == b1;
+	return a->w[0] == b->w[0] && a->w[1] == b->w[1];
 }
 
 /* Track one direction of an IPsec conversation for one_way_ipsec: once
@@ -493,7 +488,7 @@ static __always_inline void track_pair(struct pkt_info *pi, struct pm_dest *d,
 	bool per_addr = cfg_agg4 >= 32 && cfg_agg6 >= 128;
 
 	/* d stands for one address only without --aggregate */
-	if (per_addr && d->pair_tick == now && same_addr(d->pair_src, pi->src.addr))
+	if (per_addr && d->pair_tick == now && same_addr(&d->pair_src, &pi->src))
 		return;
 	__builtin_memcpy(pk.src, pi->src.addr, 16);
 	__builtin_memcpy(pk.dst, pi->dst.addr, 16);
@@ -520,7 +515,7 @@ static __always_inline void track_pair(struct pkt_info *pi, struct pm_dest *d,
 	}
 	if (p->last_seen != now)
 		p->last_seen = now;
-	__builtin_memcpy(d->pair_src, pi->src.addr, 16);
+	d->pair_src = pi->src;
 	d->pair_tick = now;
 }
 

@@ -210,7 +210,7 @@ struct pm_dest {
 	__u32 pad;
 	/* The IPsec pair last tracked for this destination, and when: the
 	 * pairs map is updated once per tick per source, not per packet. */
-	__u8 pair_src[16];
+	struct pm_dest_key pair_src;
 	__u64 pair_tick;
 };
 
