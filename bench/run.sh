@@ -7,9 +7,11 @@
 #      pm_xdp (protomix watch --hook xdp) vs a bare XDP program (pmbench live)
 #   3. TCP throughput through the lab's gateway with iperf3: nothing,
 #      protomix (tc, the default hook; and xdp), tcpdump -s 128 -w; and the
-#      CPU time each observer spent
-#   4. reading the dests map at 10k, 100k, 1M destinations; kernel memory
-#      per destination                                (pmbench poll)
+#      CPU time each observer spent (its process; its kernel work from BPF
+#      statistics or tracing, and from perf sampling, which works where
+#      the kernel refuses tracing programs)
+#   4. reading the destination table at 10k, 100k, 1M destinations; kernel
+#      memory per destination                         (pmbench poll)
 #   5. hooks for `protomix replay` and `protomix top` (null until they exist)
 #
 # Figures only: a result over budget is printed, never an exit status. The
@@ -302,13 +304,59 @@ tap_stop()
 	jq -s 'map(select(type == "object"))[0].tpacket_rcv_s // null' "$WORK/tap.out" 2>/dev/null || echo null
 }
 
+# perf_start FILE / perf_stop: sample every CPU (cpu-clock, call graphs)
+# while iperf3 runs, in every condition alike; perf_attr FILE REGEX: the
+# CPU seconds of the samples with a frame matching REGEX anywhere in their
+# call chain (each sample once). Sampling needs no tracing program, so it
+# works where the kernel refuses them (lockdown): it is how tcpdump's
+# kernel side is measured here, and protomix's BPF time is cross-checked.
+PERF_HZ=999
+PERF_PID=""
+perf_start()
+{
+	command -v perf >/dev/null || return 1
+	perf record -a -g -F "$PERF_HZ" -e cpu-clock -q -o "$1" -- sleep 3600 \
+		>/dev/null 2>"$WORK/perf.err" </dev/null &
+	PERF_PID=$!
+	MY_PIDS+=("$PERF_PID")
+	sleep 0.5
+	kill -0 "$PERF_PID" 2>/dev/null && return 0
+	PERF_PID=""
+	return 1
+}
+perf_stop()
+{
+	[ -n "$PERF_PID" ] || return 0
+	kill -INT "$PERF_PID" 2>/dev/null
+	wait "$PERF_PID" 2>/dev/null
+	PERF_PID=""
+}
+perf_attr()
+{
+	[ -s "$1" ] || { echo null; return; }
+	perf script -i "$1" -F ip,sym 2>/dev/null | awk -v re="$2" -v hz="$PERF_HZ" '
+		/^$/ { if (n) { h += hit } n = 0; hit = 0; next }
+		{ n++; if ($2 ~ re) hit = 1 }
+		END { if (n) h += hit; printf "%.4f", h / hz }'
+}
+# what tcpdump costs in the kernel beyond its process: the tap clones the
+# egress packets (dev_queue_xmit_nit) and copies every packet into its ring
+# (tpacket_rcv, or packet_rcv without a ring)
+TAP_RE='^(tpacket_rcv|packet_rcv|dev_queue_xmit_nit)$'
+# protomix's programs and their global functions (each its own symbol)
+PM_RE='^bpf_prog_[0-9a-f]+_(pm_xdp|pm_tc_ingress|pm_tc_egress|parse_skb|dest_insert)$'
+
 # measure COND REP: start COND's observer on gw-ws, run iperf3, stop it;
-# append "cond rep gbps process_s kernel_s busy_s" to $WORK/iperf.txt.
-# kernel_s: protomix's BPF programs' run time (BPF statistics), or the
-# time in tpacket_rcv for tcpdump; 0 for none.
+# append "cond rep gbps process_s kernel_s busy_s calls" to
+# $WORK/iperf.txt. kernel_s: protomix's BPF programs' run time (BPF
+# statistics), or the time in tpacket_rcv for tcpdump (null where it
+# cannot be traced); 0 for none. REP "sampled": a run with every CPU
+# sampled instead; appends "cond sampled_s gbps" to $WORK/iperf_sampled.txt
+# (perf_attr: protomix's programs, tcpdump's tap; null without perf).
 measure()
 {
 	local cond=$1 rep=$2 pid="" ready=1 c0=0 c1=0 b0="0 0" b1="0 0" k=0 calls=0 s0 s1 g hook=()
+	local pf=$WORK/perf.$cond.$rep.data sampled=null
 
 	case $cond in
 	protomix | protomix_xdp)
@@ -337,6 +385,11 @@ measure()
 	fi
 	sleep 0.3
 	[ "$cond" = tcpdump ] && tap_start
+	if [ "$rep" = sampled ]; then
+		perf_start "$pf" || pf=""
+	else
+		pf=""
+	fi
 	s0=$(sys_busy)
 	if [ -n "$pid" ]; then
 		c0=$(proc_cpu "$pid")
@@ -344,6 +397,15 @@ measure()
 	fi
 	g=$(iperf_once "$cond.$rep") || g=null
 	s1=$(sys_busy)
+	perf_stop
+	if [ -n "$pf" ]; then
+		case $cond in
+		protomix*) sampled=$(perf_attr "$pf" "$PM_RE") ;;
+		tcpdump) sampled=$(perf_attr "$pf" "$TAP_RE") ;;
+		*) sampled=0 ;;
+		esac
+		rm -f "$pf"
+	fi
 	if [ -n "$pid" ]; then
 		c1=$(proc_cpu "$pid")
 		[[ $cond == protomix* ]] && b1=$(prog_ns "$pid")
@@ -360,6 +422,11 @@ measure()
 		stop_pid "$pid" INT
 		;;
 	esac
+	if [ "$rep" = sampled ]; then
+		echo "$cond $sampled $g" >>"$WORK/iperf_sampled.txt"
+		say "  $cond (sampled run): $g Gb/s, $sampled s in $([ "$cond" = tcpdump ] && echo "its tap" || echo "its BPF programs") by sampling"
+		return 0
+	fi
 	awk -v c="$cond" -v r="$rep" -v g="$g" -v c0="$c0" -v c1="$c1" -v k="$k" \
 	    -v n="$calls" -v s0="$s0" -v s1="$s1" 'BEGIN {
 		printf "%s %s %s %.4f %s %.2f %d\n", c, r, g, c1 - c0, k, s1 - s0, n
@@ -397,10 +464,23 @@ part_iperf()
 			measure "$cond" "$rep"
 		done
 	done
+	# One more run each with every CPU sampled (perf costs throughput
+	# itself, so these runs give CPU figures only)
+	: >"$WORK/iperf_sampled.txt"
+	if command -v perf >/dev/null; then
+		for cond in protomix protomix_xdp tcpdump; do
+			measure "$cond" sampled
+		done
+	else
+		say "  perf missing: no sampled CPU figures"
+	fi
+	awk 'BEGIN { printf "{" } { printf "%s\"%s\":%s", (NR > 1 ? "," : ""), $1, $2 }
+	     END { printf "}\n" }' "$WORK/iperf_sampled.txt" >"$WORK/iperf_sampled.json"
 	lab_cleanup
 	LAB_PREFIX=""
 	# medians over the repetitions, as JSON
 	awk '{ g[$1] = g[$1] " " $3; p[$1] = p[$1] " " $4; b[$1] = b[$1] " " $5; s[$1] = s[$1] " " $6
+	       sm[$1] = sm[$1] " " $8
 	       if ($7 > 0) ns[$1] = ns[$1] " " ($5 * 1e9 / $7) }
 	     function med(l,   n, a, i, j, t) {
 		n = split(l, a, " ")
@@ -427,7 +507,7 @@ part_iperf()
 
 part_poll()
 {
-	say "== 4. reading the dests map (dests_read, batch lookups) and its memory"
+	say "== 4. reading the destination table (dests_read, in place) and its memory"
 	"$PMB" poll "${POLL_ARGS[@]}" >"$WORK/poll.json" || rm -f "$WORK/poll.json"
 }
 
@@ -519,13 +599,14 @@ jq -n \
 	--argjson kern "$(jget "$I" .kernel_s)" \
 	--argjson nsrun "$(jget "$I" .bpf_ns_per_run)" \
 	--argjson busy "$(jget "$I" .system_busy_s)" \
+	--argjson sampled "$(jget "$WORK/iperf_sampled.json" .)" \
 	--argjson poll "$(jget "$P" .poll_ms)" \
 	--argjson poll_d "$(jget "$P" .poll_detail)" \
 	--argjson bpd "$(jget "$P" .map_bytes_per_dest)" \
 	--argjson memlock "$(jget "$P" .map_memlock)" \
 	--argjson replay "$(jget "$WORK/replay.json" .replay_fps)" \
 	--argjson top "$(jget "$WORK/top.json" .top_cpu_pct)" \
-	--argjson iperf_t "$IPERF_T" \
+	--argjson iperf_t "$IPERF_T" --argjson perf_hz "$PERF_HZ" \
 	--arg load0 "$LOAD0" --arg load1 "$(cut -d' ' -f1-3 /proc/loadavg)" \
 	--arg kernel "$(uname -r)" --argjson cpus "$(nproc)" \
 	--argjson secs "$(($(date +%s) - start))" '
@@ -547,7 +628,7 @@ jq -n \
 	                tcpdump: $gbps.tcpdump, protomix_xdp: $gbps.protomix_xdp },
 	  cpu_s: { protomix: sum2($kern.protomix; $proc.protomix),
 	           tcpdump: (if $proc.tcpdump == null then null
-	                     else $proc.tcpdump + ($kern.tcpdump // 0) end),
+	                     else $proc.tcpdump + ($kern.tcpdump // $sampled.tcpdump // 0) end),
 	           protomix_xdp: sum2($kern.protomix_xdp; $proc.protomix_xdp) },
 	  poll_ms: { "10000": $poll["10000"], "100000": $poll["100000"],
 	             "1000000": $poll["1000000"] },
@@ -563,7 +644,9 @@ jq -n \
 	            receiver: "pm_xdp via protomix watch --hook xdp rx0" },
 	    cpu: { process_s: $proc,
 	           kernel_s: $kern,
-	           kernel_s_is: "protomix: run_time_ns of its BPF programs; tcpdump: time in tpacket_rcv (fentry/fexit), null where the kernel refuses tracing programs: then cpu_s.tcpdump is its process time only",
+	           kernel_s_is: "protomix: run_time_ns of its BPF programs; tcpdump: time in tpacket_rcv (fentry/fexit), null where the kernel refuses tracing programs",
+	           sampled_s: $sampled,
+	           sampled_s_is: "perf record -a -g (cpu-clock, \($perf_hz) Hz): CPU seconds of the samples whose call chain holds protomix'"'"'s BPF programs, or tcpdump'"'"'s tap (tpacket_rcv, packet_rcv, dev_queue_xmit_nit); cpu_s.tcpdump = process + kernel_s, or + sampled_s where kernel_s is null",
 	           bpf_ns_per_run: $nsrun,
 	           system_busy_s: $busy, iperf_seconds: $iperf_t },
 	    poll: $poll_d, map_memlock: $memlock
@@ -596,18 +679,19 @@ jq -r '
 	"  median: bare XDP \(f(.live_mpps.bare; 3)) Mpps   observer \(f(.live_mpps.observer; 3)) Mpps   ratio \(pct(.live_mpps.observer; .live_mpps.bare))   (goal >= 80%)",
 	"  best round: bare \(f(.detail.live.rounds_mpps.bare // [] | max; 3))   observer \(f(.detail.live.rounds_mpps.observer // [] | max; 3))   ratio \(pct(.detail.live.rounds_mpps.observer // [] | max; .detail.live.rounds_mpps.bare // [] | max))",
 	"",
-	"iperf3 through the gateway (Gb/s, median of \(.detail.cpu.iperf_seconds) s runs)   CPU s: process + kernel (system-wide busy)",
+	"iperf3 through the gateway (Gb/s, median of \(.detail.cpu.iperf_seconds) s runs)   CPU s: process + kernel [sampled] (system-wide busy)",
 	( ["none", "protomix", "protomix_xdp", "tcpdump"][] as $c
-	  | "  \($c | . + " " * (13 - length)) \(f(.iperf_gbps[$c]; 2) | " " * (6 - length) + .)  \(pct(.iperf_gbps[$c]; .iperf_gbps.none) | " " * (7 - length) + .)      \(f(.detail.cpu.process_s[$c]; 3)) + \(f(.detail.cpu.kernel_s[$c]; 3)) (\(f(.detail.cpu.system_busy_s[$c]; 1)))"),
-	"  kernel: protomix = its BPF programs run time; tcpdump = time in tpacket_rcv (copy to its ring, wakeup), null where tracing is refused",
+	  | "  \($c | . + " " * (13 - length)) \(f(.iperf_gbps[$c]; 2) | " " * (6 - length) + .)  \(pct(.iperf_gbps[$c]; .iperf_gbps.none) | " " * (7 - length) + .)      \(f(.detail.cpu.process_s[$c]; 3)) + \(f(.detail.cpu.kernel_s[$c]; 3)) [\(f(.detail.cpu.sampled_s[$c]; 3))] (\(f(.detail.cpu.system_busy_s[$c]; 1)))"),
+	"  kernel: protomix = its BPF programs run time (BPF statistics); tcpdump = time in tpacket_rcv (tracing), n/a where the kernel refuses tracing programs",
+	"  sampled: perf record -a -g, the samples inside protomix'"'"'s programs or tcpdump'"'"'s tap (tpacket_rcv, packet_rcv, dev_queue_xmit_nit); stands in for tcpdump'"'"'s kernel time where tracing is refused",
 	"  system-wide busy CPU s per GB moved: " + ([["none", "protomix", "protomix_xdp", "tcpdump"][] as $c
 	  | "\($c) \(if .iperf_gbps[$c] == null or .detail.cpu.system_busy_s[$c] == null then "n/a"
 	             else f(.detail.cpu.system_busy_s[$c] / (.iperf_gbps[$c] * .detail.cpu.iperf_seconds / 8); 3) end)"] | join("  ")),
 	"  goals: protomix (tc) >= 95% of none; less CPU than tcpdump: protomix \(f(.cpu_s.protomix; 3)) s vs tcpdump \(f(.cpu_s.tcpdump; 3)) s",
 	"",
-	"reading the dests map (dests_read + sum, median ms; goal < 1000 at 1M)",
+	"reading the destination table (dests_read + sum, median ms; goal < 1000 at 1M)",
 	"  10k \(f(.poll_ms["10000"]; 1))   100k \(f(.poll_ms["100000"]; 1))   1M \(f(.poll_ms["1000000"]; 1))",
-	"kernel memory per destination: \(f(.map_bytes_per_dest; 1)) bytes (dests memlock at \(.detail.map_memlock.dests_max_entries // "?") entries; not per CPU); stats map \(.detail.map_memlock.stats // "?") bytes for \(.detail.map_memlock.cpus // "?") CPUs",
+	"kernel memory per destination: \(f(.map_bytes_per_dest; 1)) bytes (destination table memlock at \(.detail.map_memlock.dests_max_entries // "?") entries; not per CPU); stats map \(.detail.map_memlock.stats // "?") bytes for \(.detail.map_memlock.cpus // "?") CPUs",
 	"replay_fps \(.replay_fps // "null")   top_cpu_pct \(.top_cpu_pct // "null")",
 	""' "$OUT" >&2
 say "wrote $OUT"
