@@ -81,8 +81,7 @@ static int one_size(struct size_result *res, int rounds)
 		observer_close(&ob);
 		return -1;
 	}
-	if (dest_maps_open(&rw, bpf_map__fd(ob.skel->maps.dest_index),
-			   bpf_map__fd(ob.skel->maps.dests), true)) {
+	if (dest_maps_open_skel(&rw, ob.skel, true)) {
 		bench_err("cannot map the destination table");
 		goto out;
 	}

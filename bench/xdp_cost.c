@@ -166,8 +166,7 @@ static long clear_fresh(struct env *e)
 	struct dest_maps m;
 	long n;
 
-	if (dest_maps_open(&m, bpf_map__fd(e->fresh.skel->maps.dest_index),
-			   bpf_map__fd(e->fresh.skel->maps.dests), true))
+	if (dest_maps_open_skel(&m, e->fresh.skel, true))
 		return -1;
 	n = (long)dests_count(&m);
 	dests_clear(&m);

@@ -16,6 +16,7 @@
 #define TC_ACT_UNSPEC	(-1)	/* tc and tcx: go on as if we were not here */
 #define NSEC_PER_SEC	1000000000ull
 #define READ_ONCE(x)	(*(volatile typeof(x) *)&(x))
+#define barrier()	asm volatile("" ::: "memory")
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -60,9 +61,10 @@ static __always_inline __u64 clock_fine(void)
 __u32 rules_gen;
 
 /* The destination table (headers/protomix.h, struct pm_bucket): the loader
- * sizes both arrays (--max-dests slots, PM_WAYS to a bucket) and sets
- * cfg_nbuckets and a random cfg_seed. */
+ * sizes the arrays (cfg_nbuckets buckets of PM_WAYS ways, as many slots
+ * as ways) and sets a random cfg_seed. */
 const volatile __u32 cfg_nbuckets = 32768;
+const volatile __u32 cfg_nslots = 262144;
 const volatile __u64 cfg_seed;
 
 struct {
@@ -78,8 +80,24 @@ struct {
 	__uint(max_entries, 262144);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, struct pm_dest);
+	__type(value, struct pm_dest_hdr);
 } dests SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 262144 * PM_NCLASS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct pm_dest_count);
+} dest_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 262144);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct pm_dest_cold);
+} dest_cold SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -155,27 +173,37 @@ static __always_inline struct pm_bucket *bucket_at(__u32 b)
 	return bpf_map_lookup_elem(&dest_index, &b);
 }
 
-static __always_inline struct pm_dest *slot_at(__u32 b, __u32 w)
+static __always_inline struct pm_dest_hdr *hdr_at(__u32 slot)
 {
-	__u32 i = b * PM_WAYS + w;
-
-	return bpf_map_lookup_elem(&dests, &i);
+	return bpf_map_lookup_elem(&dests, &slot);
 }
 
-/* The way of bucket b (bk) that holds key, or -1: a tag compare per
- * way, and the entry's key read only where the tag matches. */
-static __always_inline int find_way(struct pm_bucket *bk, __u32 b, __u16 tag,
+static __always_inline struct pm_dest_count *count_at(__u32 slot, __u32 cls)
+{
+	__u32 i = cls * cfg_nslots + slot;
+
+	return bpf_map_lookup_elem(&dest_counts, &i);
+}
+
+static __always_inline struct pm_dest_cold *cold_at(__u32 slot)
+{
+	return bpf_map_lookup_elem(&dest_cold, &slot);
+}
+
+/* The way of bk that holds key, or -1: a tag compare per way, and the
+ * entry's key read only where the tag matches. */
+static __always_inline int find_way(struct pm_bucket *bk, __u16 tag,
 				    const struct pm_dest_key *key)
 {
 	__u64 valid = READ_ONCE(bk->state) & PM_B_VALID;
-	struct pm_dest *d;
+	struct pm_dest_hdr *h;
 
 #pragma unroll
 	for (int w = 0; w < PM_WAYS; w++) {
 		if (!(valid & (1ull << w)) || bk->tags[w] != tag)
 			continue;
-		d = slot_at(b, w);
-		if (d && d->key.w[0] == key->w[0] && d->key.w[1] == key->w[1])
+		h = hdr_at(bk->slots[w]);
+		if (h && h->key.w[0] == key->w[0] && h->key.w[1] == key->w[1])
 			return w;
 	}
 	return -1;
@@ -226,31 +254,29 @@ static __always_inline int claim_free(struct pm_bucket *bk)
 
 /* Both buckets full: take the way, valid and not busy, whose destination
  * was seen least recently, and mark it busy (no longer valid). */
-static __always_inline int claim_victim(struct pm_bucket *bk1, __u32 b1,
-					struct pm_bucket *bk2, __u32 b2,
-					struct pm_bucket **bk, __u32 *b)
+static __always_inline int claim_victim(struct pm_bucket *bk1,
+					struct pm_bucket *bk2,
+					struct pm_bucket **bk)
 {
 	__u64 oldest = ~0ull, s;
-	struct pm_dest *d;
+	struct pm_dest_hdr *h;
 	int best = -1;
 
 	for (int i = 0; i < 2 * PM_WAYS; i++) {
 		struct pm_bucket *x = i < PM_WAYS ? bk1 : bk2;
-		__u32 xb = i < PM_WAYS ? b1 : b2;
 		int w = i & (PM_WAYS - 1);
 
 		if (!(READ_ONCE(x->state) & 1ull << w))
 			continue;
-		d = slot_at(xb, w);
-		if (d && d->last_seen < oldest) {
-			oldest = d->last_seen;
+		h = hdr_at(x->slots[w]);
+		if (h && h->last_seen < oldest) {
+			oldest = h->last_seen;
 			best = i;
 		}
 	}
 	if (best < 0)
 		return -1;
 	*bk = best < PM_WAYS ? bk1 : bk2;
-	*b = best < PM_WAYS ? b1 : b2;
 	best &= PM_WAYS - 1;
 	s = READ_ONCE((*bk)->state);
 	if (!(s & 1ull << best))
@@ -262,53 +288,91 @@ static __always_inline int claim_victim(struct pm_bucket *bk1, __u32 b1,
 	return best;
 }
 
+/* An evicted destination's slot, for the next one: zeroed. */
+static __always_inline int clear_slot(__u32 slot)
+{
+	struct pm_dest_count *c;
+	struct pm_dest_cold *k;
+
+#pragma unroll
+	for (int cls = 0; cls < PM_NCLASS; cls++) {
+		c = count_at(slot, cls);
+		if (!c)
+			return -1;
+		c->packets = 0;
+		c->bytes = 0;
+	}
+	k = cold_at(slot);
+	if (!k)
+		return -1;
+	__builtin_memset(k, 0, sizeof(*k));
+	return 0;
+}
+
 /* A destination seen for the first time, with its first bucket locked:
- * the index of its slot in dests, or -1. */
+ * its slot, or -1. The way comes from the emptier of its two buckets and
+ * the slot from the next never used one; when both buckets are full, the
+ * least recently seen of their destinations gives up its way and slot. */
 static __always_inline int insert(struct pm_dest_key *key, __u16 tag,
-				  __u64 now, struct pm_bucket *bk1, __u32 b1,
-				  struct pm_bucket *bk2, __u32 b2)
+				  __u64 now, struct pm_bucket *bk1,
+				  struct pm_bucket *bk2, struct pm_bucket *bk0)
 {
 	struct pm_bucket *bk = bk1;
-	struct pm_dest *d;
-	__u32 b = b1;
-	__u32 *base;
+	struct pm_dest_hdr *h;
+	bool evicted = false;
+	__u32 slot, *base;
 	int w;
 
-	/* The emptier of the two buckets; the first on a tie. */
 	if (nways(free_ways(READ_ONCE(bk2->state))) >
-	    nways(free_ways(READ_ONCE(bk1->state)))) {
+	    nways(free_ways(READ_ONCE(bk1->state))))
 		bk = bk2;
-		b = b2;
-	}
 	w = claim_free(bk);
 	if (w < 0 && bk != bk2) {
 		bk = bk2;
-		b = b2;
 		w = claim_free(bk);
 	}
-	if (w < 0) {
-		w = claim_victim(bk1, b1, bk2, b2, &bk, &b);
+	if (w >= 0) {
+		/* as many slots as ways: a free way means a never used slot */
+		w &= PM_WAYS - 1;
+		slot = __sync_fetch_and_add(&bk0->next, 1);
+		if (slot >= cfg_nslots) {
+			__sync_fetch_and_and(&bk->state, ~(1ull << (w + PM_B_BUSY_SHIFT)));
+			return -1;
+		}
+	} else {
+		w = claim_victim(bk1, bk2, &bk);
 		if (w < 0)
 			return -1;
+		w &= PM_WAYS - 1;
+		slot = bk->slots[w];
+		evicted = true;
 	}
-	w &= PM_WAYS - 1;
-	d = slot_at(b, w);
-	if (!d) {
+	h = hdr_at(slot);
+	if (!h) {
 		__sync_fetch_and_and(&bk->state, ~(1ull << (w + PM_B_BUSY_SHIFT)));
 		return -1;
 	}
-	__builtin_memset(d, 0, sizeof(*d));
-	d->key = *key;
-	d->first_seen = now;
+	/* first_seen 0 first: a reader skips the slot from here on, so it
+	 * never sees the evicted destination with its counters half zeroed */
+	__builtin_memset(h, 0, sizeof(*h));
+	barrier();
+	if (evicted && clear_slot(slot)) {
+		__sync_fetch_and_and(&bk->state, ~(1ull << (w + PM_B_BUSY_SHIFT)));
+		return -1;
+	}
+	barrier();
+	h->key = *key;
+	h->first_seen = now;
 	if (cfg_baseline) {
 		base = bpf_map_lookup_elem(&baseline, key);
 		if (base)
-			d->flags = *base;
+			h->flags = *base;
 	}
 	bk->tags[w] = tag;
+	bk->slots[w] = slot;
 	/* busy off, valid on, in one atomic step: the entry is readable */
 	__sync_fetch_and_xor(&bk->state, 1ull << w | 1ull << (w + PM_B_BUSY_SHIFT));
-	return b * PM_WAYS + w;
+	return slot;
 }
 
 #define SLOT_NEW	(1 << 30)	/* dest_insert: the slot is new */
@@ -339,17 +403,17 @@ static long try_lock(__u64 i, void *ctx)
 	return 1;
 }
 
-/* The slot (index into dests) of a destination neither of its buckets
- * held a moment ago, inserted unless another CPU did it meanwhile: the
- * index, with SLOT_NEW when we inserted it; -1 when there was no room.
- * One insert per first bucket at a time, so that two CPUs never insert
- * the same destination twice: the other waits a little, then finds the
- * destination the first one inserted. A global function: the verifier
- * checks it once, apart from the per-packet path. */
+/* The slot of a destination neither of its buckets held a moment ago,
+ * inserted unless another CPU did it meanwhile: the slot, with SLOT_NEW
+ * when we inserted it; -1 when there was no room. One insert per first
+ * bucket at a time, so that two CPUs never insert the same destination
+ * twice: the other waits a little, then finds the destination the first
+ * one inserted. A global function: the verifier checks it once, apart
+ * from the per-packet path. */
 __noinline int dest_insert(struct pm_dest_key *key, __u64 now)
 {
+	struct pm_bucket *bk0, *bk1, *bk2;
 	struct lock_wait wait = {};
-	struct pm_bucket *bk1, *bk2;
 	__u32 b1, b2;
 	int w, slot;
 	__u16 tag;
@@ -357,74 +421,69 @@ __noinline int dest_insert(struct pm_dest_key *key, __u64 now)
 	if (!key)
 		return -1;
 	tag = pm_dest_hash(key, cfg_seed, cfg_nbuckets, &b1, &b2);
+	bk0 = bucket_at(0);
 	bk1 = bucket_at(b1);
 	bk2 = bucket_at(b2);
-	if (!bk1 || !bk2)
+	if (!bk0 || !bk1 || !bk2)
 		return -1;
 	wait.b = b1;
 	bpf_loop(LOCK_TRIES, try_lock, &wait, 0);
 	if (!wait.locked)
 		return -1;
 	/* Inserted while we waited for the lock? */
-	w = find_way(bk1, b1, tag, key);
+	w = find_way(bk1, tag, key);
 	if (w >= 0) {
-		slot = b1 * PM_WAYS + w;
+		slot = bk1->slots[w & (PM_WAYS - 1)];
 	} else {
-		w = find_way(bk2, b2, tag, key);
+		w = find_way(bk2, tag, key);
 		if (w >= 0)
-			slot = b2 * PM_WAYS + w;
-		else if ((slot = insert(key, tag, now, bk1, b1, bk2, b2)) >= 0)
+			slot = bk2->slots[w & (PM_WAYS - 1)];
+		else if ((slot = insert(key, tag, now, bk1, bk2, bk0)) >= 0)
 			slot |= SLOT_NEW;
 	}
 	__sync_fetch_and_and(&bk1->state, ~PM_B_LOCK);
 	return slot;
 }
 
-/* Find the destination's entry, inserting it on first sight. When both
- * of its buckets are full, the least recently seen of their destinations
- * makes room; userspace counts evictions as new_dests minus the entries
- * in the table. A zeroed entry is valid as it is (denied 0: nothing
- * denied), so another CPU may use it at once. */
-static __always_inline struct pm_dest *dest_entry(struct pm_dest_key *key,
-						  struct pm_stats *st, __u64 now)
+/* Find the destination's slot, inserting it on first sight: the slot, or
+ * -1 (counted in stats only). userspace counts evictions as new_dests
+ * minus the destinations in the table. A zeroed entry is valid as it is
+ * (denied 0: nothing denied), so another CPU may use it at once. */
+static __always_inline int dest_slot(struct pm_dest_key *key,
+				     struct pm_stats *st, __u64 now)
 {
 	struct pm_bucket *bk;
-	struct pm_dest *d;
-	__u32 b1, b2, i;
+	__u32 b1, b2;
 	int w, slot;
 	__u16 tag;
 
 	tag = pm_dest_hash(key, cfg_seed, cfg_nbuckets, &b1, &b2);
 	bk = bucket_at(b1);
 	if (bk) {
-		w = find_way(bk, b1, tag, key);
+		w = find_way(bk, tag, key);
 		if (w >= 0)
-			return slot_at(b1, w);
+			return bk->slots[w & (PM_WAYS - 1)];
 	}
 	bk = bucket_at(b2);
 	if (bk) {
-		w = find_way(bk, b2, tag, key);
+		w = find_way(bk, tag, key);
 		if (w >= 0)
-			return slot_at(b2, w);
+			return bk->slots[w & (PM_WAYS - 1)];
 	}
 	slot = dest_insert(key, now);
 	if (slot < 0) {
 		st->dest_update_fail++;
-		return NULL;
+		return -1;
 	}
 	if (slot & SLOT_NEW)
 		st->new_dests++;
-	i = slot & ~SLOT_NEW;
-	d = bpf_map_lookup_elem(&dests, &i);
-	if (!d)
-		st->dest_update_fail++;
-	return d;
+	return slot & ~SLOT_NEW;
 }
 
 /* The classes the destination's rule does not allow, cached in its entry
  * for the current rules generation: one trie lookup per destination per
  * change of the rules, not one per packet. */
-static __always_inline __u32 denied_classes(struct pm_dest *d,
+static __always_inline __u32 denied_classes(struct pm_dest_hdr *d,
 					    struct pm_dest_key *key)
 {
 	struct pm_rule_key rk = { .prefixlen = 128 };
@@ -444,7 +503,7 @@ static __always_inline __u32 denied_classes(struct pm_dest *d,
 /* Learned expectation: a destination that had TCP and no IPsec class and
  * then receives esp, ah or esp_udp has shifted; from then on its IPsec
  * packets are violations. Called before this packet is counted. */
-static __always_inline bool shifted(struct pm_dest *d, __u32 cls)
+static __always_inline bool shifted(struct pm_dest_hdr *d, __u32 cls)
 {
 	__u32 flags = d->flags;
 	bool had_tcp, had_ipsec;
@@ -453,10 +512,8 @@ static __always_inline bool shifted(struct pm_dest *d, __u32 cls)
 		return false;
 	if (flags & PM_D_SHIFTED)
 		return true;
-	had_tcp = d->packets[PM_C_TCP] || (flags & PM_D_BASE_TCP);
-	had_ipsec = d->packets[PM_C_ESP] || d->packets[PM_C_AH] ||
-		    d->packets[PM_C_ESP_UDP] || d->packets[PM_C_IKE] ||
-		    (flags & PM_D_BASE_IPSEC);
+	had_tcp = (d->seen & 1u << PM_C_TCP) || (flags & PM_D_BASE_TCP);
+	had_ipsec = (d->seen & IPSEC_MASK) || (flags & PM_D_BASE_IPSEC);
 	if (!had_tcp || had_ipsec)
 		return false;
 	__sync_fetch_and_or(&d->flags, PM_D_SHIFTED);
@@ -479,7 +536,7 @@ static __always_inline bool same_addr(const struct pm_dest_key *a,
 
 /* Track one direction of an IPsec conversation for one_way_ipsec: once
  * per tick per source and destination is enough to know that it flows. */
-static __always_inline void track_pair(struct pkt_info *pi, struct pm_dest *d,
+static __always_inline void track_pair(struct pkt_info *pi, struct pm_dest_cold *d,
 				       struct pm_stats *st, __u64 now,
 				       __u32 ifindex, __u32 hook)
 {
@@ -522,7 +579,7 @@ static __always_inline void track_pair(struct pkt_info *pi, struct pm_dest *d,
 /* Send one packet's evidence to userspace, at most cfg_sample_rate per
  * destination per second: a flood costs the ring buffer no more. */
 static __always_inline void sample(void *data, void *data_end,
-				   struct pkt_info *pi, struct pm_dest *d,
+				   struct pkt_info *pi, struct pm_dest_hdr *d,
 				   struct pm_stats *st, __u64 now, __u32 kind,
 				   __u32 ifindex, __u32 hook, __u32 wire_len)
 {
@@ -576,9 +633,12 @@ static __always_inline void account(struct pm_stats *st, struct pkt_info *pi,
 				    __u32 segs, __u64 len)
 {
 	struct pm_dest_key key;
-	struct pm_dest *d;
+	struct pm_dest_count *c;
+	struct pm_dest_cold *k;
+	struct pm_dest_hdr *d;
 	__u64 now, bytes;
 	__u32 cls, kind;
+	int slot;
 
 	st->frames++;
 	if (pi->vlans || stripped_vlans)
@@ -610,11 +670,17 @@ static __always_inline void account(struct pm_stats *st, struct pkt_info *pi,
 	now = clock_coarse(st);
 	key = pi->dst;	/* the evidence keeps the packet's own address */
 	aggregate(&key, pi->is_v6);
-	d = dest_entry(&key, st, now);
+	slot = dest_slot(&key, st, now);
+	if (slot < 0)
+		return;
+	d = hdr_at(slot);
 	if (!d)
 		return;
-	if (IPSEC_MASK & (1u << cls) && cls != PM_C_AH)
-		track_pair(pi, d, st, now, ifindex, hook);
+	if (IPSEC_MASK & (1u << cls) && cls != PM_C_AH) {
+		k = cold_at(slot);
+		if (k)
+			track_pair(pi, k, st, now, ifindex, hook);
+	}
 
 	/* Keep the verifier's bound on cls across the calls above. */
 	asm volatile("%0 &= 0xf" : "+r"(cls));
@@ -626,14 +692,21 @@ static __always_inline void account(struct pm_stats *st, struct pkt_info *pi,
 	else if (!d->rule_id && shifted(d, cls))	/* no rule: learn */
 		kind = PM_K_SHIFT;
 
-	__sync_fetch_and_add(&d->packets[cls], segs);
-	__sync_fetch_and_add(&d->bytes[cls], bytes);
+	c = count_at(slot, cls);
+	if (!c)
+		return;
+	__sync_fetch_and_add(&c->packets, segs);
+	__sync_fetch_and_add(&c->bytes, bytes);
+	if (!(d->seen & 1u << cls))
+		__sync_fetch_and_or(&d->seen, 1u << cls);
 	if (d->last_seen != now)
 		d->last_seen = now;
 
 	if (kind < PM_NKIND) {
 		st->violations[kind] += segs;
-		__sync_fetch_and_add(&d->violations, segs);
+		k = cold_at(slot);
+		if (k)
+			__sync_fetch_and_add(&k->violations, segs);
 		sample(data, data_end, pi, d, st, now, kind, ifindex, hook, len);
 	}
 }

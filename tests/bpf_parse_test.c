@@ -374,11 +374,7 @@ int main(int argc, char **argv)
 		printf("FAIL bpf_parse: opening the skeleton: %s\n", strerror(errno));
 		return 1;
 	}
-	bpf_map__set_max_entries(env.skel->maps.dest_index, dest_nbuckets(TEST_MAX_DESTS));
-	bpf_map__set_max_entries(env.skel->maps.dests,
-				 dest_nbuckets(TEST_MAX_DESTS) * PM_WAYS);
-	env.skel->rodata->cfg_nbuckets = dest_nbuckets(TEST_MAX_DESTS);
-	env.skel->rodata->cfg_seed = 0x70726f746f6d6978ull;
+	dest_maps_size(env.skel, TEST_MAX_DESTS, 0x70726f746f6d6978ull);
 	err = protomix__load(env.skel);
 	if (err) {
 		printf("FAIL bpf_parse: loading the programs: %s (-v shows the verifier log)\n",
@@ -387,8 +383,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	env.stats_fd = bpf_map__fd(env.skel->maps.stats);
-	if (dest_maps_open(&env.dm, bpf_map__fd(env.skel->maps.dest_index),
-			   bpf_map__fd(env.skel->maps.dests), true) ||
+	if (dest_maps_open_skel(&env.dm, env.skel, true) ||
 	    dest_table_init(&env.tab, TEST_MAX_DESTS)) {
 		printf("FAIL bpf_parse: cannot map the destination table\n");
 		protomix__destroy(env.skel);

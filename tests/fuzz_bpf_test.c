@@ -366,7 +366,7 @@ int main(int argc, char **argv)
 	__u64 x0[NSTAT], t0[NSTAT], x1[NSTAT], t1[NSTAT], xb[NSTAT], xa[NSTAT];
 	__u64 only_xdp[NSTAT] = { 0 }, only_tc[NSTAT] = { 0 };	/* not compared */
 	__u64 bx0[NSTAT], bt0[NSTAT];	/* at the start of a batch */
-	uint64_t frames = 2000000, seed = 1, xdp_runs = 0, tc_runs = 0;
+	uint64_t frames = 2000000, seed = 1, xdp_runs = 0, tc_runs = 0, nslots;
 	uint64_t xdp_refused = 0, tc_refused = 0, dest_batches = 0, bad_verdict = 0;
 	uint64_t dests_failed = 0;
 	struct env e = { 0 };
@@ -398,10 +398,7 @@ int main(int argc, char **argv)
 		printf("FAIL fuzz_bpf: opening the skeleton: %s\n", strerror(errno));
 		return 1;
 	}
-	bpf_map__set_max_entries(e.skel->maps.dest_index, dest_nbuckets(MAX_DESTS));
-	bpf_map__set_max_entries(e.skel->maps.dests, dest_nbuckets(MAX_DESTS) * PM_WAYS);
-	e.skel->rodata->cfg_nbuckets = dest_nbuckets(MAX_DESTS);
-	e.skel->rodata->cfg_seed = seed ^ 0x70726f746f6d6978ull;
+	nslots = dest_maps_size(e.skel, MAX_DESTS, seed ^ 0x70726f746f6d6978ull);
 	if ((err = protomix__load(e.skel))) {
 		printf("FAIL fuzz_bpf: loading the programs: %s (-v for the verifier log)\n",
 		       strerror(-err));
@@ -411,9 +408,8 @@ int main(int argc, char **argv)
 	e.xdp_fd = bpf_program__fd(e.skel->progs.pm_xdp);
 	e.tc_fd = bpf_program__fd(e.skel->progs.pm_tc_ingress);
 	e.stats_fd = bpf_map__fd(e.skel->maps.stats);
-	if (dest_maps_open(&e.dm, bpf_map__fd(e.skel->maps.dest_index),
-			   bpf_map__fd(e.skel->maps.dests), true) ||
-	    dest_table_init(&e.tab, (size_t)dest_nbuckets(MAX_DESTS) * PM_WAYS)) {
+	if (dest_maps_open_skel(&e.dm, e.skel, true) ||
+	    dest_table_init(&e.tab, nslots)) {
 		printf("FAIL fuzz_bpf: cannot map the destination table\n");
 		return 1;
 	}

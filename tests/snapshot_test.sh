@@ -675,23 +675,32 @@ else
 		return 1
 	}
 	pinned() { in_h sh -c "cd /sys/fs/bpf/protomix/$1 2>&1 && ls -A | sort | paste -sd' ' -"; }
-	MAPS="baseline dest_index dests events pairs rules stats"
-	# pinned_esp_dests DIR: the valid entries of the pinned destination
-	# table that received esp, as [{addr, esp, violations}]
+	MAPS="baseline dest_cold dest_counts dest_index dests events pairs rules stats"
+	# pinned_esp_dests DIR: the destinations of the pinned table that
+	# received esp, as [{addr, esp, violations}], read with bpftool as
+	# headers/protomix.h lays the table out: each valid way of a
+	# dest_index bucket names a slot; the slot's key in dests, its esp
+	# counter at 5 * nslots + slot in dest_counts, its violations in
+	# dest_cold
 	pinned_esp_dests()
 	{
-		local slots slot out=()
+		local slots slot ns out=()
 
+		le32() { jq -r '[. % 256, (. / 256 | floor) % 256, (. / 65536 | floor) % 256,
+				 (. / 16777216 | floor)] | map(tostring) | join(" ")' <<<"$1"; }
+		ns=$(in_h bpftool -j map show pinned "$1/dests" | jq .max_entries) || return 1
 		slots=$(in_h bpftool -j map dump pinned "$1/dest_index" | jq -c '.[] | .formatted // . |
-			.key as $b | .value as $v | range(8) as $w |
-			select(($v.state / pow(2; $w) | floor) % 2 == 1) | $b * 8 + $w') || return 1
+			.value as $v | range(8) as $w |
+			select(($v.state / pow(2; $w) | floor) % 2 == 1) | $v.slots[$w]') || return 1
 		while read -r slot; do
 			[ -n "$slot" ] || continue
-			out+=("$(in_h bpftool -j map lookup pinned "$1/dests" key $(jq -r '
-				[. % 256, (. / 256 | floor) % 256, (. / 65536 | floor) % 256,
-				 (. / 16777216 | floor)] | map(tostring) | join(" ")' <<<"$slot") |
-				jq -c '.formatted // . | .value | select(.packets[5] > 0) |
-				{addr: .key[""].addr, esp: .packets[5], violations}')")
+			out+=("$(jq -n -c \
+				--argjson h "$(in_h bpftool -j map lookup pinned "$1/dests" key $(le32 "$slot"))" \
+				--argjson c "$(in_h bpftool -j map lookup pinned "$1/dest_counts" key $(le32 $((5 * ns + slot))))" \
+				--argjson k "$(in_h bpftool -j map lookup pinned "$1/dest_cold" key $(le32 "$slot"))" \
+				'($c | .formatted // . | .value.packets) as $esp | select($esp > 0) |
+				 {addr: ($h | .formatted // . | .value.key[""].addr), esp: $esp,
+				  violations: ($k | .formatted // . | .value.violations)}')")
 		done <<<"$slots"
 		printf '%s\n' "${out[@]}" | jq -s -c .
 	}
@@ -702,10 +711,9 @@ else
 		assert_eq pin_maps "$MAPS" "$(pinned "$Q")"
 		assert_eq pin_dir_modes "700 700" \
 			"$(in_h stat -c %a /sys/fs/bpf/protomix /sys/fs/bpf/protomix/"$Q" 2>&1 | paste -sd' ')"
-		# the destination in the pinned table, read with bpftool: a
-		# valid way of a dest_index bucket, its entry at bucket * 8 + way
-		# in dests: 10.20.0.80 as an IPv4-mapped address, 3 esp (class
-		# 5), 3 violations
+		# the destination in the pinned table, read with bpftool:
+		# 10.20.0.80 as an IPv4-mapped address, 3 esp (class 5), 3
+		# violations
 		assert_eq pin_bpftool_dests '[{"addr":[0,0,0,0,0,0,0,0,0,0,255,255,10,20,0,80],"esp":3,"violations":3}]' \
 			"$(pinned_esp_dests "/sys/fs/bpf/protomix/$Q" 2>&1)"
 		cli pin_status "$GW" status --json

@@ -165,7 +165,7 @@ struct env {
 
 static int table_open(struct table *t, uint64_t slots, char *why, size_t whylen)
 {
-	uint32_t nb = dest_nbuckets(slots);
+	uint64_t ns;
 	int err;
 
 	t->skel = protomix__open();
@@ -173,25 +173,21 @@ static int table_open(struct table *t, uint64_t slots, char *why, size_t whylen)
 		snprintf(why, whylen, "opening the skeleton: %s", strerror(errno));
 		return -1;
 	}
-	bpf_map__set_max_entries(t->skel->maps.dest_index, nb);
-	bpf_map__set_max_entries(t->skel->maps.dests, nb * PM_WAYS);
-	t->skel->rodata->cfg_nbuckets = nb;
-	t->skel->rodata->cfg_seed = SEED;
+	ns = dest_maps_size(t->skel, slots, SEED);
 	err = protomix__load(t->skel);
 	if (err) {
 		snprintf(why, whylen, "loading the programs: %s (-v shows the verifier log)",
 			 strerror(-err));
 		return -1;
 	}
-	err = dest_maps_open(&t->dm, bpf_map__fd(t->skel->maps.dest_index),
-			     bpf_map__fd(t->skel->maps.dests), true);
+	err = dest_maps_open_skel(&t->dm, t->skel, true);
 	if (err) {
 		snprintf(why, whylen, "mapping the destination table: %s", strerror(-err));
 		return -1;
 	}
 	t->mapped = true;
 	/* room for every slot: dests_read never stops short */
-	if (dest_table_init(&t->tab, (size_t)nb * PM_WAYS)) {
+	if (dest_table_init(&t->tab, ns)) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}

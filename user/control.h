@@ -21,7 +21,7 @@
 #include <json-c/json.h>
 
 #define CTL_MAX_INSTANCES 64
-#define CTL_MAX_FDS 4
+#define CTL_MAX_FDS 8
 
 /* Descriptors that travel with an answer. */
 struct ctl_fds {

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "maps.h"
+#include "protomix.skel.h"
 
 int dest_table_init(struct dest_table *t, size_t cap)
 {
@@ -34,11 +35,26 @@ void dest_table_free(struct dest_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-uint32_t dest_nbuckets(uint64_t max_dests)
+static uint32_t dest_nbuckets(uint64_t max_dests)
 {
 	uint64_t n = (max_dests + PM_WAYS - 1) / PM_WAYS;
 
 	return n ? (uint32_t)n : 1;
+}
+
+uint64_t dest_maps_size(struct protomix *skel, uint64_t max_dests, uint64_t seed)
+{
+	uint32_t nb = dest_nbuckets(max_dests);
+	uint32_t ns = nb * PM_WAYS;	/* as many slots as ways */
+
+	bpf_map__set_max_entries(skel->maps.dest_index, nb);
+	bpf_map__set_max_entries(skel->maps.dests, ns);
+	bpf_map__set_max_entries(skel->maps.dest_counts, ns * PM_NCLASS);
+	bpf_map__set_max_entries(skel->maps.dest_cold, ns);
+	skel->rodata->cfg_nbuckets = nb;
+	skel->rodata->cfg_nslots = ns;
+	skel->rodata->cfg_seed = seed;
+	return ns;
 }
 
 static size_t page_round(size_t len)
@@ -62,50 +78,68 @@ static int array_info(int fd, __u32 value_size, __u32 *max_entries)
 	return 0;
 }
 
-int dest_maps_open(struct dest_maps *m, int index_fd, int dests_fd,
-		   bool writable)
+int dest_maps_open(struct dest_maps *m, const int fd[DM_NMAPS], bool writable)
 {
+	static const __u32 vsize[DM_NMAPS] = {
+		sizeof(struct pm_bucket), sizeof(struct pm_dest_hdr),
+		sizeof(struct pm_dest_count), sizeof(struct pm_dest_cold),
+	};
 	int prot = PROT_READ | (writable ? PROT_WRITE : 0);
-	__u32 nb, nv;
-	void *p;
-	int err;
+	void *mem[DM_NMAPS] = { NULL };
+	__u32 n[DM_NMAPS];
+	int err = 0;
 
 	memset(m, 0, sizeof(*m));
-	m->index_fd = index_fd;
-	m->dests_fd = dests_fd;
-	err = array_info(index_fd, sizeof(struct pm_bucket), &nb);
-	if (!err)
-		err = array_info(dests_fd, sizeof(struct pm_dest), &nv);
+	for (int i = 0; i < DM_NMAPS; i++) {
+		m->fd[i] = fd[i];
+		err = err ?: array_info(fd[i], vsize[i], &n[i]);
+	}
 	if (err)
 		return err;
-	if ((uint64_t)nb * PM_WAYS != nv)
+	if ((uint64_t)n[DM_INDEX] * PM_WAYS != n[DM_HDR] ||
+	    (uint64_t)n[DM_HDR] * PM_NCLASS != n[DM_COUNTS] || n[DM_COLD] != n[DM_HDR])
 		return -EINVAL;
-	m->nbuckets = nb;
-	m->index_len = page_round((size_t)nb * sizeof(struct pm_bucket));
-	m->vals_len = page_round((size_t)nv * sizeof(struct pm_dest));
-	p = mmap(NULL, m->index_len, prot, MAP_SHARED, index_fd, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	m->index = p;
-	p = mmap(NULL, m->vals_len, prot, MAP_SHARED, dests_fd, 0);
-	if (p == MAP_FAILED) {
-		err = -errno;
-		munmap(m->index, m->index_len);
-		m->index = NULL;
-		return err;
+	for (int i = 0; i < DM_NMAPS; i++) {
+		m->len[i] = page_round((size_t)n[i] * vsize[i]);
+		mem[i] = mmap(NULL, m->len[i], prot, MAP_SHARED, fd[i], 0);
+		if (mem[i] == MAP_FAILED) {
+			err = -errno;
+			mem[i] = NULL;
+			break;
+		}
 	}
-	m->vals = p;
-	return 0;
+	m->index = mem[DM_INDEX];
+	m->hdr = mem[DM_HDR];
+	m->counts = mem[DM_COUNTS];
+	m->cold = mem[DM_COLD];
+	m->nbuckets = n[DM_INDEX];
+	m->nslots = n[DM_HDR];
+	if (err)
+		dest_maps_close(m);
+	return err;
+}
+
+int dest_maps_open_skel(struct dest_maps *m, struct protomix *skel, bool writable)
+{
+	int fd[DM_NMAPS] = {
+		bpf_map__fd(skel->maps.dest_index), bpf_map__fd(skel->maps.dests),
+		bpf_map__fd(skel->maps.dest_counts), bpf_map__fd(skel->maps.dest_cold),
+	};
+
+	return dest_maps_open(m, fd, writable);
 }
 
 void dest_maps_close(struct dest_maps *m)
 {
-	if (m->index)
-		munmap(m->index, m->index_len);
-	if (m->vals)
-		munmap(m->vals, m->vals_len);
+	void *mem[DM_NMAPS] = { m->index, m->hdr, m->counts, m->cold };
+
+	for (int i = 0; i < DM_NMAPS; i++)
+		if (mem[i])
+			munmap(mem[i], m->len[i]);
 	m->index = NULL;
-	m->vals = NULL;
+	m->hdr = NULL;
+	m->counts = NULL;
+	m->cold = NULL;
 }
 
 static uint64_t load_state(const struct pm_bucket *b)
@@ -113,32 +147,52 @@ static uint64_t load_state(const struct pm_bucket *b)
 	return __atomic_load_n(&b->state, __ATOMIC_ACQUIRE);
 }
 
-/* The programs keep running while we read: an entry evicted and taken by
- * another destination meanwhile (its key changed, or its valid bit went)
- * is skipped, as if it had been evicted just before the read. */
+/* Slots are handed out in order and never given back, only reused (an
+ * evicted destination's slot goes to the next one): every slot below
+ * bucket 0's `next` holds a destination, a never used one is zero. The
+ * programs keep running while we read: an entry that changed hands
+ * meanwhile (its key or first_seen moved) is skipped, as if it had been
+ * evicted just before the read. */
 int dests_read(const struct dest_maps *m, struct dest_table *t)
 {
+	uint64_t used = __atomic_load_n(&m->index[0].next, __ATOMIC_ACQUIRE);
+
+	if (used > m->nslots)
+		used = m->nslots;
 	t->n = 0;
-	for (uint32_t b = 0; b < m->nbuckets; b++) {
-		const struct pm_bucket *bk = &m->index[b];
-		uint64_t valid = load_state(bk) & PM_B_VALID;
+	for (uint32_t s = 0; s < used && t->n < t->cap; s++) {
+		const struct pm_dest_hdr *h = &m->hdr[s];
+		const struct pm_dest_cold *k = &m->cold[s];
+		struct pm_dest *v = &t->vals[t->n];
+		struct pm_dest_hdr copy = *h;
 
-		for (int w = 0; valid && w < PM_WAYS; w++) {
-			const struct pm_dest *d = &m->vals[(size_t)b * PM_WAYS + w];
-			struct pm_dest *v;
+		if (!copy.first_seen)
+			continue;	/* being written */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		for (int c = 0; c < PM_NCLASS; c++) {
+			const struct pm_dest_count *n = &m->counts[(size_t)c * m->nslots + s];
 
-			if (!(valid & (1ull << w)))
-				continue;
-			if (t->n == t->cap)
-				return 0;
-			v = &t->vals[t->n];
-			*v = *d;
-			__atomic_thread_fence(__ATOMIC_ACQUIRE);
-			if (!(load_state(bk) & (1ull << w)) ||
-			    memcmp(&d->key, &v->key, sizeof(v->key)))
-				continue;
-			t->keys[t->n++] = v->key;
+			v->packets[c] = n->packets;
+			v->bytes[c] = n->bytes;
 		}
+		v->violations = k->violations;
+		v->pair_src = k->pair_src;
+		v->pair_tick = k->pair_tick;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (h->first_seen != copy.first_seen ||
+		    memcmp(&h->key, &copy.key, sizeof(copy.key)))
+			continue;
+		v->key = copy.key;
+		v->first_seen = copy.first_seen;
+		v->last_seen = copy.last_seen;
+		v->win_start = copy.win_start;
+		v->win_samples = copy.win_samples;
+		v->flags = copy.flags;
+		v->rules_gen = copy.rules_gen;
+		v->denied = copy.denied;
+		v->rule_id = copy.rule_id;
+		v->seen = copy.seen;
+		t->keys[t->n++] = copy.key;
 	}
 	return 0;
 }
@@ -154,17 +208,43 @@ size_t dests_count(const struct dest_maps *m)
 
 void dests_clear(struct dest_maps *m)
 {
-	memset(m->index, 0, (size_t)m->nbuckets * sizeof(struct pm_bucket));
-	memset(m->vals, 0, (size_t)m->nbuckets * PM_WAYS * sizeof(struct pm_dest));
+	memset(m->index, 0, (size_t)m->nbuckets * sizeof(*m->index));
+	memset(m->hdr, 0, (size_t)m->nslots * sizeof(*m->hdr));
+	memset(m->counts, 0, (size_t)m->nslots * PM_NCLASS * sizeof(*m->counts));
+	memset(m->cold, 0, (size_t)m->nslots * sizeof(*m->cold));
+}
+
+static void dest_write(struct dest_maps *m, uint32_t s, const struct pm_dest_key *k,
+		       const struct pm_dest *v)
+{
+	struct pm_dest_hdr *h = &m->hdr[s];
+
+	for (int c = 0; c < PM_NCLASS; c++) {
+		m->counts[(size_t)c * m->nslots + s].packets = v->packets[c];
+		m->counts[(size_t)c * m->nslots + s].bytes = v->bytes[c];
+	}
+	m->cold[s].violations = v->violations;
+	m->cold[s].pair_src = v->pair_src;
+	m->cold[s].pair_tick = v->pair_tick;
+	memset(h, 0, sizeof(*h));
+	h->key = *k;
+	h->first_seen = v->first_seen ? v->first_seen : 1;
+	h->last_seen = v->last_seen;
+	h->win_start = v->win_start;
+	h->win_samples = v->win_samples;
+	h->flags = v->flags;
+	h->rules_gen = v->rules_gen;
+	h->denied = v->denied;
+	h->rule_id = v->rule_id;
+	h->seen = v->seen;
 }
 
 int dests_put(struct dest_maps *m, uint64_t seed, const struct pm_dest_key *k,
 	      const struct pm_dest *v)
 {
 	struct pm_bucket *bk;
-	struct pm_dest *d;
-	uint32_t b[2];
 	uint64_t fw[2];
+	uint32_t b[2], s;
 	uint16_t tag;
 	int i, w;
 
@@ -172,11 +252,9 @@ int dests_put(struct dest_maps *m, uint64_t seed, const struct pm_dest_key *k,
 	for (i = 0; i < 2; i++) {
 		bk = &m->index[b[i]];
 		for (w = 0; w < PM_WAYS; w++) {
-			d = &m->vals[(size_t)b[i] * PM_WAYS + w];
 			if ((bk->state & (1ull << w)) &&
-			    !memcmp(&d->key, k, sizeof(*k))) {
-				*d = *v;
-				d->key = *k;
+			    !memcmp(&m->hdr[bk->slots[w]].key, k, sizeof(*k))) {
+				dest_write(m, bk->slots[w], k, v);
 				return 0;
 			}
 		}
@@ -184,21 +262,25 @@ int dests_put(struct dest_maps *m, uint64_t seed, const struct pm_dest_key *k,
 	}
 	/* the emptier bucket, the first on a tie, as the program does */
 	i = __builtin_popcountll(fw[1]) > __builtin_popcountll(fw[0]);
-	if (!fw[i])
+	if (!fw[i] || m->index[0].next >= m->nslots)
 		return -ENOSPC;
 	bk = &m->index[b[i]];
 	w = __builtin_ctzll(fw[i]);
-	d = &m->vals[(size_t)b[i] * PM_WAYS + w];
-	*d = *v;
-	d->key = *k;
+	s = (uint32_t)m->index[0].next++;
+	dest_write(m, s, k, v);
 	bk->tags[w] = tag;
+	bk->slots[w] = s;
 	bk->state |= 1ull << w;
 	return 0;
 }
 
 uint64_t dest_maps_memlock(const struct dest_maps *m)
 {
-	return map_memlock(m->index_fd) + map_memlock(m->dests_fd);
+	uint64_t sum = 0;
+
+	for (int i = 0; i < DM_NMAPS; i++)
+		sum += map_memlock(m->fd[i]);
+	return sum;
 }
 
 static inline uint64_t key_hash(const struct pm_dest_key *k)

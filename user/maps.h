@@ -21,33 +21,42 @@ struct dest_table {
 };
 
 /* The destination table of a loaded program (headers/protomix.h, struct
- * pm_bucket): its two arrays, mapped read-only (read-write for the tests
+ * pm_bucket): its four arrays, mapped read-only (read-write for the tests
  * and benchmarks that fill or empty it). */
+enum { DM_INDEX, DM_HDR, DM_COUNTS, DM_COLD, DM_NMAPS };
+
 struct dest_maps {
-	int index_fd, dests_fd;
+	int fd[DM_NMAPS];		/* the caller's */
 	struct pm_bucket *index;
-	struct pm_dest *vals;
-	size_t index_len, vals_len;
-	uint32_t nbuckets;
+	struct pm_dest_hdr *hdr;
+	struct pm_dest_count *counts;	/* [cls * nslots + slot] */
+	struct pm_dest_cold *cold;
+	size_t len[DM_NMAPS];
+	uint32_t nbuckets, nslots;
 };
 
-/* The number of buckets for at least max_dests destinations. */
-uint32_t dest_nbuckets(uint64_t max_dests);
-/* Map the two arrays (fds stay the caller's). 0 or -errno. */
-int dest_maps_open(struct dest_maps *m, int index_fd, int dests_fd,
-		   bool writable);
+struct protomix;
+
+/* Size the table of an opened, not yet loaded skeleton for at least
+ * max_dests destinations (rounded up to whole buckets), under seed.
+ * Returns the number of slots. */
+uint64_t dest_maps_size(struct protomix *skel, uint64_t max_dests, uint64_t seed);
+/* Map the four arrays (fds in DM_* order; they stay the caller's), or
+ * those of a loaded skeleton. 0 or -errno. */
+int dest_maps_open(struct dest_maps *m, const int fd[DM_NMAPS], bool writable);
+int dest_maps_open_skel(struct dest_maps *m, struct protomix *skel, bool writable);
 void dest_maps_close(struct dest_maps *m);
-/* Every valid entry (up to t->cap). 0 or -errno. */
+/* Every destination in the table (up to t->cap). 0 or -errno. */
 int dests_read(const struct dest_maps *m, struct dest_table *t);
 /* Destinations in the table now. */
 size_t dests_count(const struct dest_maps *m);
 /* Writable maps only, with no program running: empty the table; put
- * one entry as the program would have (seed: the program's cfg_seed).
- * dests_put: 0, or -ENOSPC when both buckets are full. */
+ * one destination as the program would have (seed: the program's
+ * cfg_seed). dests_put: 0, or -ENOSPC when both buckets are full. */
 void dests_clear(struct dest_maps *m);
 int dests_put(struct dest_maps *m, uint64_t seed, const struct pm_dest_key *k,
 	      const struct pm_dest *v);
-/* Kernel memory of both arrays. */
+/* Kernel memory of the table's arrays. */
 uint64_t dest_maps_memlock(const struct dest_maps *m);
 int dest_table_init(struct dest_table *t, size_t cap);
 void dest_table_free(struct dest_table *t);

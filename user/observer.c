@@ -41,12 +41,9 @@ int observer_open(struct observer *ob, const struct observer_cfg *cfg,
 		  struct ruleset *rules)
 {
 	uint64_t seed;
-	uint32_t nb;
 	int err;
 
 	memset(ob, 0, sizeof(*ob));
-	nb = dest_nbuckets(cfg->max_dests);
-	ob->max_dests = (uint64_t)nb * PM_WAYS;
 	ob->on_alert = cfg->on_alert;
 	ob->ctx = cfg->ctx;
 	ob->nbase = cfg->base ? cfg->base->n : 0;
@@ -67,10 +64,7 @@ int observer_open(struct observer *ob, const struct observer_cfg *cfg,
 		err = EXIT_RUNTIME;
 		goto fail;
 	}
-	bpf_map__set_max_entries(ob->skel->maps.dest_index, nb);
-	bpf_map__set_max_entries(ob->skel->maps.dests, ob->max_dests);
-	ob->skel->rodata->cfg_nbuckets = nb;
-	ob->skel->rodata->cfg_seed = seed;
+	ob->max_dests = dest_maps_size(ob->skel, cfg->max_dests, seed);
 	bpf_map__set_max_entries(ob->skel->maps.baseline, ob->nbase ? ob->nbase : 1);
 	ob->skel->rodata->cfg_sample_rate = cfg->sample_rate;
 	ob->skel->rodata->cfg_replay = cfg->replay;
@@ -95,8 +89,7 @@ int observer_open(struct observer *ob, const struct observer_cfg *cfg,
 	ob->rules = *rules;
 	memset(rules, 0, sizeof(*rules));
 	ob->skel->bss->rules_gen = ob->rules.n ? 1 : 0;
-	err = dest_maps_open(&ob->dm, bpf_map__fd(ob->skel->maps.dest_index),
-			     bpf_map__fd(ob->skel->maps.dests), false);
+	err = dest_maps_open_skel(&ob->dm, ob->skel, false);
 	if (err) {
 		pm_err("cannot map the destination table: %s", strerror(-err));
 		err = EXIT_RUNTIME;

@@ -1175,7 +1175,7 @@ void top_resize(struct top *t)
 struct top_cli {
 	pid_t pid;
 	double interval;
-	int dests_fd, stats_fd, index_fd;
+	int stats_fd, table_fd[DM_NMAPS];
 	struct dest_maps dm;
 	struct dest_table tab[2];
 	int cur;
@@ -1234,30 +1234,34 @@ json_object *top_maps_json(json_object *status, const struct observer *ob,
 	json_object *agg = json_object_new_array();
 	/* The destination table is read in place (mmap), which the kernel
 	 * allows only through a descriptor open for writing; top maps it
-	 * read-only. */
-	int d = fcntl(bpf_map__fd(ob->skel->maps.dests), F_DUPFD_CLOEXEC, 3);
+	 * read-only. fds: the stats, then the table's arrays in DM_* order. */
+	struct bpf_map *table[DM_NMAPS] = {
+		ob->skel->maps.dest_index, ob->skel->maps.dests,
+		ob->skel->maps.dest_counts, ob->skel->maps.dest_cold,
+	};
 	int s = map_fd_rdonly(ob->skel->maps.stats);
-	int i = fcntl(bpf_map__fd(ob->skel->maps.dest_index), F_DUPFD_CLOEXEC, 3);
 
-	if (d < 0 || s < 0 || i < 0) {
-		if (d >= 0)
-			close(d);
-		if (s >= 0)
-			close(s);
-		if (i >= 0)
-			close(i);
-		json_object_put(agg);
-		json_object_put(status);
-		return NULL;
-	}
-	fds->fd[fds->n++] = d;
+	if (s < 0)
+		goto fail;
 	fds->fd[fds->n++] = s;
-	fds->fd[fds->n++] = i;
+	for (int i = 0; i < DM_NMAPS; i++) {
+		int d = fcntl(bpf_map__fd(table[i]), F_DUPFD_CLOEXEC, 3);
+
+		if (d < 0)
+			goto fail;
+		fds->fd[fds->n++] = d;
+	}
 	json_object_object_add(status, "type", json_object_new_string("maps"));
 	json_object_array_add(agg, json_object_new_int(ob->agg4));
 	json_object_array_add(agg, json_object_new_int(ob->agg6));
 	json_object_object_add(status, "aggregate", agg);
 	return status;
+fail:
+	while (fds->n > 0)
+		close(fds->fd[--fds->n]);
+	json_object_put(agg);
+	json_object_put(status);
+	return NULL;
 }
 
 /* "gw-ws (tc_ingress,tc_egress)  lan1 (...)" from the "interfaces" of a
@@ -1447,8 +1451,8 @@ int cmd_top(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	struct top_cli c = { .interval = 1, .dests_fd = -1, .stats_fd = -1,
-			  .index_fd = -1 };
+	struct top_cli c = { .interval = 1, .stats_fd = -1,
+			  .table_fd = { -1, -1, -1, -1 } };
 	struct top_info info = { .title = "protomix top", .snapshot = cli_snapshot,
 				 .ctx = &c };
 	struct ctl_fds fds = {};
@@ -1502,19 +1506,18 @@ int cmd_top(int argc, char **argv)
 	if (!reply)
 		return EXIT_RUNTIME;
 	rc = EXIT_RUNTIME;
-	if (fds.n != 3 ||
-	    !map_is(fds.fd[0], sizeof(__u32), sizeof(struct pm_dest), &max) ||
-	    !map_is(fds.fd[1], sizeof(__u32), sizeof(struct pm_stats), NULL) ||
-	    !map_is(fds.fd[2], sizeof(__u32), sizeof(struct pm_bucket), NULL) ||
-	    dest_maps_open(&c.dm, fds.fd[2], fds.fd[0], false)) {
+	if (fds.n != 1 + DM_NMAPS ||
+	    !map_is(fds.fd[0], sizeof(__u32), sizeof(struct pm_stats), NULL) ||
+	    dest_maps_open(&c.dm, &fds.fd[1], false)) {
 		pm_err("the protomix watch with pid %d did not hand over its maps (a different protomix version?)",
 		       (int)c.pid);
 		goto out;
 	}
-	c.dests_fd = fds.fd[0];
-	c.stats_fd = fds.fd[1];
-	c.index_fd = fds.fd[2];
+	c.stats_fd = fds.fd[0];
+	for (int i = 0; i < DM_NMAPS; i++)
+		c.table_fd[i] = fds.fd[1 + i];
 	fds.n = 0;
+	max = c.dm.nslots;
 	if (dest_table_init(&c.tab[0], max) || dest_table_init(&c.tab[1], max)) {
 		pm_err("out of memory for %u destinations", max);
 		goto out;
@@ -1534,13 +1537,12 @@ int cmd_top(int argc, char **argv)
 out:
 	for (int i = 0; i < fds.n; i++)
 		close(fds.fd[i]);
-	if (c.dests_fd >= 0)
-		close(c.dests_fd);
 	if (c.stats_fd >= 0)
 		close(c.stats_fd);
-	if (c.index_fd >= 0)
-		close(c.index_fd);
 	dest_maps_close(&c.dm);
+	for (int i = 0; i < DM_NMAPS; i++)
+		if (c.table_fd[i] >= 0)
+			close(c.table_fd[i]);
 	dest_table_free(&c.tab[0]);
 	dest_table_free(&c.tab[1]);
 	json_object_put(reply);
