@@ -15,7 +15,7 @@
  * not timed (it touches the table's pages; watch reuses its table every
  * interval); the figure is the median of --rounds timed reads.
  *
- * Memory: map_memlock() of the two arrays of the destination table of an
+ * Memory: map_memlock() of the four arrays of the destination table of an
  * observer with --max-dests = --mem-dests, divided by that number. Arrays
  * are preallocated: the figure holds for an empty table as for a full
  * one, and no part of it is per CPU.
@@ -194,12 +194,14 @@ int cmd_poll(int argc, char **argv)
 		  (unsigned long)mem_dests, (unsigned long)memlock,
 		  (double)memlock / mem_dests, libbpf_num_possible_cpus(),
 		  (unsigned long)stats_mem);
-	/* two arrays, preallocated: a bucket (state, pad, PM_WAYS keys) per
-	 * PM_WAYS slots, and a struct pm_dest per slot; nothing per CPU */
-	bench_say("          = %lu buckets x %zu B + %lu slots x %zu B (struct pm_dest) "
-		  "+ the two maps themselves, page-rounded; nothing per CPU",
-		  (unsigned long)nb, sizeof(struct pm_bucket),
-		  (unsigned long)nb * PM_WAYS, sizeof(struct pm_dest));
+	/* four arrays, preallocated: a 64-byte bucket per PM_WAYS slots; per
+	 * slot a header, a counter pair per class and the cold part;
+	 * nothing per CPU */
+	bench_say("          = %lu buckets x %zu B + %lu slots x (%zu B header + %d x %zu B "
+		  "counters + %zu B cold) + the maps themselves, page-rounded; nothing per CPU",
+		  (unsigned long)nb, sizeof(struct pm_bucket), (unsigned long)nb * PM_WAYS,
+		  sizeof(struct pm_dest_hdr), PM_NCLASS, sizeof(struct pm_dest_count),
+		  sizeof(struct pm_dest_cold));
 
 	printf("{\"poll_ms\":{");
 	for (int i = 0; i < nsizes; i++)
