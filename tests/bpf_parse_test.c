@@ -25,6 +25,7 @@
 #include "classes.h"
 #include "frames.h"
 #include "maps.h"
+#include "check.h"
 
 #define ETH_HLEN	14
 #define TC_ACT_UNSPEC	(-1)
@@ -43,35 +44,6 @@ struct env {
 };
 
 /* A check collects its complaints; the first few are printed. */
-struct check {
-	char why[512];
-	size_t len;
-	int n;
-};
-
-static void complain(struct check *ck, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ck->n++ && ck->len < sizeof(ck->why))
-		ck->len += snprintf(ck->why + ck->len, sizeof(ck->why) - ck->len, "; ");
-	if (ck->len < sizeof(ck->why)) {
-		va_start(ap, fmt);
-		ck->len += vsnprintf(ck->why + ck->len, sizeof(ck->why) - ck->len, fmt, ap);
-		va_end(ap);
-	}
-}
-
-static void report(const char *name, const struct check *ck)
-{
-	if (ck->n) {
-		printf("FAIL %s: %s\n", name, ck->why);
-		failed++;
-	} else {
-		printf("PASS %s\n", name);
-	}
-}
-
 /* libbpf speaks only with -v: the verifier log when a load fails. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -232,12 +204,12 @@ static void check_case(struct env *env, const struct frame_case *c,
 	len = frame_case_build(c, r->addrs, frame, sizeof(frame));
 	if (len < 0) {
 		complain(&ck, "frame_build failed");
-		report(name, &ck);
+		failed += report(name, &ck);
 		return;
 	}
 	if ((err = clear_dests(env)) || (err = read_stats(env, r->hook, before))) {
 		complain(&ck, "maps: %s", strerror(-err));
-		report(name, &ck);
+		failed += report(name, &ck);
 		return;
 	}
 
@@ -296,7 +268,7 @@ static void check_case(struct env *env, const struct frame_case *c,
 	}
 	if (has_dst && nkeys == 0)
 		complain(&ck, "dests has no entry for %s", key_str(dkey, b2, sizeof(b2)));
-	report(name, &ck);
+	failed += report(name, &ck);
 }
 
 /* The table agrees with the frames it describes. */
@@ -320,7 +292,7 @@ static void check_table(const struct frame_case *c)
 			 c->bytes, len - l3);
 	else if (c->class < 0 && c->bytes)
 		complain(&ck, "a reason counts no bytes");
-	report(name, &ck);
+	failed += report(name, &ck);
 }
 
 /* ---- main --------------------------------------------------------- */

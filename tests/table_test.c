@@ -58,6 +58,7 @@
 #include "classes.h"
 #include "frames.h"
 #include "maps.h"
+#include "check.h"
 
 #define ETH_HLEN	14
 #define SEED		0x70726f746f6d6978ull
@@ -76,38 +77,6 @@ static bool verbose;
 static int failed;
 
 /* A check collects its complaints; the first few are printed. */
-struct check {
-	char why[512];
-	size_t len;
-	int n;
-};
-
-static void complain(struct check *ck, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void complain(struct check *ck, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ck->n++ && ck->len < sizeof(ck->why))
-		ck->len += snprintf(ck->why + ck->len, sizeof(ck->why) - ck->len, "; ");
-	if (ck->len < sizeof(ck->why)) {
-		va_start(ap, fmt);
-		ck->len += vsnprintf(ck->why + ck->len, sizeof(ck->why) - ck->len, fmt, ap);
-		va_end(ap);
-	}
-}
-
-static void report(const char *name, const struct check *ck)
-{
-	if (ck->n) {
-		printf("FAIL %s: %s\n", name, ck->why);
-		failed++;
-	} else {
-		printf("PASS %s\n", name);
-	}
-}
-
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	(void)level;
@@ -616,7 +585,7 @@ static void test_concurrent_inserts(struct env *env)
 			 "the two CPUs never raced", inserted[0] ? cpus[0] : cpus[1],
 			 CONC_ROUNDS);
 done:
-	report(name, &ck);
+	failed += report(name, &ck);
 out:
 	free(before);
 	free(after);
@@ -699,7 +668,7 @@ static void test_eviction_exact(struct env *env)
 		fprintf(stderr, "table_test: eviction: %zu entries, %llu evicted\n",
 			cnt, (unsigned long long)(d.new_dests - cnt));
 done:
-	report(name, &ck);
+	failed += report(name, &ck);
 	free(before);
 	free(after);
 	free(seen);

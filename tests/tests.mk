@@ -20,14 +20,18 @@ $(TEST_BUILD)/sendframes: tests/sendframes.c $(FRAMES_SRCS) $(FRAMES_HDRS) | $(T
 	$(CC) $(TEST_CFLAGS) tests/sendframes.c $(FRAMES_SRCS) -o $@
 
 # Every case through pm_xdp and pm_tc_ingress (BPF_PROG_TEST_RUN).
-$(TEST_BUILD)/bpf_parse_test: tests/bpf_parse_test.c $(FRAMES_SRCS) $(FRAMES_HDRS) user/maps.c \
-		$(SKELS) | $(TEST_BUILD)
-	$(CC) $(TEST_CFLAGS) tests/bpf_parse_test.c $(FRAMES_SRCS) user/maps.c -o $@ $(TEST_LDLIBS)
+# tests/check.c: the PASS/FAIL line of a check, for the C tests.
+CHECK_SRCS := tests/check.c user/maps.c
+CHECK_HDRS := tests/check.h user/maps.h
+
+$(TEST_BUILD)/bpf_parse_test: tests/bpf_parse_test.c $(FRAMES_SRCS) $(FRAMES_HDRS) \
+		$(CHECK_SRCS) $(CHECK_HDRS) $(SKELS) | $(TEST_BUILD)
+	$(CC) $(TEST_CFLAGS) tests/bpf_parse_test.c $(FRAMES_SRCS) $(CHECK_SRCS) -o $@ $(TEST_LDLIBS)
 
 # The destination table on both CPUs at once, and its eviction: pm_xdp
 # behind bench_tail (bench/bpf/gen.bpf.c, built by bench/bench.mk's rules;
 # BENCH_BUILD is not defined yet here, hence the literal path).
-$(TEST_BUILD)/table_test: tests/table_test.c $(FRAMES_SRCS) $(FRAMES_HDRS) user/maps.c \
-		user/maps.h $(SKELS) $(BUILD)/bench/gen.skel.h | $(TEST_BUILD)
-	$(CC) $(TEST_CFLAGS) -I$(BUILD)/bench tests/table_test.c $(FRAMES_SRCS) user/maps.c \
+$(TEST_BUILD)/table_test: tests/table_test.c $(FRAMES_SRCS) $(FRAMES_HDRS) \
+		$(CHECK_SRCS) $(CHECK_HDRS) $(SKELS) $(BUILD)/bench/gen.skel.h | $(TEST_BUILD)
+	$(CC) $(TEST_CFLAGS) -I$(BUILD)/bench tests/table_test.c $(FRAMES_SRCS) $(CHECK_SRCS) \
 		-o $@ $(TEST_LDLIBS) -lpthread
