@@ -288,14 +288,17 @@ static __always_inline int claim_victim(struct pm_bucket *bk1,
 	return best;
 }
 
-/* An evicted destination's slot, for the next one: zeroed. */
-static __always_inline int clear_slot(__u32 slot)
+/* An evicted destination's slot, for the next one: zeroed. Only the
+ * counters of the classes it saw can be other than zero. */
+static __always_inline int clear_slot(__u32 slot, __u32 seen)
 {
 	struct pm_dest_count *c;
 	struct pm_dest_cold *k;
 
 #pragma unroll
 	for (int cls = 0; cls < PM_NCLASS; cls++) {
+		if (!(seen & 1u << cls))
+			continue;
 		c = count_at(slot, cls);
 		if (!c)
 			return -1;
@@ -320,7 +323,7 @@ static __always_inline int insert(struct pm_dest_key *key, __u16 tag,
 	struct pm_bucket *bk = bk1;
 	struct pm_dest_hdr *h;
 	bool evicted = false;
-	__u32 slot, *base;
+	__u32 slot, seen, *base;
 	int w;
 
 	if (nways(free_ways(READ_ONCE(bk2->state))) >
@@ -354,9 +357,10 @@ static __always_inline int insert(struct pm_dest_key *key, __u16 tag,
 	}
 	/* first_seen 0 first: a reader skips the slot from here on, so it
 	 * never sees the evicted destination with its counters half zeroed */
+	seen = h->seen;
 	__builtin_memset(h, 0, sizeof(*h));
 	barrier();
-	if (evicted && clear_slot(slot)) {
+	if (evicted && clear_slot(slot, seen)) {
 		__sync_fetch_and_and(&bk->state, ~(1ull << (w + PM_B_BUSY_SHIFT)));
 		return -1;
 	}
