@@ -532,15 +532,16 @@ static __always_inline __u32 payload_len(const struct pkt_info *pi)
 	return pi->ip_len > hdrs ? pi->ip_len - hdrs : 0;
 }
 
-static __always_inline bool same_addr(const struct pm_dest_key *a,
-				      const struct pm_dest_key *b)
+static __always_inline __u32 addr_fold(const struct pm_dest_key *k)
 {
-	return a->w[0] == b->w[0] && a->w[1] == b->w[1];
+	__u64 x = k->w[0] ^ k->w[1];
+
+	return (__u32)x ^ (__u32)(x >> 32);
 }
 
 /* Track one direction of an IPsec conversation for one_way_ipsec: once
  * per tick per source and destination is enough to know that it flows. */
-static __always_inline void track_pair(struct pkt_info *pi, struct pm_dest_cold *d,
+static __always_inline void track_pair(struct pkt_info *pi, struct pm_dest_hdr *d,
 				       struct pm_stats *st, __u64 now,
 				       __u32 ifindex, __u32 hook)
 {
@@ -548,8 +549,11 @@ static __always_inline void track_pair(struct pkt_info *pi, struct pm_dest_cold 
 	struct pm_pair *p, init = {};
 	bool per_addr = cfg_agg4 >= 32 && cfg_agg6 >= 128;
 
-	/* d stands for one address only without --aggregate */
-	if (per_addr && d->pair_tick == now && same_addr(&d->pair_src, &pi->src))
+	__u32 src = addr_fold(&pi->src);
+
+	/* d stands for one address only without --aggregate; a source
+	 * whose fold equals the last one's (1 in 2^32) waits a tick */
+	if (per_addr && d->pair_tick == now && d->pair_src == src)
 		return;
 	__builtin_memcpy(pk.src, pi->src.addr, 16);
 	__builtin_memcpy(pk.dst, pi->dst.addr, 16);
@@ -576,7 +580,7 @@ static __always_inline void track_pair(struct pkt_info *pi, struct pm_dest_cold 
 	}
 	if (p->last_seen != now)
 		p->last_seen = now;
-	d->pair_src = pi->src;
+	d->pair_src = src;
 	d->pair_tick = now;
 }
 
@@ -584,17 +588,18 @@ static __always_inline void track_pair(struct pkt_info *pi, struct pm_dest_cold 
  * destination per second: a flood costs the ring buffer no more. */
 static __always_inline void sample(void *data, void *data_end,
 				   struct pkt_info *pi, struct pm_dest_hdr *d,
+				   struct pm_dest_cold *k,
 				   struct pm_stats *st, __u64 now, __u32 kind,
 				   __u32 ifindex, __u32 hook, __u32 wire_len)
 {
 	struct pm_event *ev;
 	__u64 cap;
 
-	if (now - d->win_start >= NSEC_PER_SEC) {
-		d->win_start = now;
-		d->win_samples = 0;
+	if (now - k->win_start >= NSEC_PER_SEC) {
+		k->win_start = now;
+		k->win_samples = 0;
 	}
-	if (__sync_fetch_and_add(&d->win_samples, 1) >= cfg_sample_rate) {
+	if (__sync_fetch_and_add(&k->win_samples, 1) >= cfg_sample_rate) {
 		st->suppressed++;
 		return;
 	}
@@ -680,11 +685,8 @@ static __always_inline void account(struct pm_stats *st, struct pkt_info *pi,
 	d = hdr_at(slot);
 	if (!d)
 		return;
-	if (IPSEC_MASK & (1u << cls) && cls != PM_C_AH) {
-		k = cold_at(slot);
-		if (k)
-			track_pair(pi, k, st, now, ifindex, hook);
-	}
+	if (IPSEC_MASK & (1u << cls) && cls != PM_C_AH)
+		track_pair(pi, d, st, now, ifindex, hook);
 
 	/* Keep the verifier's bound on cls across the calls above. */
 	asm volatile("%0 &= 0xf" : "+r"(cls));
@@ -709,9 +711,10 @@ static __always_inline void account(struct pm_stats *st, struct pkt_info *pi,
 	if (kind < PM_NKIND) {
 		st->violations[kind] += segs;
 		k = cold_at(slot);
-		if (k)
-			__sync_fetch_and_add(&k->violations, segs);
-		sample(data, data_end, pi, d, st, now, kind, ifindex, hook, len);
+		if (!k)
+			return;
+		__sync_fetch_and_add(&k->violations, segs);
+		sample(data, data_end, pi, d, k, st, now, kind, ifindex, hook, len);
 	}
 }
 

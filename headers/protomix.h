@@ -154,7 +154,7 @@ struct pm_dest_key {
  * by slot: dests (struct pm_dest_hdr, one cache line: the key and what
  * every packet reads), dest_counts (struct pm_dest_count, at cls * nslots
  * + slot: the packet's class only) and dest_cold (struct pm_dest_cold:
- * violations and IPsec pairs). Slots are handed out in order (bucket 0's
+ * violations and the sampling window, touched by violations only). Slots are handed out in order (bucket 0's
  * `next` counts them) and an evicted destination's slot is reused, so the
  * entries in use sit together: with 131,072 destinations a packet
  * touches three lines among 12 MB, not two among 80 MB, and the CPU's
@@ -187,8 +187,11 @@ struct pm_dest_hdr {		/* 64 bytes: one cache line */
 	__u32 denied;		/* classes the matching rule does not allow:
 				 * 0 in a new entry, which allows all */
 	__u32 rule_id;		/* 0: no rule */
-	__u64 win_start;	/* sampling window (coarse ns) */
-	__u32 win_samples;	/* samples taken in that window */
+	/* The IPsec pair last tracked for this destination (a fold of its
+	 * source address), and when: the pairs map is updated once per tick
+	 * per source, not per packet. */
+	__u64 pair_tick;
+	__u32 pair_src;
 	__u32 seen;		/* classes ever counted, bit per enum pm_class */
 };
 
@@ -199,10 +202,10 @@ struct pm_dest_count {
 
 struct pm_dest_cold {
 	__u64 violations;	/* packets that broke an expectation */
-	/* The IPsec pair last tracked for this destination, and when: the
-	 * pairs map is updated once per tick per source, not per packet. */
-	struct pm_dest_key pair_src;
-	__u64 pair_tick;
+	__u64 win_start;	/* sampling window (coarse ns) */
+	__u32 win_samples;	/* samples taken in that window */
+	__u32 pad;
+	__u64 pad2;
 };
 
 /* The two buckets of a key, among n, and its tag, under the loader's
@@ -240,8 +243,6 @@ struct pm_dest {
 	__u32 denied;		/* classes the matching rule does not allow */
 	__u32 rule_id;		/* 0: no rule */
 	__u32 seen;		/* classes ever counted */
-	struct pm_dest_key pair_src;
-	__u64 pair_tick;
 };
 
 /* Per-CPU, one entry per hook (enum pm_hook). */

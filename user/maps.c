@@ -176,8 +176,8 @@ int dests_read(const struct dest_maps *m, struct dest_table *t)
 			v->bytes[c] = n->bytes;
 		}
 		v->violations = k->violations;
-		v->pair_src = k->pair_src;
-		v->pair_tick = k->pair_tick;
+		v->win_start = k->win_start;
+		v->win_samples = k->win_samples;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (h->first_seen != copy.first_seen ||
 		    memcmp(&h->key, &copy.key, sizeof(copy.key)))
@@ -185,8 +185,6 @@ int dests_read(const struct dest_maps *m, struct dest_table *t)
 		v->key = copy.key;
 		v->first_seen = copy.first_seen;
 		v->last_seen = copy.last_seen;
-		v->win_start = copy.win_start;
-		v->win_samples = copy.win_samples;
 		v->flags = copy.flags;
 		v->rules_gen = copy.rules_gen;
 		v->denied = copy.denied;
@@ -224,14 +222,12 @@ static void dest_write(struct dest_maps *m, uint32_t s, const struct pm_dest_key
 		m->counts[(size_t)c * m->nslots + s].bytes = v->bytes[c];
 	}
 	m->cold[s].violations = v->violations;
-	m->cold[s].pair_src = v->pair_src;
-	m->cold[s].pair_tick = v->pair_tick;
+	m->cold[s].win_start = v->win_start;
+	m->cold[s].win_samples = v->win_samples;
 	memset(h, 0, sizeof(*h));
 	h->key = *k;
 	h->first_seen = v->first_seen ? v->first_seen : 1;
 	h->last_seen = v->last_seen;
-	h->win_start = v->win_start;
-	h->win_samples = v->win_samples;
 	h->flags = v->flags;
 	h->rules_gen = v->rules_gen;
 	h->denied = v->denied;
