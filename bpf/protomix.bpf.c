@@ -450,7 +450,7 @@ __noinline int dest_insert(struct pm_dest_key *key, __u64 now)
 }
 
 /* Find the destination's slot, inserting it on first sight: the slot, or
- * -1 (counted in stats only). userspace counts evictions as new_dests
+ * -1 (counted in stats only). Userspace counts evictions as new_dests
  * minus the destinations in the table. A zeroed entry is valid as it is
  * (denied 0: nothing denied), so another CPU may use it at once. */
 static __always_inline int dest_slot(struct pm_dest_key *key,
