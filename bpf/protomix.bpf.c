@@ -209,6 +209,18 @@ static __always_inline int find_way(struct pm_bucket *bk, __u16 tag,
 	return -1;
 }
 
+/* The slot of key in either of its buckets, or -1. */
+static __always_inline int find_slot(struct pm_bucket *bk1, struct pm_bucket *bk2,
+				     __u16 tag, const struct pm_dest_key *key)
+{
+	int w = find_way(bk1, tag, key);
+
+	if (w >= 0)
+		return bk1->slots[w & (PM_WAYS - 1)];
+	w = find_way(bk2, tag, key);
+	return w >= 0 ? (int)bk2->slots[w & (PM_WAYS - 1)] : -1;
+}
+
 /* Ways neither valid nor busy. */
 static __always_inline __u64 free_ways(__u64 state)
 {
@@ -312,6 +324,12 @@ static __always_inline int clear_slot(__u32 slot, __u32 seen)
 	return 0;
 }
 
+/* Give up a way claimed busy: free again. */
+static __always_inline void release_way(struct pm_bucket *bk, int w)
+{
+	__sync_fetch_and_and(&bk->state, ~(1ull << (w + PM_B_BUSY_SHIFT)));
+}
+
 /* A destination seen for the first time, with its first bucket locked:
  * its slot, or -1. The way comes from the emptier of its two buckets and
  * the slot from the next never used one; when both buckets are full, the
@@ -339,7 +357,7 @@ static __always_inline int insert(struct pm_dest_key *key, __u16 tag,
 		w &= PM_WAYS - 1;
 		slot = __sync_fetch_and_add(&bk0->next, 1);
 		if (slot >= cfg_nslots) {
-			__sync_fetch_and_and(&bk->state, ~(1ull << (w + PM_B_BUSY_SHIFT)));
+			release_way(bk, w);
 			return -1;
 		}
 	} else {
@@ -352,7 +370,7 @@ static __always_inline int insert(struct pm_dest_key *key, __u16 tag,
 	}
 	h = hdr_at(slot);
 	if (!h) {
-		__sync_fetch_and_and(&bk->state, ~(1ull << (w + PM_B_BUSY_SHIFT)));
+		release_way(bk, w);
 		return -1;
 	}
 	/* first_seen 0 first: a reader skips the slot from here on, so it
@@ -361,7 +379,7 @@ static __always_inline int insert(struct pm_dest_key *key, __u16 tag,
 	__builtin_memset(h, 0, sizeof(*h));
 	barrier();
 	if (evicted && clear_slot(slot, seen)) {
-		__sync_fetch_and_and(&bk->state, ~(1ull << (w + PM_B_BUSY_SHIFT)));
+		release_way(bk, w);
 		return -1;
 	}
 	barrier();
@@ -407,24 +425,22 @@ static long try_lock(__u64 i, void *ctx)
 	return 1;
 }
 
-/* The slot of a destination neither of its buckets held a moment ago,
- * inserted unless another CPU did it meanwhile: the slot, with SLOT_NEW
- * when we inserted it; -1 when there was no room. One insert per first
- * bucket at a time, so that two CPUs never insert the same destination
- * twice: the other waits a little, then finds the destination the first
- * one inserted. A global function: the verifier checks it once, apart
- * from the per-packet path. */
-__noinline int dest_insert(struct pm_dest_key *key, __u64 now)
+/* The slot of a destination neither of its buckets (b1, b2, its tag:
+ * pm_dest_hash) held a moment ago, inserted unless another CPU did it
+ * meanwhile: the slot, with SLOT_NEW when we inserted it; -1 when there
+ * was no room. One insert per first bucket at a time, so that two CPUs
+ * never insert the same destination twice: the other waits a little,
+ * then finds the destination the first one inserted. A global function:
+ * the verifier checks it once, apart from the per-packet path. */
+__noinline int dest_insert(struct pm_dest_key *key, __u64 now, __u32 b1,
+			   __u32 b2, __u16 tag)
 {
 	struct pm_bucket *bk0, *bk1, *bk2;
 	struct lock_wait wait = {};
-	__u32 b1, b2;
-	int w, slot;
-	__u16 tag;
+	int slot;
 
 	if (!key)
 		return -1;
-	tag = pm_dest_hash(key, cfg_seed, cfg_nbuckets, &b1, &b2);
 	bk0 = bucket_at(0);
 	bk1 = bucket_at(b1);
 	bk2 = bucket_at(b2);
@@ -435,16 +451,9 @@ __noinline int dest_insert(struct pm_dest_key *key, __u64 now)
 	if (!wait.locked)
 		return -1;
 	/* Inserted while we waited for the lock? */
-	w = find_way(bk1, tag, key);
-	if (w >= 0) {
-		slot = bk1->slots[w & (PM_WAYS - 1)];
-	} else {
-		w = find_way(bk2, tag, key);
-		if (w >= 0)
-			slot = bk2->slots[w & (PM_WAYS - 1)];
-		else if ((slot = insert(key, tag, now, bk1, bk2, bk0)) >= 0)
-			slot |= SLOT_NEW;
-	}
+	slot = find_slot(bk1, bk2, tag, key);
+	if (slot < 0 && (slot = insert(key, tag, now, bk1, bk2, bk0)) >= 0)
+		slot |= SLOT_NEW;
 	__sync_fetch_and_and(&bk1->state, ~PM_B_LOCK);
 	return slot;
 }
@@ -456,25 +465,22 @@ __noinline int dest_insert(struct pm_dest_key *key, __u64 now)
 static __always_inline int dest_slot(struct pm_dest_key *key,
 				     struct pm_stats *st, __u64 now)
 {
-	struct pm_bucket *bk;
+	struct pm_bucket *bk1, *bk2;
 	__u32 b1, b2;
-	int w, slot;
 	__u16 tag;
+	int slot;
 
 	tag = pm_dest_hash(key, cfg_seed, cfg_nbuckets, &b1, &b2);
-	bk = bucket_at(b1);
-	if (bk) {
-		w = find_way(bk, tag, key);
-		if (w >= 0)
-			return bk->slots[w & (PM_WAYS - 1)];
+	bk1 = bucket_at(b1);
+	bk2 = bucket_at(b2);
+	if (!bk1 || !bk2) {
+		st->dest_update_fail++;
+		return -1;
 	}
-	bk = bucket_at(b2);
-	if (bk) {
-		w = find_way(bk, tag, key);
-		if (w >= 0)
-			return bk->slots[w & (PM_WAYS - 1)];
-	}
-	slot = dest_insert(key, now);
+	slot = find_slot(bk1, bk2, tag, key);
+	if (slot >= 0)
+		return slot;
+	slot = dest_insert(key, now, b1, b2, tag);
 	if (slot < 0) {
 		st->dest_update_fail++;
 		return -1;

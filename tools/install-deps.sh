@@ -4,7 +4,7 @@
 set -e
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 libjson-c-dev libpcap-dev libncurses-dev libmicrohttpd-dev
-iproute2 iputils-ping jq python3 tcpdump tshark iperf3 tmux procps util-linux
+iproute2 iputils-ping jq python3 tcpdump tshark iperf3 tmux procps util-linux linux-perf
 prometheus"
 
 missing=""

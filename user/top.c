@@ -1199,16 +1199,15 @@ static void top_usage(FILE *f)
 "  -h, --help           this text\n");
 }
 
-/* The watch's dests and stats maps, as `protomix watch` made them. */
-static bool map_is(int fd, __u32 key_size, __u32 value_size, __u32 *max)
+/* The watch's stats map, as `protomix watch` made it (dest_maps_open
+ * checks the destination table's arrays). */
+static bool map_is(int fd, __u32 key_size, __u32 value_size)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return false;
-	if (max)
-		*max = info.max_entries;
 	return info.key_size == key_size && info.value_size == value_size;
 }
 
@@ -1235,17 +1234,13 @@ json_object *top_maps_json(json_object *status, const struct observer *ob,
 	/* The destination table is read in place (mmap), which the kernel
 	 * allows only through a descriptor open for writing; top maps it
 	 * read-only. fds: the stats, then the table's arrays in DM_* order. */
-	struct bpf_map *table[DM_NMAPS] = {
-		ob->skel->maps.dest_index, ob->skel->maps.dests,
-		ob->skel->maps.dest_counts, ob->skel->maps.dest_cold,
-	};
 	int s = map_fd_rdonly(ob->skel->maps.stats);
 
 	if (s < 0)
 		goto fail;
 	fds->fd[fds->n++] = s;
 	for (int i = 0; i < DM_NMAPS; i++) {
-		int d = fcntl(bpf_map__fd(table[i]), F_DUPFD_CLOEXEC, 3);
+		int d = fcntl(ob->dm.fd[i], F_DUPFD_CLOEXEC, 3);
 
 		if (d < 0)
 			goto fail;
@@ -1507,7 +1502,7 @@ int cmd_top(int argc, char **argv)
 		return EXIT_RUNTIME;
 	rc = EXIT_RUNTIME;
 	if (fds.n != 1 + DM_NMAPS ||
-	    !map_is(fds.fd[0], sizeof(__u32), sizeof(struct pm_stats), NULL) ||
+	    !map_is(fds.fd[0], sizeof(__u32), sizeof(struct pm_stats)) ||
 	    dest_maps_open(&c.dm, &fds.fd[1], false)) {
 		pm_err("the protomix watch with pid %d did not hand over its maps (a different protomix version?)",
 		       (int)c.pid);
