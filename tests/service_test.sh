@@ -51,6 +51,12 @@ caps=$(sed -n 's/^AmbientCapabilities=//p' "$UNIT" | tr 'A-Z' 'a-z' | sed 's/cap
 assert_eq unit_caps "+bpf,+net_admin,+perfmon" "$caps"
 install -m 0755 "$PROTOMIX" "$LAB_DIR/protomix"
 mkdir -m 0700 "$LAB_DIR/state" && chown nobody "$LAB_DIR/state"
+# RuntimeDirectory=protomix: systemd makes /run/protomix, 0700, the
+# service user's; here a folder of the same kind stands in for it.
+assert_eq unit_runtime_dir "protomix 0700" \
+	"$(sed -n 's/^RuntimeDirectory=//p' "$UNIT") $(sed -n 's/^RuntimeDirectoryMode=//p' "$UNIT")"
+mkdir -m 0700 "$LAB_DIR/run" && chown nobody "$LAB_DIR/run"
+export PROTOMIX_RUNDIR=$LAB_DIR/run
 cat >"$LAB_DIR/protomix.conf" <<CONF
 INTERFACES="gw-ws"
 OPTIONS="--snapshot $LAB_DIR/state/last.json --oneway-window 60"
@@ -74,6 +80,8 @@ else
 	fail service_attached "$(cat "$LAB_DIR/svc.err")"
 fi
 assert_eq service_user nobody "$(ps -o user= -p "$SVC" | tr -d ' ')"
+# root reaches the service's watch in the service user's run folder
+assert_eq root_status_of_service "$SVC" "$(ip netns exec "$(lab_ns gw)" "$PROTOMIX" status --json 2>&1 | jq -r '.[0].pid // .pid // empty' 2>&1)"
 
 send() { lab_exec ws "$SENDFRAMES" ws0 "$1" "$2" --dst-mac "$LAB_MAC_GW_WS"; }
 send tcp4 3

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 #include "attach.h"
 #include "classes.h"
+#include "rundir.h"
 #include "util.h"
 
 /* Linux UAPI values that Debian 12's headers (6.1) do not have yet. */
@@ -39,27 +40,20 @@ int iface_init(struct pm_iface *ifc, const char *name)
 	return 0;
 }
 
-/* An abstract unix socket per interface: the lock of a running watch.
- * Returns the fd, -EADDRINUSE if another process holds it, or -errno. */
-static int iface_lock(int ifindex)
+/* The lock of a running watch on an interface: a file in the run folder
+ * (rundir.h), named after the network namespace and the ifindex, held
+ * with flock, so it goes with the process, even killed. Only root and
+ * the watch's user can create it: unlike the abstract socket name of
+ * earlier versions, no other local user can take it first. Returns the
+ * fd, -EADDRINUSE if a live process holds it (*holder: its pid), or
+ * -errno (reported). */
+static int iface_lock(int ifindex, int *holder)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	socklen_t len;
-	int fd;
+	char name[64];
 
-	len = offsetof(struct sockaddr_un, sun_path) + 1 +
-	      snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
-		       "protomix/if/%d", ifindex);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, len)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
+	snprintf(name, sizeof(name), "if.%llu.%d",
+		 (unsigned long long)netns_id(), ifindex);
+	return rundir_lock(name, holder);
 }
 
 static bool prog_is_ours(__u32 prog_id, const char *prefix)
@@ -154,17 +148,16 @@ int iface_attach(struct pm_iface *ifc, const struct pm_progs *progs,
 		 enum hook_mode mode)
 {
 	__u32 xdp_id = 0;
-	int dir, err;
+	int dir, err, holder;
 
-	err = iface_lock(ifc->ifindex);
+	err = iface_lock(ifc->ifindex, &holder);
 	if (err == -EADDRINUSE) {
-		pm_err("%s: already watched by another protomix in this network namespace (see `protomix status`)",
-		       ifc->name);
+		pm_err("%s: already watched by another protomix (pid %d) in this network namespace (see `protomix status`)",
+		       ifc->name, holder);
 		return EXIT_RUNTIME;
 	}
 	if (err < 0) {
-		pm_err("%s: cannot take the interface lock: %s", ifc->name,
-		       strerror(-err));
+		pm_err("%s: cannot take the interface lock", ifc->name);
 		return EXIT_RUNTIME;
 	}
 	ifc->lock_fd = err;
@@ -238,14 +231,16 @@ const char *iface_hooks(const struct pm_iface *ifc, char *buf, size_t len)
 
 static int detach_one(const char *name, int ifindex)
 {
-	int lock, removed = 0, dir, err, rc = 0;
+	int lock, removed = 0, dir, err, rc = 0, holder;
 
-	lock = iface_lock(ifindex);
+	lock = iface_lock(ifindex, &holder);
 	if (lock == -EADDRINUSE) {
-		pm_err("%s: a running protomix watches it; stop that process (SIGINT or SIGTERM) instead",
-		       name);
+		pm_err("%s: a running protomix (pid %d) watches it; stop that process (SIGINT or SIGTERM) instead",
+		       name, holder);
 		return EXIT_RUNTIME;
 	}
+	if (lock < 0)
+		return EXIT_RUNTIME;
 	for (dir = 0; dir < 2; dir++) {
 		err = remove_stale_tc(ifindex, dir);
 		if (err > 0)
@@ -301,11 +296,16 @@ int cmd_detach(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	for (i = all; i->if_index; i++) {
-		r = iface_lock(i->if_index);
+		int holder;
+
+		r = iface_lock(i->if_index, &holder);
 		if (r == -EADDRINUSE)
 			continue;	/* a live watch: not ours to touch */
-		if (r >= 0)
-			close(r);
+		if (r < 0) {	/* no run folder: reported once */
+			rc = EXIT_RUNTIME;
+			break;
+		}
+		close(r);
 		r = detach_one(i->if_name, i->if_index);
 		rc = rc ? rc : r;
 	}

@@ -8,10 +8,11 @@
  * are classic clsact filters with protomix's own handle and priority, and
  * the next run (or `protomix detach`) removes what a killed run left.
  *
- * Each watched interface is locked by an abstract unix socket named
- * after its ifindex: it belongs to the network namespace and vanishes
- * with the process, so a second instance on the same interface is
- * refused and a stale filter is known to be stale.
+ * Each watched interface is locked by a file in the run folder (rundir.h)
+ * named after the network namespace and the ifindex, held with flock: the
+ * lock goes with the process, so a second instance on the same interface
+ * is refused and a stale filter is known to be stale; no other local
+ * user can create it.
  */
 #ifndef PM_ATTACH_H
 #define PM_ATTACH_H

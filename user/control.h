@@ -1,11 +1,19 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Reaching a running watch from another process: `protomix snapshot`,
- * `status` and `top` talk to it over an abstract unix socket named
- * "protomix/ctl/PID". Abstract sockets belong to the network namespace,
- * not to a filesystem, so this works between two `ip netns exec` calls
- * (each has its own mount namespace) and vanishes with the process.
- * Only root or the watch's own user may connect.
+ * `status` and `top` talk to it over a unix socket RUNDIR/ctl.PID in the
+ * run folder (rundir.h, /run/protomix, mode 0700): only root and the
+ * watch's own user can reach it, and no other local user can take its
+ * name. `ip netns exec` keeps /run, so this works between two of them;
+ * a client lists the watches of its own network namespace from
+ * /proc/net/unix. A killed watch's socket file is removed by the next.
+ *
+ * The watch never waits for a client: connections are non-blocking and
+ * kept in the server's own epoll set; a peer that is not root or the
+ * watch's user is closed at accept, before anything is read; each user
+ * has at most CTL_PER_UID connections open and a request line must come
+ * within CTL_REQUEST_MS; an answer that cannot be written within
+ * CTL_ANSWER_MS is given up.
  *
  * The protocol: the client sends one request line ("snapshot", "status",
  * "maps", "alerts SEQ"), the watch answers with one JSON document and
@@ -17,6 +25,7 @@
 #ifndef PM_CONTROL_H
 #define PM_CONTROL_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include <json-c/json.h>
 
@@ -29,15 +38,36 @@ struct ctl_fds {
 	int n;
 };
 
-/* The watch's side: a listening socket in the event loop. */
-int ctl_listen(void);
-/* Build the answer to a request line; NULL for an unknown request. The
- * handler may add descriptors to *fds (at most CTL_MAX_FDS): they go
- * with the answer and are closed after it, sent or not. */
-typedef json_object *(*ctl_handler)(const char *request, struct ctl_fds *fds,
-				    void *ctx);
-/* Accept one client on the listening fd and answer it. */
-void ctl_serve(int listen_fd, ctl_handler fn, void *ctx);
+#define CTL_MAX_CONNS	32	/* open at once, all users */
+#define CTL_PER_UID	8	/* open at once, one user */
+#define CTL_REQUEST_MS	1000	/* from accept to the request line */
+#define CTL_ANSWER_MS	10000	/* to write an answer */
+#define CTL_REQUEST_MAX	256	/* bytes in a request line */
+
+/* A request, as the handler sees it. */
+struct ctl_req {
+	const char *line;	/* "snapshot", "status", "maps", "alerts SEQ" */
+	int fd;			/* the connection (non-blocking) */
+	bool taken;		/* the handler answers on fd itself (e.g. a
+				 * child process writes it): the server
+				 * closes its copy and forgets the client */
+	struct ctl_fds fds;	/* descriptors to send with the answer
+				 * (closed after it, sent or not) */
+};
+
+/* The answer to a request; NULL for an unknown request (unless taken). */
+typedef json_object *(*ctl_handler)(struct ctl_req *req, void *ctx);
+
+struct ctl_server;
+/* The watch's side: bind RUNDIR/ctl.PID (removing the sockets of killed
+ * watches), listen. NULL with the error reported. */
+struct ctl_server *ctl_server_open(ctl_handler fn, void *ctx);
+/* A descriptor for the event loop: readable when the server has work. */
+int ctl_server_fd(const struct ctl_server *s);
+/* Do what is ready (accept, read, answer, expire); never blocks. */
+void ctl_server_run(struct ctl_server *s);
+/* Close every connection and the socket; remove its file. */
+void ctl_server_close(struct ctl_server *s);
 
 /* The client's side: the pids of the watches in this network namespace,
  * sorted. Returns how many (at most max), or -errno. */

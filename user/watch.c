@@ -6,7 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -27,6 +31,8 @@
 #include "watch.h"
 
 #define MAX_IFACES		64
+/* Snapshots written by child processes at once; more are told "busy". */
+#define WATCH_MAX_CHILDREN	4
 
 struct watch_opts {
 	double interval;	/* seconds */
@@ -240,7 +246,9 @@ struct watch {
 	struct oneway oneway;
 	bool reader_gone;		/* stdout's reader left: stop */
 	struct top *top;		/* the full-screen view, or NULL: lines */
-	int ctl_fd;			/* protomix snapshot/status/top */
+	struct ctl_server *ctl;		/* protomix snapshot/status/top */
+	pid_t answering[WATCH_MAX_CHILDREN];	/* children writing snapshots */
+	int nanswering;
 	int ep;				/* the event loop */
 	struct metrics *metrics;	/* --metrics, or NULL */
 	int nl_fd;			/* link changes */
@@ -388,26 +396,99 @@ static json_object *status_json(struct watch *w)
 	return o;
 }
 
-/* A request from `protomix snapshot`, `status` or `top`. */
-static json_object *on_request(const char *req, struct ctl_fds *fds, void *ctx)
+/* Children that wrote their snapshot: reaped (every tick and at exit). */
+static void reap_answering(struct watch *w)
 {
-	struct watch *w = ctx;
-	json_object *o;
+	for (int i = 0; i < w->nanswering;) {
+		if (waitpid(w->answering[i], NULL, WNOHANG) == w->answering[i])
+			w->answering[i] = w->answering[--w->nanswering];
+		else
+			i++;
+	}
+}
 
-	observer_poll(&w->ob);		/* alerts up to now */
-	if (!strncmp(req, "alerts ", 7))
-		return top_alerts_json(&w->ob.alerts, req + 7);
-	if (!strcmp(req, "maps"))
-		return top_maps_json(status_json(w), &w->ob, fds);
-	if (watch_read(w))
-		return NULL;
-	if (!strcmp(req, "status"))
-		return status_json(w);
-	if (!strcmp(req, "snapshot")) {
-		o = snapshot_json(&w->view);
-		json_object_object_add(o, "evidence", evidence_json(&w->ob.alerts));
+/* A snapshot is written by a child process, straight to the client: the
+ * watch goes on counting, reporting and answering meanwhile, whatever the
+ * table's size or the client's speed, and copy-on-write keeps its memory
+ * as it was. The child reads the maps itself (their state now) and ends
+ * with the write, or after SNAPSHOT_CHILD_SECS, or with the watch. */
+#define SNAPSHOT_CHILD_SECS 60
+static json_object *answer_in_child(struct watch *w, struct ctl_req *req)
+{
+	pid_t parent = getpid(), pid;
+	json_object *o;
+	sigset_t all;
+	int flags;
+
+	reap_answering(w);
+	if (w->nanswering == WATCH_MAX_CHILDREN) {
+		o = json_object_new_object();
+		json_object_object_add(o, "error", json_object_new_string(
+			"busy: snapshots in progress, try again"));
 		return o;
 	}
+	pid = fork();
+	if (pid < 0) {
+		o = json_object_new_object();
+		json_object_object_add(o, "error", json_object_new_string(strerror(errno)));
+		return o;
+	}
+	if (pid > 0) {
+		w->answering[w->nanswering++] = pid;
+		req->taken = true;
+		return NULL;
+	}
+	/* the child: write, and nothing else (no stdio of the watch's, no
+	 * detaching: _exit) */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	sigfillset(&all);
+	sigprocmask(SIG_UNBLOCK, &all, NULL);
+	signal(SIGALRM, SIG_DFL);
+	alarm(SNAPSHOT_CHILD_SECS);
+	flags = fcntl(req->fd, F_GETFL);
+	fcntl(req->fd, F_SETFL, flags & ~O_NONBLOCK);
+	if (watch_read(w))
+		_exit(1);
+	o = snapshot_json(&w->view);
+	json_object_object_add(o, "evidence", evidence_json(&w->ob.alerts));
+	{
+		const char *text = json_object_to_json_string_ext(o,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		size_t len = strlen(text), off = 0;
+		ssize_t n;
+
+		while (off < len) {
+			n = send(req->fd, text + off, len - off, MSG_NOSIGNAL);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				_exit(1);
+			off += n;
+		}
+		if (send(req->fd, "\n", 1, MSG_NOSIGNAL) != 1)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+/* A request from `protomix snapshot`, `status` or `top`. */
+static json_object *on_request(struct ctl_req *req, void *ctx)
+{
+	struct watch *w = ctx;
+
+	observer_poll(&w->ob);		/* alerts up to now */
+	if (!strncmp(req->line, "alerts ", 7))
+		return top_alerts_json(&w->ob.alerts, req->line + 7);
+	if (!strcmp(req->line, "maps"))
+		return top_maps_json(status_json(w), &w->ob, &req->fds);
+	if (!strcmp(req->line, "snapshot"))
+		return answer_in_child(w, req);
+	if (watch_read(w))
+		return NULL;
+	if (!strcmp(req->line, "status"))
+		return status_json(w);
 	return NULL;
 }
 
@@ -445,6 +526,7 @@ static void on_interval(struct watch *w, int fd)
 
 	if (read(fd, &expirations, sizeof(expirations)) < 0)
 		return;
+	reap_answering(w);
 	if (watch_tick(w)) {
 		w->stop = true;
 		w->rc = EXIT_RUNTIME;
@@ -459,7 +541,8 @@ static void on_ringbuf(struct watch *w, int fd)
 
 static void on_control(struct watch *w, int fd)
 {
-	ctl_serve(fd, on_request, w);
+	(void)fd;
+	ctl_server_run(w->ctl);
 }
 
 /* An interface went away or came back. A removed interface takes our
@@ -579,7 +662,7 @@ static int run_loop(struct watch *w)
 	if (!err)
 		err = watch_add_fd(w, ring_buffer__epoll_fd(w->ob.rb), on_ringbuf);
 	if (!err)
-		err = watch_add_fd(w, w->ctl_fd, on_control);
+		err = watch_add_fd(w, ctl_server_fd(w->ctl), on_control);
 	if (!err && w->metrics)
 		err = watch_add_fd(w, metrics_fd(w->metrics), on_metrics);
 	if (!err)
@@ -647,7 +730,7 @@ int cmd_watch(int argc, char **argv)
 		pm_err("out of memory");
 		return EXIT_RUNTIME;
 	}
-	w->ctl_fd = w->ep = w->nl_fd = -1;
+	w->ep = w->nl_fd = -1;
 	rc = parse_opts(argc, argv, &w->o);
 	if (rc)
 		goto out_free;
@@ -699,11 +782,9 @@ int cmd_watch(int argc, char **argv)
 		       (unsigned long long)w->o.ob.max_dests);
 		goto out_close;
 	}
-	w->ctl_fd = ctl_listen();
-	if (w->ctl_fd < 0) {
-		pm_err("cannot open the control socket: %s", strerror(-w->ctl_fd));
+	w->ctl = ctl_server_open(on_request, w);
+	if (!w->ctl)
 		goto out_close;
-	}
 	/* Pins are for bpftool users; without them (no right to write
 	 * under /sys/fs/bpf, say) the watch works all the same. */
 	if (pin_maps(w->skel->obj, w->pin_dir, sizeof(w->pin_dir)))
@@ -746,8 +827,11 @@ out_close:
 	unpin_maps(w->skel->obj, w->pin_dir);
 	if (w->nl_fd >= 0)
 		close(w->nl_fd);
-	if (w->ctl_fd >= 0)
-		close(w->ctl_fd);
+	ctl_server_close(w->ctl);
+	for (i = 0; i < w->nanswering; i++)	/* a snapshot cut short */
+		kill(w->answering[i], SIGKILL);
+	for (i = 0; i < w->nanswering; i++)
+		waitpid(w->answering[i], NULL, 0);
 	dest_table_free(&w->tab[0]);
 	dest_table_free(&w->tab[1]);
 	observer_close(&w->ob);
