@@ -133,7 +133,9 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
+	/* 1 MiB: about 4,600 samples of 224 bytes, a burst of violations
+	 * the reader drains afterwards */
+	__uint(max_entries, 1024 * 1024);
 } events SEC(".maps");
 
 #define IPSEC_SHIFT_MASK (1u << PM_C_ESP | 1u << PM_C_AH | 1u << PM_C_ESP_UDP)
