@@ -7,6 +7,10 @@
  * dies, even by SIGKILL, leaves nothing attached; on older kernels they
  * are classic clsact filters with protomix's own handle and priority, and
  * the next run (or `protomix detach`) removes what a killed run left.
+ * The filter's handle also says whether protomix created the clsact
+ * qdisc (PM_TC_HANDLE_OWN) or found it (PM_TC_HANDLE), which survives a
+ * SIGKILL: a qdisc protomix created goes with its filters, unless someone
+ * else's filter is on it by then.
  *
  * Each watched interface is locked by a file in the run folder (rundir.h)
  * named after the network namespace and the ifindex, held with flock: the
@@ -27,9 +31,11 @@ enum hook_mode {
 	HOOK_TC,
 };
 
-/* classic tc filter identity, used only where tcx is missing */
-#define PM_TC_HANDLE	0x504d
-#define PM_TC_PRIO	0x504d
+/* classic tc filter identity, used only where tcx is missing: the
+ * handle is PM_TC_HANDLE_OWN when protomix created the clsact qdisc */
+#define PM_TC_HANDLE		0x504d
+#define PM_TC_HANDLE_OWN	0x504e
+#define PM_TC_PRIO		0x504d
 
 struct pm_iface {
 	char name[IF_NAMESIZE];
