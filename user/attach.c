@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <linux/pkt_sched.h>
@@ -202,6 +203,23 @@ static int tc_release(int ifindex, bool created, bool removed[2], bool *qdisc)
 	return rc;
 }
 
+/* IFF_LOOPBACK: what it sends comes back in through its ingress. */
+static bool iface_is_loopback(const char *name)
+{
+	struct ifreq ifr = {};
+	bool lo = false;
+	int fd;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
+		lo = ifr.ifr_flags & IFF_LOOPBACK;
+	close(fd);
+	return lo;
+}
+
 /* Remove an XDP program of ours attached through netlink (not a link:
  * links go away with their process). */
 static int remove_stale_xdp(int ifindex)
@@ -263,6 +281,7 @@ int iface_attach(struct pm_iface *ifc, const struct pm_progs *progs,
 	__u32 xdp_id = 0;
 	int dir, err, holder;
 
+	ifc->loopback = iface_is_loopback(ifc->name);
 	err = iface_lock(ifc->ifindex, &holder);
 	if (err == -EADDRINUSE) {
 		pm_err("%s: already watched by another protomix (pid %d) in this network namespace (see `protomix status`)",
@@ -309,7 +328,8 @@ int iface_attach(struct pm_iface *ifc, const struct pm_progs *progs,
 	if (ifc->ingress_hook == PM_HOOK_TC_INGRESS &&
 	    attach_tc(ifc, progs->tc_ingress, 0))
 		goto fail;
-	if (attach_tc(ifc, progs->tc_egress, 1))
+	/* loopback: its ingress already sees every packet it sends */
+	if (!ifc->loopback && attach_tc(ifc, progs->tc_egress, 1))
 		goto fail;
 	return 0;
 fail:
@@ -341,10 +361,33 @@ void iface_detach(struct pm_iface *ifc)
 	ifc->lock_fd = -1;
 }
 
+int iface_hook_ids(const struct pm_iface *ifc, unsigned int ids[PM_IFACE_MAXHOOKS])
+{
+	int n = 0;
+
+	ids[n++] = ifc->ingress_hook;
+	if (!ifc->loopback)
+		ids[n++] = PM_HOOK_TC_EGRESS;
+	return n;
+}
+
 const char *iface_hooks(const struct pm_iface *ifc, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s,tc_egress", hook_name(ifc->ingress_hook));
+	unsigned int ids[PM_IFACE_MAXHOOKS];
+	int n = iface_hook_ids(ifc, ids);
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < n && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s", i ? "," : "",
+				hook_name(ids[i]));
 	return buf;
+}
+
+const char *iface_note(const struct pm_iface *ifc)
+{
+	return ifc->loopback ?
+	       "; loopback: egress not hooked, each packet counted once" : "";
 }
 
 static int detach_one(const char *name, int ifindex)
