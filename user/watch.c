@@ -52,7 +52,8 @@ void watch_usage(FILE *f)
 {
 	fprintf(f,
 "usage: protomix watch [OPTIONS] IFACE...\n"
-"Attach to each IFACE (ingress and egress), count per destination the\n"
+"Attach to each IFACE (ingress and egress; a loopback device: ingress\n"
+"only, which sees every packet it sends), count per destination the\n"
 "packets and bytes of each protocol class, report every interval, and\n"
 "detach on exit (also on SIGINT and SIGTERM).\n"
 "\n"
