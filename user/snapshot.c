@@ -180,13 +180,15 @@ json_object *snapshot_json(const struct pm_view *v)
 	for (int i = 0; i < v->nifaces; i++) {
 		const struct pm_iface *ifc = &v->ifaces[i];
 		json_object *io = json_object_new_object();
+		unsigned int ids[PM_IFACE_MAXHOOKS];
+		int nh = iface_hook_ids(ifc, ids);
 
 		json_object_object_add(io, "name", json_object_new_string(ifc->name));
 		json_object_object_add(io, "ifindex", json_object_new_int(ifc->ifindex));
 		hooks = json_object_new_array();
-		json_object_array_add(hooks, json_object_new_string(
-					      hook_name(ifc->ingress_hook)));
-		json_object_array_add(hooks, json_object_new_string("tc_egress"));
+		for (int h = 0; h < nh; h++)
+			json_object_array_add(hooks, json_object_new_string(
+						      hook_name(ids[h])));
 		json_object_object_add(io, "hooks", hooks);
 		json_object_array_add(ifs, io);
 	}

@@ -52,7 +52,8 @@ void watch_usage(FILE *f)
 {
 	fprintf(f,
 "usage: protomix watch [OPTIONS] IFACE...\n"
-"Attach to each IFACE (ingress and egress), count per destination the\n"
+"Attach to each IFACE (ingress and egress; a loopback device: ingress\n"
+"only, which sees every packet it sends), count per destination the\n"
 "packets and bytes of each protocol class, report every interval, and\n"
 "detach on exit (also on SIGINT and SIGTERM).\n"
 "\n"
@@ -355,7 +356,9 @@ static json_object *status_json(struct watch *w)
 		{ "stats", w->skel->maps.stats, PM_NHOOK },
 		{ "events", w->skel->maps.events, 0 },
 	};
+	unsigned int ids[PM_IFACE_MAXHOOKS];
 	char buf[40];
+	int nh;
 
 	json_object_object_add(o, "type", json_object_new_string("status"));
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
@@ -369,9 +372,10 @@ static json_object *status_json(struct watch *w)
 		json_object_object_add(m, "name", json_object_new_string(w->ifaces[i].name));
 		json_object_object_add(m, "ifindex", json_object_new_int(w->ifaces[i].ifindex));
 		hooks = json_object_new_array();
-		json_object_array_add(hooks, json_object_new_string(
-			hook_name(w->ifaces[i].ingress_hook)));
-		json_object_array_add(hooks, json_object_new_string("tc_egress"));
+		nh = iface_hook_ids(&w->ifaces[i], ids);
+		for (int h = 0; h < nh; h++)
+			json_object_array_add(hooks, json_object_new_string(
+				hook_name(ids[h])));
 		json_object_object_add(m, "hooks", hooks);
 		json_object_array_add(ifs, m);
 	}
@@ -569,8 +573,8 @@ static void on_link_change(void *ctx, int ifindex, const char *name, bool remove
 			if (iface_attach(ifc, &progs, w->o.hook))
 				continue;	/* reported; try again at its next change */
 			ifc->gone = false;
-			fprintf(stderr, "protomix: watching %s (%s) again\n", ifc->name,
-				iface_hooks(ifc, hooks, sizeof(hooks)));
+			fprintf(stderr, "protomix: watching %s (%s%s) again\n", ifc->name,
+				iface_hooks(ifc, hooks, sizeof(hooks)), iface_note(ifc));
 		}
 	}
 }
@@ -803,8 +807,9 @@ int cmd_watch(int argc, char **argv)
 	for (i = 0; i < w->nifaces; i++) {
 		if (iface_attach(&w->ifaces[i], &progs, w->o.hook))
 			goto out_detach;
-		fprintf(stderr, "protomix: watching %s (%s)\n", w->ifaces[i].name,
-			iface_hooks(&w->ifaces[i], hooks, sizeof(hooks)));
+		fprintf(stderr, "protomix: watching %s (%s%s)\n", w->ifaces[i].name,
+			iface_hooks(&w->ifaces[i], hooks, sizeof(hooks)),
+			iface_note(&w->ifaces[i]));
 	}
 
 	w->view.started_ns = w->last_read_ns = now_mono_ns();
