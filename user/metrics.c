@@ -46,7 +46,7 @@ struct cand {
 	uint64_t pkts;
 };
 
-/* A connection MHD has, from its start to its close (notify_conn): the
+/* A connection MHD has, from its start to its close (on_connection): the
  * socket (MHD's), and when its current request began. */
 struct conn {
 	struct conn *prev, *next;
