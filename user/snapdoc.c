@@ -702,8 +702,14 @@ static uint64_t hash_key(const uint8_t key[16], uint8_t plen)
 
 	memcpy(&a, key, 8);
 	memcpy(&b, key + 8, 8);
-	h = (a ^ (b * 0x9e3779b97f4a7c15ULL) ^ plen) * 0xff51afd7ed558ccdULL;
-	return h ^ h >> 29;
+	/* murmur3's finaliser over both halves: every bit of the address
+	 * reaches the low bits the table uses */
+	h = a ^ (b << 32 | b >> 32) * 0x9e3779b97f4a7c15ULL ^ plen;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ h >> 33;
 }
 
 static const char *dest_text(const struct snap_doc *doc, const struct snap_dest *d)
