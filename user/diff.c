@@ -173,17 +173,22 @@ struct diff {
 	size_t nchanged, nappeared, nvanished, nunchanged;
 };
 
-/* A hash join: every destination of OLD looked up in NEW, every one of
- * NEW in OLD (addresses are unique in a checked snapshot). */
+/* A hash join: every destination of OLD looked up in NEW; those of NEW
+ * not found appeared (addresses are unique in a checked snapshot). */
 static int diff_compute(struct diff *df)
 {
 	const struct snap_doc *o = &df->old.doc, *n = &df->new.doc;
+	bool *matched = calloc(n->n ? n->n : 1, sizeof(*matched));
 
+	if (!matched)
+		return -ENOMEM;
 	df->changed = calloc(o->n ? o->n : 1, sizeof(*df->changed));
 	df->appeared = calloc(n->n ? n->n : 1, sizeof(*df->appeared));
 	df->vanished = calloc(o->n ? o->n : 1, sizeof(*df->vanished));
-	if (!df->changed || !df->appeared || !df->vanished)
+	if (!df->changed || !df->appeared || !df->vanished) {
+		free(matched);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < o->n; i++) {
 		const ddest *od = &o->d[i];
 		const ddest *nd = snap_doc_find(n, od->key, od->plen);
@@ -193,17 +198,21 @@ static int diff_compute(struct diff *df)
 			df->vanished[df->nvanished++] = od;
 			continue;
 		}
+		matched[nd - n->d] = true;
 		c = change_of(&df->changed[df->nchanged], od, nd);
-		if (c < 0)
+		if (c < 0) {
+			free(matched);
 			return -ENOMEM;
+		}
 		if (c)
 			df->nchanged++;
 		else
 			df->nunchanged++;
 	}
 	for (size_t j = 0; j < n->n; j++)
-		if (!snap_doc_find(o, n->d[j].key, n->d[j].plen))
+		if (!matched[j])
 			df->appeared[df->nappeared++] = &n->d[j];
+	free(matched);
 	qsort(df->changed, df->nchanged, sizeof(*df->changed), cmp_change);
 	qsort(df->appeared, df->nappeared, sizeof(*df->appeared), cmp_busiest);
 	qsort(df->vanished, df->nvanished, sizeof(*df->vanished), cmp_busiest);

@@ -718,16 +718,25 @@ static const char *dest_text(const struct snap_doc *doc, const struct snap_dest 
 	return doc->text + (uintptr_t)d->addr;
 }
 
-/* Slot of key in the hash (empty: UINT32_MAX there). */
-static size_t hash_slot(const struct snap_doc *doc, const uint8_t key[16], uint8_t plen)
+/* The hash: per slot the destination's index in the low 32 bits and the
+ * high half of its hash above (so a probe reads a destination only when
+ * that matches); HASH_EMPTY where there is none. */
+#define HASH_EMPTY	UINT64_MAX
+
+/* Slot of key in the hash (HASH_EMPTY there if absent). */
+static size_t hash_slot(const struct snap_doc *doc, const uint8_t key[16],
+			uint8_t plen, uint64_t h)
 {
-	size_t mask = doc->hsize - 1, s = hash_key(key, plen) & mask;
+	size_t mask = doc->hsize - 1, s = h & mask;
+	uint64_t e, tag = h >> 32 << 32;
 
-	while (doc->hash[s] != UINT32_MAX) {
-		const struct snap_dest *d = &doc->d[doc->hash[s]];
+	while ((e = doc->hash[s]) != HASH_EMPTY) {
+		if ((e & ~0xffffffffULL) == tag) {
+			const struct snap_dest *d = &doc->d[(uint32_t)e];
 
-		if (d->plen == plen && !memcmp(d->key, key, 16))
-			break;
+			if (d->plen == plen && !memcmp(d->key, key, 16))
+				break;
+		}
 		s = (s + 1) & mask;
 	}
 	return s;
@@ -736,7 +745,7 @@ static size_t hash_slot(const struct snap_doc *doc, const uint8_t key[16], uint8
 static bool hash_grow(struct snap_doc *doc)
 {
 	size_t size = doc->hsize ? doc->hsize * 2 : 1024;
-	uint32_t *h = malloc(size * sizeof(*h));
+	uint64_t *h = malloc(size * sizeof(*h)), k;
 
 	if (!h)
 		return false;
@@ -744,8 +753,10 @@ static bool hash_grow(struct snap_doc *doc)
 	doc->hash = h;
 	doc->hsize = size;
 	memset(h, 0xff, size * sizeof(*h));
-	for (size_t i = 0; i < doc->n; i++)
-		h[hash_slot(doc, doc->d[i].key, doc->d[i].plen)] = (uint32_t)i;
+	for (size_t i = 0; i < doc->n; i++) {
+		k = hash_key(doc->d[i].key, doc->d[i].plen);
+		h[hash_slot(doc, doc->d[i].key, doc->d[i].plen, k)] = k >> 32 << 32 | i;
+	}
 	return true;
 }
 
@@ -756,12 +767,14 @@ const struct snap_dest *snap_doc_find(const struct snap_doc *doc,
 
 	if (!doc->hsize)
 		return NULL;
-	s = hash_slot(doc, key, plen);
-	return doc->hash[s] == UINT32_MAX ? NULL : &doc->d[doc->hash[s]];
+	s = hash_slot(doc, key, plen, hash_key(key, plen));
+	return doc->hash[s] == HASH_EMPTY ? NULL : &doc->d[(uint32_t)doc->hash[s]];
 }
 
 struct dctx {
 	size_t i;		/* destinations[i] */
+	uint64_t h;		/* hash of the address */
+	size_t slot;		/* its empty slot in the hash */
 	struct snap_dest *d;
 	unsigned int seen;
 	bool packets;		/* the object being read is packets (not bytes) */
@@ -845,7 +858,10 @@ static bool dest_member(struct rd *r, const char *key, bool longkey, void *ctx)
 			       quote(s, len, q, sizeof(q)));
 			return false;
 		}
-		if ((dup = snap_doc_find(doc, x->d->key, x->d->plen))) {
+		x->h = hash_key(x->d->key, x->d->plen);
+		x->slot = hash_slot(doc, x->d->key, x->d->plen, x->h);
+		if (doc->hash[x->slot] != HASH_EMPTY) {
+			dup = &doc->d[(uint32_t)doc->hash[x->slot]];
 			rd_err(r, EXIT_USAGE, "%s: %s again (destinations[%zu])", W(w),
 			       quote(s, len, q, sizeof(q)), (size_t)(dup - doc->d));
 			return false;
@@ -935,7 +951,7 @@ static bool dest_elem(struct rd *r, size_t i, void *ctx)
 		rd_err(r, EXIT_USAGE, "%s: no \"packets\"", W(w));
 		return false;
 	}
-	doc->hash[hash_slot(doc, x.d->key, x.d->plen)] = (uint32_t)doc->n;
+	doc->hash[x.slot] = x.h >> 32 << 32 | doc->n;
 	doc->n++;
 	return true;
 }
@@ -1027,7 +1043,6 @@ static int parse(struct rd *r)
 	struct snap_doc *doc = r->doc;
 	struct tctx x = { 0 };
 
-	memset(doc, 0, sizeof(*doc));
 	if (ws(r) != '{') {
 		if (!r->status) {
 			if (peek(r) < 0 || !strcmp(type_at(r), "nothing"))
@@ -1080,6 +1095,22 @@ int snap_doc_read(const char *path, struct snap_doc *doc)
 	r.fd = snap_open(path, &status);
 	if (r.fd < 0)
 		return status;
+	/* room in the hash for the destinations such a file may hold (one
+	 * of watch -o weighs 300-500 bytes), so it is seldom rebuilt */
+	{
+		struct stat st;
+
+		if (!fstat(r.fd, &st) && st.st_size > 0) {
+			size_t want = 1024;
+
+			while (want < (size_t)st.st_size / 256 * 2)
+				want *= 2;
+			if ((doc->hash = malloc(want * sizeof(*doc->hash)))) {
+				memset(doc->hash, 0xff, want * sizeof(*doc->hash));
+				doc->hsize = want;
+			}
+		}
+	}
 	r.buf = malloc(SNAP_BUF);
 	if (!r.buf) {
 		pm_err("%s: out of memory", path);
@@ -1098,6 +1129,7 @@ int snap_doc_parse(const char *name, const void *data, size_t len,
 {
 	struct rd r = { .name = name, .doc = doc, .fd = -1 };
 
+	memset(doc, 0, sizeof(*doc));
 	r.p = data;
 	r.end = r.p + len;
 	r.off = len;

@@ -63,7 +63,7 @@ struct snap_doc {
 	/* private: addresses as text, and a hash of the destinations */
 	char *text;
 	size_t tlen, tcap, cap;
-	uint32_t *hash;
+	uint64_t *hash;
 	size_t hsize;
 };
 
