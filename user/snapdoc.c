@@ -433,7 +433,7 @@ static bool enter(struct rd *r)
 {
 	if (++r->depth > SNAP_MAX_DEPTH) {
 		rd_err(r, EXIT_USAGE, "nested deeper than %d levels at byte %" PRIu64,
-		       SNAP_MAX_DEPTH, rd_pos(r));
+		       SNAP_MAX_DEPTH, rd_pos(r) - 1);
 		return false;
 	}
 	return true;
