@@ -37,10 +37,10 @@
 #include <stdint.h>
 #include "protomix.h"
 
-/* The largest snapshot file read back. A snapshot of 1,000,000
- * destinations with 4 classes each, as `watch -o` writes it, weighs about
- * 420 MB (bench/diff.sh measures it); 1 GiB leaves room for 2M such
- * destinations and keeps /dev/zero-like inputs from eating the memory. */
+/* The largest snapshot file read back. A destination weighs about 380
+ * bytes in the layout `watch -o` writes with 2 to 4 classes (bench/diff.sh:
+ * 380 MB for 1,000,000), and about 60 bytes more per further class: 1 GiB
+ * holds 1M destinations with up to 12 classes each, or 2.5M with 3. */
 #define SNAP_MAX_BYTES	(1ULL << 30)
 #define SNAP_MAX_DEPTH	64
 #define SNAP_MAX_STR	1024
