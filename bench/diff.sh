@@ -11,7 +11,9 @@
 # the same mix.
 #
 # Figures (3 rounds each; /usr/bin/time -v): seconds and peak RSS of
-# `protomix diff OLD NEW` (text; goal < 5 s and < 1 GB: PASS/MISS), of
+# `protomix diff OLD NEW` (text; goal < 5 s and < 1 GB: PASS/MISS; its
+# CPU seconds are printed too, as other work on the machine stretches the
+# wall-clock time), of
 # `--json` (one round), of `replay --baseline OLD` (the reader plus the
 # program load). Printed on stderr, and as JSON in build/bench-diff.json.
 # A slow result is a figure, never an exit status.
@@ -88,7 +90,8 @@ timed()
 	awk -v rc="$rc" '/Elapsed \(wall clock\)/ { n = split($NF, t, ":"); s = 0
 			for (i = 1; i <= n; i++) s = s * 60 + t[i] }
 		/Maximum resident set size/ { kb = $NF }
-		END { printf "%.2f %d %d\n", s, kb, rc }' "$f"
+		/User time \(seconds\)|System time \(seconds\)/ { cpu += $NF }
+		END { printf "%.2f %d %d %.2f\n", s, kb, rc, cpu }' "$f"
 }
 
 say "== diff: two snapshots of $N destinations (generating)"
@@ -100,13 +103,13 @@ say "  generated in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }'
 
 secs=() rss=()
 for ((r = 1; r <= ROUNDS; r++)); do
-	read -r s kb rc < <(timed "$WORK/time.txt" "$PM" diff "$WORK/old.json" "$WORK/new.json")
+	read -r s kb rc cpu < <(timed "$WORK/time.txt" "$PM" diff "$WORK/old.json" "$WORK/new.json")
 	if [ "$rc" -ne 0 ]; then
 		say "  diff failed (exit $rc): $(grep -m1 protomix "$WORK/time.txt")"
 		break
 	fi
 	secs+=("$s") rss+=("$kb")
-	say "  round $r: $s s, peak RSS $((kb / 1024)) MB   ($(tail -1 "$WORK/stdout" | cut -d'(' -f1))"
+	say "  round $r: $s s (CPU $cpu s; the load average is $(cut -d' ' -f1 /proc/loadavg)), peak RSS $((kb / 1024)) MB   ($(tail -1 "$WORK/stdout" | cut -d'(' -f1))"
 done
 read -r js jkb jrc < <(timed "$WORK/time.txt" "$PM" diff --json "$WORK/old.json" "$WORK/new.json")
 [ "$jrc" -eq 0 ] || js=null jkb=0
