@@ -581,6 +581,7 @@ if want hooks; then
 	part_replay || true
 	part_top || true
 fi
+[[ " $ONLY " == *" hooks "* || " $ONLY " == *" diff "* ]] && { "$ROOT/bench/diff.sh" || say "  diff bench failed"; }
 
 # --- build/bench.json --------------------------------------------------------
 

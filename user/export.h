@@ -70,7 +70,8 @@ int export_fmt_from_name(const char *name);
  * stderr naming the file. */
 int export_write(const char *path, enum export_fmt fmt, json_object *snap);
 
-/* Tolerant readers of a snapshot document, shared with diff.c. */
+/* Tolerant readers of a snapshot document in memory (what a running watch
+ * hands over). A snapshot file is read back through snapdoc.h instead. */
 /* o[key] if o is an object and it has that key of that type, else NULL. */
 json_object *snap_get(json_object *o, const char *key, json_type type);
 /* A string member, or "" */

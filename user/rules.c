@@ -8,6 +8,7 @@
 #include "classes.h"
 #include "protomix.h"
 #include "rules.h"
+#include "snapdoc.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -263,76 +264,40 @@ json_object *classes_json(uint32_t mask)
 	return a;
 }
 
-/* A snapshot's "addr": an address, or "prefix/len" from --aggregate (the
- * prefix is the key the kernel uses). */
-static bool parse_dest(const char *s, uint8_t addr[16])
-{
-	char buf[64];
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	buf[strcspn(buf, "/")] = 0;
-	return parse_addr(buf, addr);
-}
-
-static uint64_t class_count(json_object *packets, int c)
-{
-	json_object *n;
-
-	if (!json_object_object_get_ex(packets, class_name(c), &n))
-		return 0;
-	return json_object_get_uint64(n);
-}
-
 int baseline_load(struct baseline *b, const char *path)
 {
-	json_object *snap, *dests, *d, *addr, *packets;
-	size_t n;
+	struct snap_doc doc;
+	const uint64_t *p;
 	uint32_t flags;
+	int rc;
 
 	memset(b, 0, sizeof(*b));
-	snap = snapshot_read(path);
-	if (!snap)
-		return EXIT_USAGE;
-	json_object_object_get_ex(snap, "destinations", &dests);
-	if (!json_object_is_type(dests, json_type_array)) {
-		pm_err("%s: \"destinations\" is not an array", path);
-		goto bad;
-	}
-	n = json_object_array_length(dests);
-	b->addr = calloc(n ? n : 1, sizeof(*b->addr));
-	b->flags = calloc(n ? n : 1, sizeof(*b->flags));
+	/* checked as diff checks it (snapdoc.h); a prefix counts for its
+	 * address, the key the kernel uses with --aggregate */
+	if ((rc = snap_doc_read(path, &doc)))
+		return rc;
+	b->addr = calloc(doc.n ? doc.n : 1, sizeof(*b->addr));
+	b->flags = calloc(doc.n ? doc.n : 1, sizeof(*b->flags));
 	if (!b->addr || !b->flags) {
-		pm_err("out of memory");
-		goto bad;
+		pm_err("%s: out of memory", path);
+		snap_doc_free(&doc);
+		baseline_free(b);
+		return EXIT_RUNTIME;
 	}
-	for (size_t i = 0; i < n; i++) {
-		d = json_object_array_get_idx(dests, i);
-		if (!json_object_object_get_ex(d, "addr", &addr) ||
-		    !json_object_is_type(addr, json_type_string) ||
-		    !parse_dest(json_object_get_string(addr), b->addr[b->n])) {
-			pm_err("%s: destination %zu has no valid \"addr\"", path, i);
-			goto bad;
-		}
-		if (!json_object_object_get_ex(d, "packets", &packets) ||
-		    !json_object_is_type(packets, json_type_object)) {
-			pm_err("%s: destination %zu has no \"packets\" object", path, i);
-			goto bad;
-		}
+	for (size_t i = 0; i < doc.n; i++) {
+		p = doc.d[i].packets;
 		flags = 0;
-		if (class_count(packets, PM_C_TCP))
+		if (p[PM_C_TCP])
 			flags |= PM_D_BASE_TCP;
-		if (class_count(packets, PM_C_ESP) || class_count(packets, PM_C_AH) ||
-		    class_count(packets, PM_C_ESP_UDP) || class_count(packets, PM_C_IKE))
+		if (p[PM_C_ESP] || p[PM_C_AH] || p[PM_C_ESP_UDP] || p[PM_C_IKE])
 			flags |= PM_D_BASE_IPSEC;
-		if (flags)
-			b->flags[b->n++] = flags;
+		if (!flags)
+			continue;
+		memcpy(b->addr[b->n], doc.d[i].key, sizeof(b->addr[b->n]));
+		b->flags[b->n++] = flags;
 	}
-	json_object_put(snap);
+	snap_doc_free(&doc);
 	return 0;
-bad:
-	json_object_put(snap);
-	baseline_free(b);
-	return EXIT_USAGE;
 }
 
 int baseline_fill(int fd, const struct baseline *b)

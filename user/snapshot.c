@@ -5,6 +5,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include "classes.h"
+#include "snapdoc.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -262,63 +263,62 @@ int snapshot_write(const char *path, const struct pm_view *v)
 json_object *snapshot_read(const char *path)
 {
 	struct json_tokener *tok;
-	json_object *o = NULL, *schema;
+	struct snap_doc doc;
+	json_object *o = NULL;
 	char *text = NULL;
-	size_t len = 0;
-	FILE *f, *mem;
-	char buf[65536];
-	size_t n;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd, status;
 
-	f = fopen(path, "r");
-	if (!f) {
-		pm_err("%s: cannot read: %s", path, strerror(errno));
+	/* a regular file of at most SNAP_MAX_BYTES (snapdoc.h), whole */
+	fd = snap_open(path, &status);
+	if (fd < 0)
 		return NULL;
+	for (;;) {
+		if (len == cap) {
+			/* up to one byte over the limit, to see it is over */
+			size_t want = cap ? cap * 2 : 65536;
+			char *t;
+
+			if (cap > SNAP_MAX_BYTES) {
+				pm_err("%s: over the %llu-byte limit of a snapshot", path,
+				       SNAP_MAX_BYTES);
+				goto out;
+			}
+			if (want > SNAP_MAX_BYTES + 1)
+				want = SNAP_MAX_BYTES + 1;
+			if (!(t = realloc(text, want))) {
+				pm_err("%s: out of memory", path);
+				goto out;
+			}
+			text = t;
+			cap = want;
+		}
+		n = read(fd, text + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			pm_err("%s: cannot read: %s", path, strerror(errno));
+			goto out;
+		}
+		if (!n)
+			break;
+		len += (size_t)n;
 	}
-	mem = open_memstream(&text, &len);
-	while (mem && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, mem);
-	if (!mem || ferror(f)) {
-		pm_err("%s: cannot read: %s", path, strerror(errno));
-		fclose(f);
-		if (mem)
-			fclose(mem);
-		free(text);
-		return NULL;
-	}
-	fclose(f);
-	fclose(mem);
+	/* checked as diff and --baseline check it, then parsed */
+	if (snap_doc_parse(path, text, len, &doc))
+		goto out;
+	snap_doc_free(&doc);
 	tok = json_tokener_new();
 	if (tok) {
-		o = json_tokener_parse_ex(tok, text, len);
-		if (!o || tok->char_offset < (int)len) {
-			while (tok->char_offset < (int)len &&
-			       strchr(" \t\r\n", text[tok->char_offset]))
-				tok->char_offset++;
-			if (!o || tok->char_offset < (int)len) {
-				enum json_tokener_error jerr = json_tokener_get_error(tok);
-
-				pm_err("%s: not a JSON file (%s at byte %d)", path,
-				       o ? "trailing data" :
-				       jerr == json_tokener_continue ? "unexpected end of file" :
-				       json_tokener_error_desc(jerr),
-				       tok->char_offset);
-				json_object_put(o);
-				o = NULL;
-			}
-		}
+		o = json_tokener_parse_ex(tok, text, (int)len);
+		if (!o)
+			pm_err("%s: not JSON (%s)", path,
+			       json_tokener_error_desc(json_tokener_get_error(tok)));
 		json_tokener_free(tok);
 	}
+out:
+	close(fd);
 	free(text);
-	if (!o)
-		return NULL;
-	if (!json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, "schema", &schema) ||
-	    !json_object_is_type(schema, json_type_string) ||
-	    strcmp(json_object_get_string(schema), "protomix.snapshot/1") ||
-	    !json_object_object_get_ex(o, "destinations", NULL)) {
-		pm_err("%s: not a protomix snapshot (no schema \"protomix.snapshot/1\")", path);
-		json_object_put(o);
-		return NULL;
-	}
 	return o;
 }
