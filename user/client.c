@@ -45,8 +45,10 @@ static void snapshot_usage(FILE *f)
 "\n"
 "  -f, --format FMT   json (the snapshot of DESIGN.md, default), md (a report\n"
 "                     for a ticket) or csv (one row per destination and class)\n"
-"  -o, --output FILE  write to FILE (atomically, mode 0600) instead of stdout\n"
-"      --pcap FILE    also write the alerts' evidence frames as a pcap\n"
+"  -o, --output FILE  write to FILE (atomically, mode 0600) instead of stdout;\n"
+"                     - is stdout; a device or FIFO is written as a stream;\n"
+"                     a symbolic link or a folder is refused\n"
+"      --pcap FILE    also write the alerts' evidence frames as a pcap (the same)\n"
 "      --pid PID      the watch to read when several run\n");
 }
 
@@ -121,6 +123,9 @@ int cmd_snapshot(int argc, char **argv)
 		pm_err("snapshot: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
+	/* a symlink, a folder, ... refused before the watch is asked */
+	if ((out && (rc = output_check(out))) || (pcap && (rc = output_check(pcap))))
+		return rc;
 	rc = ctl_pick(want, &pid);
 	if (rc)
 		return -rc;
@@ -133,19 +138,12 @@ int cmd_snapshot(int argc, char **argv)
 	json_object_object_del(reply, "evidence");
 
 	o.snap = reply;
-	rc = 0;
-	if (out) {
-		if (write_file_atomic(out, write_snap, &o))
-			rc = EXIT_RUNTIME;
-	} else if (write_snap(stdout, &o) || fflush(stdout)) {
-		pm_err("cannot write the snapshot to stdout: %s", strerror(errno));
-		rc = EXIT_RUNTIME;
-	}
+	/* no -o, "-" or /dev/stdout: standard output */
+	rc = output_status(write_output(out ? out : "-", write_snap, &o));
 	if (!rc && pcap) {
 		json_object_object_add(reply, "evidence", evidence);
 		evidence = NULL;
-		if (export_pcap(pcap, reply))
-			rc = EXIT_RUNTIME;
+		rc = output_status(export_pcap(pcap, reply));
 	}
 	json_object_put(evidence);
 	json_object_put(reply);

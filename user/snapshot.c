@@ -254,7 +254,7 @@ static int write_json(FILE *f, void *ctx)
 int snapshot_write(const char *path, const struct pm_view *v)
 {
 	json_object *o = snapshot_json(v);
-	int err = write_file_atomic(path, write_json, o);
+	int err = write_output(path, write_json, o);
 
 	json_object_put(o);
 	return err;

@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -1031,19 +1032,21 @@ static void export_snapshot(struct top *t)
 	char name[64], base[48];
 	time_t now = time(NULL);
 	json_object *o, *dests;
+	struct stat st;
 	struct tm tm;
 
 	localtime_r(&now, &tm);
 	strftime(base, sizeof(base), "protomix-%Y%m%d-%H%M%S", &tm);
 	snprintf(name, sizeof(name), "%s.json", base);
-	for (int i = 2; access(name, F_OK) == 0 && i < 100; i++)
+	/* lstat: a dangling symlink of that name is taken too */
+	for (int i = 2; lstat(name, &st) == 0 && i < 100; i++)
 		snprintf(name, sizeof(name), "%s-%d.json", base, i);
 	set_msg(t, "exporting a snapshot to %s ...", name);
 	draw(t);
 	o = t->info.snapshot ? t->info.snapshot(t->info.ctx) : NULL;
 	if (o) {
 		json_object_object_del(o, "evidence");	/* for --pcap only */
-		if (write_file_atomic(name, write_json, o) == 0) {
+		if (write_output(name, write_json, o) == 0) {
 			dests = json_object_object_get(o, "destinations");
 			set_msg(t, "snapshot written to %s (%zu destinations)", name,
 				json_object_array_length(dests));

@@ -135,11 +135,198 @@ bool parse_seconds(const char *s, double *out)
 	return true;
 }
 
-int write_file_atomic(const char *path, write_cb cb, void *ctx)
+/* ---- output files ------------------------------------------------- */
+
+/* Where the bytes of a FILE made by sink_open go: a descriptor, and the
+ * first error write(2) gave (stdio's own flags lose errno). */
+struct sink {
+	int fd;
+	int err;
+};
+
+static ssize_t sink_write(void *c, const char *buf, size_t n)
+{
+	struct sink *s = c;
+	size_t done = 0;
+	ssize_t r;
+
+	while (!s->err && done < n) {
+		r = write(s->fd, buf + done, n - done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			s->err = r < 0 ? errno : EIO;
+		else
+			done += r;
+	}
+	if (s->err)
+		errno = s->err;
+	return done;	/* short: stdio sets the stream's error flag */
+}
+
+/* The descriptor stays open: its owner closes it (and checks close). */
+static int sink_close(void *c)
+{
+	(void)c;
+	return 0;
+}
+
+static FILE *sink_open(struct sink *s)
+{
+	static const cookie_io_functions_t io = { .write = sink_write,
+						  .close = sink_close };
+
+	return fopencookie(s, "w", io);
+}
+
+/* cb into a FILE on fd; 0 or -errno, the write error first: a full disk is
+ * ENOSPC, not the EIO a callback says when it sees ferror(). fsync only
+ * for a file (a device or a pipe has nothing to sync, /dev/null says
+ * EINVAL). fd stays open. */
+static int sink_run(int fd, bool sync, write_cb cb, void *ctx)
+{
+	struct sink s = { .fd = fd };
+	FILE *f = sink_open(&s);
+	int err, ferr = 0;
+
+	if (!f)
+		return -errno;
+	err = cb(f, ctx);
+	if (fflush(f))
+		ferr = errno;
+	if (ferror(f) && !ferr)
+		ferr = EIO;
+	fclose(f);	/* flushed already: this only frees it */
+	if (s.err)
+		return -s.err;
+	if (err)
+		return err;
+	if (ferr)
+		return -ferr;
+	if (sync && fsync(fd))
+		return -errno;
+	return 0;
+}
+
+/* "-", /dev/stdout and /dev/stderr (and /dev/fd/1, /dev/fd/2) are the
+ * process's own descriptors, not paths: 1, 2, or -1 for a path. */
+static int output_std_fd(const char *path)
+{
+	if (!strcmp(path, "-") || !strcmp(path, "/dev/stdout") ||
+	    !strcmp(path, "/dev/fd/1"))
+		return STDOUT_FILENO;
+	if (!strcmp(path, "/dev/stderr") || !strcmp(path, "/dev/fd/2"))
+		return STDERR_FILENO;
+	return -1;
+}
+
+/* What lstat found at an output path: 0 (write it), or -errno refusing
+ * it with one line on stderr. */
+static int output_type_ok(const char *path, const struct stat *st)
+{
+	if (S_ISLNK(st->st_mode)) {
+		pm_err("%s: is a symbolic link: not followed (give the path of the file itself)",
+		       path);
+		return -ELOOP;
+	}
+	if (S_ISDIR(st->st_mode)) {
+		pm_err("%s: is a folder: give a file name", path);
+		return -EISDIR;
+	}
+	if (S_ISREG(st->st_mode) || S_ISCHR(st->st_mode) ||
+	    S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode))
+		return 0;
+	pm_err("%s: is a %s: not written", path,
+	       S_ISBLK(st->st_mode) ? "block device" : "special file");
+	return -ENOTSUP;
+}
+
+bool output_is_std(const char *path)
+{
+	return output_std_fd(path) >= 0;
+}
+
+int output_status(int err)
+{
+	if (!err)
+		return EXIT_OK;
+	if (err == -ELOOP || err == -EISDIR || err == -ENOTSUP)
+		return EXIT_USAGE;
+	return EXIT_RUNTIME;
+}
+
+int output_check(const char *path)
+{
+	struct stat st;
+
+	if (output_std_fd(path) >= 0)
+		return 0;
+	if (!*path) {
+		pm_err("an empty file name");
+		return EXIT_USAGE;
+	}
+	if (lstat(path, &st))
+		return 0;	/* missing (or unreachable): the write says why */
+	return output_status(output_type_ok(path, &st));
+}
+
+/* Standard output or error: what stdio holds first, then the content. A
+ * reader that went away (EPIPE) is not an error. */
+static int write_std(int fd, write_cb cb, void *ctx)
+{
+	FILE *std = fd == STDOUT_FILENO ? stdout : stderr;
+	const char *name = fd == STDOUT_FILENO ? "standard output" : "standard error";
+	int err = 0;
+
+	if (fflush(std))
+		err = -errno;
+	if (!err)
+		err = sink_run(fd, false, cb, ctx);
+	if (!err || err == -EPIPE)
+		return 0;
+	pm_err("writing %s: %s", name, strerror(-err));
+	return err;
+}
+
+/* An existing device, FIFO or socket: opened as it is (no O_CREAT, no
+ * O_TRUNC), and only if it is still the node lstat saw. */
+static int write_stream(const char *path, const struct stat *st,
+			write_cb cb, void *ctx)
+{
+	struct stat now;
+	int fd, err;
+
+	fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -ELOOP)	/* became a symlink meanwhile */
+			pm_err("%s: is a symbolic link: not followed (give the path of the file itself)",
+			       path);
+		else
+			pm_err("%s: cannot write: %s", path, strerror(-err));
+		return err;
+	}
+	if (fstat(fd, &now) || now.st_dev != st->st_dev || now.st_ino != st->st_ino ||
+	    (now.st_mode & S_IFMT) != (st->st_mode & S_IFMT)) {
+		close(fd);
+		pm_err("%s: changed while being opened: not written", path);
+		return -EAGAIN;
+	}
+	err = sink_run(fd, false, cb, ctx);
+	if (close(fd) && !err)
+		err = -errno;
+	if (err)
+		pm_err("%s: cannot write: %s", path, strerror(-err));
+	return err;
+}
+
+/* Missing or a regular file: a temporary file of our own in the same
+ * folder (O_EXCL|O_NOFOLLOW, mode 0600), then rename, which replaces the
+ * directory entry whatever it became meanwhile and never follows it. */
+static int write_atomic(const char *path, write_cb cb, void *ctx)
 {
 	const char *slash = strrchr(path, '/');
 	char tmp[PATH_MAX];
-	FILE *f;
 	int fd, err, n;
 
 	if (slash)
@@ -151,34 +338,74 @@ int write_file_atomic(const char *path, write_cb cb, void *ctx)
 		pm_err("%s: path too long", path);
 		return -ENAMETOOLONG;
 	}
-	fd = mkstemp(tmp);	/* mode 0600 */
+	/* O_RDWR|O_CREAT|O_EXCL, mode 0600, by mkostemp */
+	fd = mkostemp(tmp, O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		err = -errno;
-		pm_err("%s: cannot write: %s", path, strerror(errno));
+		pm_err("%s: cannot write: %s", path, strerror(-err));
 		return err;
 	}
-	f = fdopen(fd, "w");
-	if (!f) {
+	err = sink_run(fd, true, cb, ctx);
+	if (close(fd) && !err)
 		err = -errno;
-		close(fd);
-		goto fail;
-	}
-	err = cb(f, ctx);
-	if (fflush(f) || fsync(fileno(f)))
-		err = err ? err : -errno;
-	if (fclose(f) && !err)
+	if (!err && rename(tmp, path))
 		err = -errno;
-	if (err)
-		goto fail;
-	if (rename(tmp, path)) {
-		err = -errno;
-		goto fail;
-	}
-	return 0;
-fail:
-	pm_err("%s: cannot write: %s", path, strerror(-err));
+	if (!err)
+		return 0;
 	unlink(tmp);
+	if (err == -EISDIR)	/* a folder appeared there meanwhile */
+		pm_err("%s: is a folder: give a file name", path);
+	else
+		pm_err("%s: cannot write: %s", path, strerror(-err));
 	return err;
+}
+
+int write_output(const char *path, write_cb cb, void *ctx)
+{
+	int fd = output_std_fd(path), err;
+	struct stat st;
+
+	if (fd >= 0)
+		return write_std(fd, cb, ctx);
+	if (!*path) {
+		pm_err("an empty file name");
+		return -ENOENT;
+	}
+	if (lstat(path, &st)) {
+		if (errno != ENOENT) {
+			err = -errno;
+			pm_err("%s: cannot write: %s", path, strerror(-err));
+			return err;
+		}
+		return write_atomic(path, cb, ctx);
+	}
+	err = output_type_ok(path, &st);
+	if (err)
+		return err;
+	if (S_ISREG(st.st_mode))
+		return write_atomic(path, cb, ctx);
+	return write_stream(path, &st, cb, ctx);
+}
+
+/* ---- a FILE for a library that closes the FILE it is given ---------- */
+
+static ssize_t noclose_write(void *c, const char *buf, size_t n)
+{
+	return fwrite(buf, 1, n, c);
+}
+
+static int noclose_close(void *c)
+{
+	(void)c;
+	return 0;
+}
+
+FILE *fwrap_noclose(FILE *f)
+{
+	static const cookie_io_functions_t io = { .write = noclose_write,
+						  .close = noclose_close };
+
+	return fopencookie(f, "w", io);
 }
 
 char *fmt_si(double v, char *buf, size_t len)

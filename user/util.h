@@ -41,12 +41,37 @@ bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Parse seconds: "1", "0.5". */
 bool parse_seconds(const char *s, double *out);
 
-/* Write a file atomically: a temporary file in the same folder with mode
- * 0600, then rename. write_cb writes the content; on any failure the
- * temporary file is removed and nothing is left at path. Returns 0, or
- * -errno with the error already reported. */
+/* Write what a command was given a file name for (-o, --pcap, top's
+ * export); write_cb writes the content into f (and may return -errno).
+ *  - "-" and /dev/stdout (/dev/fd/1) are standard output, /dev/stderr
+ *    (/dev/fd/2) standard error: written there (a reader gone is no error);
+ *  - missing, or a regular file: atomically, a temporary file in the same
+ *    folder (O_EXCL|O_NOFOLLOW, mode 0600), then rename; on any failure the
+ *    temporary file is removed and nothing is left at path;
+ *  - an existing character device, FIFO or socket: opened as it is
+ *    (O_WRONLY|O_NOFOLLOW, never created, truncated or replaced) and
+ *    written as a stream;
+ *  - a symbolic link (never followed, never replaced), a folder, a block
+ *    device: refused.
+ * Returns 0, or -errno with one line on stderr naming path and the reason
+ * (the write's own errno: ENOSPC on a full disk); output_status() turns
+ * it into an exit status. */
 typedef int (*write_cb)(FILE *f, void *ctx);
-int write_file_atomic(const char *path, write_cb cb, void *ctx);
+int write_output(const char *path, write_cb cb, void *ctx);
+/* write_output's result as an exit status: 0, EXIT_USAGE for a refused
+ * target (-ELOOP a symlink, -EISDIR a folder, -ENOTSUP a block device),
+ * EXIT_RUNTIME for any other failure. */
+int output_status(int err);
+/* The refusals of write_output before anything is done (a command checks
+ * its outputs before it starts): 0, or EXIT_USAGE with one line on
+ * stderr. A missing file or folder is left to the write. */
+int output_check(const char *path);
+/* "-", /dev/stdout, /dev/stderr: a descriptor of ours, not a path. */
+bool output_is_std(const char *path);
+/* A stream that writes into f and whose fclose leaves f open, for a
+ * library that closes the FILE it is given (pcap_dump_close). NULL and
+ * errno on failure. */
+FILE *fwrap_noclose(FILE *f);
 
 /* The signals a command's event loop takes through a signalfd: SIGINT,
  * SIGTERM, SIGHUP and SIGWINCH. */

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -59,7 +60,8 @@ void watch_usage(FILE *f)
 "\n"
 "  -i, --interval SEC     poll and report period (default 1)\n"
 "  -d, --duration SEC     stop after SEC seconds (default: until a signal)\n"
-"  -o, --snapshot FILE    write a JSON snapshot to FILE on exit (mode 0600)\n"
+"  -o, --snapshot FILE    write a JSON snapshot to FILE on exit (mode 0600;\n"
+"                         - is stdout; a symbolic link or a folder is refused)\n"
 "      --json             JSON Lines on stdout instead of a text table\n"
 "      --alerts-only      print the alerts, not the periodic report (for logs)\n"
 "  -e, --expect PREFIX=CLASS[,CLASS...]\n"
@@ -206,12 +208,29 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 	return 0;
 }
 
-/* The snapshot's folder must be writable before we attach anything. */
+/* The snapshot's target must be one write_output takes, and writable,
+ * before we attach anything: a symlink, a folder or a block device is
+ * refused; a device, FIFO or socket must be writable itself, a file (or
+ * a name not taken) needs its folder writable (a temporary file, then
+ * rename). */
 static int check_writable(const char *path)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
+	struct stat st;
+	int rc;
 
+	if ((rc = output_check(path)))
+		return rc;
+	if (output_is_std(path))
+		return 0;
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (access(path, W_OK)) {
+			pm_err("cannot write snapshot '%s': %s", path, strerror(errno));
+			return EXIT_USAGE;
+		}
+		return 0;
+	}
 	if (!slash)
 		snprintf(dir, sizeof(dir), ".");
 	else if (slash == path)
