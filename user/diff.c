@@ -472,10 +472,7 @@ int cmd_diff(int argc, char **argv)
 		diff_json(stdout, &df);
 	else
 		diff_text(stdout, &df);
-	if (fflush(stdout) || ferror(stdout)) {
-		pm_err("stdout: cannot write: %s", strerror(errno));
-		rc = EXIT_RUNTIME;
-	}
+	/* main() flushes stdout and reports a failed write */
 out:
 	diff_free(&df);
 	return rc;
