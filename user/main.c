@@ -84,20 +84,11 @@ static int run(int argc, char **argv)
 
 /* Whatever a command printed is only out once stdout is flushed and
  * closed: a full disk or a closed descriptor is a failure (exit 1), a
- * reader that went away (EPIPE) is not. glibc keeps what a failed write
- * could not write, so the flush fails again with the write's errno. */
+ * reader that went away (EPIPE) is not. */
 static int finish_stdout(int rc)
 {
-	int err = 0;
+	int err = stdout_close();
 
-	errno = 0;
-	if (fflush(stdout))
-		err = errno ? errno : EIO;
-	else if (ferror(stdout))
-		err = EIO;
-	/* EBADF with nothing to write: stdout was closed and stayed unused */
-	if (fclose(stdout) && !err && errno != EBADF)
-		err = errno ? errno : EIO;
 	if (err && err != EPIPE) {
 		pm_err("writing standard output: %s", strerror(err));
 		if (!rc)
@@ -110,5 +101,6 @@ int main(int argc, char **argv)
 {
 	/* a closed pipe is EPIPE on write, not a silent death */
 	signal(SIGPIPE, SIG_IGN);
+	stdout_keep_errors();
 	return finish_stdout(run(argc, argv));
 }

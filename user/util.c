@@ -208,6 +208,43 @@ static int sink_run(int fd, bool sync, write_cb cb, void *ctx)
 	return 0;
 }
 
+/* stdout itself, when it is not a terminal */
+static struct sink stdout_sink = { .fd = STDOUT_FILENO };
+static bool stdout_sunk;
+
+void stdout_keep_errors(void)
+{
+	FILE *f;
+
+	if (isatty(STDOUT_FILENO))
+		return;
+	f = sink_open(&stdout_sink);
+	if (!f)
+		return;
+	stdout = f;
+	stdout_sunk = true;
+}
+
+int stdout_close(void)
+{
+	int err = 0;
+
+	errno = 0;
+	if (fflush(stdout))
+		err = errno ? errno : EIO;
+	else if (ferror(stdout))
+		err = EIO;
+	if (stdout_sunk && stdout_sink.err)
+		err = stdout_sink.err;	/* the first write's own */
+	if (fclose(stdout) && !err && errno != EBADF)
+		err = errno ? errno : EIO;
+	/* (the sink leaves the descriptor to us; EBADF with nothing
+	 * written: stdout was closed and stayed unused) */
+	if (stdout_sunk && close(STDOUT_FILENO) && !err && errno != EBADF)
+		err = errno;
+	return err;
+}
+
 /* "-", /dev/stdout and /dev/stderr (and /dev/fd/1, /dev/fd/2) are the
  * process's own descriptors, not paths: 1, 2, or -1 for a path. */
 static int output_std_fd(const char *path)

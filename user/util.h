@@ -66,6 +66,14 @@ int output_status(int err);
  * its outputs before it starts): 0, or EXIT_USAGE with one line on
  * stderr. A missing file or folder is left to the write. */
 int output_check(const char *path);
+/* Make stdout a stream that keeps the errno of its first failed write
+ * (stdio drops what it could not write, and with it the reason, so a
+ * later flush would only see the error flag). Not on a terminal, where
+ * the live view hands stdout's descriptor to curses. First thing in main. */
+void stdout_keep_errors(void);
+/* Flush and close stdout: 0, or the errno of the first write that failed
+ * (EPIPE: the reader went away). */
+int stdout_close(void);
 /* "-", /dev/stdout, /dev/stderr: a descriptor of ours, not a path. */
 bool output_is_std(const char *path);
 /* A stream that writes into f and whose fclose leaves f open, for a
