@@ -12,7 +12,8 @@
 #  3. A symlink the hostile user planted in a world-writable (1777) folder,
 #     to a root-only file, to a name not yet taken or to a folder: refused
 #     with exit 2 and one line, never followed nor replaced; the decoy
-#     folder is unchanged. A folder as target: refused. `watch -o` onto a
+#     folder is unchanged. Its FIFO, with its reader waiting: refused,
+#     nothing read. A folder as target: refused. `watch -o` onto a
 #     symlink is refused before anything is attached.
 #  4. Standard output on a full disk: every command that prints (status,
 #     status --json, classes, snapshot, snapshot -f md, diff, replay,
@@ -208,6 +209,7 @@ as_hostile ln -s "$DECOY/a.conf" "$PUB/snap.json"
 as_hostile ln -s "$DECOY/new.conf" "$PUB/dangling.json"
 as_hostile ln -s "$DECOY" "$PUB/dir.json"
 as_hostile ln -s /dev/null "$PUB/null.json"
+as_hostile mkfifo -m 0622 "$PUB/fifo.json"
 guard_take links "$PUB"
 LINK="symbolic link"
 refused link_o 2 "$LINK" "$PUB/snap.json" snapshot -o "$PUB/snap.json"
@@ -219,6 +221,14 @@ assert_eq link_pcap_nothing_written "" "$(ls -A "$D" | grep never)"
 refused link_dangling 2 "$LINK" "$PUB/dangling.json" snapshot -o "$PUB/dangling.json"
 refused link_to_folder 2 "$LINK" "$PUB/dir.json" snapshot -o "$PUB/dir.json"
 refused link_to_device 2 "$LINK" "$PUB/null.json" snapshot -o "$PUB/null.json"
+# the hostile user's FIFO, its reader waiting: refused, nothing read
+as_hostile timeout 20 cat "$PUB/fifo.json" >"$LAB_DIR/stolen" 2>/dev/null &
+THIEF=$!
+refused fifo_of_other_user 2 "of another user" "$PUB/fifo.json" snapshot -o "$PUB/fifo.json"
+refused watch_o_fifo_of_other_user 2 "of another user" "$PUB/fifo.json" \
+	watch -d 1 -o "$PUB/fifo.json" gw-lb
+{ kill "$THIEF"; wait "$THIEF"; } 2>/dev/null
+assert_eq fifo_of_other_user_read_nothing 0 "$(bytes "$LAB_DIR/stolen")"
 mkdir -m 0700 "$D/adir"
 refused folder_o 2 "folder" "$D/adir" snapshot -o "$D/adir"
 refused folder_pcap 2 "folder" "$D/adir" snapshot --pcap "$D/adir"

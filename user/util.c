@@ -257,25 +257,38 @@ static int output_std_fd(const char *path)
 	return -1;
 }
 
-/* What lstat found at an output path: 0 (write it), or -errno refusing
- * it with one line on stderr. */
+static void say_symlink(const char *path)
+{
+	pm_err("%s: is a symbolic link: not followed (give the path of the file itself)",
+	       path);
+}
+
+/* What lstat found at an output path: 0 (write it), or PM_OUT_REFUSED
+ * with one line on stderr. A FIFO or socket is another process's reader:
+ * it must be ours or root's (anybody can make one in /tmp and read what
+ * we write); a device node only root can make. */
 static int output_type_ok(const char *path, const struct stat *st)
 {
 	if (S_ISLNK(st->st_mode)) {
-		pm_err("%s: is a symbolic link: not followed (give the path of the file itself)",
-		       path);
-		return -ELOOP;
+		say_symlink(path);
+		return PM_OUT_REFUSED;
 	}
 	if (S_ISDIR(st->st_mode)) {
 		pm_err("%s: is a folder: give a file name", path);
-		return -EISDIR;
+		return PM_OUT_REFUSED;
+	}
+	if ((S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode)) &&
+	    st->st_uid != geteuid() && st->st_uid != 0) {
+		pm_err("%s: is a %s of another user (uid %u): not written", path,
+		       S_ISFIFO(st->st_mode) ? "FIFO" : "socket", (unsigned int)st->st_uid);
+		return PM_OUT_REFUSED;
 	}
 	if (S_ISREG(st->st_mode) || S_ISCHR(st->st_mode) ||
 	    S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode))
 		return 0;
 	pm_err("%s: is a %s: not written", path,
 	       S_ISBLK(st->st_mode) ? "block device" : "special file");
-	return -ENOTSUP;
+	return PM_OUT_REFUSED;
 }
 
 bool output_is_std(const char *path)
@@ -287,7 +300,7 @@ int output_status(int err)
 {
 	if (!err)
 		return EXIT_OK;
-	if (err == -ELOOP || err == -EISDIR || err == -ENOTSUP)
+	if (err == PM_OUT_REFUSED)
 		return EXIT_USAGE;
 	return EXIT_RUNTIME;
 }
@@ -336,11 +349,11 @@ static int write_stream(const char *path, const struct stat *st,
 	fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		err = -errno;
-		if (err == -ELOOP)	/* became a symlink meanwhile */
-			pm_err("%s: is a symbolic link: not followed (give the path of the file itself)",
-			       path);
-		else
-			pm_err("%s: cannot write: %s", path, strerror(-err));
+		if (err == -ELOOP) {	/* became a symlink meanwhile */
+			say_symlink(path);
+			return PM_OUT_REFUSED;
+		}
+		pm_err("%s: cannot write: %s", path, strerror(-err));
 		return err;
 	}
 	if (fstat(fd, &now) || now.st_dev != st->st_dev || now.st_ino != st->st_ino ||
@@ -390,10 +403,11 @@ static int write_atomic(const char *path, write_cb cb, void *ctx)
 	if (!err)
 		return 0;
 	unlink(tmp);
-	if (err == -EISDIR)	/* a folder appeared there meanwhile */
+	if (err == -EISDIR) {	/* a folder appeared there meanwhile */
 		pm_err("%s: is a folder: give a file name", path);
-	else
-		pm_err("%s: cannot write: %s", path, strerror(-err));
+		return PM_OUT_REFUSED;
+	}
+	pm_err("%s: cannot write: %s", path, strerror(-err));
 	return err;
 }
 

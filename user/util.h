@@ -52,15 +52,15 @@ bool parse_seconds(const char *s, double *out);
  *    (O_WRONLY|O_NOFOLLOW, never created, truncated or replaced) and
  *    written as a stream;
  *  - a symbolic link (never followed, never replaced), a folder, a block
- *    device: refused.
- * Returns 0, or -errno with one line on stderr naming path and the reason
- * (the write's own errno: ENOSPC on a full disk); output_status() turns
- * it into an exit status. */
+ *    device, a FIFO or socket of another user (but root): refused.
+ * Returns 0, PM_OUT_REFUSED, or -errno, with one line on stderr naming
+ * path and the reason (the write's own errno: ENOSPC on a full disk);
+ * output_status() turns it into an exit status. */
+#define PM_OUT_REFUSED	(-4096)	/* not an errno */
 typedef int (*write_cb)(FILE *f, void *ctx);
 int write_output(const char *path, write_cb cb, void *ctx);
 /* write_output's result as an exit status: 0, EXIT_USAGE for a refused
- * target (-ELOOP a symlink, -EISDIR a folder, -ENOTSUP a block device),
- * EXIT_RUNTIME for any other failure. */
+ * target (PM_OUT_REFUSED), EXIT_RUNTIME for any other failure. */
 int output_status(int err);
 /* The refusals of write_output before anything is done (a command checks
  * its outputs before it starts): 0, or EXIT_USAGE with one line on
