@@ -228,7 +228,7 @@ assert_eq user_connections_refused "connected 0 refused 16" "$(cat "$LAB_DIR/con
 
 # a watch with a sample rate above the flood's, so every violation is a
 # sample on the ring buffer
-pm_start w3 watch -i 0.2 --json --sample-rate 100000 -e 10.20.0.9/32=tcp gw-lb
+pm_start w3 watch -i 0.5 --json --sample-rate 100000 -e 10.20.0.9/32=tcp gw-lb
 pm_wait_attached w3 gw-lb || fail w3_attached "$(cat "$(pm_errfile w3)")"
 W3=${PM_PIDS[w3]}
 cat >"$LAB_DIR/silent.py" <<'EOF'
@@ -277,10 +277,11 @@ assert_eq flood_every_sample '{"ringbuf_drops":0,"sampled":4000,"suppressed":0}'
 	"$(jq -c '.stats | {ringbuf_drops, sampled, suppressed}' "$OUT" 2>&1)"
 assert_eq flood_every_alert 4000 \
 	"$(grep -c '"kind":"unexpected_protocol"' "$(pm_out w3)")"
-# reports on time: at -i 0.2, no report came more than 0.6 s after the
-# one before, all through the attack
+# reports on time: at -i 0.5, no report came more than 1.5 s after the
+# one before, all through the attack (a loop that waited for the silent
+# clients would have missed reports for seconds)
 late=$(jq -r 'select(.type == "report") | .interval' "$(pm_out w3)" 2>/dev/null |
-	awk '$1 > 0.6 { n++ } END { print n + 0 " of " NR }')
+	awk '$1 > 1.5 { n++ } END { print n + 0 " of " NR }')
 assert_eq reports_on_time "0 of $(grep -c '"type":"report"' "$(pm_out w3)")" "$late"
 
 # 40 connections at once from root: the cap refuses the excess, busy
