@@ -87,6 +87,7 @@ include tests/export.mk
 include bench/bench.mk
 include tests/replay.mk
 include tests/snapshot.mk
+include bench/snapshot.mk
 
 test:
 	./tools/install-deps.sh

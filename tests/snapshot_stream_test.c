@@ -63,9 +63,27 @@ static char *new_text(const struct pm_view *v, const struct alert_log *ev,
 	return s;
 }
 
+/* Up to 40 bytes of s around byte i, on one line (\n as "\\n"). */
+static const char *excerpt(const char *s, size_t len, size_t i, char *buf)
+{
+	size_t from = i > 20 ? i - 20 : 0, n = 0;
+
+	for (size_t k = from; k < len && k < from + 40; k++) {
+		unsigned char c = s[k];
+
+		if (c < ' ' || c == 0x7f)
+			n += sprintf(buf + n, "\\x%02x", c);
+		else
+			buf[n++] = c;
+	}
+	buf[n] = 0;
+	return buf;
+}
+
 static void compare(struct check *ck, const char *a, size_t alen,
 		    const char *b, size_t blen)
 {
+	char ea[256], eb[256];
 	size_t i = 0;
 
 	if (!a || !b) {
@@ -77,8 +95,8 @@ static void compare(struct check *ck, const char *a, size_t alen,
 	if (i == alen && i == blen)
 		return;
 	complain(ck, "lengths %zu (snapshot_json) and %zu (stream), first difference at byte %zu: "
-		 "\"%.40s\" vs \"%.40s\"", alen, blen, i,
-		 a + (i > 20 ? i - 20 : 0), b + (i > 20 ? i - 20 : 0));
+		 "\"%s\" vs \"%s\"", alen, blen, i, excerpt(a, alen, i, ea),
+		 excerpt(b, blen, i, eb));
 }
 
 /* Both ways, every style, with and without the evidence. */

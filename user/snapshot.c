@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,9 +163,21 @@ static int cmp_pkts_desc(const void *a, const void *b, void *ctx)
 	const struct order *o = ctx;
 	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
 
+	const struct pm_dest_key *ka, *kb;
+	uint64_t x, y;
+
 	if (o->pkts[i] != o->pkts[j])
 		return o->pkts[i] > o->pkts[j] ? -1 : 1;
-	return memcmp(&o->t->keys[i], &o->t->keys[j], sizeof(struct pm_dest_key));
+	/* memcmp of the keys: their bytes as two big-endian words */
+	ka = &o->t->keys[i];
+	kb = &o->t->keys[j];
+	x = be64toh(ka->w[0]);
+	y = be64toh(kb->w[0]);
+	if (x == y) {
+		x = be64toh(ka->w[1]);
+		y = be64toh(kb->w[1]);
+	}
+	return x < y ? -1 : x > y;
 }
 
 static uint32_t *dest_order(const struct dest_table *t)
@@ -289,6 +302,7 @@ json_object *evidence_json(const struct alert_log *log)
  * ours are printed by json-c itself. */
 #define JW_BLOCK	65536
 #define JW_MAXDEPTH	62
+#define JW_AHEAD	8	/* destinations prefetched ahead */
 
 struct jw {
 	FILE *f;
@@ -299,9 +313,9 @@ struct jw {
 	size_t n, cap;
 	int err;		/* first write error, -errno */
 	uint64_t real_off;
-	/* fmt_time's text up to the seconds, of the last second met by
-	 * each of two time fields (first_seen, last_seen) */
-	struct { uint64_t secs; char text[40]; size_t len; } tc[2];
+	/* '"' and fmt_time's date and 'T' of the days met, by day % 64;
+	 * plain: a day of 86400 seconds from 00:00:00 */
+	struct { uint64_t day; char date[32]; size_t len; bool plain; } tc[64];
 	/* '"name":' per class, as written with these flags */
 	char ckey[PM_NCLASS][40];
 	uint8_t ckeylen[PM_NCLASS];
@@ -481,30 +495,59 @@ static void jw_value(struct jw *j, json_object *o)
 	}
 }
 
-/* fmt_time's text of a time, from a cache of its second (slot: which
- * field; the fields of consecutive destinations often share a second). */
-static void jw_time(struct jw *j, int slot, uint64_t mono_ns)
+/* fmt_time's text of a time, quoted. The date comes from a cache of the
+ * days, the rest by arithmetic; a day that is not 86400 plain seconds for
+ * gmtime (a TZ of leap seconds) is left to fmt_time. */
+static void jw_time(struct jw *j, uint64_t mono_ns)
 {
 	uint64_t real = j->real_off + mono_ns, secs = real / 1000000000ull;
-	unsigned int us = real % 1000000000ull / 1000;
-	char tail[9] = { '.', 0, 0, 0, 0, 0, 0, 'Z', '"' };
+	uint64_t day = secs / 86400;
+	unsigned int us = real % 1000000000ull / 1000, sod = secs % 86400;
+	int slot = day % 64;
+	char buf[64], *p;
+	size_t n;
 
-	if (j->tc[slot].secs != secs || !j->tc[slot].len) {
-		char buf[40];
-		size_t n;
+	if (j->tc[slot].day != day || !j->tc[slot].len) {
+		char end[40];
+		size_t dlen;
 
-		fmt_time(secs * 1000000000ull, buf, sizeof(buf));
+		fmt_time(day * 86400 * 1000000000ull, buf, sizeof(buf));
+		fmt_time((day * 86400 + 86399) * 1000000000ull, end, sizeof(end));
 		n = strlen(buf);
-		n = n > 8 ? n - 8 : 0;	/* without ".000000Z" */
-		j->tc[slot].text[0] = '"';
-		memcpy(j->tc[slot].text + 1, buf, n);
-		j->tc[slot].len = n + 1;
-		j->tc[slot].secs = secs;
+		dlen = n > 17 ? n - 17 : 0;	/* "T00:00:00.000000Z" follows */
+		j->tc[slot].day = day;
+		j->tc[slot].plain = n < sizeof(j->tc[slot].date) && n == strlen(end) &&
+			!strcmp(buf + dlen, "T00:00:00.000000Z") &&
+			!memcmp(buf, end, dlen) && !strcmp(end + dlen, "T23:59:59.000000Z");
+		j->tc[slot].date[0] = '"';
+		memcpy(j->tc[slot].date + 1, buf, dlen + 1 < sizeof(j->tc[slot].date) - 1 ?
+		       dlen + 1 : 0);
+		j->tc[slot].len = dlen + 2;	/* '"', the date, 'T' */
 	}
-	jw_put(j, j->tc[slot].text, j->tc[slot].len);
-	for (int i = 6; i >= 1; i--, us /= 10)
-		tail[i] = '0' + us % 10;
-	jw_put(j, tail, sizeof(tail));
+	if (!j->tc[slot].plain) {
+		buf[0] = '"';
+		fmt_time(real, buf + 1, sizeof(buf) - 2);
+		n = strlen(buf);
+		buf[n++] = '"';
+		jw_put(j, buf, n);
+		return;
+	}
+	memcpy(buf, j->tc[slot].date, j->tc[slot].len);
+	p = buf + j->tc[slot].len;
+	p[0] = '0' + sod / 36000;
+	p[1] = '0' + sod / 3600 % 10;
+	p[2] = ':';
+	p[3] = '0' + sod % 3600 / 600;
+	p[4] = '0' + sod % 3600 / 60 % 10;
+	p[5] = ':';
+	p[6] = '0' + sod % 60 / 10;
+	p[7] = '0' + sod % 10;
+	p[8] = '.';
+	for (int i = 14; i >= 9; i--, us /= 10)
+		p[i] = '0' + us % 10;
+	p[15] = 'Z';
+	p[16] = '"';
+	jw_put(j, buf, p + 17 - buf);
 }
 
 static void jw_counts(struct jw *j, const __u64 *counts)
@@ -560,9 +603,9 @@ static void jw_dest(struct jw *j, const struct pm_view *v,
 	jw_key(j, "bytes");
 	jw_counts(j, d->bytes);
 	jw_key(j, "first_seen");
-	jw_time(j, 0, d->first_seen);
+	jw_time(j, d->first_seen);
 	jw_key(j, "last_seen");
-	jw_time(j, 1, d->last_seen);
+	jw_time(j, d->last_seen);
 	jw_key(j, "expected");
 	jw_open(j, '[');
 	for (int c = 0; c < PM_NCLASS; c++) {
@@ -639,8 +682,18 @@ int snapshot_stream(FILE *f, const struct pm_view *v,
 		jw_key(j, key);
 		if (!strcmp(key, "destinations")) {
 			jw_open(j, '[');
-			for (size_t i = 0; i < t->n && !j->err; i++)
+			for (size_t i = 0; i < t->n && !j->err; i++) {
+				/* in the document's order, the table is read
+				 * at random: ask for the entries ahead */
+				if (i + JW_AHEAD < t->n) {
+					const char *d = (const char *)&t->vals[idx[i + JW_AHEAD]];
+
+					for (size_t b = 0; b < sizeof(struct pm_dest); b += 64)
+						__builtin_prefetch(d + b);
+					__builtin_prefetch(&t->keys[idx[i + JW_AHEAD]]);
+				}
 				jw_dest(j, &one, &t->keys[idx[i]], &t->vals[idx[i]]);
+			}
 			jw_close(j, ']');
 		} else if (!strcmp(key, "alerts") && one.alerts) {
 			jw_open(j, '[');
