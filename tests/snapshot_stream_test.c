@@ -232,6 +232,25 @@ int main(void)
 	v.rules = NULL;
 	same("20k", &v, &log);
 
+	/* a TZ of leap seconds: gmtime's days are not 86400 plain seconds,
+	 * the stream's cache of days must give way to fmt_time */
+	if (access("/usr/share/zoneinfo/right/UTC", R_OK) == 0) {
+		char *tz = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+
+		setenv("TZ", "right/UTC", 1);
+		tzset();
+		snapgen_fill(&t, 5000, 43, true);
+		same("leap_seconds_tz", &v, &log);
+		if (tz)
+			setenv("TZ", tz, 1);
+		else
+			unsetenv("TZ");
+		tzset();
+		free(tz);
+	} else {
+		printf("SKIP stream_equals_json_leap_seconds_tz: no /usr/share/zoneinfo/right/UTC\n");
+	}
+
 	/* no clock offset given: one read for every time of the document */
 	{
 		struct check ck = { 0 };
