@@ -162,7 +162,6 @@ static int cmp_pkts_desc(const void *a, const void *b, void *ctx)
 {
 	const struct order *o = ctx;
 	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
-
 	const struct pm_dest_key *ka, *kb;
 	uint64_t x, y;
 
