@@ -3,10 +3,11 @@
  * build/bench/snapshot_stream: how long snapshot_stream (user/snapshot.c)
  * takes to write the snapshot of a big table, and how much the writer's
  * memory grows (bench/snapshot_big.sh measures the same end to end,
- * through a watch and `protomix snapshot`), against the goal of issue 12: 1,000,000 destinations in < 2 s with the
- * RSS growing < 100 MB. The table is generated (tests/snapgen.c: a
- * gateway's kind of destinations, mostly IPv4) with 1024 alerts and their
- * evidence, as a watch answers `protomix snapshot`.
+ * through a watch and `protomix snapshot`), against the goal of issue
+ * 12: 1,000,000 destinations in < 2 s with the RSS growing < 100 MB. The
+ * table is generated (tests/snapgen.c: a gateway's kind of destinations,
+ * mostly IPv4) with 1024 alerts and their evidence, as a watch answers
+ * `protomix snapshot`.
  *
  *   snapshot_stream [--dests N] [--rounds R] [--old-dests M]
  *
