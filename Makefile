@@ -86,6 +86,8 @@ include tests/other.mk
 include tests/export.mk
 include bench/bench.mk
 include tests/replay.mk
+include tests/snapshot.mk
+include bench/snapshot.mk
 
 test:
 	./tools/install-deps.sh
