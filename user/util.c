@@ -334,7 +334,8 @@ static int write_std(int fd, write_cb cb, void *ctx)
 		err = sink_run(fd, false, cb, ctx);
 	if (!err || err == -EPIPE)
 		return 0;
-	pm_err("writing %s: %s", name, strerror(-err));
+	if (err != PM_OUT_REPORTED)
+		pm_err("writing %s: %s", name, strerror(-err));
 	return err;
 }
 
@@ -365,7 +366,7 @@ static int write_stream(const char *path, const struct stat *st,
 	err = sink_run(fd, false, cb, ctx);
 	if (close(fd) && !err)
 		err = -errno;
-	if (err)
+	if (err && err != PM_OUT_REPORTED)
 		pm_err("%s: cannot write: %s", path, strerror(-err));
 	return err;
 }
@@ -407,7 +408,8 @@ static int write_atomic(const char *path, write_cb cb, void *ctx)
 		pm_err("%s: is a folder: give a file name", path);
 		return PM_OUT_REFUSED;
 	}
-	pm_err("%s: cannot write: %s", path, strerror(-err));
+	if (err != PM_OUT_REPORTED)
+		pm_err("%s: cannot write: %s", path, strerror(-err));
 	return err;
 }
 

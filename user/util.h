@@ -57,6 +57,10 @@ bool parse_seconds(const char *s, double *out);
  * path and the reason (the write's own errno: ENOSPC on a full disk);
  * output_status() turns it into an exit status. */
 #define PM_OUT_REFUSED	(-4096)	/* not an errno */
+/* What a write_cb returns when what it wrote from failed (not the
+ * output), with the error already reported: nothing is left, nothing
+ * more is said. */
+#define PM_OUT_REPORTED	(-4097)
 typedef int (*write_cb)(FILE *f, void *ctx);
 int write_output(const char *path, write_cb cb, void *ctx);
 /* write_output's result as an exit status: 0, EXIT_USAGE for a refused

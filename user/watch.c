@@ -436,11 +436,13 @@ static void reap_answering(struct watch *w)
  * as it was. The child reads the maps itself (their state now) and ends
  * with the write, or after SNAPSHOT_CHILD_SECS, or with the watch. */
 #define SNAPSHOT_CHILD_SECS 60
-static json_object *answer_in_child(struct watch *w, struct ctl_req *req)
+static json_object *answer_in_child(struct watch *w, struct ctl_req *req,
+				    bool pretty)
 {
 	pid_t parent = getpid(), pid;
 	json_object *o;
 	sigset_t all;
+	FILE *f;
 	int flags;
 
 	reap_answering(w);
@@ -472,28 +474,16 @@ static json_object *answer_in_child(struct watch *w, struct ctl_req *req)
 	alarm(SNAPSHOT_CHILD_SECS);
 	flags = fcntl(req->fd, F_GETFL);
 	fcntl(req->fd, F_SETFL, flags & ~O_NONBLOCK);
-	if (watch_read(w))
+	signal(SIGPIPE, SIG_IGN);	/* a client gone: EPIPE, then exit */
+	f = fdopen(req->fd, "w");
+	if (!f || watch_read(w))
 		_exit(1);
-	o = snapshot_json(&w->view);
-	json_object_object_add(o, "evidence", evidence_json(&w->ob.alerts));
-	{
-		const char *text = json_object_to_json_string_ext(o,
-			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		size_t len = strlen(text), off = 0;
-		ssize_t n;
-
-		while (off < len) {
-			n = send(req->fd, text + off, len - off, MSG_NOSIGNAL);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				_exit(1);
-			off += n;
-		}
-		if (send(req->fd, "\n", 1, MSG_NOSIGNAL) != 1)
-			_exit(1);
-	}
-	_exit(0);
+	/* "snapshot pretty": as `protomix snapshot` prints it, passed on
+	 * unparsed; "snapshot": one line with the evidence, for --pcap, md,
+	 * csv and top */
+	_exit(snapshot_stream(f, &w->view, pretty ? NULL : &w->ob.alerts,
+			      JSON_C_TO_STRING_NOSLASHESCAPE |
+			      (pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN)) ? 1 : 0);
 }
 
 /* A request from `protomix snapshot`, `status` or `top`. */
@@ -507,7 +497,9 @@ static json_object *on_request(struct ctl_req *req, void *ctx)
 	if (!strcmp(req->line, "maps"))
 		return top_maps_json(status_json(w), &w->ob, &req->fds);
 	if (!strcmp(req->line, "snapshot"))
-		return answer_in_child(w, req);
+		return answer_in_child(w, req, false);
+	if (!strcmp(req->line, "snapshot pretty"))
+		return answer_in_child(w, req, true);
 	if (watch_read(w))
 		return NULL;
 	if (!strcmp(req->line, "status"))
