@@ -15,6 +15,11 @@
 #   reload classes  the same prefixes, every rule's classes changed
 #   reload prefixes every prefix changed (65,536 removed, 65,536 added)
 #
+# And the same parts in one process, without the watch around them
+# (build/bench/pmbench rules, bench/rules_cost.c): read (parse and check),
+# fill (a fresh trie like the watch's), load = read + fill, and the three
+# reloads (read + sync).
+#
 # Every round starts fresh watches; the figures are the median and the
 # spread (min-max) over the rounds. Runs in a network namespace of its own
 # (pmb-rules-PID, a veth pair) removed on every exit path; nothing touches
@@ -146,6 +151,16 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	    "reload same ${SAME[-1]}, classes ${CLASSES[-1]}, prefixes ${PREFIXES[-1]} ms"
 done
 
+PMB=$ROOT/build/bench/pmbench
+if [ -x "$PMB" ]; then
+	"$PMB" rules --rounds "$ROUNDS" "$WORK/a.rules" "$WORK/b.rules" "$WORK/c.rules" \
+		>"$WORK/inproc.json" 2>"$WORK/inproc.err" || say "  pmbench rules: $(tail -1 "$WORK/inproc.err")"
+	sed 's/^/  /' "$WORK/inproc.err" >&2
+else
+	say "  $PMB missing (make bench): no in-process figures"
+fi
+[ -s "$WORK/inproc.json" ] || echo null >"$WORK/inproc.json"
+
 # stats NAME VALUES...: {"name":..., "rounds":[...], "median":..., "min":..., "max":...}
 stats()
 {
@@ -167,8 +182,10 @@ stats()
 	stats start_1_rule "${ONE[@]}"
 	stats start_65536_rules "${MANY[@]}"
 } | jq -s --argjson budget "$BUDGET_MS" --argjson n "$N" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+	--slurpfile inproc "$WORK/inproc.json" \
 	'{ rules: $n, budget_ms: $budget, loadavg_end: $load,
-	   ms: (map({ (.name): { median, min, max, rounds } }) | add) }' >"$OUT.tmp" &&
+	   ms: (map({ (.name): { median, min, max, rounds } }) | add),
+	   in_process_ms: $inproc[0] }' >"$OUT.tmp" &&
 	mv "$OUT.tmp" "$OUT"
 
 jq -r '
@@ -176,10 +193,15 @@ jq -r '
 	def verdict(x): if x == null then "n/a" elif x < .budget_ms then "PASS" else "MISS" end;
 	"",
 	"\(.rules) rules (ms: median, min-max over the rounds; budget < \(.budget_ms) ms)",
+	"  protomix watch -E FILE (load: the start of a watch less one with 1 rule; reload: kill -HUP to the line)",
 	( ["load", "reload_same", "reload_classes", "reload_prefixes"][] as $k
 	  | .ms[$k] as $m
-	  | "  \($k | . + " " * (16 - length)) \(f($m.median) | " " * (7 - length) + .)   \(f($m.min))-\(f($m.max))   \(verdict($m.median))"),
-	"  (a start with 1 rule \(f(.ms.start_1_rule.median)) ms, with \(.rules) \(f(.ms.start_65536_rules.median)) ms; the load is the difference)",
+	  | "    \($k | . + " " * (16 - length)) \(f($m.median) | " " * (7 - length) + .)   \(f($m.min))-\(f($m.max))   \(verdict($m.median))"),
+	"    (a start with 1 rule \(f(.ms.start_1_rule.median)) ms, with \(.rules) \(f(.ms.start_65536_rules.median)) ms)",
+	"  in one process (pmbench rules: ruleset_build and ruleset_sync into a trie like the watch'"'"'s)",
+	( ["read", "fill", "load", "reload_same", "reload_classes", "reload_prefixes"][] as $k
+	  | .in_process_ms[$k] as $m
+	  | "    \($k | . + " " * (16 - length)) \(f($m.median) | " " * (7 - length) + .)   \(f($m.min))-\(f($m.max))   \(if $k == "read" or $k == "fill" then "" else verdict($m.median) end)"),
 	""' "$OUT" >&2
 say "wrote $OUT"
 exit 0
