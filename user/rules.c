@@ -274,65 +274,108 @@ static bool rules_file_ok(const char *path, const struct stat *st)
 /* Open a rules file for reading: a regular file of at most RULES_FILE_MAX
  * bytes. Checked by name first, so that nothing else (a FIFO, a device) is
  * ever opened, and again on the descriptor, so that a file swapped in
- * between is not read either. NULL with the reason on stderr. */
-static FILE *rules_open(const char *path)
+ * between is not read either. The descriptor and its size in *size, or
+ * -1 with the reason on stderr. */
+static int rules_open(const char *path, size_t *size)
 {
 	struct stat st;
-	FILE *f;
 	int fd;
 
 	if (stat(path, &st)) {
 		pm_err("%s: cannot read the rules file: %s", path, strerror(errno));
-		return NULL;
+		return -1;
 	}
 	if (!rules_file_ok(path, &st))
-		return NULL;
+		return -1;
 	/* O_NONBLOCK: a FIFO put in its place meanwhile does not block the
 	 * open; the fstat below refuses it. */
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		pm_err("%s: cannot read the rules file: %s", path, strerror(errno));
-		return NULL;
+		return -1;
 	}
 	if (fstat(fd, &st)) {
 		pm_err("%s: cannot read the rules file: %s", path, strerror(errno));
 		close(fd);
-		return NULL;
+		return -1;
 	}
 	if (!rules_file_ok(path, &st)) {
 		close(fd);
+		return -1;
+	}
+	*size = st.st_size;
+	return fd;
+}
+
+/* The whole file into a NUL-terminated buffer, reading at most one byte
+ * more than RULES_FILE_MAX (a file that grew since it was checked is
+ * refused, not read on). NULL with the reason on stderr. */
+static char *rules_read(const char *path, int fd, size_t size, size_t *len)
+{
+	size_t cap = size + 1, n = 0;	/* + 1: to see that it grew */
+	char *buf = malloc(cap + 1), *more;
+	ssize_t got;
+
+	if (!buf) {
+		pm_err("out of memory");
 		return NULL;
 	}
-	f = fdopen(fd, "r");
-	if (!f) {
-		pm_err("%s: cannot read the rules file: %s", path, strerror(errno));
-		close(fd);
+	for (;;) {
+		if (n == cap) {
+			if (cap > RULES_FILE_MAX)
+				break;
+			cap = cap * 2 > RULES_FILE_MAX ? RULES_FILE_MAX + 1 : cap * 2;
+			more = realloc(buf, cap + 1);
+			if (!more) {
+				pm_err("out of memory");
+				free(buf);
+				return NULL;
+			}
+			buf = more;
+		}
+		got = read(fd, buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			pm_err("%s: cannot read the rules file: %s", path, strerror(errno));
+			free(buf);
+			return NULL;
+		}
+		if (!got)
+			break;
+		n += got;
 	}
-	return f;
+	if (n > RULES_FILE_MAX) {
+		pm_err("%s: the rules file has more than %u bytes (%u MiB), the limit",
+		       path, RULES_FILE_MAX, RULES_FILE_MAX >> 20);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
 }
 
 int ruleset_load_file(struct ruleset *rs, const char *path)
 {
-	char *line = NULL, *s, *e;
-	size_t cap = 0, before = rs->n, total = 0;
-	int lineno = 0, rc = 0;
-	ssize_t len;
-	FILE *f;
+	size_t size, len, before = rs->n;
+	char *buf, *line, *next, *s, *e;
+	int lineno = 0, rc = 0, fd;
 
-	f = rules_open(path);
-	if (!f)
+	fd = rules_open(path, &size);
+	if (fd < 0)
 		return EXIT_USAGE;
-	while ((len = getline(&line, &cap, f)) >= 0) {
+	buf = rules_read(path, fd, size, &len);
+	close(fd);
+	if (!buf)
+		return EXIT_USAGE;
+	for (line = buf; line < buf + len; line = next) {
 		lineno++;
-		/* the file may have grown since it was checked */
-		total += len;
-		if (total > RULES_FILE_MAX) {
-			pm_err("%s: the rules file has more than %u bytes (%u MiB), the limit",
-			       path, RULES_FILE_MAX, RULES_FILE_MAX >> 20);
-			rc = EXIT_USAGE;
-			break;
-		}
-		if (memchr(line, 0, len)) {
+		e = memchr(line, '\n', buf + len - line);
+		next = e ? e + 1 : buf + len;
+		if (e)
+			*e = 0;
+		if (memchr(line, 0, (e ? e : buf + len) - line)) {
 			pm_err("%s:%d: a NUL byte: not a text file", path, lineno);
 			rc = EXIT_USAGE;
 			break;
@@ -341,7 +384,7 @@ int ruleset_load_file(struct ruleset *rs, const char *path)
 			*s = 0;
 		for (s = line; *s == ' ' || *s == '\t'; s++)
 			;
-		for (e = s + strlen(s); e > s && strchr(" \t\r\n", e[-1]); e--)
+		for (e = s + strlen(s); e > s && strchr(" \t\r", e[-1]); e--)
 			;
 		*e = 0;
 		if (!*s)
@@ -350,16 +393,11 @@ int ruleset_load_file(struct ruleset *rs, const char *path)
 		if (rc)
 			break;
 	}
-	if (!rc && ferror(f)) {
-		pm_err("%s: cannot read the rules file: %s", path, strerror(errno));
-		rc = EXIT_USAGE;
-	}
 	if (!rc && rs->n == before) {
 		pm_err("%s: the rules file has no rules", path);
 		rc = EXIT_USAGE;
 	}
-	free(line);
-	fclose(f);
+	free(buf);
 	return rc;
 }
 
