@@ -581,8 +581,7 @@ if want hooks; then
 	part_replay || true
 	part_top || true
 fi
-[[ " $ONLY " == *" hooks "* || " $ONLY " == *" diff "* ]] && { "$ROOT/bench/diff.sh" || say "  diff bench failed"; }
-[[ " $ONLY " == *" hooks "* || " $ONLY " == *" snapshot "* ]] && { "$ROOT/build/bench/snapshot_stream" --rounds $((QUICK == 1 ? 1 : 3)) >"$ROOT/build/bench-snapshot-stream.json" || say "  snapshot_stream failed (bench/snapshot/stream.c)"; }
+[[ " $ONLY " == *" hooks "* || " $ONLY " == *" rules "* ]] && { "$ROOT/bench/rules.sh" || say "  rules bench failed (bench/rules.sh)"; }
 
 # --- build/bench.json --------------------------------------------------------
 

@@ -195,6 +195,8 @@ static int parse_aggregate(const char *s, uint8_t *agg4, uint8_t *agg6)
 
 int observer_opt(struct observer_opts *o, int c, const char *arg)
 {
+	char esc[PM_ESC_LEN(64)];
+
 	switch (c) {
 	case 'e':
 		return ruleset_add(&o->cli_rules, arg, "--expect", 0) ? EXIT_USAGE : 0;
@@ -207,23 +209,26 @@ int observer_opt(struct observer_opts *o, int c, const char *arg)
 	case OO_SAMPLE_RATE:
 		if (parse_u64(arg, 1, 1000000, &o->sample_rate))
 			return 0;
-		pm_err("invalid --sample-rate '%s': a number from 1 to 1000000", arg);
+		pm_err("invalid --sample-rate '%s': a number from 1 to 1000000",
+		       pm_esc(arg, esc, sizeof(esc)));
 		return EXIT_USAGE;
 	case OO_ONEWAY_WINDOW:
 		if (parse_seconds(arg, &o->oneway_window))
 			return 0;
-		pm_err("invalid --oneway-window '%s': seconds > 0", arg);
+		pm_err("invalid --oneway-window '%s': seconds > 0, at most %d (a day)",
+		       pm_esc(arg, esc, sizeof(esc)), PM_SECONDS_MAX);
 		return EXIT_USAGE;
 	case OO_MAX_DESTS:
 		if (parse_u64(arg, 1, 1 << 26, &o->max_dests))
 			return 0;
-		pm_err("invalid --max-dests '%s': a number from 1 to %d", arg, 1 << 26);
+		pm_err("invalid --max-dests '%s': a number from 1 to %d",
+		       pm_esc(arg, esc, sizeof(esc)), 1 << 26);
 		return EXIT_USAGE;
 	case OO_AGGREGATE:
 		if (!parse_aggregate(arg, &o->agg4, &o->agg6))
 			return 0;
 		pm_err("invalid --aggregate '%s': V4LEN[,V6LEN], e.g. 24 or 24,64 (1-32, 1-128)",
-		       arg);
+		       pm_esc(arg, esc, sizeof(esc)));
 		return EXIT_USAGE;
 	default:
 		return 1;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,7 +130,7 @@ bool parse_seconds(const char *s, double *out)
 		return false;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || *end || !(v > 0) || v > 1e7)
+	if (errno || *end || !isfinite(v) || !(v > 0) || v > PM_SECONDS_MAX)
 		return false;
 	*out = v;
 	return true;
@@ -506,4 +507,34 @@ int timerfd_after(double secs, bool periodic)
 		return err;
 	}
 	return fd;
+}
+
+char *pm_esc(const char *s, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (; *s; s++) {
+		unsigned char c = *s;
+		size_t need = c == '\\' ? 2 : (c < 0x20 || c > 0x7e) ? 4 : 1;
+
+		if (n + need + 4 > len) {	/* "..." and the NUL */
+			memcpy(buf + n, "...", 3);
+			n += 3;
+			break;
+		}
+		if (need == 1) {
+			buf[n++] = c;
+		} else if (need == 2) {
+			buf[n++] = '\\';
+			buf[n++] = '\\';
+		} else {
+			buf[n++] = '\\';
+			buf[n++] = 'x';
+			buf[n++] = hex[c >> 4];
+			buf[n++] = hex[c & 15];
+		}
+	}
+	buf[n] = 0;
+	return buf;
 }

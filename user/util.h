@@ -38,8 +38,20 @@ bool parse_addr(const char *s, uint8_t addr[16]);
 
 /* Parse a non-negative decimal integer in [min, max]. */
 bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
-/* Parse seconds: "1", "0.5". */
+/* The longest period any option takes, in seconds: a day. */
+#define PM_SECONDS_MAX	86400
+/* The shortest --interval of watch and top, in seconds. */
+#define PM_INTERVAL_MIN	0.1
+/* Parse seconds: "1", "0.5": a finite number > 0 and at most
+ * PM_SECONDS_MAX (nan, inf, 0, negatives and more than a day fail). */
 bool parse_seconds(const char *s, double *out);
+
+/* Input quoted in a message, made safe for a terminal or a log: every
+ * byte outside printable ASCII as \xNN, a backslash as \\. Into buf (len
+ * >= 4); cut with "..." when it does not fit. Returns buf. */
+char *pm_esc(const char *s, char *buf, size_t len);
+/* Room for the escape of n bytes of input. */
+#define PM_ESC_LEN(n)	(4 * (n) + 4)
 
 /* Write what a command was given a file name for (-o, --pcap, top's
  * export); write_cb writes the content into f (and may return -errno).

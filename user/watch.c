@@ -58,8 +58,9 @@ void watch_usage(FILE *f)
 "packets and bytes of each protocol class, report every interval, and\n"
 "detach on exit (also on SIGINT and SIGTERM).\n"
 "\n"
-"  -i, --interval SEC     poll and report period (default 1)\n"
-"  -d, --duration SEC     stop after SEC seconds (default: until a signal)\n"
+"  -i, --interval SEC     poll and report period (default 1; 0.1 to 86400)\n"
+"  -d, --duration SEC     stop after SEC seconds, at most a day (default:\n"
+"                         until a signal)\n"
 "  -o, --snapshot FILE    write a JSON snapshot to FILE on exit (mode 0600;\n"
 "                         - is stdout; a symbolic link or a folder is refused)\n"
 "      --json             JSON Lines on stdout instead of a text table\n"
@@ -68,7 +69,7 @@ void watch_usage(FILE *f)
 "                         what PREFIX should receive, e.g. 10.20.0.0/16=tcp\n"
 "                         (repeatable; the longest prefix wins)\n"
 "  -E, --expect-file FILE one PREFIX=CLASSES per line, # comments; SIGHUP\n"
-"                         rereads it\n"
+"                         rereads it (a regular file of at most 16 MiB)\n"
 "      --baseline SNAPSHOT.json\n"
 "                         what was normal before: its TCP destinations that\n"
 "                         had no IPsec raise protocol_shift on IPsec\n"
@@ -110,6 +111,7 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
+	char esc[PM_ESC_LEN(64)];
 	uint64_t v;
 	int c, rc;
 
@@ -131,19 +133,23 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 		case O_METRICS_TOP:
 			if (!parse_u64(optarg, 1, METRICS_TOP_MAX, &o->metrics_top)) {
 				pm_err("invalid --metrics-top '%s': a number from 1 to %d",
-				       optarg, METRICS_TOP_MAX);
+				       pm_esc(optarg, esc, sizeof(esc)), METRICS_TOP_MAX);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'i':
-			if (!parse_seconds(optarg, &o->interval)) {
-				pm_err("invalid --interval '%s': seconds > 0, e.g. 1 or 0.5", optarg);
+			if (!parse_seconds(optarg, &o->interval) ||
+			    o->interval < PM_INTERVAL_MIN) {
+				pm_err("invalid --interval '%s': seconds from %g (the minimum) to %d, e.g. 1 or 0.5",
+				       pm_esc(optarg, esc, sizeof(esc)), PM_INTERVAL_MIN,
+				       PM_SECONDS_MAX);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'd':
 			if (!parse_seconds(optarg, &o->duration)) {
-				pm_err("invalid --duration '%s': seconds > 0", optarg);
+				pm_err("invalid --duration '%s': seconds > 0, at most %d (a day)",
+				       pm_esc(optarg, esc, sizeof(esc)), PM_SECONDS_MAX);
 				return EXIT_USAGE;
 			}
 			break;
@@ -164,13 +170,15 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 			else if (!strcmp(optarg, "tc"))
 				o->hook = HOOK_TC;
 			else {
-				pm_err("invalid --hook '%s': auto, xdp or tc", optarg);
+				pm_err("invalid --hook '%s': auto, xdp or tc",
+				       pm_esc(optarg, esc, sizeof(esc)));
 				return EXIT_USAGE;
 			}
 			break;
 		case O_TOP:
 			if (!parse_u64(optarg, 1, 100000, &v)) {
-				pm_err("invalid --top '%s': a number from 1 to 100000", optarg);
+				pm_err("invalid --top '%s': a number from 1 to 100000",
+				       pm_esc(optarg, esc, sizeof(esc)));
 				return EXIT_USAGE;
 			}
 			o->top = v;
@@ -183,11 +191,11 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 			exit(0);
 		case ':':
 			pm_err("option '%s' needs a value (see protomix watch --help)",
-			       argv[optind - 1]);
+			       pm_esc(argv[optind - 1], esc, sizeof(esc)));
 			return EXIT_USAGE;
 		default:
 			pm_err("unknown option '%s' (see protomix watch --help)",
-			       argv[optind - 1]);
+			       pm_esc(argv[optind - 1], esc, sizeof(esc)));
 			return EXIT_USAGE;
 		}
 	}
@@ -789,6 +797,9 @@ int cmd_watch(int argc, char **argv)
 	rc = observer_open(&w->ob, &cfg, &rules);
 	if (rc)
 		goto out_free;
+	if (w->o.ob.expect_file)
+		fprintf(stderr, "protomix: loaded %zu rule%s from %s\n", w->ob.rules.n,
+			w->ob.rules.n == 1 ? "" : "s", w->o.ob.expect_file);
 	w->skel = w->ob.skel;
 	rc = EXIT_RUNTIME;
 	if (dest_table_init(&w->tab[0], w->o.ob.max_dests) ||
