@@ -13,6 +13,9 @@
 #   4. reading the destination table at 10k, 100k, 1M destinations; kernel
 #      memory per destination                         (pmbench poll)
 #   5. hooks for `protomix replay` and `protomix top` (null until they exist)
+#   6. big inputs: 65,536 rules (bench/rules.sh), diff of two 1M-destination
+#      snapshots (bench/diff.sh), a snapshot of 1M destinations: the writer
+#      alone (bench/snapshot/stream.c) and end to end (bench/snapshot_big.sh)
 #
 # Figures only: a result over budget is printed, never an exit status. The
 # benchmarks are not part of `make test`. Everything runs in network
@@ -23,7 +26,7 @@
 # when the holder dies, so they cannot stay on after the bench.
 #
 # Environment: BENCH_QUICK=1 for a short smoke run (fewer rounds, 1 s of
-# iperf3); BENCH_ONLY="xdp live iperf poll hooks" to run some parts only.
+# iperf3); BENCH_ONLY="xdp live iperf poll hooks big" to run some parts only.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -581,7 +584,18 @@ if want hooks; then
 	part_replay || true
 	part_top || true
 fi
-[[ " $ONLY " == *" hooks "* || " $ONLY " == *" rules "* ]] && { "$ROOT/bench/rules.sh" || say "  rules bench failed (bench/rules.sh)"; }
+# 6. big inputs and tables (issue "Hardening"): each writes its own
+#    build/bench-*.json and prints PASS/MISS against its target
+if want hooks || want big; then
+	say "== 6. big tables: rules, diff, snapshots"
+	"$ROOT/bench/rules.sh" || say "  rules bench failed (bench/rules.sh)"
+	"$ROOT/bench/diff.sh" || say "  diff bench failed (bench/diff.sh)"
+	"$ROOT/build/bench/snapshot_stream" --rounds $((QUICK == 1 ? 1 : 3)) \
+		>"$ROOT/build/bench-snapshot-stream.json" ||
+		say "  snapshot_stream failed (bench/snapshot/stream.c)"
+	"$ROOT/bench/snapshot_big.sh" 1000000 $((QUICK == 1 ? 1 : 3)) ||
+		say "  snapshot_big failed (bench/snapshot_big.sh)"
+fi
 
 # --- build/bench.json --------------------------------------------------------
 
