@@ -83,10 +83,10 @@ bad()
 # --- diff and --baseline on each -----------------------------------------
 
 cases=(
-	"fifo.json|not a regular file (a FIFO): a snapshot is a file"
-	"zero.json|not a regular file (a character device): a snapshot is a file"
-	"folder.json|not a regular file (a folder): a snapshot is a file"
-	"huge.json|1153433600 bytes, over the 1073741824-byte limit of a snapshot"
+	"fifo.json|the snapshot is a FIFO, not a regular file"
+	"zero.json|the snapshot is a character device, not a regular file"
+	"folder.json|the snapshot is a folder, not a regular file"
+	"huge.json|the snapshot has 1153433600 bytes, more than the limit of 1073741824 (1 GiB)"
 	"count_1e40.json|destinations[3].packets.tcp: over 2^64-1, not a count"
 	"count_2e64.json|destinations[3].packets.tcp: over 2^64-1, not a count"
 	"count_neg.json|destinations[0].packets.tcp: negative or not an integer, not a count (an integer 0 to 2^64-1)"

@@ -120,7 +120,7 @@ refused rules_fifo "protomix: $H/fifo: the rules file is a FIFO, not a regular f
 	watch -E "$H/fifo" gw-ws
 refused rules_dev_zero "protomix: $H/zero: the rules file is a character device, not a regular file" \
 	watch -E "$H/zero" gw-ws
-refused rules_folder "protomix: $H/folder: the rules file is a directory, not a regular file" \
+refused rules_folder "protomix: $H/folder: the rules file is a folder, not a regular file" \
 	watch -E "$H/folder" gw-ws
 refused rules_socket "protomix: $H/sock: the rules file is a socket, not a regular file" \
 	watch -E "$H/sock" gw-ws
@@ -175,7 +175,7 @@ if pm_wait_attached "$n" gw-ws; then
 		[big]="$live: the rules file has 20971520 bytes, more than the limit of 16777216 (16 MiB)"
 		[nul]="$live:2: a NUL byte: not a text file"
 		[binary]="$live:2: invalid rule '\\x1b]0;owned\\x07\\x1b[2J\\xff=tcp': not an IPv4 or IPv6 prefix"
-		[folder]="$live: the rules file is a directory, not a regular file"
+		[folder]="$live: the rules file is a folder, not a regular file"
 		[sock]="$live: the rules file is a socket, not a regular file")
 	for bad in fifo zero big nul binary folder sock; do
 		ln -sfn "$H/$bad" "$live"

@@ -35,11 +35,6 @@ static socklen_t ctl_addr(pid_t pid, struct sockaddr_un *sa)
 	return offsetof(struct sockaddr_un, sun_path) + n + 1;
 }
 
-static bool pid_alive(long pid)
-{
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
 /* The sockets of killed watches: ctl.PID with PID gone. Only sockets, by
  * name, relative to the run folder: nothing else is touched. */
 static void remove_stale_sockets(int dfd)

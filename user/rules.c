@@ -237,135 +237,19 @@ int ruleset_add(struct ruleset *rs, const char *text, const char *origin,
 
 /* --- the rules file ----------------------------------------------------------- */
 
-static const char *file_kind(mode_t mode)
-{
-	switch (mode & S_IFMT) {
-	case S_IFDIR:
-		return "a directory";
-	case S_IFIFO:
-		return "a FIFO";
-	case S_IFCHR:
-		return "a character device";
-	case S_IFBLK:
-		return "a block device";
-	case S_IFSOCK:
-		return "a socket";
-	default:
-		return "not a regular file";
-	}
-}
-
-/* Check a rules file's type and size (of what a symlink points to). */
-static bool rules_file_ok(const char *path, const struct stat *st)
-{
-	if (!S_ISREG(st->st_mode)) {
-		pm_err("%s: the rules file is %s, not a regular file", path,
-		       file_kind(st->st_mode));
-		return false;
-	}
-	if (st->st_size > RULES_FILE_MAX) {
-		pm_err("%s: the rules file has %lld bytes, more than the limit of %u (%u MiB)",
-		       path, (long long)st->st_size, RULES_FILE_MAX, RULES_FILE_MAX >> 20);
-		return false;
-	}
-	return true;
-}
-
-/* Open a rules file for reading: a regular file of at most RULES_FILE_MAX
- * bytes. Checked by name first, so that nothing else (a FIFO, a device) is
- * ever opened, and again on the descriptor, so that a file swapped in
- * between is not read either. The descriptor and its size in *size, or
- * -1 with the reason on stderr. */
-static int rules_open(const char *path, size_t *size)
-{
-	struct stat st;
-	int fd;
-
-	if (stat(path, &st)) {
-		pm_err("%s: cannot read the rules file: %s", path, strerror(errno));
-		return -1;
-	}
-	if (!rules_file_ok(path, &st))
-		return -1;
-	/* O_NONBLOCK: a FIFO put in its place meanwhile does not block the
-	 * open; the fstat below refuses it. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0) {
-		pm_err("%s: cannot read the rules file: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st)) {
-		pm_err("%s: cannot read the rules file: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!rules_file_ok(path, &st)) {
-		close(fd);
-		return -1;
-	}
-	*size = st.st_size;
-	return fd;
-}
-
-/* The whole file into a NUL-terminated buffer, reading at most one byte
- * more than RULES_FILE_MAX (a file that grew since it was checked is
- * refused, not read on). NULL with the reason on stderr. */
-static char *rules_read(const char *path, int fd, size_t size, size_t *len)
-{
-	size_t cap = size + 1, n = 0;	/* + 1: to see that it grew */
-	char *buf = malloc(cap + 1), *more;
-	ssize_t got;
-
-	if (!buf) {
-		pm_err("out of memory");
-		return NULL;
-	}
-	for (;;) {
-		if (n == cap) {
-			if (cap > RULES_FILE_MAX)
-				break;
-			cap = cap * 2 > RULES_FILE_MAX ? RULES_FILE_MAX + 1 : cap * 2;
-			more = realloc(buf, cap + 1);
-			if (!more) {
-				pm_err("out of memory");
-				free(buf);
-				return NULL;
-			}
-			buf = more;
-		}
-		got = read(fd, buf + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			pm_err("%s: cannot read the rules file: %s", path, strerror(errno));
-			free(buf);
-			return NULL;
-		}
-		if (!got)
-			break;
-		n += got;
-	}
-	if (n > RULES_FILE_MAX) {
-		pm_err("%s: the rules file has more than %u bytes (%u MiB), the limit",
-		       path, RULES_FILE_MAX, RULES_FILE_MAX >> 20);
-		free(buf);
-		return NULL;
-	}
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
-
 int ruleset_load_file(struct ruleset *rs, const char *path)
 {
-	size_t size, len, before = rs->n;
+	size_t len, before = rs->n;
 	char *buf, *line, *next, *s, *e;
 	int lineno = 0, rc = 0, fd;
+	uint64_t size;
 
-	fd = rules_open(path, &size);
+	/* a regular file of at most RULES_FILE_MAX bytes: a FIFO, a device
+	 * or an endless file is refused before it is read */
+	fd = input_open(path, "rules file", RULES_FILE_MAX, &size);
 	if (fd < 0)
 		return EXIT_USAGE;
-	buf = rules_read(path, fd, size, &len);
+	buf = input_read(fd, path, "rules file", size, RULES_FILE_MAX, &len);
 	close(fd);
 	if (!buf)
 		return EXIT_USAGE;

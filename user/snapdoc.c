@@ -18,63 +18,12 @@
 
 /* ---- opening ------------------------------------------------------- */
 
-static const char *file_kind(mode_t m)
-{
-	return S_ISDIR(m) ? "a folder" : S_ISFIFO(m) ? "a FIFO" :
-	       S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" :
-	       S_ISSOCK(m) ? "a socket" : "not a regular file";
-}
-
 int snap_open(const char *path, int *status)
 {
-	struct stat st;
-	char proc[64];
-	int pfd, fd;
+	uint64_t size;
 
 	*status = EXIT_USAGE;
-	/* O_PATH opens nothing (no FIFO wait, no device open): judge the
-	 * file first, then open that very inode through /proc. */
-	pfd = open(path, O_PATH | O_CLOEXEC);
-	if (pfd < 0) {
-		pm_err("%s: cannot read: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(pfd, &st)) {
-		pm_err("%s: cannot read: %s", path, strerror(errno));
-		close(pfd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		pm_err("%s: not a regular file (%s): a snapshot is a file",
-		       path, file_kind(st.st_mode));
-		close(pfd);
-		return -1;
-	}
-	if ((uint64_t)st.st_size > SNAP_MAX_BYTES) {
-		pm_err("%s: %" PRIu64 " bytes, over the %llu-byte limit of a snapshot",
-		       path, (uint64_t)st.st_size, SNAP_MAX_BYTES);
-		close(pfd);
-		return -1;
-	}
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
-	fd = open(proc, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		/* no /proc: open the path, and make sure it is the same file */
-		struct stat st2;
-
-		fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-		if (fd >= 0 && (fstat(fd, &st2) || st2.st_dev != st.st_dev ||
-				st2.st_ino != st.st_ino)) {
-			close(fd);
-			close(pfd);
-			pm_err("%s: changed while being opened", path);
-			return -1;
-		}
-	}
-	if (fd < 0)
-		pm_err("%s: cannot read: %s", path, strerror(errno));
-	close(pfd);
-	return fd;
+	return input_open(path, "snapshot", SNAP_MAX_BYTES, &size);
 }
 
 /* ---- the reader ---------------------------------------------------- */
@@ -126,13 +75,13 @@ static bool refill(struct rd *r)
 			break;
 	}
 	if (n < 0) {
-		rd_err(r, EXIT_USAGE, "cannot read: %s", strerror(errno));
+		rd_err(r, EXIT_USAGE, "cannot read the snapshot: %s", strerror(errno));
 		n = 0;
 	}
 	r->p = r->buf;
 	r->end = r->buf + n;
 	if (r->off + (uint64_t)n > SNAP_MAX_BYTES) {
-		rd_err(r, EXIT_USAGE, "over the %llu-byte limit of a snapshot",
+		rd_err(r, EXIT_USAGE, "the snapshot grew past the limit of %llu bytes while being read",
 		       SNAP_MAX_BYTES);
 		r->end = r->p;
 		return false;

@@ -752,45 +752,17 @@ json_object *snapshot_read(const char *path)
 	struct snap_doc doc;
 	json_object *o = NULL;
 	char *text = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t n;
-	int fd, status;
+	size_t len;
+	uint64_t size;
+	int fd;
 
 	/* a regular file of at most SNAP_MAX_BYTES (snapdoc.h), whole */
-	fd = snap_open(path, &status);
+	fd = input_open(path, "snapshot", SNAP_MAX_BYTES, &size);
 	if (fd < 0)
 		return NULL;
-	for (;;) {
-		if (len == cap) {
-			/* up to one byte over the limit, to see it is over */
-			size_t want = cap ? cap * 2 : 65536;
-			char *t;
-
-			if (cap > SNAP_MAX_BYTES) {
-				pm_err("%s: over the %llu-byte limit of a snapshot", path,
-				       SNAP_MAX_BYTES);
-				goto out;
-			}
-			if (want > SNAP_MAX_BYTES + 1)
-				want = SNAP_MAX_BYTES + 1;
-			if (!(t = realloc(text, want))) {
-				pm_err("%s: out of memory", path);
-				goto out;
-			}
-			text = t;
-			cap = want;
-		}
-		n = read(fd, text + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			pm_err("%s: cannot read: %s", path, strerror(errno));
-			goto out;
-		}
-		if (!n)
-			break;
-		len += (size_t)n;
-	}
+	text = input_read(fd, path, "snapshot", size, SNAP_MAX_BYTES, &len);
+	if (!text)
+		goto out;
 	/* checked as diff and --baseline check it, then parsed */
 	if (snap_doc_parse(path, text, len, &doc))
 		goto out;

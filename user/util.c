@@ -538,3 +538,138 @@ char *pm_esc(const char *s, char *buf, size_t len)
 	buf[n] = 0;
 	return buf;
 }
+
+/* --- input files -------------------------------------------------------------- */
+
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR:	return "a folder";
+	case S_IFIFO:	return "a FIFO";
+	case S_IFCHR:	return "a character device";
+	case S_IFBLK:	return "a block device";
+	case S_IFSOCK:	return "a socket";
+	default:	return "not a regular file";
+	}
+}
+
+/* "16 MiB", "1 GiB" */
+static const char *fmt_limit(uint64_t max, char *buf, size_t len)
+{
+	if (max >= (1ull << 30) && !(max & ((1ull << 30) - 1)))
+		snprintf(buf, len, "%llu GiB", (unsigned long long)(max >> 30));
+	else if (max >= (1ull << 20) && !(max & ((1ull << 20) - 1)))
+		snprintf(buf, len, "%llu MiB", (unsigned long long)(max >> 20));
+	else
+		snprintf(buf, len, "%llu bytes", (unsigned long long)max);
+	return buf;
+}
+
+static bool input_ok(const char *path, const char *what, const struct stat *st,
+		     uint64_t max)
+{
+	char lim[32];
+
+	if (!S_ISREG(st->st_mode)) {
+		pm_err("%s: the %s is %s, not a regular file", path, what,
+		       file_kind(st->st_mode));
+		return false;
+	}
+	if ((uint64_t)st->st_size > max) {
+		pm_err("%s: the %s has %llu bytes, more than the limit of %llu (%s)",
+		       path, what, (unsigned long long)st->st_size,
+		       (unsigned long long)max, fmt_limit(max, lim, sizeof(lim)));
+		return false;
+	}
+	return true;
+}
+
+int input_open(const char *path, const char *what, uint64_t max, uint64_t *size)
+{
+	struct stat st, st2;
+	char proc[64];
+	int pfd, fd;
+
+	pfd = open(path, O_PATH | O_CLOEXEC);
+	if (pfd < 0 || fstat(pfd, &st)) {
+		pm_err("%s: cannot read the %s: %s", path, what, strerror(errno));
+		if (pfd >= 0)
+			close(pfd);
+		return -1;
+	}
+	if (!input_ok(path, what, &st, max)) {
+		close(pfd);
+		return -1;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	fd = open(proc, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)	/* no /proc: by name */
+		fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	close(pfd);
+	if (fd < 0) {
+		pm_err("%s: cannot read the %s: %s", path, what, strerror(errno));
+		return -1;
+	}
+	/* the very file judged, still a regular one */
+	if (fstat(fd, &st2) || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino ||
+	    !input_ok(path, what, &st2, max)) {
+		if (st2.st_dev != st.st_dev || st2.st_ino != st.st_ino)
+			pm_err("%s: the %s changed while being opened", path, what);
+		close(fd);
+		return -1;
+	}
+	*size = st2.st_size;
+	return fd;
+}
+
+char *input_read(int fd, const char *path, const char *what, uint64_t size,
+		 uint64_t max, size_t *len)
+{
+	size_t cap = size + 1, n = 0;	/* + 1: to see that it grew */
+	char *buf = malloc(cap + 1), *more;
+	ssize_t got;
+
+	if (!buf) {
+		pm_err("%s: out of memory for the %s", path, what);
+		return NULL;
+	}
+	for (;;) {
+		if (n == cap) {
+			if (cap > max)
+				break;
+			cap = cap * 2 > max ? max + 1 : cap * 2;
+			more = realloc(buf, cap + 1);
+			if (!more) {
+				pm_err("%s: out of memory for the %s", path, what);
+				free(buf);
+				return NULL;
+			}
+			buf = more;
+		}
+		got = read(fd, buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			pm_err("%s: cannot read the %s: %s", path, what, strerror(errno));
+			free(buf);
+			return NULL;
+		}
+		if (!got)
+			break;
+		n += got;
+	}
+	if (n > max) {
+		pm_err("%s: the %s grew past the limit of %llu bytes while being read",
+		       path, what, (unsigned long long)max);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+bool pid_alive(long pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}

@@ -104,6 +104,24 @@ void loop_signals(sigset_t *mask);
  * periodic). The fd, or -errno. */
 int timerfd_after(double secs, bool periodic);
 
+/* A file the user names for protomix to read (a rules file, a snapshot),
+ * which another user may have made: a regular file (a symlink to one is
+ * followed) of at most max bytes. It is judged through an O_PATH
+ * descriptor, which opens nothing (a FIFO does not block, a device is not
+ * opened), then that very inode is opened for reading. The fd and its
+ * size in *size, or -1 with one line on stderr naming path and what the
+ * file is for: "rules.conf: the rules file is a FIFO, not a regular
+ * file". */
+int input_open(const char *path, const char *what, uint64_t max, uint64_t *size);
+/* The whole of an input_open'ed file of size bytes, NUL-terminated; one
+ * that grew past max meanwhile is refused, not read on. NULL with the
+ * reason on stderr. */
+char *input_read(int fd, const char *path, const char *what, uint64_t size,
+		 uint64_t max, size_t *len);
+
+/* A process with this pid exists (ours to signal or not). */
+bool pid_alive(long pid);
+
 /* Human units: 1234567 -> "1.2M". */
 char *fmt_si(double v, char *buf, size_t len);
 
