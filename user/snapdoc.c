@@ -546,30 +546,29 @@ static bool count(struct rd *r, uint64_t *v, const struct where *w)
 	return true;
 }
 
-static bool open_array(struct rd *r, const struct where *w)
+/* Step into the array or object (kind: "an array", "an object") that
+ * must stand here. */
+static bool open_kind(struct rd *r, const struct where *w, const char *kind)
 {
 	const char *t = type_at(r);
 
-	if (strcmp(t, "an array")) {
+	if (strcmp(t, kind)) {
 		if (!r->status)
-			rd_err(r, EXIT_USAGE, "%s: %s, not an array", W(w), t);
+			rd_err(r, EXIT_USAGE, "%s: %s, not %s", W(w), t, kind);
 		return false;
 	}
 	r->p++;
 	return enter(r);
 }
 
+static bool open_array(struct rd *r, const struct where *w)
+{
+	return open_kind(r, w, "an array");
+}
+
 static bool open_object(struct rd *r, const struct where *w)
 {
-	const char *t = type_at(r);
-
-	if (strcmp(t, "an object")) {
-		if (!r->status)
-			rd_err(r, EXIT_USAGE, "%s: %s, not an object", W(w), t);
-		return false;
-	}
-	r->p++;
-	return enter(r);
+	return open_kind(r, w, "an object");
 }
 
 /* Elements of an array after its '[': each(index) consumes one. */
