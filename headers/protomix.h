@@ -75,8 +75,10 @@ enum pm_kind {
 #define PM_D_BASE_TCP	(1u << 1)	/* --baseline: had TCP */
 #define PM_D_BASE_IPSEC	(1u << 2)	/* --baseline: had an IPsec class */
 
-/* Expectation rules: an LPM trie keyed by prefix. IPv4 prefixes are
- * stored mapped into IPv6, with 96 added to their length. */
+/* Expectation rules: an LPM trie keyed by prefix, at most PM_RULES_MAX
+ * of them. IPv4 prefixes are stored mapped into IPv6, with 96 added to
+ * their length. */
+#define PM_RULES_MAX	65536
 struct pm_rule_key {
 	__u32 prefixlen;
 	__u8 addr[16];

@@ -3,6 +3,8 @@
 #include <getopt.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "observer.h"
 #include "util.h"
@@ -34,6 +36,33 @@ static int on_event(void *ctx, void *data, size_t size)
 		return 0;
 	alert_from_event(&a, data);
 	observer_alert(ctx, &a);
+	return 0;
+}
+
+/* A new trie filled with rs, put in the rules slot in one step (the old
+ * one is freed by the kernel once no program holds it). 0 or -errno. */
+static int rules_install(struct observer *ob, const struct ruleset *rs)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+	__u32 zero = 0;
+	int fd, err;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "rules_trie",
+			    sizeof(struct pm_rule_key), sizeof(struct pm_rule),
+			    RULES_MAX, &o);
+	if (fd < 0)
+		return -errno;
+	err = ruleset_sync(fd, NULL, rs);
+	if (!err && bpf_map_update_elem(bpf_map__fd(ob->skel->maps.rules), &zero,
+					&fd, BPF_ANY))
+		err = -errno;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	if (ob->rules_fd > 0)
+		close(ob->rules_fd);
+	ob->rules_fd = fd;
 	return 0;
 }
 
@@ -78,7 +107,7 @@ int observer_open(struct observer *ob, const struct observer_cfg *cfg,
 		err = load_error(err);
 		goto fail;
 	}
-	err = ruleset_sync(bpf_map__fd(ob->skel->maps.rules), NULL, rules);
+	err = rules_install(ob, rules);
 	if (!err && cfg->base)
 		err = baseline_fill(bpf_map__fd(ob->skel->maps.baseline), cfg->base);
 	if (err) {
@@ -112,6 +141,8 @@ void observer_close(struct observer *ob)
 	dest_maps_close(&ob->dm);
 	ring_buffer__free(ob->rb);
 	protomix__destroy(ob->skel);
+	if (ob->rules_fd > 0)
+		close(ob->rules_fd);
 	ruleset_free(&ob->rules);
 	alert_log_free(&ob->alerts);
 	memset(ob, 0, sizeof(*ob));
@@ -119,7 +150,7 @@ void observer_close(struct observer *ob)
 
 int observer_set_rules(struct observer *ob, struct ruleset *now)
 {
-	int err = ruleset_sync(bpf_map__fd(ob->skel->maps.rules), &ob->rules, now);
+	int err = rules_install(ob, now);
 
 	if (err)
 		return err;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "protomix.h"
 #include <json-c/json.h>
 
 struct rule {
@@ -21,9 +22,8 @@ struct rule {
 	int line;		/* in the file; 0 for --expect */
 };
 
-/* The most rules in force: the size of the kernel's trie
- * (bpf/protomix.bpf.c). */
-#define RULES_MAX	65536
+/* The most rules in force: the size of the kernel's trie. */
+#define RULES_MAX	PM_RULES_MAX
 /* The largest rules file read, in bytes: 16 MiB, room for RULES_MAX rules
  * of 256 bytes each with their comments. A larger file is refused. */
 #define RULES_FILE_MAX	(16u << 20)

@@ -412,12 +412,16 @@ static json_object *status_json(struct watch *w)
 		m = json_object_new_object();
 		if (tab[i].map != w->skel->maps.pairs && tab[i].map != w->skel->maps.events)
 			json_object_object_add(m, "entries", json_object_new_uint64(tab[i].entries));
+		/* the rules: the trie in the rules slot */
 		json_object_object_add(m, "max_entries", json_object_new_uint64(
+			tab[i].map == w->skel->maps.rules ? RULES_MAX :
 			bpf_map__max_entries(tab[i].map)));
 		/* the destination table: both of its arrays */
 		json_object_object_add(m, "memlock_bytes", json_object_new_uint64(
 			tab[i].map == w->skel->maps.dests ?
 			dest_maps_memlock(&w->ob.dm) :
+			tab[i].map == w->skel->maps.rules ?
+			map_memlock(w->ob.rules_fd) :
 			map_memlock(bpf_map__fd(tab[i].map))));
 		json_object_object_add(maps, tab[i].name, m);
 	}
