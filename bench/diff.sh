@@ -111,7 +111,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	secs+=("$s") rss+=("$kb")
 	say "  round $r: $s s (CPU $cpu s; the load average is $(cut -d' ' -f1 /proc/loadavg)), peak RSS $((kb / 1024)) MB   ($(tail -1 "$WORK/stdout" | cut -d'(' -f1))"
 done
-read -r js jkb jrc < <(timed "$WORK/time.txt" "$PM" diff --json "$WORK/old.json" "$WORK/new.json")
+read -r js jkb jrc _ < <(timed "$WORK/time.txt" "$PM" diff --json "$WORK/old.json" "$WORK/new.json")
 [ "$jrc" -eq 0 ] || js=null jkb=0
 say "  --json: $js s, peak RSS $((jkb / 1024)) MB"
 
@@ -121,11 +121,11 @@ printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff
 bsecs=() brss=()
 if [ "$(id -u)" -eq 0 ]; then
 	for ((r = 1; r <= ROUNDS; r++)); do
-		read -r s kb rc < <(timed "$WORK/time.txt" "$PM" replay --baseline "$WORK/old.json" "$WORK/empty.pcap")
+		read -r s kb rc _ < <(timed "$WORK/time.txt" "$PM" replay --baseline "$WORK/old.json" "$WORK/empty.pcap")
 		[ "$rc" -eq 0 ] || { say "  replay --baseline failed (exit $rc): $(grep -m1 protomix "$WORK/time.txt")"; break; }
 		bsecs+=("$s") brss+=("$kb")
 	done
-	read -r s0 kb0 rc0 < <(timed "$WORK/time.txt" "$PM" replay "$WORK/empty.pcap")
+	read -r s0 kb0 rc0 _ < <(timed "$WORK/time.txt" "$PM" replay "$WORK/empty.pcap")
 	say "  replay --baseline OLD: ${bsecs[*]:-n/a} s, peak RSS $(printf '%s ' "${brss[@]/%/}" | awk '{ for (i = 1; i <= NF; i++) printf "%d ", $i / 1024 }')MB (without --baseline: $s0 s, $((kb0 / 1024)) MB)"
 else
 	say "  replay --baseline: skipped (needs root)"
