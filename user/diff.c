@@ -402,29 +402,72 @@ static json_object *jchange(const struct change *ch)
 	return o;
 }
 
+/* One element of a top-level array, as json-c prints it there with
+ * JSON_C_TO_STRING_PRETTY: printed alone, then every line but the first
+ * moved in by the 4 spaces of its depth; freed. */
+static void put_element(FILE *f, json_object *o, bool first)
+{
+	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	fputs(first ? "\n    " : ",\n    ", f);
+	for (const char *nl; (nl = strchr(t, '\n')); t = nl + 1) {
+		fwrite(t, 1, nl + 1 - t, f);
+		fputs("    ", f);
+	}
+	fputs(t, f);
+	json_object_put(o);
+}
+
+/* "KEY":[ ... ] at the top level, one element at a time. */
+static void put_array(FILE *f, const char *key, size_t n,
+		      json_object *(*elem)(const struct diff *, size_t),
+		      const struct diff *df)
+{
+	fprintf(f, ",\n  \"%s\":[", key);
+	for (size_t i = 0; i < n; i++)
+		put_element(f, elem(df, i), i == 0);
+	fputs("\n  ]", f);
+}
+
+static json_object *changed_at(const struct diff *df, size_t i)
+{
+	return jchange(&df->changed[i]);
+}
+
+static json_object *appeared_at(const struct diff *df, size_t i)
+{
+	return jdest(df->appeared[i]);
+}
+
+static json_object *vanished_at(const struct diff *df, size_t i)
+{
+	return jdest(df->vanished[i]);
+}
+
+/* The document json-c prints of {type, old, new, changed, appeared,
+ * vanished, unchanged} (PRETTY|NOSLASHESCAPE), byte for byte, written
+ * one destination at a time: a diff of a million destinations never holds
+ * the whole document in memory. */
 static void diff_json(FILE *f, const struct diff *df)
 {
-	json_object *o = json_object_new_object(), *arr;
+	json_object *head = json_object_new_object();
+	const char *t;
+	size_t len;
 
-	json_object_object_add(o, "type", json_object_new_string("diff"));
-	json_object_object_add(o, "old", jside(&df->old));
-	json_object_object_add(o, "new", jside(&df->new));
-	arr = json_object_new_array();
-	for (size_t i = 0; i < df->nchanged; i++)
-		json_object_array_add(arr, jchange(&df->changed[i]));
-	json_object_object_add(o, "changed", arr);
-	arr = json_object_new_array();
-	for (size_t i = 0; i < df->nappeared; i++)
-		json_object_array_add(arr, jdest(df->appeared[i]));
-	json_object_object_add(o, "appeared", arr);
-	arr = json_object_new_array();
-	for (size_t i = 0; i < df->nvanished; i++)
-		json_object_array_add(arr, jdest(df->vanished[i]));
-	json_object_object_add(o, "vanished", arr);
-	json_object_object_add(o, "unchanged", json_object_new_uint64(df->nunchanged));
-	fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						     JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	json_object_object_add(head, "type", json_object_new_string("diff"));
+	json_object_object_add(head, "old", jside(&df->old));
+	json_object_object_add(head, "new", jside(&df->new));
+	/* the head without its closing "\n}" */
+	t = json_object_to_json_string_ext(head, JSON_C_TO_STRING_PRETTY |
+					   JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(t);
+	fwrite(t, 1, len - 2, f);
+	json_object_put(head);
+	put_array(f, "changed", df->nchanged, changed_at, df);
+	put_array(f, "appeared", df->nappeared, appeared_at, df);
+	put_array(f, "vanished", df->nvanished, vanished_at, df);
+	fprintf(f, ",\n  \"unchanged\":%zu\n}\n", df->nunchanged);
 }
 
 /* ---- the command --------------------------------------------------- */
