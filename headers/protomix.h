@@ -164,6 +164,21 @@ struct pm_dest_key {
  * All are BPF_F_MMAPABLE: userspace reads them in place and puts a struct
  * pm_dest together per destination.
  *
+ * The lines a packet to a known destination touches (pm_xdp, pm_tc_*):
+ *   1. dest_index[b1], its first bucket: read (state, tags, slots)
+ *   2. dest_index[b2], its second bucket: read, only when the key sits
+ *      there (found in neither way of b1)
+ *   3. dests[slot] (struct pm_dest_hdr): read (key, rules_gen, denied,
+ *      rule_id, flags, seen, last_seen); written once per tick per CPU
+ *      (last_seen), and on a class's first packet (seen)
+ *   4. dest_counts[cls * nslots + slot]: two atomic adds; the 16 bytes
+ *      share their line with the same class of three neighbouring slots
+ * plus per-CPU lines that stay in the CPU's cache (stats: frames, the
+ * class's packets and bytes, the clock) and read-only globals. Written
+ * on every packet by every CPU that receives the destination: line 4
+ * only (and line 3 once per tick): that line is what one destination
+ * spread by RSS over N CPUs bounces between them, per packet.
+ *
  * Bucket state: bit w: way w holds a key (valid); bit 8 + w: way w is
  * being written (busy); PM_B_LOCK: a destination whose first bucket this
  * is, is being inserted (one insert per key at a time: no duplicates).
