@@ -36,7 +36,8 @@
 # (/proc/stat) before and after its part: build/bench.json .ratios.
 #
 # Environment: BENCH_QUICK=1 for a short smoke run (fewer rounds, 1 s of
-# iperf3); BENCH_ONLY="xdp live iperf poll hooks big" to run some parts only.
+# iperf3); BENCH_LIVE_ROUNDS=N, BENCH_IPERF_ROUNDS=N for more (or fewer)
+# interleaved rounds; BENCH_ONLY="xdp live iperf poll hooks big" to run some parts only.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -50,11 +51,18 @@ HZ=$(getconf CLK_TCK)
 
 if [ "$QUICK" = 1 ]; then
 	XDP_ARGS=(--rounds 3) LIVE_ROUNDS=2 LIVE_ARGS=(--frames 2000000)
-	IPERF_T=1 IPERF_REPS=1 POLL_ARGS=(--rounds 2)
+	IPERF_T=1 IPERF_REPS=2 POLL_ARGS=(--rounds 2)
 else
 	XDP_ARGS=(--rounds 7) LIVE_ROUNDS=5 LIVE_ARGS=(--frames 2000000)
 	IPERF_T=5 IPERF_REPS=5 POLL_ARGS=(--rounds 5)
 fi
+LIVE_ROUNDS=${BENCH_LIVE_ROUNDS:-$LIVE_ROUNDS}
+IPERF_REPS=${BENCH_IPERF_ROUNDS:-$IPERF_REPS}
+for n in "$LIVE_ROUNDS" "$IPERF_REPS"; do
+	[[ $n =~ ^[1-9][0-9]?$ ]] && continue
+	printf 'bench: BENCH_LIVE_ROUNDS/BENCH_IPERF_ROUNDS: "%s" is not a number of rounds (1-99)\n' "$n" >&2
+	exit 2
+done
 
 say() { printf '%s\n' "$*" >&2; }
 want() { [[ " $ONLY " == *" $1 "* ]]; }
@@ -322,12 +330,23 @@ live_2cpu()
 	jq -c '.rounds[0] // null' <<<"$out" 2>/dev/null || echo null
 }
 
+# live_bare_round: one round of the bare program on rx0; its Mpps or null
+live_bare_round()
+{
+	local out
+
+	out=$(ip netns exec "$LIVE_NS" "$PMB" live --gen gen0 --rx rx0 --attach bare --cpu "$CPU" \
+		--rounds 1 "${LIVE_ARGS[@]}")
+	echo "$out" >>"$WORK/live_bare.txt"
+	jq -c '.rounds[0] // null' <<<"$out" 2>/dev/null || echo null
+}
+
 part_live()
 {
 	local ns=$LIVE_NS n r b o h sp b2 m0 two=1
 
 	say "== 2. frames per second through a veth pair (live-frame generation, XDP on the receiver)"
-	say "   rounds alternate: bare XDP program, then protomix watch --hook xdp (fresh map each time);"
+	say "   rounds: bare XDP program and protomix watch --hook xdp (fresh map each time), which first alternating;"
 	say "   then on CPUs 0 and 1 at once: bare, one hot destination, 131072 destinations (watch on rx2)"
 	m0=$(machine_mark)
 	ip netns add "$ns" || return 1
@@ -352,9 +371,8 @@ part_live()
 	: >"$WORK/pairs.spread_bare.txt"
 	for f in bare hot spread; do : >"$WORK/live2_$f.txt"; done
 	for ((r = 1; r <= LIVE_ROUNDS; r++)); do
-		ip netns exec "$ns" "$PMB" live --gen gen0 --rx rx0 --attach bare --cpu "$CPU" \
-			--rounds 1 "${LIVE_ARGS[@]}" >>"$WORK/live_bare.txt"
-		b=$(tail -1 "$WORK/live_bare.txt" | jq -c '.rounds[0] // null' 2>/dev/null || echo null)
+		# bare first in odd rounds, the observer first in even ones
+		((r % 2)) && b=$(live_bare_round)
 		o=null
 		if live_watch_start rx0; then
 			live_observer_round "$ns" "$WPID"
@@ -362,6 +380,7 @@ part_live()
 		fi
 		n=$(live_watch_stop)
 		say "  protomix watch --hook xdp rx0 saw $n distinct destinations"
+		((r % 2)) || b=$(live_bare_round)
 		echo "$o $b" >>"$WORK/pairs.live.txt"
 
 		[ "$two" = 1 ] || continue
@@ -587,7 +606,7 @@ part_iperf()
 
 	m0=$(machine_mark)
 	say "== 3. TCP through the lab gateway (iperf3 ws -> lb, ${IPERF_T} s + 1 s omitted, observers on gw-ws)"
-	say "   rounds: none, protomix, protomix_xdp, tcpdump, then again: a ratio per round"
+	say "   rounds of none, protomix, protomix_xdp, tcpdump, the order turned by one each round: a ratio per round"
 	for cmd in iperf3 tcpdump jq; do
 		command -v "$cmd" >/dev/null || { say "  $cmd missing: skipped"; return 1; }
 	done
@@ -601,9 +620,13 @@ part_iperf()
 	MY_PIDS+=("$!")
 	sleep 0.3
 	: >"$WORK/iperf.txt"
+	# the order turns by one each round (none first, then protomix first,
+	# ...): a figure that depends on its place in the round, not on its
+	# observer, shows as spread instead of as a ratio
+	local conds=(none protomix protomix_xdp tcpdump) i
 	for ((rep = 1; rep <= IPERF_REPS; rep++)); do
-		for cond in none protomix protomix_xdp tcpdump; do
-			measure "$cond" "$rep"
+		for ((i = 0; i < 4; i++)); do
+			measure "${conds[(rep - 1 + i) % 4]}" "$rep"
 		done
 	done
 	# One more run each with every CPU sampled (perf costs throughput
@@ -725,7 +748,11 @@ done
 start=$(date +%s)
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 MARK0=$(machine_mark)
+# the busiest processes (CPU share over their lifetime): what else runs here
+busiest() { ps -eo pcpu=,pid=,comm= --sort=-pcpu | head -3 | awk '{ printf "%s%s %s %s%%", (NR > 1 ? ", " : ""), $3, $2, $1 }'; }
+BUSY0=$(busiest)
 say "bench: load average at the start $LOAD0 (other work on this machine skews every figure)"
+say "bench: busiest processes: $BUSY0"
 want xdp && { part_xdp || say "  part 1 failed"; }
 want live && { part_live || say "  part 2 failed"; }
 want iperf && { part_iperf || say "  part 3 failed"; }
@@ -782,6 +809,7 @@ jq -n \
 	--argjson top "$(jget "$WORK/top.json" .top_cpu_pct)" \
 	--argjson iperf_t "$IPERF_T" --argjson perf_hz "$PERF_HZ" \
 	--arg load0 "$LOAD0" --arg load1 "$(cut -d' ' -f1-3 /proc/loadavg)" \
+	--arg busy0 "$BUSY0" --arg busy1 "$(busiest)" \
 	--arg kernel "$(uname -r)" --argjson cpus "$(nproc)" \
 	--argjson secs "$(($(date +%s) - start))" '
 	def xdpkey(k): if $xdp == null then null else $xdp[k] end;
@@ -828,6 +856,7 @@ jq -n \
 	  detail: {
 	    kernel: $kernel, cpus: $cpus, seconds: $secs,
 	    loadavg_start: $load0, loadavg_end: $load1, steal_pct: $machine.steal_pct,
+	    busiest_start: $busy0, busiest_end: $busy1,
 	    xdp_rounds_ns: $xdp_raw, xdp_violation: $xdp_viol,
 	    live: { rounds_mpps: $live_d, dests_generated: 131072,
 	            observer_distinct_dests: $live_n,
