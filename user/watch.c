@@ -914,6 +914,11 @@ int cmd_watch(int argc, char **argv)
 
 	rc = run_loop(w);
 	observer_poll(&w->ob);	/* the last samples, for the snapshot */
+	/* the collectors get the interval cut short too */
+	if (w->ipfix && !watch_read(w)) {
+		dest_table_index(&w->tab[w->cur]);
+		ipfix_export_mix(w->ipfix, &w->view, &w->tab[!w->cur], w->last_read_ns);
+	}
 
 	if (w->o.snapshot) {
 		if (watch_read(w) || snapshot_write(w->o.snapshot, &w->view))
