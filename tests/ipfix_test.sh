@@ -215,4 +215,17 @@ assert_eq kill_dropped_nonzero 1 "$(( ${dropped:-0} > 0 ))"
 assert_eq kill_counted_on "4 5 6" \
 	"$(jq -r '[.destinations[] | select(.addr | test("^10\\.21\\.2\\.")) | .packets.tcp] | sort | map(tostring) | join(" ")' "$LAB_DIR/k.json")"
 assert_eq kill_records_add_up "$made" "$(( ${r1:-0} + ${r2:-0} + ${dropped:-0} ))"
+
+# --- a UDP collector that is not there: refused, counted, said once ----------
+start d watch --json --top 100 -i 0.3 -o "$LAB_DIR/d.json" --ipfix 127.0.0.1:4742 gw-ws || exit 1
+for n in 3 4 5; do
+	send_ws tcp4 "$n" --dst 10.21.3.1
+	sleep 0.7
+done
+STATUS=$(lab_exec gw "$PROTOMIX" status --json)
+stop d
+assert_eq down_counted_on 12 "$(jq '.destinations[] | select(.addr == "10.21.3.1") | .packets.tcp' "$LAB_DIR/d.json")"
+assert_eq down_said_once 1 "$(grep -c '^protomix: IPFIX collector 127.0.0.1:4742/udp: Connection refused; records are dropped' "$(pm_errfile d)")"
+dropped=$(jq '[.. | objects | .ipfix_dropped_records? // empty] | first' <<<"$STATUS")
+assert_eq down_dropped_some 1 "$(( ${dropped:-0} > 0 ))"
 no_leftovers "pmt-$$-ipfix"

@@ -159,6 +159,7 @@ struct coll {
 	uint64_t sent, dropped;
 	bool said_down;		/* told stderr; told again when it is back */
 	bool round_failed;	/* UDP: a send failed in this interval */
+	bool round_sent;	/* UDP: a send went out in this interval */
 };
 
 struct ipfix {
@@ -482,6 +483,7 @@ static void coll_send(struct coll *c, const uint8_t *m, size_t len, uint32_t rec
 		 * at a later send, which then sends nothing: counted. */
 		if (send(c->fd, m, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len) {
 			c->sent += records;
+			c->round_sent = true;
 		} else {
 			c->dropped += records;
 			c->round_failed = true;
@@ -508,6 +510,22 @@ static void coll_send(struct coll *c, const uint8_t *m, size_t len, uint32_t rec
 	c->qm[(c->qm_head + c->qm_n) % QMSG_MAX] = (struct qmsg){ len, records };
 	c->qm_n++;
 	tcp_flush(c);
+}
+
+/* UDP, at the start of an interval: the collector's ICMP errors for the
+ * last interval's messages have come back by now, or it took them. */
+static void udp_round(struct coll *c)
+{
+	int err = 0;
+	socklen_t sl = sizeof(err);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 && err) {
+		c->tmpl_due = true;
+		say_down(c, strerror(err));
+	} else if (c->round_sent && !c->round_failed) {
+		say_up(c);
+	}
+	c->round_sent = c->round_failed = false;
 }
 
 static void coll_event(struct coll *c, uint32_t ev)
@@ -799,8 +817,11 @@ void ipfix_export_mix(struct ipfix *x, const struct pm_view *v,
 	r.plen4 = x->agg4;
 	r.plen6 = x->agg6;
 	for (int i = 0; i < x->n; i++) {
-		x->c[i].round_failed = false;
-		templates_if_due(&x->c[i]);
+		struct coll *c = &x->c[i];
+
+		if (!c->t.tcp)
+			udp_round(c);
+		templates_if_due(c);
 	}
 	/* IPv4 destinations, then IPv6: one template switch per interval */
 	for (int fam = 0; fam < 2; fam++) {
@@ -821,8 +842,6 @@ void ipfix_export_mix(struct ipfix *x, const struct pm_view *v,
 		struct coll *c = &x->c[i];
 
 		emit(c);
-		if (!c->t.tcp && !c->round_failed)
-			say_up(c);
 	}
 }
 
