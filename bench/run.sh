@@ -773,6 +773,7 @@ if want hooks || want big; then
 		say "  snapshot_stream failed (bench/snapshot/stream.c)"
 	"$ROOT/bench/snapshot_big.sh" 1000000 $((QUICK == 1 ? 1 : 3)) ||
 		say "  snapshot_big failed (bench/snapshot_big.sh)"
+	"$ROOT/bench/ipfix.sh" >/dev/null || say "  ipfix bench failed (bench/ipfix.sh)"
 fi
 
 # --- build/bench.json --------------------------------------------------------

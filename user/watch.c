@@ -20,6 +20,7 @@
 #include "attach.h"
 #include "classes.h"
 #include "control.h"
+#include "ipfix.h"
 #include "maps.h"
 #include "metrics.h"
 #include "observer.h"
@@ -47,6 +48,10 @@ struct watch_opts {
 	const char *metrics;		/* --metrics ADDR:PORT, or NULL */
 	struct metrics_addr metrics_addr;
 	uint64_t metrics_top;
+	struct ipfix_target ipfix[IPFIX_MAX_COLLECTORS];	/* --ipfix */
+	int nipfix;
+	uint32_t ipfix_domain;
+	bool ipfix_domain_set;
 };
 
 void watch_usage(FILE *f)
@@ -87,15 +92,22 @@ void watch_usage(FILE *f)
 "                         (ADDR: 127.0.0.1 if left out, e.g. :9100)\n"
 "      --metrics-top N    destinations with series of their own; the rest\n"
 "                         are summed in dst=\"other\" (default %d)\n"
+"      --ipfix HOST:PORT[/udp|/tcp]\n"
+"                         export IPFIX (RFC 7011) to a collector: every\n"
+"                         interval a record per destination and class, and\n"
+"                         the alerts (default udp; at most %d collectors)\n"
+"      --ipfix-domain N   IPFIX observation domain id (default: a hash of\n"
+"                         the host name)\n"
 "  -v, --verbose          libbpf's messages on stderr (-vv: debug)\n"
 "  -h, --help             this text\n", OBSERVER_SAMPLE_RATE,
-		OBSERVER_ONEWAY_WINDOW, OBSERVER_MAX_DESTS, METRICS_TOP_DEFAULT);
+		OBSERVER_ONEWAY_WINDOW, OBSERVER_MAX_DESTS, METRICS_TOP_DEFAULT,
+		IPFIX_MAX_COLLECTORS);
 }
 
 static int parse_opts(int argc, char **argv, struct watch_opts *o)
 {
 	enum { O_JSON = 256, O_ALERTS_ONLY, O_HOOK, O_TOP, O_METRICS,
-	       O_METRICS_TOP };
+	       O_METRICS_TOP, O_IPFIX, O_IPFIX_DOMAIN };
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -107,6 +119,8 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 		OBSERVER_LONG_OPTIONS,
 		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "metrics-top", required_argument, NULL, O_METRICS_TOP },
+		{ "ipfix", required_argument, NULL, O_IPFIX },
+		{ "ipfix-domain", required_argument, NULL, O_IPFIX_DOMAIN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -136,6 +150,25 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 				       pm_esc(optarg, esc, sizeof(esc)), METRICS_TOP_MAX);
 				return EXIT_USAGE;
 			}
+			break;
+		case O_IPFIX:
+			if (o->nipfix == IPFIX_MAX_COLLECTORS) {
+				pm_err("invalid --ipfix '%s': at most %d collectors",
+				       pm_esc(optarg, esc, sizeof(esc)), IPFIX_MAX_COLLECTORS);
+				return EXIT_USAGE;
+			}
+			if (ipfix_parse_target(optarg, &o->ipfix[o->nipfix]))
+				return EXIT_USAGE;
+			o->nipfix++;
+			break;
+		case O_IPFIX_DOMAIN:
+			if (!parse_u64(optarg, 0, UINT32_MAX, &v)) {
+				pm_err("invalid --ipfix-domain '%s': a number from 0 to %u",
+				       pm_esc(optarg, esc, sizeof(esc)), UINT32_MAX);
+				return EXIT_USAGE;
+			}
+			o->ipfix_domain = v;
+			o->ipfix_domain_set = true;
 			break;
 		case 'i':
 			if (!parse_seconds(optarg, &o->interval) ||
@@ -205,6 +238,12 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 	}
 	if (!o->metrics_top)
 		o->metrics_top = METRICS_TOP_DEFAULT;
+	if (o->ipfix_domain_set && !o->nipfix) {
+		pm_err("--ipfix-domain needs --ipfix HOST:PORT");
+		return EXIT_USAGE;
+	}
+	if (!o->ipfix_domain_set)
+		o->ipfix_domain = ipfix_default_domain();
 	if (optind >= argc) {
 		pm_err("watch: no interface given (usage: protomix watch [OPTIONS] IFACE...)");
 		return EXIT_USAGE;
@@ -279,6 +318,7 @@ struct watch {
 	int nanswering;
 	int ep;				/* the event loop */
 	struct metrics *metrics;	/* --metrics, or NULL */
+	struct ipfix *ipfix;		/* --ipfix, or NULL */
 	int nl_fd;			/* link changes */
 	struct loop_src src[MAX_LOOP_SRCS];
 	int nsrc;
@@ -298,6 +338,8 @@ static void print_alert(const struct alert *a, void *ctx)
 {
 	struct watch *w = ctx;
 
+	if (w->ipfix)
+		ipfix_export_alert(w->ipfix, a);
 	if (w->top)
 		return;		/* kept in the log: the view shows it */
 	alert_print(stdout, w->o.json, a);
@@ -355,6 +397,8 @@ static int watch_tick(struct watch *w)
 	else if (!w->o.alerts_only)
 		report_interval(stdout, w->o.json, w->o.top,
 				secs > 0 ? secs : w->o.interval, &w->view, prev);
+	if (w->ipfix)
+		ipfix_export_mix(w->ipfix, &w->view, prev, then);
 	if (ferror(stdout)) {
 		w->reader_gone = true;	/* stop and clean up */
 		return 0;
@@ -427,7 +471,13 @@ static json_object *status_json(struct watch *w)
 	}
 	json_object_object_add(o, "maps", maps);
 	json_object_object_add(o, "pinned", json_object_new_string(w->pin_dir));
-	json_object_object_add(o, "stats", stats_json(&w->view));
+	m = stats_json(&w->view);
+	if (w->ipfix) {
+		json_object_object_add(m, "ipfix_dropped_records",
+				       json_object_new_uint64(ipfix_dropped(w->ipfix)));
+		json_object_object_add(o, "ipfix", ipfix_status_json(w->ipfix));
+	}
+	json_object_object_add(o, "stats", m);
 	return o;
 }
 
@@ -613,6 +663,12 @@ static void on_metrics(struct watch *w, int fd)
 	metrics_serve(w->metrics);
 }
 
+static void on_ipfix(struct watch *w, int fd)
+{
+	(void)fd;
+	ipfix_run(w->ipfix);
+}
+
 static void on_keys(struct watch *w, int fd)
 {
 	(void)fd;
@@ -692,6 +748,8 @@ static int run_loop(struct watch *w)
 		err = watch_add_fd(w, ctl_server_fd(w->ctl), on_control);
 	if (!err && w->metrics)
 		err = watch_add_fd(w, metrics_fd(w->metrics), on_metrics);
+	if (!err && w->ipfix)
+		err = watch_add_fd(w, ipfix_fd(w->ipfix), on_ipfix);
 	if (!err)
 		err = watch_add_fd(w, w->nl_fd, on_netlink);
 	if (!err && w->o.duration > 0) {
@@ -786,6 +844,16 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (w->o.ob.baseline && (rc = baseline_load(&w->base, w->o.ob.baseline)))
 		goto out_free;
+	if (w->o.nipfix) {
+		struct ipfix_cfg icfg = { .targets = w->o.ipfix, .ntargets = w->o.nipfix,
+					  .domain = w->o.ipfix_domain,
+					  .agg4 = w->o.ob.agg4, .agg6 = w->o.ob.agg6 };
+
+		if (!(w->ipfix = ipfix_open(&icfg))) {
+			rc = EXIT_RUNTIME;
+			goto out_free;
+		}
+	}
 
 	/* Signals arrive through signalfd from here on; SIGPIPE becomes
 	 * EPIPE on write, so a closed reader ends the watch cleanly. */
@@ -846,6 +914,11 @@ int cmd_watch(int argc, char **argv)
 
 	rc = run_loop(w);
 	observer_poll(&w->ob);	/* the last samples, for the snapshot */
+	/* the collectors get the interval cut short too */
+	if (w->ipfix && !watch_read(w)) {
+		dest_table_index(&w->tab[w->cur]);
+		ipfix_export_mix(w->ipfix, &w->view, &w->tab[!w->cur], w->last_read_ns);
+	}
 
 	if (w->o.snapshot) {
 		if (watch_read(w) || snapshot_write(w->o.snapshot, &w->view))
@@ -868,6 +941,7 @@ out_close:
 	observer_close(&w->ob);
 out_free:
 	metrics_close(w->metrics);
+	ipfix_close(w->ipfix);
 	ruleset_free(&rules);
 	observer_opts_free(&w->o.ob);
 	baseline_free(&w->base);
