@@ -228,4 +228,7 @@ assert_eq down_counted_on 12 "$(jq '.destinations[] | select(.addr == "10.21.3.1
 assert_eq down_said_once 1 "$(grep -c '^protomix: IPFIX collector 127.0.0.1:4742/udp: Connection refused; records are dropped' "$(pm_errfile d)")"
 dropped=$(jq '[.. | objects | .ipfix_dropped_records? // empty] | first' <<<"$STATUS")
 assert_eq down_dropped_some 1 "$(( ${dropped:-0} > 0 ))"
+# the snapshot's stats say it too (taken at exit: at least as many)
+assert_eq down_dropped_in_snapshot true \
+	"$(jq --argjson d "${dropped:-0}" '.stats.ipfix_dropped_records >= $d and $d > 0' "$LAB_DIR/d.json")"
 no_leftovers "pmt-$$-ipfix"

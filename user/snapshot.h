@@ -26,6 +26,8 @@ struct pm_view {
 	/* CLOCK_REALTIME - CLOCK_MONOTONIC for the snapshot's times; 0: the
 	 * clocks are read once per snapshot (one offset for all its times). */
 	uint64_t real_off_ns;
+	bool ipfix;			/* --ipfix: the stats say ... */
+	uint64_t ipfix_dropped;		/* ... the records dropped so far */
 };
 
 /* A destination as text: the address, or "prefix/len" with --aggregate. */

@@ -379,6 +379,10 @@ static void reload_rules(struct watch *w)
 
 static int watch_read(struct watch *w)
 {
+	if (w->ipfix) {
+		w->view.ipfix = true;
+		w->view.ipfix_dropped = ipfix_dropped(w->ipfix);
+	}
 	return observer_read(&w->ob, &w->tab[w->cur], &w->view);
 }
 
@@ -471,13 +475,9 @@ static json_object *status_json(struct watch *w)
 	}
 	json_object_object_add(o, "maps", maps);
 	json_object_object_add(o, "pinned", json_object_new_string(w->pin_dir));
-	m = stats_json(&w->view);
-	if (w->ipfix) {
-		json_object_object_add(m, "ipfix_dropped_records",
-				       json_object_new_uint64(ipfix_dropped(w->ipfix)));
+	json_object_object_add(o, "stats", stats_json(&w->view));
+	if (w->ipfix)
 		json_object_object_add(o, "ipfix", ipfix_status_json(w->ipfix));
-	}
-	json_object_object_add(o, "stats", m);
 	return o;
 }
 
