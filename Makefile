@@ -86,6 +86,7 @@ include tests/other.mk
 include tests/export.mk
 include bench/bench.mk
 include tests/replay.mk
+include tests/kernels.mk
 
 test:
 	./tools/install-deps.sh
