@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <getopt.h>
 #include <string.h>
 #include <sys/random.h>
@@ -7,9 +10,115 @@
 #include "observer.h"
 #include "util.h"
 
+/* The end of the verifier's log of the last program the kernel refused,
+ * taken from libbpf's messages while the programs load (libbpf asks the
+ * kernel for the log when a load fails and passes it to its print
+ * callback): what to tell the user instead of a bare errno. */
+static struct {
+	libbpf_print_fn_t prev;
+	char prog[64];
+	char tail[4096];	/* the last bytes of the log */
+} vlog;
+
+static int capture_print(enum libbpf_print_level level, const char *fmt,
+			 va_list ap)
+{
+	const char *begin, *end, *name;
+	char *msg = NULL;
+	size_t n;
+	va_list cp;
+	int ret = 0;
+
+	va_copy(cp, ap);
+	if (vasprintf(&msg, fmt, cp) < 0)
+		msg = NULL;
+	va_end(cp);
+	if (msg && (begin = strstr(msg, "-- BEGIN PROG LOAD LOG --"))) {
+		/* "prog 'NAME': -- BEGIN PROG LOAD LOG --\n...-- END PROG LOAD LOG --" */
+		name = strstr(msg, "prog '");
+		if (name && name < begin) {
+			name += 6;
+			n = strcspn(name, "'");
+			snprintf(vlog.prog, sizeof(vlog.prog), "%.*s", (int)n, name);
+		}
+		begin = strchr(begin, '\n');
+		begin = begin ? begin + 1 : msg + strlen(msg);
+		end = strstr(begin, "-- END PROG LOAD LOG --");
+		n = end ? (size_t)(end - begin) : strlen(begin);
+		if (n >= sizeof(vlog.tail)) {
+			begin += n - (sizeof(vlog.tail) - 1);
+			n = sizeof(vlog.tail) - 1;
+		}
+		memcpy(vlog.tail, begin, n);
+		vlog.tail[n] = 0;
+	}
+	free(msg);
+	if (vlog.prev)
+		ret = vlog.prev(level, fmt, ap);
+	return ret;
+}
+
+/* The verifier's statistics at the end of its log, not its reason. */
+static bool log_trailer(const char *line, size_t n)
+{
+	static const char *const skip[] = {
+		"processed ", "verification time", "stack depth", "max_states_per_insn",
+		"-- END", "Func#", "func#", "Validating ",
+	};
+
+	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+		if (n >= strlen(skip[i]) && !strncmp(line, skip[i], strlen(skip[i])))
+			return true;
+	return false;
+}
+
+/* The line of the captured log that says why, and (-v) its last lines. */
+static bool verifier_refused(void)
+{
+	const char *t = vlog.tail, *e = t + strlen(t), *line, *cause = NULL;
+	size_t cause_len = 0;
+	int lines = 0;
+
+	if (!*t)
+		return false;
+	/* backwards over the lines: the last that is not a statistic */
+	while (e > t) {
+		const char *stop = e;
+
+		while (stop > t && (stop[-1] == '\n' || stop[-1] == ' '))
+			stop--;
+		line = stop;
+		while (line > t && line[-1] != '\n')
+			line--;
+		if (stop > line && !log_trailer(line, stop - line)) {
+			cause = line;
+			cause_len = stop - line;
+			break;
+		}
+		e = line;
+	}
+	if (!cause) {
+		cause = "(the verifier gave no reason)";
+		cause_len = strlen(cause);
+	}
+	pm_err("the kernel's verifier refused the BPF program %s: %.*s%s",
+	       vlog.prog[0] ? vlog.prog : "?", (int)cause_len, cause,
+	       pm_verbose ? "" : " (run with -v for the verifier's log)");
+	if (pm_verbose) {
+		/* the end of the log: the instructions that led there */
+		for (line = t + strlen(t); line > t && lines <= 12; line--)
+			if (line[-1] == '\n')
+				lines++;
+		fprintf(stderr, "protomix: the verifier's last lines:\n%s", line);
+	}
+	return true;
+}
+
 static int load_error(int err)
 {
-	if (err == -EPERM || err == -EACCES)
+	if (verifier_refused())
+		;	/* -EACCES or -EINVAL from the verifier, even as root */
+	else if (err == -EPERM || err == -EACCES)
 		pm_err("permission denied loading the BPF programs: run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON");
 	else if (err == -ENOSYS)
 		pm_err("this kernel has no BPF support (bpf() returned ENOSYS)");
@@ -73,7 +182,10 @@ int observer_open(struct observer *ob, const struct observer_cfg *cfg,
 	ob->agg6 = cfg->agg6 ? cfg->agg6 : 128;
 	ob->skel->rodata->cfg_agg4 = ob->agg4;
 	ob->skel->rodata->cfg_agg6 = ob->agg6;
+	memset(&vlog, 0, sizeof(vlog));
+	vlog.prev = libbpf_set_print(capture_print);
 	err = protomix__load(ob->skel);
+	libbpf_set_print(vlog.prev);
 	if (err) {
 		err = load_error(err);
 		goto fail;
