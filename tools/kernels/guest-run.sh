@@ -10,8 +10,26 @@ mount -t sysfs sysfs /sys
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=0620,ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /tmp
+# A fresh /run and /tmp, as at boot; a tree (or kernel) that lives under
+# one of them stays where it is, bound back on top.
+fresh() {	# fresh DIR MODE
+	local keep=() p i=0
+	for p in "$PM_TREE" "$PM_KDIR"; do
+		case "$p" in "$1"/*)
+			mkdir -p "/mnt/keep$i"
+			mount --bind "$p" "/mnt/keep$i"
+			keep+=("$i:$p") ;;
+		esac
+		i=$((i + 1))
+	done
+	mount -t tmpfs -o mode="$2" tmpfs "$1"
+	for p in "${keep[@]}"; do
+		mkdir -p "${p#*:}"
+		mount --move "/mnt/keep${p%%:*}" "${p#*:}"
+	done
+}
+fresh /run 0755
+fresh /tmp 1777
 mount -t bpf -o mode=0700 bpf /sys/fs/bpf
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
