@@ -109,6 +109,8 @@ static bool verifier_refused(void)
 		for (line = t + strlen(t); line > t && lines <= 12; line--)
 			if (line[-1] == '\n')
 				lines++;
+		while (*line == '\n')
+			line++;
 		fprintf(stderr, "protomix: the verifier's last lines:\n%s", line);
 	}
 	return true;
