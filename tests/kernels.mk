@@ -2,6 +2,7 @@
 # the test suite on Debian 12's own kernels, each booted in QEMU/TCG with
 # this machine's root shared read-only (tools/kernels/run.sh). Packages
 # are fetched with apt-get download into build/kernels/, never installed.
+# PATTERN='@(lifecycle|counts)' picks several tests.
 KERNELS ?= 6.1 6.12
 PATTERN ?=
 KERNEL_MINUTES ?= 60
@@ -10,4 +11,4 @@ KERNEL_MINUTES ?= 60
 test-kernels:
 	./tools/install-deps.sh
 	$(MAKE) all tests
-	./tools/kernels/run.sh $(foreach k,$(KERNELS),-k $(k)) -t $(KERNEL_MINUTES) $(PATTERN)
+	./tools/kernels/run.sh $(foreach k,$(KERNELS),-k $(k)) -t $(KERNEL_MINUTES) '$(PATTERN)'

@@ -10,6 +10,8 @@
 #   -k KERNEL   6.1, 6.12 or linux-image-VERSION-amd64 (fetch.sh); repeatable,
 #               default: 6.1 and 6.12
 #   -t MINUTES  the most one kernel's run may take (default 60)
+#   PATTERN     tests/run.sh's: the tests whose file name matches *PATTERN*;
+#               several with '@(lifecycle|counts|alerts)'
 # The packages, initramfs and logs stay in build/kernels/ (out/KVER/:
 # console.log is the serial console, run.log the suite's output).
 set -u
@@ -26,8 +28,8 @@ done
 shift $((OPTIND - 1))
 pattern=${1:-}
 [ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12)
-case "$pattern" in *[!A-Za-z0-9_.-]*)
-	echo "run.sh: PATTERN '$pattern': letters, digits, _ . - only" >&2; exit 2 ;;
+case "$pattern" in *[!A-Za-z0-9_.@\(\)\|*-]*)
+	echo "run.sh: PATTERN '$pattern': letters, digits and _ . - @ ( | ) * only" >&2; exit 2 ;;
 esac
 case "$minutes" in ''|*[!0-9]*|0)
 	echo "run.sh: -t '$minutes': a number of minutes" >&2; exit 2 ;;
