@@ -383,6 +383,14 @@ if start "$n" watch --json -o "$s" -e 10.20.0.0/16=tcp gw-ws; then
 	t0=$(date +%s%N)
 	send_ws esp4 "$FLOOD"
 	t1=$(date +%s%N)
+	# The last frames may still be on their way through the program
+	# (under emulation a CPU can stop in its middle for milliseconds):
+	# stop once each of them was sampled or suppressed, its last step.
+	for ((i = 0; i < 200; i++)); do
+		[ "$(lab_exec gw "$PROTOMIX" snapshot 2>/dev/null |
+		     jq '.stats.sampled + .stats.suppressed' 2>/dev/null)" = "$FLOOD" ] && break
+		sleep 0.1
+	done
 	stop "$n"
 	secs=$(((t1 - t0 + 999999999) / 1000000000))
 	bound=$((RATE * (secs + 1) + 1))
