@@ -288,7 +288,16 @@ else
 	assert_eq "${n}_detach_leaves_foreign" "$foreign" "$(attached)"
 	stale ingress "$PM_OBJ" 2>/dev/null
 	s=$LAB_DIR/$n.json
-	if start "$n" watch -o "$s" gw-ws; then
+	if ! lab_has_tcx; then
+		# Before 6.6 the watch's own egress filter goes in that slot:
+		# it removes the stale one of ours, then refuses, naming the
+		# interface and the hook, and leaves the foreign filter alone
+		# and nothing of its own.
+		run_fg "$n.watch" watch -d 1 -o "$s" gw-ws
+		assert_eq "${n}_watch_refused" "1 removed-stale names-egress" \
+			"$RC $(grep -q 'removed a tc ingress filter left by a killed' "$ERR" && echo removed-stale) $(tail -n 1 "$ERR" | grep -q 'gw-ws.*tc egress' && echo names-egress)"
+		assert_eq "${n}_watch_leaves_foreign" "$foreign" "$(attached)"
+	elif start "$n" watch -o "$s" gw-ws; then
 		if grep -q "removed a tc ingress filter" "$(pm_errfile "$n")"; then
 			pass "${n}_watch_removes_it"
 		else

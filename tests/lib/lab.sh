@@ -358,11 +358,14 @@ lab_attached()
 
 # lab_has_tcx: true on a kernel with tcx links (6.6 and later), where
 # `watch` attaches at tc through tcx; before, through classic clsact
-# filters (and the clsact qdisc they need).
+# filters (and the clsact qdisc they need). PROTOMIX_TC_CLASSIC=1 makes
+# protomix take the classic way on any kernel (tests/classic_tc_test.sh),
+# and the tests expect it.
 lab_has_tcx()
 {
 	local v major minor
 
+	[ -n "${PROTOMIX_TC_CLASSIC:-}" ] && return 1
 	v=$(uname -r)
 	major=${v%%.*} v=${v#*.} minor=${v%%[!0-9]*}
 	[ "$major" -gt 6 ] || { [ "$major" -eq 6 ] && [ "${minor:-0}" -ge 6 ]; }
