@@ -6,6 +6,9 @@
 #include <getopt.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/capability.h>
 #include <bpf/libbpf.h>
 #include "observer.h"
 #include "util.h"
@@ -72,15 +75,14 @@ static bool log_trailer(const char *line, size_t n)
 	return false;
 }
 
-/* The line of the captured log that says why, and (-v) its last lines. */
-static bool verifier_refused(void)
+/* The line of the captured log that says why (its length in *len), or
+ * NULL when no program was refused. */
+static const char *verifier_cause(size_t *len)
 {
-	const char *t = vlog.tail, *e = t + strlen(t), *line, *cause = NULL;
-	size_t cause_len = 0;
-	int lines = 0;
+	const char *t = vlog.tail, *e = t + strlen(t), *line;
 
 	if (!*t)
-		return false;
+		return NULL;
 	/* backwards over the lines: the last that is not a statistic */
 	while (e > t) {
 		const char *stop = e;
@@ -91,42 +93,78 @@ static bool verifier_refused(void)
 		while (line > t && line[-1] != '\n')
 			line--;
 		if (stop > line && !log_trailer(line, stop - line)) {
-			cause = line;
-			cause_len = stop - line;
-			break;
+			*len = stop - line;
+			return line;
 		}
 		e = line;
 	}
-	if (!cause) {
-		cause = "(the verifier gave no reason)";
-		cause_len = strlen(cause);
-	}
-	pm_err("the kernel's verifier refused the BPF program %s: %.*s%s",
-	       vlog.prog[0] ? vlog.prog : "?", (int)cause_len, cause,
-	       pm_verbose ? "" : " (run with -v for the verifier's log)");
-	if (pm_verbose) {
-		/* the end of the log: the instructions that led there */
-		for (line = t + strlen(t); line > t && lines <= 12; line--)
-			if (line[-1] == '\n')
-				lines++;
-		while (*line == '\n')
-			line++;
-		fprintf(stderr, "protomix: the verifier's last lines:\n%s", line);
-	}
+	*len = strlen("(the verifier gave no reason)");
+	return "(the verifier gave no reason)";
+}
+
+/* -v: the end of the verifier's log, the instructions that led there. */
+static void verifier_last_lines(void)
+{
+	const char *t = vlog.tail, *line;
+	int lines = 0;
+
+	for (line = t + strlen(t); line > t && lines <= 12; line--)
+		if (line[-1] == '\n')
+			lines++;
+	while (*line == '\n')
+		line++;
+	fprintf(stderr, "protomix: the verifier's last lines:\n%s", line);
+}
+
+/* Whether this process has what loading takes: CAP_SYS_ADMIN, or
+ * CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (5.8 and later). Without
+ * CAP_PERFMON the verifier applies the rules of unprivileged programs
+ * and refuses ours (on 6.1: "attempt to corrupt spilled pointer on
+ * stack"): a matter of permissions, not of the kernel. */
+static bool have_bpf_caps(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = {};
+	const int need[] = { 39 /* CAP_BPF */, 38 /* CAP_PERFMON */, CAP_NET_ADMIN };
+
+	if (syscall(SYS_capget, &h, d))
+		return true;	/* cannot tell: do not blame permissions */
+#define HAS(c) (d[(c) / 32].effective & (1u << ((c) % 32)))
+	if (HAS(CAP_SYS_ADMIN))
+		return true;
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!HAS(need[i]))
+			return false;
+#undef HAS
 	return true;
 }
 
+#define NEED_CAPS "run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON"
+
 static int load_error(int err)
 {
-	if (verifier_refused())
-		;	/* -EACCES or -EINVAL from the verifier, even as root */
-	else if (err == -EPERM || err == -EACCES)
-		pm_err("permission denied loading the BPF programs: run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON");
-	else if (err == -ENOSYS)
+	size_t len = 0;
+	const char *cause = verifier_cause(&len);
+
+	if (cause && !have_bpf_caps()) {
+		pm_err("permission denied loading the BPF programs: " NEED_CAPS
+		       " (without them the verifier refused %s: %.*s)",
+		       vlog.prog[0] ? vlog.prog : "?", (int)len, cause);
+	} else if (cause) {
+		/* -EACCES or -EINVAL from the verifier, even as root */
+		pm_err("the kernel's verifier refused the BPF program %s: %.*s%s",
+		       vlog.prog[0] ? vlog.prog : "?", (int)len, cause,
+		       pm_verbose ? "" : " (run with -v for the verifier's log)");
+		if (pm_verbose)
+			verifier_last_lines();
+	} else if (err == -EPERM || err == -EACCES) {
+		pm_err("permission denied loading the BPF programs: " NEED_CAPS);
+	} else if (err == -ENOSYS) {
 		pm_err("this kernel has no BPF support (bpf() returned ENOSYS)");
-	else
+	} else {
 		pm_err("cannot load the BPF programs: %s (run with -v for libbpf's log)",
 		       strerror(-err));
+	}
 	return EXIT_RUNTIME;
 }
 
