@@ -13,7 +13,11 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -mcpu=v3 \
 	-Iheaders -Ivmlinux/$(ARCH) -Ibpf
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iheaders -I$(BUILD) -Iuser
-LDLIBS := -lbpf -lelf -lz -ljson-c -lpcap -lmicrohttpd -lncursesw
+# libfixbuf (IPFIX export, user/ipfix.c) brings glib's headers
+FIXBUF_CFLAGS := $(shell pkg-config --cflags libfixbuf)
+FIXBUF_LIBS := $(shell pkg-config --libs libfixbuf)
+CFLAGS += $(FIXBUF_CFLAGS)
+LDLIBS := -lbpf -lelf -lz -ljson-c -lpcap -lmicrohttpd -lncursesw $(FIXBUF_LIBS)
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard headers/*.h)
@@ -86,6 +90,8 @@ include tests/other.mk
 include tests/export.mk
 include bench/bench.mk
 include tests/replay.mk
+include tests/snapshot.mk
+include bench/snapshot.mk
 include tests/kernels.mk
 
 test:

@@ -10,6 +10,8 @@
  *                      destinations; kernel memory per destination poll.c
  *   pmbench pcap       a capture of many destinations for `protomix replay`
  *                      pcap.c
+ *   pmbench rules      reading 65,536 rules, filling the trie, reloading
+ *                      them (bench/rules.sh)                  rules_cost.c
  *   pmbench stats-hold keep BPF run-time statistics on while it lives
  *   pmbench tap-hold   time the kernel spends in tpacket_rcv (tcpdump's
  *                      ring) while it lives                      pmbench.c
@@ -29,6 +31,7 @@ int cmd_xdp(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 int cmd_poll(int argc, char **argv);
 int cmd_pcap(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 
 /* "pmbench: ..." on stderr. */
 void bench_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -174,7 +174,7 @@ static int cmd_tap_hold(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: pmbench xdp|live|poll|pcap|stats-hold|tap-hold [OPTIONS] (see bench/bench.h)\n");
+	fprintf(f, "usage: pmbench xdp|live|poll|pcap|rules|stats-hold|tap-hold [OPTIONS] (see bench/bench.h)\n");
 }
 
 int main(int argc, char **argv)
@@ -190,6 +190,8 @@ int main(int argc, char **argv)
 		return cmd_poll(argc - 1, argv + 1);
 	if (!strcmp(cmd, "pcap"))
 		return cmd_pcap(argc - 1, argv + 1);
+	if (!strcmp(cmd, "rules"))
+		return cmd_rules(argc - 1, argv + 1);
 	if (!strcmp(cmd, "stats-hold"))
 		return cmd_stats_hold();
 	if (!strcmp(cmd, "tap-hold"))

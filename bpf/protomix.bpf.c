@@ -106,12 +106,25 @@ struct {
 	__type(value, struct pm_stats);
 } stats SEC(".maps");
 
-struct {
+/* The rules: a trie in the one slot of an array of maps. A reload fills
+ * a new trie and puts it in the slot in one step, so a packet sees the
+ * old rules or the new ones, never a mix, and nothing waits for the old
+ * trie's entries to be deleted one by one (the kernel frees it). The slot
+ * is empty until the loader fills it: then no destination has a rule. */
+struct rules_trie {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 65536);
+	__uint(max_entries, PM_RULES_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct pm_rule_key);
-	__type(value, struct pm_rule);
+	/* sizes, not types: libbpf 1.1 cannot size an inner map's types */
+	__uint(key_size, sizeof(struct pm_rule_key));
+	__uint(value_size, sizeof(struct pm_rule));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct rules_trie);
 } rules SEC(".maps");
 
 /* --baseline: what a destination had before (PM_D_BASE_*), read once when
@@ -502,13 +515,16 @@ static __always_inline __u32 denied_classes(struct pm_dest_hdr *d,
 					    struct pm_dest_key *key)
 {
 	struct pm_rule_key rk = { .prefixlen = 128 };
-	struct pm_rule *r;
-	__u32 gen = rules_gen;
+	struct pm_rule *r = NULL;
+	__u32 gen = rules_gen, zero = 0;
+	void *trie;
 
 	if (d->rules_gen == gen)
 		return d->denied;
 	__builtin_memcpy(rk.addr, key->addr, sizeof(rk.addr));
-	r = bpf_map_lookup_elem(&rules, &rk);
+	trie = bpf_map_lookup_elem(&rules, &zero);
+	if (trie)
+		r = bpf_map_lookup_elem(trie, &rk);
 	d->denied = r ? ~r->allowed & PM_ALL_CLASSES : 0;
 	d->rule_id = r ? r->id : 0;
 	d->rules_gen = gen;

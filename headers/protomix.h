@@ -75,8 +75,10 @@ enum pm_kind {
 #define PM_D_BASE_TCP	(1u << 1)	/* --baseline: had TCP */
 #define PM_D_BASE_IPSEC	(1u << 2)	/* --baseline: had an IPsec class */
 
-/* Expectation rules: an LPM trie keyed by prefix. IPv4 prefixes are
- * stored mapped into IPv6, with 96 added to their length. */
+/* Expectation rules: an LPM trie keyed by prefix, at most PM_RULES_MAX
+ * of them. IPv4 prefixes are stored mapped into IPv6, with 96 added to
+ * their length. */
+#define PM_RULES_MAX	65536
 struct pm_rule_key {
 	__u32 prefixlen;
 	__u8 addr[16];
@@ -161,6 +163,21 @@ struct pm_dest_key {
  * address translation keeps up (4 KB pages: BPF maps get no huge pages).
  * All are BPF_F_MMAPABLE: userspace reads them in place and puts a struct
  * pm_dest together per destination.
+ *
+ * The lines a packet to a known destination touches (pm_xdp, pm_tc_*):
+ *   1. dest_index[b1], its first bucket: read (state, tags, slots)
+ *   2. dest_index[b2], its second bucket: read, only when the key sits
+ *      there (found in neither way of b1)
+ *   3. dests[slot] (struct pm_dest_hdr): read (key, rules_gen, denied,
+ *      rule_id, flags, seen, last_seen); written once per tick per CPU
+ *      (last_seen), and on a class's first packet (seen)
+ *   4. dest_counts[cls * nslots + slot]: two atomic adds; the 16 bytes
+ *      share their line with the same class of three neighbouring slots
+ * plus per-CPU lines that stay in the CPU's cache (stats: frames, the
+ * class's packets and bytes, the clock) and read-only globals. Written
+ * on every packet by every CPU that receives the destination: line 4
+ * only (and line 3 once per tick): that line is what one destination
+ * spread by RSS over N CPUs bounces between them, per packet.
  *
  * Bucket state: bit w: way w holds a key (valid); bit 8 + w: way w is
  * being written (busy); PM_B_LOCK: a destination whose first bucket this

@@ -30,7 +30,7 @@ FUZZ_CC ?= clang
 FUZZ_BUILD := $(TEST_BUILD)/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -g -O1 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
-	-Iheaders -I$(BUILD) -Iuser -Itests/fuzz
+	-Iheaders -I$(BUILD) -Iuser -Itests/fuzz $(FIXBUF_CFLAGS)
 FUZZ_OBJS := $(patsubst user/%.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out user/main.c,$(USER_SRCS)))
 FUZZ_TARGETS := $(FUZZ_BUILD)/fuzz_rules $(FUZZ_BUILD)/fuzz_pcap $(FUZZ_BUILD)/fuzz_snapshot \
 	$(FUZZ_BUILD)/fuzz_export

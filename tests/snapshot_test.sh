@@ -237,12 +237,13 @@ assert_eq snap1o_status "rc=0 stderr= stdout=" "rc=$RC stderr=$(cat "$ERR") stdo
 assert_eq snap1o_mode 600 "$(stat -c %a "$OUTD/s1.json")"
 assert_eq snap1o_dests "$D1" "$(dests "$OUTD/s1.json")"
 assert_eq snap1o_no_temp "after.json before.json s1.json" "$(listing "$OUTD")"
-# -o onto a symbolic link: the link is replaced, its target untouched
+# -o onto a symbolic link: refused (exit 2, one line), the link and its
+# target untouched (tests/security_output_test.sh: a hostile user's link)
 printf 'target\n' >"$LAB_DIR/target"
 ln -s "$LAB_DIR/target" "$OUTD/link.json"
 cli snap1l "$GW" snapshot -o "$OUTD/link.json"
-assert_eq snap1o_symlink_replaced "rc=0 file 600 target" \
-	"rc=$RC $(stat -c '%F %a' "$OUTD/link.json" | sed 's/regular file/file/') $(cat "$LAB_DIR/target")"
+assert_eq snap1o_symlink_refused "rc=2 stderr_lines=1 symbolic link target" \
+	"rc=$RC stderr_lines=$(lines "$ERR") $(stat -c '%F' "$OUTD/link.json") $(cat "$LAB_DIR/target")"
 rm -f "$OUTD/link.json"
 
 if _pm_alive "$W1PID"; then
@@ -361,6 +362,12 @@ cli pcap "$GW" snapshot -o "$OUTD/s3.json" --pcap "$OUTD/e.pcap"
 assert_eq pcap_status "rc=0 stderr=" "rc=$RC stderr=$(cat "$ERR")"
 assert_eq pcap_mode 600 "$(stat -c %a "$OUTD/e.pcap" 2>&1)"
 assert_eq pcap_snapshot_no_evidence_key false "$(jqs "$OUTD/s3.json" 'has("evidence")')"
+# without --pcap the JSON is the watch's own text passed on, with it the
+# client parses the document: the same bytes but for the time taken
+cli passed_on "$GW" snapshot -o "$OUTD/s3b.json"
+assert_eq json_passed_on_same_bytes "rc=0 lines 4, taken_at 2" \
+	"rc=$RC lines $(diff "$OUTD/s3.json" "$OUTD/s3b.json" | wc -l), taken_at $(diff "$OUTD/s3.json" "$OUTD/s3b.json" | grep -c '"taken_at"')"
+rm -f "$OUTD/s3b.json"
 pcap_rows "$OUTD/e.pcap" >"$LAB_DIR/pcap.rows"
 NEV=$(jq '[.alerts[] | select(.kind != "one_way_ipsec")] | length' "$OUTD/s3.json")
 assert_eq pcap_frames "340 340" "$NEV $(lines "$LAB_DIR/pcap.rows")"

@@ -6,7 +6,7 @@ set -e
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 libjson-c-dev libpcap-dev libncurses-dev libmicrohttpd-dev
 iproute2 iputils-ping jq python3 tcpdump tshark iperf3 tmux procps util-linux linux-perf
-prometheus
+prometheus libfixbuf-dev libfixbuf-tools nfdump
 qemu-system-x86 busybox-static kmod xz-utils"
 
 missing=""
@@ -23,8 +23,8 @@ echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; the answer does not matter here.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-# Packages here must not start services (prometheus ships one; the metrics
-# test runs its own in a namespace): a policy-rc.d that says no, unless the
+# Packages here must not start services (prometheus and nfdump ship one;
+# the metrics and ipfix tests run their own in a namespace): a policy-rc.d that says no, unless the
 # machine has one already, and only while apt-get runs.
 policy=""
 if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -35,12 +35,15 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
-# The package also enables its service for the next boot: not ours to leave.
-case " $missing " in
-*" prometheus "*)
-	if [ -d /run/systemd/system ]; then
-		systemctl disable --now prometheus.service >/dev/null 2>&1 || true
-	else
-		update-rc.d prometheus disable >/dev/null 2>&1 || true
-	fi ;;
-esac
+# The packages also enable their service for the next boot: not ours to
+# leave (nfdump's nfcapd collector would listen on 9995 at boot).
+for svc in prometheus nfdump; do
+	case " $missing " in
+	*" $svc "*)
+		if [ -d /run/systemd/system ]; then
+			systemctl disable --now "$svc.service" >/dev/null 2>&1 || true
+		else
+			update-rc.d "$svc" disable >/dev/null 2>&1 || true
+		fi ;;
+	esac
+done

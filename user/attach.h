@@ -7,6 +7,14 @@
  * dies, even by SIGKILL, leaves nothing attached; on older kernels they
  * are classic clsact filters with protomix's own handle and priority, and
  * the next run (or `protomix detach`) removes what a killed run left.
+ * The filter's handle also says whether protomix created the clsact
+ * qdisc (PM_TC_HANDLE_OWN) or found it (PM_TC_HANDLE), which survives a
+ * SIGKILL: a qdisc protomix created goes with its filters, unless someone
+ * else's filter is on it by then.
+ *
+ * A loopback device gets its ingress hook only: every packet it sends
+ * comes back in through its ingress, so an egress hook would count each
+ * packet twice.
  *
  * Each watched interface is locked by a file in the run folder (rundir.h)
  * named after the network namespace and the ifindex, held with flock: the
@@ -27,9 +35,13 @@ enum hook_mode {
 	HOOK_TC,
 };
 
-/* classic tc filter identity, used only where tcx is missing */
-#define PM_TC_HANDLE	0x504d
-#define PM_TC_PRIO	0x504d
+/* classic tc filter identity, used only where tcx is missing: the
+ * handle is PM_TC_HANDLE_OWN when protomix created the clsact qdisc */
+#define PM_TC_HANDLE		0x504d
+#define PM_TC_HANDLE_OWN	0x504e
+#define PM_TC_PRIO		0x504d
+
+#define PM_IFACE_MAXHOOKS	2
 
 struct pm_iface {
 	char name[IF_NAMESIZE];
@@ -39,6 +51,7 @@ struct pm_iface {
 	int tcx_fd[2];			/* ingress, egress; -1 if none */
 	bool legacy_tc[2];		/* classic filter attached */
 	bool created_clsact;		/* we made the qdisc: remove it */
+	bool loopback;			/* IFF_LOOPBACK: ingress hook only */
 	int lock_fd;
 	bool gone;			/* removed; re-attached if it comes back */
 };
@@ -56,8 +69,13 @@ int iface_init(struct pm_iface *ifc, const char *name);
 int iface_attach(struct pm_iface *ifc, const struct pm_progs *progs,
 		 enum hook_mode mode);
 void iface_detach(struct pm_iface *ifc);
-/* "xdp,tc_egress" */
+/* The hooks attached (enum pm_hook), ingress first; their number. */
+int iface_hook_ids(const struct pm_iface *ifc, unsigned int ids[PM_IFACE_MAXHOOKS]);
+/* "xdp,tc_egress"; "tc_ingress" on a loopback device */
 const char *iface_hooks(const struct pm_iface *ifc, char *buf, size_t len);
+/* What to add after the hooks when attaching: "" or, on a loopback
+ * device, "; loopback: egress not hooked, each packet counted once". */
+const char *iface_note(const struct pm_iface *ifc);
 
 /* Interfaces that come and go: a rtnetlink socket subscribed to link
  * changes. link_monitor_read calls fn for every link that appeared (or

@@ -45,8 +45,10 @@ static void snapshot_usage(FILE *f)
 "\n"
 "  -f, --format FMT   json (the snapshot of DESIGN.md, default), md (a report\n"
 "                     for a ticket) or csv (one row per destination and class)\n"
-"  -o, --output FILE  write to FILE (atomically, mode 0600) instead of stdout\n"
-"      --pcap FILE    also write the alerts' evidence frames as a pcap\n"
+"  -o, --output FILE  write to FILE (atomically, mode 0600) instead of stdout;\n"
+"                     - is stdout; a device or FIFO is written as a stream;\n"
+"                     a symbolic link or a folder is refused\n"
+"      --pcap FILE    also write the alerts' evidence frames as a pcap (the same)\n"
 "      --pid PID      the watch to read when several run\n");
 }
 
@@ -61,6 +63,26 @@ static int parse_pid(const char *s, pid_t *pid)
 	}
 	*pid = v;
 	return 0;
+}
+
+static int copy_answer(FILE *f, void *ctx)
+{
+	return ctl_stream_copy(ctx, f);
+}
+
+/* The JSON snapshot as the watch writes it for us (indented, without the
+ * evidence): passed on as it comes, so a table of a million destinations
+ * costs the client neither a document tree nor the document's size. */
+static int snapshot_passed_on(pid_t pid, const char *out)
+{
+	struct ctl_stream st;
+	int rc;
+
+	if (ctl_stream_open(pid, "snapshot pretty", &st))
+		return EXIT_RUNTIME;
+	rc = output_status(write_output(out ? out : "-", copy_answer, &st));
+	ctl_stream_close(&st);
+	return rc;
 }
 
 int cmd_snapshot(int argc, char **argv)
@@ -121,9 +143,14 @@ int cmd_snapshot(int argc, char **argv)
 		pm_err("snapshot: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
+	/* a symlink, a folder, ... refused before the watch is asked */
+	if ((out && (rc = output_check(out))) || (pcap && (rc = output_check(pcap))))
+		return rc;
 	rc = ctl_pick(want, &pid);
 	if (rc)
 		return -rc;
+	if (o.fmt == FMT_JSON && !pcap)
+		return snapshot_passed_on(pid, out);
 	reply = ctl_request(pid, "snapshot");
 	if (!reply)
 		return EXIT_RUNTIME;
@@ -133,19 +160,12 @@ int cmd_snapshot(int argc, char **argv)
 	json_object_object_del(reply, "evidence");
 
 	o.snap = reply;
-	rc = 0;
-	if (out) {
-		if (write_file_atomic(out, write_snap, &o))
-			rc = EXIT_RUNTIME;
-	} else if (write_snap(stdout, &o) || fflush(stdout)) {
-		pm_err("cannot write the snapshot to stdout: %s", strerror(errno));
-		rc = EXIT_RUNTIME;
-	}
+	/* no -o, "-" or /dev/stdout: standard output */
+	rc = output_status(write_output(out ? out : "-", write_snap, &o));
 	if (!rc && pcap) {
 		json_object_object_add(reply, "evidence", evidence);
 		evidence = NULL;
-		if (export_pcap(pcap, reply))
-			rc = EXIT_RUNTIME;
+		rc = output_status(export_pcap(pcap, reply));
 	}
 	json_object_put(evidence);
 	json_object_put(reply);

@@ -35,11 +35,6 @@ static socklen_t ctl_addr(pid_t pid, struct sockaddr_un *sa)
 	return offsetof(struct sockaddr_un, sun_path) + n + 1;
 }
 
-static bool pid_alive(long pid)
-{
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
 /* The sockets of killed watches: ctl.PID with PID gone. Only sockets, by
  * name, relative to the run folder: nothing else is touched. */
 static void remove_stale_sockets(int dfd)
@@ -578,19 +573,14 @@ static bool has_cap_bpf(pid_t pid)
 	return caps & (1ull << 39);	/* CAP_BPF */
 }
 
-json_object *ctl_request_fds(pid_t pid, const char *request, struct ctl_fds *fds)
+/* Connect to the watch with this pid, check it is one to trust, send
+ * the request line. The fd, or -1 with the error reported. */
+static int ctl_connect(pid_t pid, const char *request)
 {
 	struct sockaddr_un sa;
 	socklen_t len = ctl_addr(pid, &sa);
-	struct ctl_fds got = {};
-	json_object *o, *err;
-	char *buf = NULL;
-	size_t size = 0, cap = 0;
-	ssize_t n;
 	int fd;
 
-	if (fds)
-		fds->n = 0;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, len)) {
 		if (errno == EACCES || errno == EPERM)
@@ -601,7 +591,7 @@ json_object *ctl_request_fds(pid_t pid, const char *request, struct ctl_fds *fds
 			       (int)pid, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return NULL;
+		return -1;
 	}
 	/* The run folder keeps other users out; still, talk only to the
 	 * process the name says, run by root, by us, or holding CAP_BPF
@@ -616,12 +606,33 @@ json_object *ctl_request_fds(pid_t pid, const char *request, struct ctl_fds *fds
 			pm_err("the socket of pid %d is not a protomix watch to trust (held by pid %d, uid %d)",
 			       (int)pid, (int)cred.pid, (int)cred.uid);
 			close(fd);
-			return NULL;
+			return -1;
 		}
 	}
 	set_timeouts(fd, 30);
-	if (write_all(fd, request, strlen(request)) || write_all(fd, "\n", 1))
-		goto io_error;
+	if (write_all(fd, request, strlen(request)) || write_all(fd, "\n", 1)) {
+		pm_err("talking to the protomix watch with pid %d: %s", (int)pid,
+		       strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send a request and receive the whole answer (NUL-terminated) with the
+ * descriptors that came with it. 0, or -1 with the error reported. */
+static int ctl_exchange(pid_t pid, const char *request, char **out,
+			size_t *out_len, struct ctl_fds *got)
+{
+	char *buf = NULL;
+	size_t size = 0, cap = 0;
+	ssize_t n;
+	int fd;
+
+	got->n = 0;
+	fd = ctl_connect(pid, request);
+	if (fd < 0)
+		return -1;
 	for (;;) {
 		union {
 			char buf[CMSG_SPACE(sizeof(int) * CTL_MAX_FDS)];
@@ -646,22 +657,61 @@ json_object *ctl_request_fds(pid_t pid, const char *request, struct ctl_fds *fds
 			continue;
 		if (n < 0)
 			goto io_error;
-		take_fds(&msg, &got);
+		take_fds(&msg, got);
 		if (n == 0)
 			break;
 		size += n;
 	}
 	close(fd);
-	if (!buf)
-		goto bad;
+	if (!buf) {
+		pm_err("the protomix watch with pid %d sent no answer", (int)pid);
+		close_fds(got);
+		return -1;
+	}
 	buf[size] = 0;
+	*out = buf;
+	*out_len = size;
+	return 0;
+io_error:
+	pm_err("talking to the protomix watch with pid %d: %s", (int)pid,
+	       strerror(errno));
+	close(fd);
+	free(buf);
+	close_fds(got);
+	return -1;
+}
+
+/* An answer {"error":...}: reported; true. */
+static bool refused(pid_t pid, json_object *o)
+{
+	json_object *err;
+
+	if (!json_object_object_get_ex(o, "error", &err))
+		return false;
+	pm_err("the protomix watch with pid %d refused: %s", (int)pid,
+	       json_object_get_string(err));
+	return true;
+}
+
+json_object *ctl_request_fds(pid_t pid, const char *request, struct ctl_fds *fds)
+{
+	struct ctl_fds got = {};
+	json_object *o;
+	char *buf;
+	size_t size;
+
+	if (fds)
+		fds->n = 0;
+	if (ctl_exchange(pid, request, &buf, &size, &got))
+		return NULL;
 	o = json_tokener_parse(buf);
 	free(buf);
-	if (!o)
-		goto bad;
-	if (json_object_object_get_ex(o, "error", &err)) {
-		pm_err("the protomix watch with pid %d refused: %s", (int)pid,
-		       json_object_get_string(err));
+	if (!o) {
+		pm_err("the protomix watch with pid %d sent no valid answer", (int)pid);
+		close_fds(&got);
+		return NULL;
+	}
+	if (refused(pid, o)) {
 		json_object_put(o);
 		close_fds(&got);
 		return NULL;
@@ -671,20 +721,96 @@ json_object *ctl_request_fds(pid_t pid, const char *request, struct ctl_fds *fds
 	else
 		close_fds(&got);
 	return o;
-io_error:
-	pm_err("talking to the protomix watch with pid %d: %s", (int)pid,
-	       strerror(errno));
-	close(fd);
-	free(buf);
-	close_fds(&got);
-	return NULL;
-bad:
-	pm_err("the protomix watch with pid %d sent no valid answer", (int)pid);
-	close_fds(&got);
-	return NULL;
 }
 
 json_object *ctl_request(pid_t pid, const char *request)
 {
 	return ctl_request_fds(pid, request, NULL);
+}
+
+int ctl_stream_open(pid_t pid, const char *request, struct ctl_stream *st)
+{
+	json_object *o;
+	ssize_t n;
+
+	st->pid = pid;
+	st->n = 0;
+	st->fd = ctl_connect(pid, request);
+	if (st->fd < 0)
+		return -1;
+	/* enough to tell a refusal from an answer */
+	while (st->n < 8) {
+		n = read(st->fd, st->first + st->n, sizeof(st->first) - 1 - st->n);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		st->n += n;
+	}
+	st->first[st->n] = 0;
+	if (st->n == 0) {
+		pm_err("the protomix watch with pid %d sent no answer", (int)pid);
+		goto fail;
+	}
+	if (!strncmp(st->first, "{\"error\"", 8)) {
+		/* a refusal is one short line */
+		while (st->n < sizeof(st->first) - 1 &&
+		       (n = read(st->fd, st->first + st->n,
+				 sizeof(st->first) - 1 - st->n)) > 0)
+			st->n += n;
+		st->first[st->n] = 0;
+		o = json_tokener_parse(st->first);
+		if (!o || !refused(pid, o))
+			pm_err("the protomix watch with pid %d sent no valid answer", (int)pid);
+		json_object_put(o);
+		goto fail;
+	}
+	return 0;
+fail:
+	close(st->fd);
+	st->fd = -1;
+	return -1;
+}
+
+int ctl_stream_copy(struct ctl_stream *st, FILE *f)
+{
+	char buf[1 << 16], last[2] = "";
+	size_t total = st->n;
+	ssize_t n;
+
+	if (st->n) {
+		fwrite(st->first, 1, st->n, f);
+		last[0] = st->n > 1 ? st->first[st->n - 2] : 0;
+		last[1] = st->first[st->n - 1];
+	}
+	for (;;) {
+		n = read(st->fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			pm_err("talking to the protomix watch with pid %d: %s",
+			       (int)st->pid, strerror(errno));
+			return PM_OUT_REPORTED;
+		}
+		if (n == 0)
+			break;
+		if (fwrite(buf, 1, n, f) != (size_t)n)
+			return -EIO;	/* the sink has the reason */
+		last[0] = n > 1 ? buf[n - 2] : last[1];
+		last[1] = buf[n - 1];
+		total += n;
+	}
+	if (st->first[0] != '{' || last[0] != '}' || last[1] != '\n') {
+		pm_err("the protomix watch with pid %d sent no valid answer (cut short after %zu bytes)",
+		       (int)st->pid, total);
+		return PM_OUT_REPORTED;
+	}
+	return 0;
+}
+
+void ctl_stream_close(struct ctl_stream *st)
+{
+	if (st->fd >= 0)
+		close(st->fd);
+	st->fd = -1;
 }

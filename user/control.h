@@ -15,10 +15,14 @@
  * within CTL_REQUEST_MS; an answer that cannot be written within
  * CTL_ANSWER_MS is given up.
  *
- * The protocol: the client sends one request line ("snapshot", "status",
- * "maps", "alerts SEQ"), the watch answers with one JSON document and
- * closes. An answer may carry file descriptors (SCM_RIGHTS, with its
- * first bytes): "maps" passes the dests and stats maps to `protomix top`,
+ * The protocol: the client sends one request line ("snapshot", "snapshot
+ * pretty", "status", "maps", "alerts SEQ"), the watch answers with one
+ * JSON document and a newline, and closes; a refusal is {"error":"..."}.
+ * "snapshot" carries the evidence and is written in one line; "snapshot
+ * pretty" is the snapshot as `protomix snapshot` prints it (indented, no
+ * evidence), which the client passes on without parsing it. An answer
+ * may carry file descriptors (SCM_RIGHTS, with its first bytes): "maps"
+ * passes the dests and stats maps to `protomix top`,
  * which then reads them itself with batch lookups instead of receiving
  * every destination as JSON.
  */
@@ -26,6 +30,7 @@
 #define PM_CONTROL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <json-c/json.h>
 
@@ -80,5 +85,20 @@ json_object *ctl_request(pid_t pid, const char *request);
 /* The same, keeping the descriptors that came with the answer in *fds
  * (close-on-exec; the caller closes them). On failure *fds is empty. */
 json_object *ctl_request_fds(pid_t pid, const char *request, struct ctl_fds *fds);
+/* An answer passed on as the watch writes it (a JSON document and "\n"),
+ * unparsed and never whole in memory: "snapshot pretty". */
+struct ctl_stream {
+	int fd;
+	pid_t pid;
+	size_t n;		/* bytes in first */
+	char first[4096];	/* the answer's first bytes */
+};
+/* Send the request and read the answer's first bytes: 0, or -1 with the
+ * error reported (a refusal, no answer). */
+int ctl_stream_open(pid_t pid, const char *request, struct ctl_stream *st);
+/* Copy the whole answer to f: 0; PM_OUT_REPORTED (util.h) if it broke or
+ * was cut short (reported); -EIO if a write to f failed. */
+int ctl_stream_copy(struct ctl_stream *st, FILE *f);
+void ctl_stream_close(struct ctl_stream *st);
 
 #endif

@@ -8,7 +8,8 @@
 #include <string.h>
 #include "diff.h"
 #include "export.h"
-#include "snapshot.h"
+#include "classes.h"
+#include "snapdoc.h"
 #include "util.h"
 
 static void diff_usage(FILE *f)
@@ -25,72 +26,35 @@ static void diff_usage(FILE *f)
 }
 
 /* A destination of one snapshot. */
-struct ddest {
-	const char *addr;
-	json_object *packets;	/* may be NULL: no counts */
-	uint64_t total;
-};
+typedef struct snap_dest ddest;
 
 struct side {
 	const char *file;
-	json_object *snap;
-	struct ddest *d;
-	size_t n;
+	struct snap_doc doc;
 };
-
-static int cmp_ddest_addr(const void *a, const void *b)
-{
-	return snap_cmp_addr(((const struct ddest *)a)->addr,
-			     ((const struct ddest *)b)->addr);
-}
 
 static int side_load(struct side *s, const char *file)
 {
-	json_object *arr;
-	size_t n;
-
 	s->file = file;
-	s->snap = snapshot_read(file);
-	if (!s->snap)
-		return -1;
-	arr = snap_get(s->snap, "destinations", json_type_array);
-	n = arr ? json_object_array_length(arr) : 0;
-	s->d = calloc(n ? n : 1, sizeof(*s->d));
-	if (!s->d) {
-		pm_err("%s: out of memory", file);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		json_object *o = json_object_array_get_idx(arr, i);
-		struct ddest *d = &s->d[s->n];
-
-		if (!json_object_is_type(o, json_type_object))
-			continue;
-		d->addr = snap_str(o, "addr");
-		d->packets = snap_get(o, "packets", json_type_object);
-		d->total = snap_sum(d->packets);
-		s->n++;
-	}
-	qsort(s->d, s->n, sizeof(*s->d), cmp_ddest_addr);
-	return 0;
+	return snap_doc_read(file, &s->doc);
 }
 
 static void side_free(struct side *s)
 {
-	free(s->d);
-	json_object_put(s->snap);
+	snap_doc_free(&s->doc);
 }
 
 /* One class at a destination in both snapshots. */
 struct cls {
 	const char *name;
+	int cls;		/* enum pm_class */
 	uint64_t o, n;		/* packets, old and new */
 	double so, sn;		/* shares */
 	bool appeared, vanished, shifted;
 };
 
 struct change {
-	const struct ddest *o, *n;
+	const ddest *o, *n;
 	struct cls *c;		/* every class of either side, by shift */
 	size_t nc;
 	int64_t magnitude;	/* the largest |share change|, 1e-9 units */
@@ -135,49 +99,36 @@ static int cmp_cls(const void *a, const void *b)
 		return delta(x) > delta(y) ? -1 : 1;
 	if (rank(x) != rank(y))
 		return rank(x) - rank(y);
-	return snap_cmp_class(&x->name, &y->name);
+	return x->cls - y->cls;
 }
 
-static bool has_class(const struct cls *c, size_t n, const char *name)
+static int cmp_cls_order(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(c[i].name, name))
-			return true;
-	return false;
+	return ((const struct cls *)a)->cls - ((const struct cls *)b)->cls;
 }
 
-static void add_classes(struct cls *c, size_t *n, json_object *packets)
+/* Fills ch for a destination in both: 1 if something changed, 0 if not,
+ * -1 if out of memory. */
+static int change_of(struct change *ch, const ddest *o, const ddest *n)
 {
-	if (!packets)
-		return;
-	json_object_object_foreach(packets, k, v) {
-		if (!snap_u64_of(v) || has_class(c, *n, k))
-			continue;
-		c[(*n)++].name = k;
-	}
-}
-
-/* Fills ch for a destination in both; false if nothing changed (or out
- * of memory). */
-static bool change_of(struct change *ch, const struct ddest *o, const struct ddest *n)
-{
-	size_t cap = (o->packets ? json_object_object_length(o->packets) : 0) +
-		     (n->packets ? json_object_object_length(n->packets) : 0);
 	bool any = false;
 
 	memset(ch, 0, sizeof(*ch));
 	ch->o = o;
 	ch->n = n;
-	ch->c = calloc(cap ? cap : 1, sizeof(*ch->c));
+	ch->c = calloc(PM_NCLASS, sizeof(*ch->c));
 	if (!ch->c)
-		return false;
-	add_classes(ch->c, &ch->nc, o->packets);
-	add_classes(ch->c, &ch->nc, n->packets);
-	for (size_t i = 0; i < ch->nc; i++) {
-		struct cls *c = &ch->c[i];
+		return -1;
+	for (int k = 0; k < PM_NCLASS; k++) {
+		struct cls *c = &ch->c[ch->nc];
 
-		c->o = snap_u64(o->packets, c->name);
-		c->n = snap_u64(n->packets, c->name);
+		if (!o->packets[k] && !n->packets[k])
+			continue;
+		ch->nc++;
+		c->name = class_name(k);
+		c->cls = k;
+		c->o = o->packets[k];
+		c->n = n->packets[k];
 		c->so = o->total ? (double)c->o / (double)o->total : 0;
 		c->sn = n->total ? (double)c->n / (double)n->total : 0;
 		c->appeared = !c->o && c->n;
@@ -187,12 +138,13 @@ static bool change_of(struct change *ch, const struct ddest *o, const struct dde
 		if (delta(c) > ch->magnitude)
 			ch->magnitude = delta(c);
 	}
-	qsort(ch->c, ch->nc, sizeof(*ch->c), cmp_cls);
 	if (!any) {
 		free(ch->c);
 		ch->c = NULL;
+		return 0;
 	}
-	return any;
+	qsort(ch->c, ch->nc, sizeof(*ch->c), cmp_cls);
+	return 1;
 }
 
 static int cmp_change(const void *a, const void *b)
@@ -201,58 +153,66 @@ static int cmp_change(const void *a, const void *b)
 
 	if (x->magnitude != y->magnitude)
 		return x->magnitude > y->magnitude ? -1 : 1;
-	return snap_cmp_addr(x->n->addr, y->n->addr);
+	return snap_dest_cmp(x->n, y->n);
 }
 
 static int cmp_busiest(const void *a, const void *b)
 {
-	const struct ddest *x = *(const struct ddest *const *)a;
-	const struct ddest *y = *(const struct ddest *const *)b;
+	const ddest *x = *(const ddest *const *)a;
+	const ddest *y = *(const ddest *const *)b;
 
 	if (x->total != y->total)
 		return x->total > y->total ? -1 : 1;
-	return snap_cmp_addr(x->addr, y->addr);
+	return snap_dest_cmp(x, y);
 }
 
 struct diff {
 	struct side old, new;
 	struct change *changed;
-	const struct ddest **appeared, **vanished;
+	const ddest **appeared, **vanished;
 	size_t nchanged, nappeared, nvanished, nunchanged;
 };
 
+/* A hash join: every destination of OLD looked up in NEW; those of NEW
+ * not found appeared (addresses are unique in a checked snapshot). */
 static int diff_compute(struct diff *df)
 {
-	struct side *o = &df->old, *n = &df->new;
-	size_t i = 0, j = 0;
+	const struct snap_doc *o = &df->old.doc, *n = &df->new.doc;
+	bool *matched = calloc(n->n ? n->n : 1, sizeof(*matched));
 
+	if (!matched)
+		return -ENOMEM;
 	df->changed = calloc(o->n ? o->n : 1, sizeof(*df->changed));
 	df->appeared = calloc(n->n ? n->n : 1, sizeof(*df->appeared));
 	df->vanished = calloc(o->n ? o->n : 1, sizeof(*df->vanished));
-	if (!df->changed || !df->appeared || !df->vanished)
+	if (!df->changed || !df->appeared || !df->vanished) {
+		free(matched);
 		return -ENOMEM;
-	/* Both sorted by address: walk them together. A repeated address
-	 * counts once (its first entry). */
-	while (i < o->n || j < n->n) {
-		int c = i >= o->n ? 1 : j >= n->n ? -1 :
-			snap_cmp_addr(o->d[i].addr, n->d[j].addr);
-
-		if (c < 0) {
-			df->vanished[df->nvanished++] = &o->d[i++];
-		} else if (c > 0) {
-			df->appeared[df->nappeared++] = &n->d[j++];
-		} else {
-			if (change_of(&df->changed[df->nchanged], &o->d[i], &n->d[j]))
-				df->nchanged++;
-			else
-				df->nunchanged++;
-			i++, j++;
-		}
-		while (i && i < o->n && !snap_cmp_addr(o->d[i].addr, o->d[i - 1].addr))
-			i++;
-		while (j && j < n->n && !snap_cmp_addr(n->d[j].addr, n->d[j - 1].addr))
-			j++;
 	}
+	for (size_t i = 0; i < o->n; i++) {
+		const ddest *od = &o->d[i];
+		const ddest *nd = snap_doc_find(n, od->key, od->plen);
+		int c;
+
+		if (!nd) {
+			df->vanished[df->nvanished++] = od;
+			continue;
+		}
+		matched[nd - n->d] = true;
+		c = change_of(&df->changed[df->nchanged], od, nd);
+		if (c < 0) {
+			free(matched);
+			return -ENOMEM;
+		}
+		if (c)
+			df->nchanged++;
+		else
+			df->nunchanged++;
+	}
+	for (size_t j = 0; j < n->n; j++)
+		if (!matched[j])
+			df->appeared[df->nappeared++] = &n->d[j];
+	free(matched);
 	qsort(df->changed, df->nchanged, sizeof(*df->changed), cmp_change);
 	qsort(df->appeared, df->nappeared, sizeof(*df->appeared), cmp_busiest);
 	qsort(df->vanished, df->nvanished, sizeof(*df->vanished), cmp_busiest);
@@ -272,21 +232,19 @@ static void diff_free(struct diff *df)
 
 /* ---- text ---------------------------------------------------------- */
 
-static void print_mix(FILE *f, const struct ddest *d)
+static void print_mix(FILE *f, const ddest *d)
 {
-	struct cls c[64];
+	struct cls c[PM_NCLASS];
 	size_t n = 0;
 
-	if (d->packets) {
-		json_object_object_foreach(d->packets, k, v) {
-			if (n == sizeof(c) / sizeof(c[0]) || !snap_u64_of(v))
-				continue;
-			c[n].name = k;
-			c[n].o = 0;
-			c[n].so = 0;
-			c[n].n = snap_u64_of(v);
-			c[n++].sn = (double)snap_u64_of(v) / (double)d->total;
-		}
+	memset(c, 0, sizeof(c));
+	for (int k = 0; k < PM_NCLASS; k++) {
+		if (!d->packets[k])
+			continue;
+		c[n].name = class_name(k);
+		c[n].cls = k;
+		c[n].n = d->packets[k];
+		c[n++].sn = (double)d->packets[k] / (double)d->total;
 	}
 	qsort(c, n, sizeof(c[0]), cmp_cls);
 	fputs(" (", f);
@@ -331,8 +289,7 @@ static void print_change(FILE *f, const struct change *ch)
 
 static void print_side(FILE *f, const struct side *s)
 {
-	const char *host = snap_str(s->snap, "host");
-	const char *at = snap_str(s->snap, "taken_at");
+	const char *host = s->doc.host, *at = s->doc.taken_at;
 
 	fprintf(f, "%s: %s at %s", s->file, *host ? host : "?", *at ? at : "?");
 }
@@ -342,14 +299,14 @@ static void diff_text(FILE *f, const struct diff *df)
 	for (size_t i = 0; i < df->nchanged; i++)
 		print_change(f, &df->changed[i]);
 	for (size_t i = 0; i < df->nappeared; i++) {
-		const struct ddest *d = df->appeared[i];
+		const ddest *d = df->appeared[i];
 
 		fprintf(f, "%s: appeared, %" PRIu64 " packets", d->addr, d->total);
 		print_mix(f, d);
 		fputc('\n', f);
 	}
 	for (size_t i = 0; i < df->nvanished; i++) {
-		const struct ddest *d = df->vanished[i];
+		const ddest *d = df->vanished[i];
 
 		fprintf(f, "%s: vanished, %" PRIu64 " packets", d->addr, d->total);
 		print_mix(f, d);
@@ -383,31 +340,20 @@ static json_object *jside(const struct side *s)
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "file", json_object_new_string(s->file));
-	json_object_object_add(o, "host", json_object_new_string(snap_str(s->snap, "host")));
+	json_object_object_add(o, "host", json_object_new_string(s->doc.host));
 	json_object_object_add(o, "taken_at",
-			       json_object_new_string(snap_str(s->snap, "taken_at")));
+			       json_object_new_string(s->doc.taken_at));
 	return o;
 }
 
-static json_object *jdest(const struct ddest *d)
+static json_object *jdest(const ddest *d)
 {
 	json_object *o = json_object_new_object(), *p = json_object_new_object();
-	const char **keys = NULL;
-	size_t n = 0;
 
-	if (d->packets)
-		keys = calloc(json_object_object_length(d->packets) + 1, sizeof(*keys));
-	if (keys) {
-		json_object_object_foreach(d->packets, k, v) {
-			if (snap_u64_of(v))
-				keys[n++] = k;
-		}
-		qsort(keys, n, sizeof(*keys), snap_cmp_class);
-	}
-	for (size_t i = 0; i < n; i++)
-		json_object_object_add(p, keys[i], json_object_new_uint64(
-					       snap_u64(d->packets, keys[i])));
-	free(keys);
+	for (int k = 0; k < PM_NCLASS; k++)
+		if (d->packets[k])
+			json_object_object_add(p, class_name(k),
+					       json_object_new_uint64(d->packets[k]));
 	json_object_object_add(o, "addr", json_object_new_string(d->addr));
 	json_object_object_add(o, "packets", p);
 	return o;
@@ -434,7 +380,7 @@ static json_object *jchange(const struct change *ch)
 	/* shares and deltas in class order, easier to read than by shift */
 	if (byname) {
 		memcpy(byname, ch->c, ch->nc * sizeof(*byname));
-		qsort(byname, ch->nc, sizeof(*byname), snap_cmp_class);
+		qsort(byname, ch->nc, sizeof(*byname), cmp_cls_order);
 		for (size_t i = 0; i < ch->nc; i++) {
 			const struct cls *c = &byname[i];
 			json_object *s = json_object_new_object();
@@ -456,29 +402,72 @@ static json_object *jchange(const struct change *ch)
 	return o;
 }
 
+/* One element of a top-level array, as json-c prints it there with
+ * JSON_C_TO_STRING_PRETTY: printed alone, then every line but the first
+ * moved in by the 4 spaces of its depth; freed. */
+static void put_element(FILE *f, json_object *o, bool first)
+{
+	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	fputs(first ? "\n    " : ",\n    ", f);
+	for (const char *nl; (nl = strchr(t, '\n')); t = nl + 1) {
+		fwrite(t, 1, nl + 1 - t, f);
+		fputs("    ", f);
+	}
+	fputs(t, f);
+	json_object_put(o);
+}
+
+/* "KEY":[ ... ] at the top level, one element at a time. */
+static void put_array(FILE *f, const char *key, size_t n,
+		      json_object *(*elem)(const struct diff *, size_t),
+		      const struct diff *df)
+{
+	fprintf(f, ",\n  \"%s\":[", key);
+	for (size_t i = 0; i < n; i++)
+		put_element(f, elem(df, i), i == 0);
+	fputs("\n  ]", f);
+}
+
+static json_object *changed_at(const struct diff *df, size_t i)
+{
+	return jchange(&df->changed[i]);
+}
+
+static json_object *appeared_at(const struct diff *df, size_t i)
+{
+	return jdest(df->appeared[i]);
+}
+
+static json_object *vanished_at(const struct diff *df, size_t i)
+{
+	return jdest(df->vanished[i]);
+}
+
+/* The document json-c prints of {type, old, new, changed, appeared,
+ * vanished, unchanged} (PRETTY|NOSLASHESCAPE), byte for byte, written
+ * one destination at a time: a diff of a million destinations never holds
+ * the whole document in memory. */
 static void diff_json(FILE *f, const struct diff *df)
 {
-	json_object *o = json_object_new_object(), *arr;
+	json_object *head = json_object_new_object();
+	const char *t;
+	size_t len;
 
-	json_object_object_add(o, "type", json_object_new_string("diff"));
-	json_object_object_add(o, "old", jside(&df->old));
-	json_object_object_add(o, "new", jside(&df->new));
-	arr = json_object_new_array();
-	for (size_t i = 0; i < df->nchanged; i++)
-		json_object_array_add(arr, jchange(&df->changed[i]));
-	json_object_object_add(o, "changed", arr);
-	arr = json_object_new_array();
-	for (size_t i = 0; i < df->nappeared; i++)
-		json_object_array_add(arr, jdest(df->appeared[i]));
-	json_object_object_add(o, "appeared", arr);
-	arr = json_object_new_array();
-	for (size_t i = 0; i < df->nvanished; i++)
-		json_object_array_add(arr, jdest(df->vanished[i]));
-	json_object_object_add(o, "vanished", arr);
-	json_object_object_add(o, "unchanged", json_object_new_uint64(df->nunchanged));
-	fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						     JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	json_object_object_add(head, "type", json_object_new_string("diff"));
+	json_object_object_add(head, "old", jside(&df->old));
+	json_object_object_add(head, "new", jside(&df->new));
+	/* the head without its closing "\n}" */
+	t = json_object_to_json_string_ext(head, JSON_C_TO_STRING_PRETTY |
+					   JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(t);
+	fwrite(t, 1, len - 2, f);
+	json_object_put(head);
+	put_array(f, "changed", df->nchanged, changed_at, df);
+	put_array(f, "appeared", df->nappeared, appeared_at, df);
+	put_array(f, "vanished", df->nvanished, vanished_at, df);
+	fprintf(f, ",\n  \"unchanged\":%zu\n}\n", df->nunchanged);
 }
 
 /* ---- the command --------------------------------------------------- */
@@ -514,10 +503,9 @@ int cmd_diff(int argc, char **argv)
 		       "diff [--json] OLD.json NEW.json)", argc - optind);
 		return EXIT_USAGE;
 	}
-	if (side_load(&df.old, argv[optind]) || side_load(&df.new, argv[optind + 1])) {
-		rc = EXIT_USAGE;
+	if ((rc = side_load(&df.old, argv[optind])) ||
+	    (rc = side_load(&df.new, argv[optind + 1])))
 		goto out;
-	}
 	if (diff_compute(&df)) {
 		pm_err("diff: out of memory");
 		rc = EXIT_RUNTIME;
@@ -527,10 +515,7 @@ int cmd_diff(int argc, char **argv)
 		diff_json(stdout, &df);
 	else
 		diff_text(stdout, &df);
-	if (fflush(stdout) || ferror(stdout)) {
-		pm_err("stdout: cannot write: %s", strerror(errno));
-		rc = EXIT_RUNTIME;
-	}
+	/* main() flushes stdout and reports a failed write */
 out:
 	diff_free(&df);
 	return rc;

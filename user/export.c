@@ -1077,20 +1077,18 @@ static int write_pcap(FILE *f, void *ctx)
 	pcap_dumper_t *dump = NULL;
 	pcap_t *p = NULL;
 	FILE *g = NULL;
-	int fd = -1, err = 0;
+	int err = 0;
 
-	/* The dumper closes its stream: give it its own, on the same file. */
+	/* The dumper closes its stream: give it one that leaves f open. */
 	p = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, PCAP_SNAPLEN,
 						 PCAP_TSTAMP_PRECISION_NANO);
 	if (!buf || !p) {
 		err = -ENOMEM;
 		goto out;
 	}
-	fd = dup(fileno(f));
-	if (fd < 0 || !(g = fdopen(fd, "w"))) {
+	g = fwrap_noclose(f);
+	if (!g) {
 		err = -errno;
-		if (fd >= 0)
-			close(fd);
 		goto out;
 	}
 	dump = pcap_dump_fopen(p, g);
@@ -1130,7 +1128,7 @@ out:
 
 int export_pcap(const char *path, json_object *snap_with_evidence)
 {
-	return write_file_atomic(path, write_pcap, snap_with_evidence);
+	return write_output(path, write_pcap, snap_with_evidence);
 }
 
 /* ---- files --------------------------------------------------------- */
@@ -1171,14 +1169,6 @@ static int write_fmt(FILE *f, void *ctx)
 int export_write(const char *path, enum export_fmt fmt, json_object *snap)
 {
 	struct write_ctx w = { .fmt = fmt, .snap = snap };
-	int err;
 
-	if (path && strcmp(path, "-"))
-		return write_file_atomic(path, write_fmt, &w);
-	err = write_fmt(stdout, &w);
-	if (fflush(stdout) && !err)
-		err = -errno;
-	if (err)
-		pm_err("stdout: cannot write: %s", strerror(-err));
-	return err;
+	return write_output(path ? path : "-", write_fmt, &w);
 }

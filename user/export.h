@@ -49,9 +49,10 @@ int export_csv(FILE *f, json_object *snap);
  * in alert order: caplen = the frame's bytes, len = wire_len (at least
  * caplen), time = ts_ns. Entries without a frame (or with a malformed one)
  * are left out; none at all still makes a valid pcap (the header only).
- * Written atomically: a temporary file in path's folder, mode 0600, then
- * renamed; nothing is left at path on failure. 0, or -errno with a line
- * on stderr naming path. */
+ * Written by write_output (util.h): a file atomically (a temporary file
+ * in path's folder, mode 0600, then renamed; nothing is left at path on
+ * failure), "-" to stdout, a device or FIFO as a stream, a symlink or a
+ * folder refused. 0, or -errno with a line on stderr naming path. */
 int export_pcap(const char *path, json_object *snap_with_evidence);
 
 /* The formats of `protomix snapshot -f`. */
@@ -64,13 +65,14 @@ enum export_fmt {
 /* "json", "md", "csv" -> enum export_fmt, or -1. */
 int export_fmt_from_name(const char *name);
 
-/* snap in fmt to path, atomically with mode 0600 (write_file_atomic), or to
- * stdout if path is NULL or "-". JSON is written as is (pretty): remove
+/* snap in fmt to path by write_output (util.h): a file atomically with
+ * mode 0600, a device or FIFO as a stream; stdout if path is NULL or "-". JSON is written as is (pretty): remove
  * "evidence" first if it should not be there. 0, or -errno with a line on
  * stderr naming the file. */
 int export_write(const char *path, enum export_fmt fmt, json_object *snap);
 
-/* Tolerant readers of a snapshot document, shared with diff.c. */
+/* Tolerant readers of a snapshot document in memory (what a running watch
+ * hands over). A snapshot file is read back through snapdoc.h instead. */
 /* o[key] if o is an object and it has that key of that type, else NULL. */
 json_object *snap_get(json_object *o, const char *key, json_type type);
 /* A string member, or "" */

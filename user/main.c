@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* protomix: parse the command line and dispatch. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include "attach.h"
@@ -36,7 +38,7 @@ static void usage(FILE *f)
 "Exit status: 0 success, 1 runtime failure, 2 bad usage.\n");
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
@@ -78,4 +80,27 @@ int main(int argc, char **argv)
 		return cmd_classes(argc - 1, argv + 1);
 	pm_err("unknown command '%s' (see protomix --help)", cmd);
 	return EXIT_USAGE;
+}
+
+/* Whatever a command printed is only out once stdout is flushed and
+ * closed: a full disk or a closed descriptor is a failure (exit 1), a
+ * reader that went away (EPIPE) is not. */
+static int finish_stdout(int rc)
+{
+	int err = stdout_close();
+
+	if (err && err != EPIPE) {
+		pm_err("writing standard output: %s", strerror(err));
+		if (!rc)
+			rc = EXIT_RUNTIME;
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	/* a closed pipe is EPIPE on write, not a silent death */
+	signal(SIGPIPE, SIG_IGN);
+	stdout_keep_errors();
+	return finish_stdout(run(argc, argv));
 }

@@ -16,8 +16,19 @@
 #include "util.h"
 
 #define METRICS_PATH		"/metrics"
-#define METRICS_CONN_LIMIT	16	/* concurrent HTTP connections */
-#define METRICS_CONN_TIMEOUT	60	/* seconds an idle connection is kept */
+/* What one client can hold. Every limit is the server's, not the
+ * client's good will: a connection is accepted only under both counts
+ * (over the per-address one it is closed at once), idles at most
+ * CONN_TIMEOUT seconds, and has REQUEST_DEADLINE seconds for a request
+ * and its whole response (Prometheus's default scrape_timeout: a scrape
+ * slower than that has failed anyway), so neither a slowloris nor a
+ * reader that never reads keeps a place. */
+#define METRICS_CONN_LIMIT	32	/* concurrent HTTP connections */
+#define METRICS_PER_IP_LIMIT	8	/* of them from one client address */
+#define METRICS_CONN_TIMEOUT	5	/* seconds without progress */
+#define METRICS_REQUEST_DEADLINE 10	/* seconds for a request and its answer */
+#define METRICS_BACKLOG		64	/* listen(2): waiting for a place */
+#define METRICS_CONN_MEMORY	(16 * 1024)	/* a connection's buffers */
 #define CONTENT_TYPE		"text/plain; version=0.0.4; charset=utf-8"
 #define NO_ROW			UINT32_MAX
 
@@ -35,10 +46,28 @@ struct cand {
 	uint64_t pkts;
 };
 
+/* A connection MHD has, from its start to its close (on_connection): the
+ * socket (MHD's), and when its current request began. */
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	uint64_t since_ns;	/* accepted, or the last request answered */
+	bool cut;		/* over the deadline: shut down */
+};
+
 struct metrics {
 	struct MHD_Daemon *d;
 	int ep;			/* MHD's epoll fd and tfd: metrics_fd() */
-	int tfd;		/* MHD_get_timeout's deadline */
+	int tfd;		/* the next thing due without a socket event */
+	bool closed;		/* a connection closed in this MHD_run */
+	struct conn *conns;	/* every open connection */
+	/* The exposition of one read of the maps, shared by every scrape
+	 * of it (MHD counts the references): built at most once per read
+	 * whatever the number of scrapers, and one copy in memory. */
+	struct MHD_Response *resp;
+	uint64_t resp_taken_ns;
+	const struct dest_table *resp_dests;
+	uint64_t resp_alerts[PM_NKIND];
 	const struct pm_view *v;
 	size_t top;
 	struct entry *set;	/* the exported destinations, at most top */
@@ -391,6 +420,47 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
 	return ret;
 }
 
+/* The exposition of the view as it is now: the one built for this read
+ * of the maps (and these alert counts), or a new one. NULL if out of
+ * memory. The response stays ours; MHD_queue_response takes its own
+ * reference. */
+static struct MHD_Response *exposition(struct metrics *m)
+{
+	const struct pm_view *v = m->v;
+	uint64_t alerts[PM_NKIND] = {};
+	struct MHD_Response *r;
+	char *body = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (v->alerts)
+		memcpy(alerts, v->alerts->total, sizeof(alerts));
+	if (m->resp && m->resp_taken_ns == v->taken_ns && m->resp_dests == v->dests &&
+	    !memcmp(m->resp_alerts, alerts, sizeof(alerts)))
+		return m->resp;
+	f = open_memstream(&body, &len);
+	if (!f)
+		return NULL;
+	write_exposition(f, m);
+	if (fclose(f)) {
+		free(body);
+		return NULL;
+	}
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return NULL;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE);
+	if (m->resp)		/* scrapes still sending it keep it alive */
+		MHD_destroy_response(m->resp);
+	m->resp = r;
+	m->resp_taken_ns = v->taken_ns;
+	m->resp_dests = v->dests;
+	memcpy(m->resp_alerts, alerts, sizeof(alerts));
+	return r;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -398,10 +468,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 {
 	struct metrics *m = cls;
 	struct MHD_Response *r;
-	enum MHD_Result ret;
-	char *body = NULL;
-	size_t len = 0;
-	FILE *f;
 
 	(void)version;
 	(void)upload_data;
@@ -418,23 +484,63 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	}
 	if (!m->v->dests)
 		return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "not attached yet\n");
-	f = open_memstream(&body, &len);
-	if (!f)
+	r = exposition(m);
+	if (!r)
 		return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-	write_exposition(f, m);
-	if (fclose(f)) {
-		free(body);
-		return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+	return MHD_queue_response(c, MHD_HTTP_OK, r);
+}
+
+/* A request answered (or given up): the connection's next request has a
+ * deadline of its own. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct conn *k;
+
+	(void)cls;
+	(void)req_cls;
+	(void)toe;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci && (k = ci->socket_context) && !k->cut)
+		k->since_ns = now_mono_ns();
+}
+
+/* Every connection MHD accepts, until it is closed. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct metrics *m = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct conn *k = *ctx;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		k = calloc(1, sizeof(*k));
+		if (!k || !ci) {	/* untracked: MHD's idle timeout only */
+			free(k);
+			return;
+		}
+		*k = (struct conn){ .fd = ci->connect_fd, .since_ns = now_mono_ns(),
+				    .next = m->conns };
+		if (m->conns)
+			m->conns->prev = k;
+		m->conns = k;
+		*ctx = k;
+		return;
 	}
-	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE);
-	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
+	/* MHD_CONNECTION_NOTIFY_CLOSED */
+	m->closed = true;
+	if (!k)
+		return;
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		m->conns = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	free(k);
+	*ctx = NULL;
 }
 
 /* libmicrohttpd's messages, like libbpf's: only with -v. */
@@ -451,20 +557,53 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	pm_dbg("metrics: %s", buf);
 }
 
-/* Wake the loop when MHD wants to run again without a socket event
- * (pending work, an idle connection's timeout); disarm if never. */
+/* Wake the loop when something is due without a socket event: MHD's
+ * own work (pending data, an idle connection's timeout), a connection's
+ * deadline, or, right away, another MHD_run after a connection closed:
+ * at its limit MHD takes the listening socket out of its epoll set and
+ * puts it back only at the start of a run, so without one the backlog
+ * would wait for an event that never comes. Disarmed if nothing is. */
 static void arm_timeout(struct metrics *m)
 {
+	uint64_t now = now_mono_ns(), wait = UINT64_MAX, due;
 	struct itimerspec its = {};
 	MHD_UNSIGNED_LONG_LONG ms;
 
-	if (MHD_get_timeout(m->d, &ms) == MHD_YES) {
-		its.it_value.tv_sec = ms / 1000;
-		its.it_value.tv_nsec = ms % 1000 * 1000000;
-		if (!ms)
+	if (m->closed)
+		wait = 0;
+	if (MHD_get_timeout(m->d, &ms) == MHD_YES && ms < wait / 1000000ull)
+		wait = ms * 1000000ull;
+	for (struct conn *k = m->conns; k; k = k->next) {
+		if (k->cut)
+			continue;
+		due = k->since_ns + METRICS_REQUEST_DEADLINE * 1000000000ull;
+		due = due > now ? due - now : 0;
+		if (due < wait)
+			wait = due;
+	}
+	if (wait != UINT64_MAX) {
+		its.it_value.tv_sec = wait / 1000000000ull;
+		its.it_value.tv_nsec = wait % 1000000000ull;
+		if (!wait)
 			its.it_value.tv_nsec = 1;
 	}
 	timerfd_settime(m->tfd, 0, &its, NULL);
+}
+
+/* A connection past its deadline: shut its socket down (the socket stays
+ * MHD's; MHD sees the hang-up at once and closes it as usual). */
+static void cut_overdue(struct metrics *m)
+{
+	uint64_t now = now_mono_ns();
+
+	for (struct conn *k = m->conns; k; k = k->next) {
+		if (k->cut || now - k->since_ns < METRICS_REQUEST_DEADLINE * 1000000000ull)
+			continue;
+		pm_dbg("metrics: a connection took over %d s: closing it",
+		       METRICS_REQUEST_DEADLINE);
+		shutdown(k->fd, SHUT_RDWR);
+		k->cut = true;
+	}
 }
 
 static int listen_on(const struct metrics_addr *a)
@@ -481,7 +620,7 @@ static int listen_on(const struct metrics_addr *a)
 	/* [::] means every address, IPv4 too */
 	if (a->ss.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) || listen(fd, 16)) {
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) || listen(fd, METRICS_BACKLOG)) {
 		err = -errno;
 		close(fd);
 		return err;
@@ -529,7 +668,11 @@ struct metrics *metrics_open(const struct metrics_addr *a, size_t top,
 				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)METRICS_CONN_LIMIT,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)METRICS_PER_IP_LIMIT,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)METRICS_CONN_TIMEOUT,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)METRICS_CONN_MEMORY,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, m,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, m,
 				MHD_OPTION_END);
 	if (!m->d) {
 		pm_err("cannot serve metrics on %s: libmicrohttpd did not start (-v says why)",
@@ -564,6 +707,8 @@ void metrics_serve(struct metrics *m)
 
 	if (read(m->tfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		pm_dbg("metrics: timerfd: %s", strerror(errno));
+	cut_overdue(m);
+	m->closed = false;
 	MHD_run(m->d);
 	arm_timeout(m);
 }
@@ -573,7 +718,9 @@ void metrics_close(struct metrics *m)
 	if (!m)
 		return;
 	if (m->d)
-		MHD_stop_daemon(m->d);
+		MHD_stop_daemon(m->d);	/* closes every connection */
+	if (m->resp)
+		MHD_destroy_response(m->resp);
 	if (m->ep >= 0)
 		close(m->ep);
 	if (m->tfd >= 0)

@@ -18,6 +18,14 @@
  * map, and a free place goes to the busiest destination not exported
  * (by packets). Everything else is summed, per class, in dst="other"
  * (the totals of every hook minus the exported destinations).
+ *
+ * A scrape never holds the watch: one read of the maps gives one
+ * exposition, built at the first scrape of it and shared by every other
+ * (one copy in memory, however many scrapers), and it is sent without
+ * blocking as the client reads. What a client can hold is bounded (see
+ * metrics.c): 32 connections, 8 from one address (more are closed at
+ * once), 5 s without progress, 10 s for a request and its answer, a
+ * backlog of 64; a full house recovers as soon as a place is free.
  */
 #ifndef PM_METRICS_H
 #define PM_METRICS_H

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "observer.h"
 #include "util.h"
@@ -186,6 +187,33 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* A new trie filled with rs, put in the rules slot in one step (the old
+ * one is freed by the kernel once no program holds it). 0 or -errno. */
+static int rules_install(struct observer *ob, const struct ruleset *rs)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+	__u32 zero = 0;
+	int fd, err;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "rules_trie",
+			    sizeof(struct pm_rule_key), sizeof(struct pm_rule),
+			    RULES_MAX, &o);
+	if (fd < 0)
+		return -errno;
+	err = ruleset_sync(fd, NULL, rs);
+	if (!err && bpf_map_update_elem(bpf_map__fd(ob->skel->maps.rules), &zero,
+					&fd, BPF_ANY))
+		err = -errno;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	if (ob->rules_fd > 0)
+		close(ob->rules_fd);
+	ob->rules_fd = fd;
+	return 0;
+}
+
 int observer_open(struct observer *ob, const struct observer_cfg *cfg,
 		  struct ruleset *rules)
 {
@@ -230,7 +258,7 @@ int observer_open(struct observer *ob, const struct observer_cfg *cfg,
 		err = load_error(err);
 		goto fail;
 	}
-	err = ruleset_sync(bpf_map__fd(ob->skel->maps.rules), NULL, rules);
+	err = rules_install(ob, rules);
 	if (!err && cfg->base)
 		err = baseline_fill(bpf_map__fd(ob->skel->maps.baseline), cfg->base);
 	if (err) {
@@ -264,6 +292,8 @@ void observer_close(struct observer *ob)
 	dest_maps_close(&ob->dm);
 	ring_buffer__free(ob->rb);
 	protomix__destroy(ob->skel);
+	if (ob->rules_fd > 0)
+		close(ob->rules_fd);
 	ruleset_free(&ob->rules);
 	alert_log_free(&ob->alerts);
 	memset(ob, 0, sizeof(*ob));
@@ -271,7 +301,7 @@ void observer_close(struct observer *ob)
 
 int observer_set_rules(struct observer *ob, struct ruleset *now)
 {
-	int err = ruleset_sync(bpf_map__fd(ob->skel->maps.rules), &ob->rules, now);
+	int err = rules_install(ob, now);
 
 	if (err)
 		return err;
@@ -347,6 +377,8 @@ static int parse_aggregate(const char *s, uint8_t *agg4, uint8_t *agg6)
 
 int observer_opt(struct observer_opts *o, int c, const char *arg)
 {
+	char esc[PM_ESC_LEN(64)];
+
 	switch (c) {
 	case 'e':
 		return ruleset_add(&o->cli_rules, arg, "--expect", 0) ? EXIT_USAGE : 0;
@@ -359,23 +391,26 @@ int observer_opt(struct observer_opts *o, int c, const char *arg)
 	case OO_SAMPLE_RATE:
 		if (parse_u64(arg, 1, 1000000, &o->sample_rate))
 			return 0;
-		pm_err("invalid --sample-rate '%s': a number from 1 to 1000000", arg);
+		pm_err("invalid --sample-rate '%s': a number from 1 to 1000000",
+		       pm_esc(arg, esc, sizeof(esc)));
 		return EXIT_USAGE;
 	case OO_ONEWAY_WINDOW:
 		if (parse_seconds(arg, &o->oneway_window))
 			return 0;
-		pm_err("invalid --oneway-window '%s': seconds > 0", arg);
+		pm_err("invalid --oneway-window '%s': seconds > 0, at most %d (a day)",
+		       pm_esc(arg, esc, sizeof(esc)), PM_SECONDS_MAX);
 		return EXIT_USAGE;
 	case OO_MAX_DESTS:
 		if (parse_u64(arg, 1, 1 << 26, &o->max_dests))
 			return 0;
-		pm_err("invalid --max-dests '%s': a number from 1 to %d", arg, 1 << 26);
+		pm_err("invalid --max-dests '%s': a number from 1 to %d",
+		       pm_esc(arg, esc, sizeof(esc)), 1 << 26);
 		return EXIT_USAGE;
 	case OO_AGGREGATE:
 		if (!parse_aggregate(arg, &o->agg4, &o->agg6))
 			return 0;
 		pm_err("invalid --aggregate '%s': V4LEN[,V6LEN], e.g. 24 or 24,64 (1-32, 1-128)",
-		       arg);
+		       pm_esc(arg, esc, sizeof(esc)));
 		return EXIT_USAGE;
 	default:
 		return 1;

@@ -65,6 +65,7 @@ struct observer {
 	struct protomix *skel;
 	struct ring_buffer *rb;
 	struct ruleset rules;		/* in force */
+	int rules_fd;			/* their trie, in the rules slot */
 	struct alert_log alerts;
 	struct dest_maps dm;		/* the destination table, mapped */
 	uint64_t max_dests;		/* its slots: --max-dests rounded up */

@@ -17,11 +17,6 @@
 #define BPF_FS "/sys/fs/bpf"
 #define PIN_NAME "protomix"
 
-static bool pid_alive(long pid)
-{
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
 /* A folder of ours to work in: a real folder (fd opened O_NOFOLLOW),
  * owned by us or root, not writable by group or others. */
 static bool dir_ours(int fd, const char *what)

@@ -1,28 +1,34 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include "classes.h"
 #include "protomix.h"
 #include "rules.h"
+#include "snapdoc.h"
 #include "snapshot.h"
 #include "util.h"
 
-#define MAX_RULES 65536	/* the trie's size in bpf/protomix.bpf.c */
+#define RULE_TEXT_MAX	1024	/* a rule's text, with its NUL */
 
+/* "origin:line: invalid rule 'TEXT': why", the text escaped. */
 static int rule_error(const char *origin, int line, const char *text,
-		      const char *fmt, const char *what)
+		      const char *why)
 {
-	char msg[256];
+	char esc[PM_ESC_LEN(RULE_TEXT_MAX)];
 
-	snprintf(msg, sizeof(msg), fmt, what);
+	pm_esc(text, esc, sizeof(esc));
 	if (line)
-		pm_err("%s:%d: invalid rule '%s': %s", origin, line, text, msg);
+		pm_err("%s:%d: invalid rule '%s': %s", origin, line, esc, why);
 	else
-		pm_err("invalid rule '%s': %s", text, msg);
+		pm_err("invalid rule '%s': %s", esc, why);
 	return EXIT_USAGE;
 }
 
@@ -66,47 +72,147 @@ static const char *parse_prefix(const char *s, struct rule *r)
 	return NULL;
 }
 
+/* --- the index by prefix --------------------------------------------------- */
+
+/* Keyed with a random seed, so a rules file cannot be written to make
+ * every prefix collide. */
+static uint64_t hash_seed;
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static uint64_t prefix_hash(const uint8_t addr[16], uint32_t plen)
+{
+	uint64_t a, b;
+
+	if (!hash_seed && getrandom(&hash_seed, sizeof(hash_seed), 0) != sizeof(hash_seed))
+		hash_seed = now_mono_ns();
+	hash_seed |= 1;
+	memcpy(&a, addr, 8);
+	memcpy(&b, addr + 8, 8);
+	return mix64(mix64(hash_seed ^ plen ^ a) ^ b);
+}
+
+/* A slot: the hash's upper half, then index + 1 (0: empty). The tag
+ * spares reading the rule of every slot a probe passes. */
+#define SLOT_IDX(s)	((uint32_t)(s))
+#define SLOT_TAG(h)	((h) & 0xffffffff00000000ull)
+
+/* The index in rs->v of the rule for exactly addr/plen, or -1. */
+static long ruleset_find(const struct ruleset *rs, const uint8_t addr[16],
+			 uint32_t plen)
+{
+	size_t mask = rs->nslot - 1, i;
+	const struct rule *r;
+	uint64_t h;
+
+	if (!rs->nslot)
+		return -1;
+	h = prefix_hash(addr, plen);
+	for (i = h & mask; rs->slot[i]; i = (i + 1) & mask) {
+		if (SLOT_TAG(rs->slot[i]) != SLOT_TAG(h))
+			continue;
+		r = &rs->v[SLOT_IDX(rs->slot[i]) - 1];
+		if (r->plen == plen && !memcmp(r->addr, addr, 16))
+			return SLOT_IDX(rs->slot[i]) - 1;
+	}
+	return -1;
+}
+
+static void slot_put(struct ruleset *rs, size_t idx)
+{
+	size_t mask = rs->nslot - 1, i;
+	uint64_t h = prefix_hash(rs->v[idx].addr, rs->v[idx].plen);
+
+	for (i = h & mask; rs->slot[i]; i = (i + 1) & mask)
+		;
+	rs->slot[i] = SLOT_TAG(h) | (idx + 1);
+}
+
+/* Room in the index for one more rule: at most half full. */
+static int index_grow(struct ruleset *rs)
+{
+	size_t n = rs->nslot ? rs->nslot : 64;
+	uint64_t *slot;
+
+	if (2 * (rs->n + 1) <= rs->nslot)
+		return 0;
+	while (2 * (rs->n + 1) > n)
+		n *= 2;
+	slot = calloc(n, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	free(rs->slot);
+	rs->slot = slot;
+	rs->nslot = n;
+	for (size_t i = 0; i < rs->n; i++)
+		slot_put(rs, i);
+	return 0;
+}
+
+/* --- adding rules ------------------------------------------------------------ */
+
 int ruleset_add(struct ruleset *rs, const char *text, const char *origin,
 		int line)
 {
-	char copy[1024], *eq, *tok, *save;
+	char copy[RULE_TEXT_MAX], *eq, *tok, *save, why[256];
 	const char *err;
 	struct rule r = { .origin = origin, .line = line };
+	long dup;
 	int c;
 
 	if (strlen(text) >= sizeof(copy))
-		return rule_error(origin, line, "...", "%s", "rule too long");
+		return rule_error(origin, line, "...", "rule too long");
 	strcpy(copy, text);
 	eq = strchr(copy, '=');
 	if (!eq)
-		return rule_error(origin, line, text, "%s",
-				  "expected PREFIX=CLASS[,CLASS...]");
+		return rule_error(origin, line, text, "expected PREFIX=CLASS[,CLASS...]");
 	*eq = 0;
 	err = parse_prefix(copy, &r);
 	if (err)
-		return rule_error(origin, line, text, "%s", err);
+		return rule_error(origin, line, text, err);
 	snprintf(r.prefix, sizeof(r.prefix), "%s", copy);
 	if (!eq[1])
-		return rule_error(origin, line, text, "%s", "no class after '='");
+		return rule_error(origin, line, text, "no class after '='");
 	for (tok = eq + 1; tok; tok = save) {
 		save = strchr(tok, ',');
 		if (save)
 			*save++ = 0;
 		if (!*tok)
-			return rule_error(origin, line, text, "%s",
+			return rule_error(origin, line, text,
 					  "an empty class name (two commas, or one at an end)");
 		c = class_from_name(tok);
-		if (c < 0)
-			return rule_error(origin, line, text,
-					  "unknown class '%s' (see protomix classes)", tok);
+		if (c < 0) {
+			char esc[PM_ESC_LEN(64)];
+
+			snprintf(why, sizeof(why), "unknown class '%s' (see protomix classes)",
+				 pm_esc(tok, esc, sizeof(esc)));
+			return rule_error(origin, line, text, why);
+		}
 		r.allowed |= 1u << c;
 	}
-	for (size_t i = 0; i < rs->n; i++)
-		if (rs->v[i].plen == r.plen && !memcmp(rs->v[i].addr, r.addr, 16))
-			return rule_error(origin, line, text,
-					  "prefix %s has a rule already", rs->v[i].prefix);
-	if (rs->n == MAX_RULES)
-		return rule_error(origin, line, text, "%s", "more than 65536 rules");
+	dup = ruleset_find(rs, r.addr, r.plen);
+	if (dup >= 0) {
+		const struct rule *d = &rs->v[dup];
+
+		if (d->line)
+			snprintf(why, sizeof(why), "prefix %s has a rule already (%s:%d)",
+				 d->prefix, d->origin, d->line);
+		else
+			snprintf(why, sizeof(why), "prefix %s has a rule already (%s)",
+				 d->prefix, d->origin);
+		return rule_error(origin, line, text, why);
+	}
+	if (rs->n == RULES_MAX) {
+		snprintf(why, sizeof(why), "more than %d rules", RULES_MAX);
+		return rule_error(origin, line, text, why);
+	}
 	if (rs->n == rs->cap) {
 		size_t cap = rs->cap ? rs->cap * 2 : 16;
 		struct rule *v = realloc(rs->v, cap * sizeof(*v));
@@ -118,29 +224,51 @@ int ruleset_add(struct ruleset *rs, const char *text, const char *origin,
 		rs->v = v;
 		rs->cap = cap;
 	}
-	rs->v[rs->n++] = r;
+	if (index_grow(rs)) {
+		pm_err("out of memory");
+		return EXIT_RUNTIME;
+	}
+	rs->v[rs->n] = r;
+	slot_put(rs, rs->n);
+	rs->plens[r.plen / 64] |= 1ull << (r.plen % 64);
+	rs->n++;
 	return 0;
 }
 
+/* --- the rules file ----------------------------------------------------------- */
+
 int ruleset_load_file(struct ruleset *rs, const char *path)
 {
-	char *line = NULL, *s, *e;
-	size_t cap = 0, before = rs->n;
-	int lineno = 0, rc = 0;
-	FILE *f;
+	size_t len, before = rs->n;
+	char *buf, *line, *next, *s, *e;
+	int lineno = 0, rc = 0, fd;
+	uint64_t size;
 
-	f = fopen(path, "r");
-	if (!f) {
-		pm_err("%s: cannot read the rules file: %s", path, strerror(errno));
+	/* a regular file of at most RULES_FILE_MAX bytes: a FIFO, a device
+	 * or an endless file is refused before it is read */
+	fd = input_open(path, "rules file", RULES_FILE_MAX, &size);
+	if (fd < 0)
 		return EXIT_USAGE;
-	}
-	while (getline(&line, &cap, f) >= 0) {
+	buf = input_read(fd, path, "rules file", size, RULES_FILE_MAX, &len);
+	close(fd);
+	if (!buf)
+		return EXIT_USAGE;
+	for (line = buf; line < buf + len; line = next) {
 		lineno++;
+		e = memchr(line, '\n', buf + len - line);
+		next = e ? e + 1 : buf + len;
+		if (e)
+			*e = 0;
+		if (memchr(line, 0, (e ? e : buf + len) - line)) {
+			pm_err("%s:%d: a NUL byte: not a text file", path, lineno);
+			rc = EXIT_USAGE;
+			break;
+		}
 		if ((s = strchr(line, '#')))
 			*s = 0;
 		for (s = line; *s == ' ' || *s == '\t'; s++)
 			;
-		for (e = s + strlen(s); e > s && strchr(" \t\r\n", e[-1]); e--)
+		for (e = s + strlen(s); e > s && strchr(" \t\r", e[-1]); e--)
 			;
 		*e = 0;
 		if (!*s)
@@ -149,22 +277,18 @@ int ruleset_load_file(struct ruleset *rs, const char *path)
 		if (rc)
 			break;
 	}
-	if (!rc && ferror(f)) {
-		pm_err("%s: cannot read the rules file: %s", path, strerror(errno));
-		rc = EXIT_USAGE;
-	}
 	if (!rc && rs->n == before) {
 		pm_err("%s: the rules file has no rules", path);
 		rc = EXIT_USAGE;
 	}
-	free(line);
-	fclose(f);
+	free(buf);
 	return rc;
 }
 
 void ruleset_free(struct ruleset *rs)
 {
 	free(rs->v);
+	free(rs->slot);
 	memset(rs, 0, sizeof(*rs));
 }
 
@@ -189,24 +313,26 @@ fail:
 	return EXIT_USAGE;
 }
 
-static bool rule_covers(const struct rule *r, const uint8_t addr[16])
-{
-	uint32_t full = r->plen / 8, rest = r->plen % 8;
-
-	if (memcmp(r->addr, addr, full))
-		return false;
-	return !rest || ((r->addr[full] ^ addr[full]) & (0xff00 >> rest)) == 0;
-}
-
+/* The longest match: one look-up in the index per prefix length present,
+ * longest first. */
 const struct rule *ruleset_match(const struct ruleset *rs, const uint8_t addr[16])
 {
-	const struct rule *best = NULL;
+	uint8_t masked[16];
+	long i;
 
-	for (size_t i = 0; i < rs->n; i++)
-		if (rule_covers(&rs->v[i], addr) &&
-		    (!best || rs->v[i].plen > best->plen))
-			best = &rs->v[i];
-	return best;
+	for (int plen = 128; plen >= 0; plen--) {
+		if (!(rs->plens[plen / 64] & (1ull << (plen % 64))))
+			continue;
+		memcpy(masked, addr, 16);
+		if (plen % 8)
+			masked[plen / 8] &= 0xff00 >> (plen % 8);
+		if (plen < 128)
+			memset(masked + (plen + 7) / 8, 0, 16 - (plen + 7) / 8);
+		i = ruleset_find(rs, masked, plen);
+		if (i >= 0)
+			return &rs->v[i];
+	}
+	return NULL;
 }
 
 static void rule_key(const struct rule *r, struct pm_rule_key *k)
@@ -215,30 +341,61 @@ static void rule_key(const struct rule *r, struct pm_rule_key *k)
 	memcpy(k->addr, r->addr, 16);
 }
 
-int ruleset_sync(int fd, const struct ruleset *old, const struct ruleset *now)
+/* Delete (vals NULL) or write n entries: in one batch, or one at a time
+ * where the kernel has no batch for the trie or the batch failed midway
+ * (a delete of what is not there is no error). 0 or -errno. */
+static int map_batch(int fd, struct pm_rule_key *keys, struct pm_rule *vals,
+		     size_t n)
 {
-	struct pm_rule_key k;
-	struct pm_rule v;
-	bool kept;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	__u32 count = n;
 
-	for (size_t i = 0; i < now->n; i++) {
-		rule_key(&now->v[i], &k);
-		v = (struct pm_rule){ .allowed = now->v[i].allowed, .id = i + 1 };
-		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+	if (!n)
+		return 0;
+	if (vals ? !bpf_map_update_batch(fd, keys, vals, &count, &opts) :
+		   !bpf_map_delete_batch(fd, keys, &count, &opts))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (vals && bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY))
 			return -errno;
-	}
-	for (size_t i = 0; old && i < old->n; i++) {
-		kept = false;
-		for (size_t j = 0; j < now->n && !kept; j++)
-			kept = old->v[i].plen == now->v[j].plen &&
-			       !memcmp(old->v[i].addr, now->v[j].addr, 16);
-		if (kept)
-			continue;
-		rule_key(&old->v[i], &k);
-		if (bpf_map_delete_elem(fd, &k) && errno != ENOENT)
+		if (!vals && bpf_map_delete_elem(fd, &keys[i]) && errno != ENOENT)
 			return -errno;
 	}
 	return 0;
+}
+
+int ruleset_sync(int fd, const struct ruleset *old, const struct ruleset *now)
+{
+	size_t n_old = old ? old->n : 0, nk = 0;
+	size_t n = (now->n > n_old ? now->n : n_old) + 1;
+	struct pm_rule_key *keys = calloc(n, sizeof(*keys));
+	struct pm_rule *vals = calloc(n, sizeof(*vals));
+	int err = -ENOMEM;
+	long j;
+
+	if (!keys || !vals)
+		goto out;
+	/* Removed first: the trie has room for RULES_MAX entries, not for
+	 * the old and the new rules side by side. */
+	for (size_t i = 0; old && i < old->n; i++)
+		if (ruleset_find(now, old->v[i].addr, old->v[i].plen) < 0)
+			rule_key(&old->v[i], &keys[nk++]);
+	err = map_batch(fd, keys, NULL, nk);
+	if (err)
+		goto out;
+	nk = 0;
+	for (size_t i = 0; i < now->n; i++) {
+		j = old ? ruleset_find(old, now->v[i].addr, now->v[i].plen) : -1;
+		if (j == (long)i && old->v[j].allowed == now->v[i].allowed)
+			continue;	/* in the trie as it is */
+		rule_key(&now->v[i], &keys[nk]);
+		vals[nk++] = (struct pm_rule){ .allowed = now->v[i].allowed, .id = i + 1 };
+	}
+	err = map_batch(fd, keys, vals, nk);
+out:
+	free(keys);
+	free(vals);
+	return err;
 }
 
 char *classes_text(uint32_t mask, char *buf, size_t len)
@@ -263,76 +420,40 @@ json_object *classes_json(uint32_t mask)
 	return a;
 }
 
-/* A snapshot's "addr": an address, or "prefix/len" from --aggregate (the
- * prefix is the key the kernel uses). */
-static bool parse_dest(const char *s, uint8_t addr[16])
-{
-	char buf[64];
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	buf[strcspn(buf, "/")] = 0;
-	return parse_addr(buf, addr);
-}
-
-static uint64_t class_count(json_object *packets, int c)
-{
-	json_object *n;
-
-	if (!json_object_object_get_ex(packets, class_name(c), &n))
-		return 0;
-	return json_object_get_uint64(n);
-}
-
 int baseline_load(struct baseline *b, const char *path)
 {
-	json_object *snap, *dests, *d, *addr, *packets;
-	size_t n;
+	struct snap_doc doc;
+	const uint64_t *p;
 	uint32_t flags;
+	int rc;
 
 	memset(b, 0, sizeof(*b));
-	snap = snapshot_read(path);
-	if (!snap)
-		return EXIT_USAGE;
-	json_object_object_get_ex(snap, "destinations", &dests);
-	if (!json_object_is_type(dests, json_type_array)) {
-		pm_err("%s: \"destinations\" is not an array", path);
-		goto bad;
-	}
-	n = json_object_array_length(dests);
-	b->addr = calloc(n ? n : 1, sizeof(*b->addr));
-	b->flags = calloc(n ? n : 1, sizeof(*b->flags));
+	/* checked as diff checks it (snapdoc.h); a prefix counts for its
+	 * address, the key the kernel uses with --aggregate */
+	if ((rc = snap_doc_read(path, &doc)))
+		return rc;
+	b->addr = calloc(doc.n ? doc.n : 1, sizeof(*b->addr));
+	b->flags = calloc(doc.n ? doc.n : 1, sizeof(*b->flags));
 	if (!b->addr || !b->flags) {
-		pm_err("out of memory");
-		goto bad;
+		pm_err("%s: out of memory", path);
+		snap_doc_free(&doc);
+		baseline_free(b);
+		return EXIT_RUNTIME;
 	}
-	for (size_t i = 0; i < n; i++) {
-		d = json_object_array_get_idx(dests, i);
-		if (!json_object_object_get_ex(d, "addr", &addr) ||
-		    !json_object_is_type(addr, json_type_string) ||
-		    !parse_dest(json_object_get_string(addr), b->addr[b->n])) {
-			pm_err("%s: destination %zu has no valid \"addr\"", path, i);
-			goto bad;
-		}
-		if (!json_object_object_get_ex(d, "packets", &packets) ||
-		    !json_object_is_type(packets, json_type_object)) {
-			pm_err("%s: destination %zu has no \"packets\" object", path, i);
-			goto bad;
-		}
+	for (size_t i = 0; i < doc.n; i++) {
+		p = doc.d[i].packets;
 		flags = 0;
-		if (class_count(packets, PM_C_TCP))
+		if (p[PM_C_TCP])
 			flags |= PM_D_BASE_TCP;
-		if (class_count(packets, PM_C_ESP) || class_count(packets, PM_C_AH) ||
-		    class_count(packets, PM_C_ESP_UDP) || class_count(packets, PM_C_IKE))
+		if (p[PM_C_ESP] || p[PM_C_AH] || p[PM_C_ESP_UDP] || p[PM_C_IKE])
 			flags |= PM_D_BASE_IPSEC;
-		if (flags)
-			b->flags[b->n++] = flags;
+		if (!flags)
+			continue;
+		memcpy(b->addr[b->n], doc.d[i].key, sizeof(b->addr[b->n]));
+		b->flags[b->n++] = flags;
 	}
-	json_object_put(snap);
+	snap_doc_free(&doc);
 	return 0;
-bad:
-	json_object_put(snap);
-	baseline_free(b);
-	return EXIT_USAGE;
 }
 
 int baseline_fill(int fd, const struct baseline *b)

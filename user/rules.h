@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "protomix.h"
 #include <json-c/json.h>
 
 struct rule {
@@ -21,9 +22,21 @@ struct rule {
 	int line;		/* in the file; 0 for --expect */
 };
 
+/* The most rules in force: the size of the kernel's trie. */
+#define RULES_MAX	PM_RULES_MAX
+/* The largest rules file read, in bytes: 16 MiB, room for RULES_MAX rules
+ * of 256 bytes each with their comments. A larger file is refused. */
+#define RULES_FILE_MAX	(16u << 20)
+
 struct ruleset {
 	struct rule *v;
 	size_t n, cap;
+	/* an index of v by prefix (open addressing; a slot holds a hash
+	 * tag and index + 1, 0 is empty): duplicates, matching and syncing
+	 * in constant time per rule */
+	uint64_t *slot;
+	size_t nslot;			/* a power of two, > 2 n */
+	uint64_t plens[3];		/* the prefix lengths present, bit per length */
 };
 
 /* Parse "10.20.0.0/16=tcp,icmp" and add it. 0, or EXIT_USAGE with the
@@ -31,7 +44,9 @@ struct ruleset {
 int ruleset_add(struct ruleset *rs, const char *text, const char *origin,
 		int line);
 /* One rule per line, # comments, blank lines ignored. An empty or
- * unreadable file is an error. 0 or EXIT_USAGE. */
+ * unreadable file is an error, and so is anything but a regular file (a
+ * symlink to one is followed), a file larger than RULES_FILE_MAX and a
+ * NUL byte. 0 or EXIT_USAGE. */
 int ruleset_load_file(struct ruleset *rs, const char *path);
 void ruleset_free(struct ruleset *rs);
 /* The rules in force for a run: those of `cli` (--expect, as parsed by
@@ -44,8 +59,10 @@ int ruleset_build(const struct ruleset *cli, const char *file,
 /* The longest matching rule for an address, or NULL. */
 const struct rule *ruleset_match(const struct ruleset *rs, const uint8_t addr[16]);
 
-/* Make the kernel's trie hold exactly `now` (rule ids = index + 1),
- * removing what only `old` had. 0 or -errno. */
+/* Make the kernel's trie hold exactly `now` (rule ids = index + 1):
+ * first remove what only `old` had, then write what is new or changed
+ * (a rule of `old` with the same prefix, classes and id is left alone).
+ * 0 or -errno. */
 int ruleset_sync(int map_fd, const struct ruleset *old, const struct ruleset *now);
 
 /* Learned expectations from a snapshot (--baseline): a PM_D_BASE_* flag

@@ -23,6 +23,9 @@ struct pm_view {
 	uint32_t rules_gen;		/* the kernel's current generation */
 	const struct alert_log *alerts;
 	uint8_t agg4, agg6;		/* --aggregate; 32 and 128: per address */
+	/* CLOCK_REALTIME - CLOCK_MONOTONIC for the snapshot's times; 0: the
+	 * clocks are read once per snapshot (one offset for all its times). */
+	uint64_t real_off_ns;
 };
 
 /* A destination as text: the address, or "prefix/len" with --aggregate. */
@@ -40,6 +43,23 @@ json_object *snapshot_json(const struct pm_view *v);
  * [{"ts_ns","wire_len","frame":"hex"}]. Travels with a snapshot from a
  * watch to `protomix snapshot --pcap`, never into a snapshot file. */
 json_object *evidence_json(const struct alert_log *log);
+/* One evidence entry of evidence_json. */
+json_object *evidence_one_json(const struct alert *a);
+
+/* What snapshot_json gives, plus an "evidence" member (evidence_json of
+ * `evidence`) at the end unless evidence is NULL, written to f as
+ * json_object_to_json_string_ext would print it with `flags` (json-c's
+ * JSON_C_TO_STRING_PLAIN, _SPACED, _PRETTY, _PRETTY_TAB, _NOSLASHESCAPE),
+ * followed by a newline: byte for byte the same text, without the
+ * document in memory. The destinations are formatted here straight into
+ * a buffer of 64 KiB flushed to f; the other members, small, go through
+ * json-c one at a time. Memory: the document's order of the destinations
+ * (16 bytes per destination at the peak, while sorting) and that buffer:
+ * 15 MB for 1,000,000 destinations. Stops at the first write
+ * error. 0, or -errno (-ENOMEM, or that of the write or the final
+ * fflush). Reports nothing: the caller knows where f goes. */
+int snapshot_stream(FILE *f, const struct pm_view *v,
+		    const struct alert_log *evidence, int flags);
 
 /* Atomically, mode 0600. 0 or -errno (reported). */
 int snapshot_write(const char *path, const struct pm_view *v);

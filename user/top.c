@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -1031,19 +1032,21 @@ static void export_snapshot(struct top *t)
 	char name[64], base[48];
 	time_t now = time(NULL);
 	json_object *o, *dests;
+	struct stat st;
 	struct tm tm;
 
 	localtime_r(&now, &tm);
 	strftime(base, sizeof(base), "protomix-%Y%m%d-%H%M%S", &tm);
 	snprintf(name, sizeof(name), "%s.json", base);
-	for (int i = 2; access(name, F_OK) == 0 && i < 100; i++)
+	/* lstat: a dangling symlink of that name is taken too */
+	for (int i = 2; lstat(name, &st) == 0 && i < 100; i++)
 		snprintf(name, sizeof(name), "%s-%d.json", base, i);
 	set_msg(t, "exporting a snapshot to %s ...", name);
 	draw(t);
 	o = t->info.snapshot ? t->info.snapshot(t->info.ctx) : NULL;
 	if (o) {
 		json_object_object_del(o, "evidence");	/* for --pcap only */
-		if (write_file_atomic(name, write_json, o) == 0) {
+		if (write_output(name, write_json, o) == 0) {
 			dests = json_object_object_get(o, "destinations");
 			set_msg(t, "snapshot written to %s (%zu destinations)", name,
 				json_object_array_length(dests));
@@ -1194,7 +1197,7 @@ static void top_usage(FILE *f)
 "every destination with its rates and class shares, the counters, and the\n"
 "latest alerts with their evidence. `h` in the view lists the keys.\n"
 "\n"
-"  -i, --interval SEC   refresh period (default 1)\n"
+"  -i, --interval SEC   refresh period (default 1; 0.1 to 86400)\n"
 "      --pid PID        the watch to attach to when several run\n"
 "  -h, --help           this text\n");
 }
@@ -1455,20 +1458,24 @@ int cmd_top(int argc, char **argv)
 	pid_t want = 0;
 	__u32 max = 0;
 	uint64_t v;
+	char esc[PM_ESC_LEN(64)];
 	int ch, rc = EXIT_RUNTIME;
 
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":i:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'i':
-			if (!parse_seconds(optarg, &c.interval)) {
-				pm_err("invalid --interval '%s': seconds > 0, e.g. 1 or 0.5", optarg);
+			if (!parse_seconds(optarg, &c.interval) ||
+			    c.interval < PM_INTERVAL_MIN) {
+				pm_err("invalid --interval '%s': seconds from %g (the minimum) to %d, e.g. 1 or 0.5",
+				       pm_esc(optarg, esc, sizeof(esc)), PM_INTERVAL_MIN,
+				       PM_SECONDS_MAX);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'P':
 			if (!parse_u64(optarg, 1, 1u << 22, &v)) {
-				pm_err("invalid --pid '%s'", optarg);
+				pm_err("invalid --pid '%s'", pm_esc(optarg, esc, sizeof(esc)));
 				return EXIT_USAGE;
 			}
 			want = v;
@@ -1478,16 +1485,17 @@ int cmd_top(int argc, char **argv)
 			return 0;
 		case ':':
 			pm_err("option '%s' needs a value (see protomix top --help)",
-			       argv[optind - 1]);
+			       pm_esc(argv[optind - 1], esc, sizeof(esc)));
 			return EXIT_USAGE;
 		default:
 			pm_err("unknown option '%s' (see protomix top --help)",
-			       argv[optind - 1]);
+			       pm_esc(argv[optind - 1], esc, sizeof(esc)));
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		pm_err("top: unexpected argument '%s' (see protomix top --help)", argv[optind]);
+		pm_err("top: unexpected argument '%s' (see protomix top --help)",
+		       pm_esc(argv[optind], esc, sizeof(esc)));
 		return EXIT_USAGE;
 	}
 	rc = ctl_pick(want, &c.pid);

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -19,6 +20,7 @@
 #include "attach.h"
 #include "classes.h"
 #include "control.h"
+#include "ipfix.h"
 #include "maps.h"
 #include "metrics.h"
 #include "observer.h"
@@ -46,26 +48,33 @@ struct watch_opts {
 	const char *metrics;		/* --metrics ADDR:PORT, or NULL */
 	struct metrics_addr metrics_addr;
 	uint64_t metrics_top;
+	struct ipfix_target ipfix[IPFIX_MAX_COLLECTORS];	/* --ipfix */
+	int nipfix;
+	uint32_t ipfix_domain;
+	bool ipfix_domain_set;
 };
 
 void watch_usage(FILE *f)
 {
 	fprintf(f,
 "usage: protomix watch [OPTIONS] IFACE...\n"
-"Attach to each IFACE (ingress and egress), count per destination the\n"
+"Attach to each IFACE (ingress and egress; a loopback device: ingress\n"
+"only, which sees every packet it sends), count per destination the\n"
 "packets and bytes of each protocol class, report every interval, and\n"
 "detach on exit (also on SIGINT and SIGTERM).\n"
 "\n"
-"  -i, --interval SEC     poll and report period (default 1)\n"
-"  -d, --duration SEC     stop after SEC seconds (default: until a signal)\n"
-"  -o, --snapshot FILE    write a JSON snapshot to FILE on exit (mode 0600)\n"
+"  -i, --interval SEC     poll and report period (default 1; 0.1 to 86400)\n"
+"  -d, --duration SEC     stop after SEC seconds, at most a day (default:\n"
+"                         until a signal)\n"
+"  -o, --snapshot FILE    write a JSON snapshot to FILE on exit (mode 0600;\n"
+"                         - is stdout; a symbolic link or a folder is refused)\n"
 "      --json             JSON Lines on stdout instead of a text table\n"
 "      --alerts-only      print the alerts, not the periodic report (for logs)\n"
 "  -e, --expect PREFIX=CLASS[,CLASS...]\n"
 "                         what PREFIX should receive, e.g. 10.20.0.0/16=tcp\n"
 "                         (repeatable; the longest prefix wins)\n"
 "  -E, --expect-file FILE one PREFIX=CLASSES per line, # comments; SIGHUP\n"
-"                         rereads it\n"
+"                         rereads it (a regular file of at most 16 MiB)\n"
 "      --baseline SNAPSHOT.json\n"
 "                         what was normal before: its TCP destinations that\n"
 "                         had no IPsec raise protocol_shift on IPsec\n"
@@ -83,15 +92,22 @@ void watch_usage(FILE *f)
 "                         (ADDR: 127.0.0.1 if left out, e.g. :9100)\n"
 "      --metrics-top N    destinations with series of their own; the rest\n"
 "                         are summed in dst=\"other\" (default %d)\n"
+"      --ipfix HOST:PORT[/udp|/tcp]\n"
+"                         export IPFIX (RFC 7011) to a collector: every\n"
+"                         interval a record per destination and class, and\n"
+"                         the alerts (default udp; at most %d collectors)\n"
+"      --ipfix-domain N   IPFIX observation domain id (default: a hash of\n"
+"                         the host name)\n"
 "  -v, --verbose          libbpf's messages on stderr (-vv: debug)\n"
 "  -h, --help             this text\n", OBSERVER_SAMPLE_RATE,
-		OBSERVER_ONEWAY_WINDOW, OBSERVER_MAX_DESTS, METRICS_TOP_DEFAULT);
+		OBSERVER_ONEWAY_WINDOW, OBSERVER_MAX_DESTS, METRICS_TOP_DEFAULT,
+		IPFIX_MAX_COLLECTORS);
 }
 
 static int parse_opts(int argc, char **argv, struct watch_opts *o)
 {
 	enum { O_JSON = 256, O_ALERTS_ONLY, O_HOOK, O_TOP, O_METRICS,
-	       O_METRICS_TOP };
+	       O_METRICS_TOP, O_IPFIX, O_IPFIX_DOMAIN };
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -103,10 +119,13 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 		OBSERVER_LONG_OPTIONS,
 		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "metrics-top", required_argument, NULL, O_METRICS_TOP },
+		{ "ipfix", required_argument, NULL, O_IPFIX },
+		{ "ipfix-domain", required_argument, NULL, O_IPFIX_DOMAIN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
+	char esc[PM_ESC_LEN(64)];
 	uint64_t v;
 	int c, rc;
 
@@ -128,19 +147,42 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 		case O_METRICS_TOP:
 			if (!parse_u64(optarg, 1, METRICS_TOP_MAX, &o->metrics_top)) {
 				pm_err("invalid --metrics-top '%s': a number from 1 to %d",
-				       optarg, METRICS_TOP_MAX);
+				       pm_esc(optarg, esc, sizeof(esc)), METRICS_TOP_MAX);
 				return EXIT_USAGE;
 			}
 			break;
+		case O_IPFIX:
+			if (o->nipfix == IPFIX_MAX_COLLECTORS) {
+				pm_err("invalid --ipfix '%s': at most %d collectors",
+				       pm_esc(optarg, esc, sizeof(esc)), IPFIX_MAX_COLLECTORS);
+				return EXIT_USAGE;
+			}
+			if (ipfix_parse_target(optarg, &o->ipfix[o->nipfix]))
+				return EXIT_USAGE;
+			o->nipfix++;
+			break;
+		case O_IPFIX_DOMAIN:
+			if (!parse_u64(optarg, 0, UINT32_MAX, &v)) {
+				pm_err("invalid --ipfix-domain '%s': a number from 0 to %u",
+				       pm_esc(optarg, esc, sizeof(esc)), UINT32_MAX);
+				return EXIT_USAGE;
+			}
+			o->ipfix_domain = v;
+			o->ipfix_domain_set = true;
+			break;
 		case 'i':
-			if (!parse_seconds(optarg, &o->interval)) {
-				pm_err("invalid --interval '%s': seconds > 0, e.g. 1 or 0.5", optarg);
+			if (!parse_seconds(optarg, &o->interval) ||
+			    o->interval < PM_INTERVAL_MIN) {
+				pm_err("invalid --interval '%s': seconds from %g (the minimum) to %d, e.g. 1 or 0.5",
+				       pm_esc(optarg, esc, sizeof(esc)), PM_INTERVAL_MIN,
+				       PM_SECONDS_MAX);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'd':
 			if (!parse_seconds(optarg, &o->duration)) {
-				pm_err("invalid --duration '%s': seconds > 0", optarg);
+				pm_err("invalid --duration '%s': seconds > 0, at most %d (a day)",
+				       pm_esc(optarg, esc, sizeof(esc)), PM_SECONDS_MAX);
 				return EXIT_USAGE;
 			}
 			break;
@@ -161,13 +203,15 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 			else if (!strcmp(optarg, "tc"))
 				o->hook = HOOK_TC;
 			else {
-				pm_err("invalid --hook '%s': auto, xdp or tc", optarg);
+				pm_err("invalid --hook '%s': auto, xdp or tc",
+				       pm_esc(optarg, esc, sizeof(esc)));
 				return EXIT_USAGE;
 			}
 			break;
 		case O_TOP:
 			if (!parse_u64(optarg, 1, 100000, &v)) {
-				pm_err("invalid --top '%s': a number from 1 to 100000", optarg);
+				pm_err("invalid --top '%s': a number from 1 to 100000",
+				       pm_esc(optarg, esc, sizeof(esc)));
 				return EXIT_USAGE;
 			}
 			o->top = v;
@@ -180,11 +224,11 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 			exit(0);
 		case ':':
 			pm_err("option '%s' needs a value (see protomix watch --help)",
-			       argv[optind - 1]);
+			       pm_esc(argv[optind - 1], esc, sizeof(esc)));
 			return EXIT_USAGE;
 		default:
 			pm_err("unknown option '%s' (see protomix watch --help)",
-			       argv[optind - 1]);
+			       pm_esc(argv[optind - 1], esc, sizeof(esc)));
 			return EXIT_USAGE;
 		}
 	}
@@ -194,6 +238,12 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 	}
 	if (!o->metrics_top)
 		o->metrics_top = METRICS_TOP_DEFAULT;
+	if (o->ipfix_domain_set && !o->nipfix) {
+		pm_err("--ipfix-domain needs --ipfix HOST:PORT");
+		return EXIT_USAGE;
+	}
+	if (!o->ipfix_domain_set)
+		o->ipfix_domain = ipfix_default_domain();
 	if (optind >= argc) {
 		pm_err("watch: no interface given (usage: protomix watch [OPTIONS] IFACE...)");
 		return EXIT_USAGE;
@@ -205,12 +255,29 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 	return 0;
 }
 
-/* The snapshot's folder must be writable before we attach anything. */
+/* The snapshot's target must be one write_output takes, and writable,
+ * before we attach anything: a symlink, a folder or a block device is
+ * refused; a device, FIFO or socket must be writable itself, a file (or
+ * a name not taken) needs its folder writable (a temporary file, then
+ * rename). */
 static int check_writable(const char *path)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
+	struct stat st;
+	int rc;
 
+	if ((rc = output_check(path)))
+		return rc;
+	if (output_is_std(path))
+		return 0;
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (access(path, W_OK)) {
+			pm_err("cannot write snapshot '%s': %s", path, strerror(errno));
+			return EXIT_USAGE;
+		}
+		return 0;
+	}
 	if (!slash)
 		snprintf(dir, sizeof(dir), ".");
 	else if (slash == path)
@@ -251,6 +318,7 @@ struct watch {
 	int nanswering;
 	int ep;				/* the event loop */
 	struct metrics *metrics;	/* --metrics, or NULL */
+	struct ipfix *ipfix;		/* --ipfix, or NULL */
 	int nl_fd;			/* link changes */
 	struct loop_src src[MAX_LOOP_SRCS];
 	int nsrc;
@@ -270,6 +338,8 @@ static void print_alert(const struct alert *a, void *ctx)
 {
 	struct watch *w = ctx;
 
+	if (w->ipfix)
+		ipfix_export_alert(w->ipfix, a);
 	if (w->top)
 		return;		/* kept in the log: the view shows it */
 	alert_print(stdout, w->o.json, a);
@@ -327,6 +397,8 @@ static int watch_tick(struct watch *w)
 	else if (!w->o.alerts_only)
 		report_interval(stdout, w->o.json, w->o.top,
 				secs > 0 ? secs : w->o.interval, &w->view, prev);
+	if (w->ipfix)
+		ipfix_export_mix(w->ipfix, &w->view, prev, then);
 	if (ferror(stdout)) {
 		w->reader_gone = true;	/* stop and clean up */
 		return 0;
@@ -355,7 +427,9 @@ static json_object *status_json(struct watch *w)
 		{ "stats", w->skel->maps.stats, PM_NHOOK },
 		{ "events", w->skel->maps.events, 0 },
 	};
+	unsigned int ids[PM_IFACE_MAXHOOKS];
 	char buf[40];
+	int nh;
 
 	json_object_object_add(o, "type", json_object_new_string("status"));
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
@@ -369,9 +443,10 @@ static json_object *status_json(struct watch *w)
 		json_object_object_add(m, "name", json_object_new_string(w->ifaces[i].name));
 		json_object_object_add(m, "ifindex", json_object_new_int(w->ifaces[i].ifindex));
 		hooks = json_object_new_array();
-		json_object_array_add(hooks, json_object_new_string(
-			hook_name(w->ifaces[i].ingress_hook)));
-		json_object_array_add(hooks, json_object_new_string("tc_egress"));
+		nh = iface_hook_ids(&w->ifaces[i], ids);
+		for (int h = 0; h < nh; h++)
+			json_object_array_add(hooks, json_object_new_string(
+				hook_name(ids[h])));
 		json_object_object_add(m, "hooks", hooks);
 		json_object_array_add(ifs, m);
 	}
@@ -381,18 +456,28 @@ static json_object *status_json(struct watch *w)
 		m = json_object_new_object();
 		if (tab[i].map != w->skel->maps.pairs && tab[i].map != w->skel->maps.events)
 			json_object_object_add(m, "entries", json_object_new_uint64(tab[i].entries));
+		/* the rules: the trie in the rules slot */
 		json_object_object_add(m, "max_entries", json_object_new_uint64(
+			tab[i].map == w->skel->maps.rules ? RULES_MAX :
 			bpf_map__max_entries(tab[i].map)));
 		/* the destination table: both of its arrays */
 		json_object_object_add(m, "memlock_bytes", json_object_new_uint64(
 			tab[i].map == w->skel->maps.dests ?
 			dest_maps_memlock(&w->ob.dm) :
+			tab[i].map == w->skel->maps.rules ?
+			map_memlock(w->ob.rules_fd) :
 			map_memlock(bpf_map__fd(tab[i].map))));
 		json_object_object_add(maps, tab[i].name, m);
 	}
 	json_object_object_add(o, "maps", maps);
 	json_object_object_add(o, "pinned", json_object_new_string(w->pin_dir));
-	json_object_object_add(o, "stats", stats_json(&w->view));
+	m = stats_json(&w->view);
+	if (w->ipfix) {
+		json_object_object_add(m, "ipfix_dropped_records",
+				       json_object_new_uint64(ipfix_dropped(w->ipfix)));
+		json_object_object_add(o, "ipfix", ipfix_status_json(w->ipfix));
+	}
+	json_object_object_add(o, "stats", m);
 	return o;
 }
 
@@ -413,11 +498,13 @@ static void reap_answering(struct watch *w)
  * as it was. The child reads the maps itself (their state now) and ends
  * with the write, or after SNAPSHOT_CHILD_SECS, or with the watch. */
 #define SNAPSHOT_CHILD_SECS 60
-static json_object *answer_in_child(struct watch *w, struct ctl_req *req)
+static json_object *answer_in_child(struct watch *w, struct ctl_req *req,
+				    bool pretty)
 {
 	pid_t parent = getpid(), pid;
 	json_object *o;
 	sigset_t all;
+	FILE *f;
 	int flags;
 
 	reap_answering(w);
@@ -449,28 +536,16 @@ static json_object *answer_in_child(struct watch *w, struct ctl_req *req)
 	alarm(SNAPSHOT_CHILD_SECS);
 	flags = fcntl(req->fd, F_GETFL);
 	fcntl(req->fd, F_SETFL, flags & ~O_NONBLOCK);
-	if (watch_read(w))
+	signal(SIGPIPE, SIG_IGN);	/* a client gone: EPIPE, then exit */
+	f = fdopen(req->fd, "w");
+	if (!f || watch_read(w))
 		_exit(1);
-	o = snapshot_json(&w->view);
-	json_object_object_add(o, "evidence", evidence_json(&w->ob.alerts));
-	{
-		const char *text = json_object_to_json_string_ext(o,
-			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		size_t len = strlen(text), off = 0;
-		ssize_t n;
-
-		while (off < len) {
-			n = send(req->fd, text + off, len - off, MSG_NOSIGNAL);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				_exit(1);
-			off += n;
-		}
-		if (send(req->fd, "\n", 1, MSG_NOSIGNAL) != 1)
-			_exit(1);
-	}
-	_exit(0);
+	/* "snapshot pretty": as `protomix snapshot` prints it, passed on
+	 * unparsed; "snapshot": one line with the evidence, for --pcap, md,
+	 * csv and top */
+	_exit(snapshot_stream(f, &w->view, pretty ? NULL : &w->ob.alerts,
+			      JSON_C_TO_STRING_NOSLASHESCAPE |
+			      (pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN)) ? 1 : 0);
 }
 
 /* A request from `protomix snapshot`, `status` or `top`. */
@@ -484,7 +559,9 @@ static json_object *on_request(struct ctl_req *req, void *ctx)
 	if (!strcmp(req->line, "maps"))
 		return top_maps_json(status_json(w), &w->ob, &req->fds);
 	if (!strcmp(req->line, "snapshot"))
-		return answer_in_child(w, req);
+		return answer_in_child(w, req, false);
+	if (!strcmp(req->line, "snapshot pretty"))
+		return answer_in_child(w, req, true);
 	if (watch_read(w))
 		return NULL;
 	if (!strcmp(req->line, "status"))
@@ -569,8 +646,8 @@ static void on_link_change(void *ctx, int ifindex, const char *name, bool remove
 			if (iface_attach(ifc, &progs, w->o.hook))
 				continue;	/* reported; try again at its next change */
 			ifc->gone = false;
-			fprintf(stderr, "protomix: watching %s (%s) again\n", ifc->name,
-				iface_hooks(ifc, hooks, sizeof(hooks)));
+			fprintf(stderr, "protomix: watching %s (%s%s) again\n", ifc->name,
+				iface_hooks(ifc, hooks, sizeof(hooks)), iface_note(ifc));
 		}
 	}
 }
@@ -584,6 +661,12 @@ static void on_metrics(struct watch *w, int fd)
 {
 	(void)fd;
 	metrics_serve(w->metrics);
+}
+
+static void on_ipfix(struct watch *w, int fd)
+{
+	(void)fd;
+	ipfix_run(w->ipfix);
 }
 
 static void on_keys(struct watch *w, int fd)
@@ -665,6 +748,8 @@ static int run_loop(struct watch *w)
 		err = watch_add_fd(w, ctl_server_fd(w->ctl), on_control);
 	if (!err && w->metrics)
 		err = watch_add_fd(w, metrics_fd(w->metrics), on_metrics);
+	if (!err && w->ipfix)
+		err = watch_add_fd(w, ipfix_fd(w->ipfix), on_ipfix);
 	if (!err)
 		err = watch_add_fd(w, w->nl_fd, on_netlink);
 	if (!err && w->o.duration > 0) {
@@ -759,6 +844,16 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (w->o.ob.baseline && (rc = baseline_load(&w->base, w->o.ob.baseline)))
 		goto out_free;
+	if (w->o.nipfix) {
+		struct ipfix_cfg icfg = { .targets = w->o.ipfix, .ntargets = w->o.nipfix,
+					  .domain = w->o.ipfix_domain,
+					  .agg4 = w->o.ob.agg4, .agg6 = w->o.ob.agg6 };
+
+		if (!(w->ipfix = ipfix_open(&icfg))) {
+			rc = EXIT_RUNTIME;
+			goto out_free;
+		}
+	}
 
 	/* Signals arrive through signalfd from here on; SIGPIPE becomes
 	 * EPIPE on write, so a closed reader ends the watch cleanly. */
@@ -774,6 +869,9 @@ int cmd_watch(int argc, char **argv)
 	rc = observer_open(&w->ob, &cfg, &rules);
 	if (rc)
 		goto out_free;
+	if (w->o.ob.expect_file)
+		fprintf(stderr, "protomix: loaded %zu rule%s from %s\n", w->ob.rules.n,
+			w->ob.rules.n == 1 ? "" : "s", w->o.ob.expect_file);
 	w->skel = w->ob.skel;
 	rc = EXIT_RUNTIME;
 	if (dest_table_init(&w->tab[0], w->o.ob.max_dests) ||
@@ -803,8 +901,9 @@ int cmd_watch(int argc, char **argv)
 	for (i = 0; i < w->nifaces; i++) {
 		if (iface_attach(&w->ifaces[i], &progs, w->o.hook))
 			goto out_detach;
-		fprintf(stderr, "protomix: watching %s (%s)\n", w->ifaces[i].name,
-			iface_hooks(&w->ifaces[i], hooks, sizeof(hooks)));
+		fprintf(stderr, "protomix: watching %s (%s%s)\n", w->ifaces[i].name,
+			iface_hooks(&w->ifaces[i], hooks, sizeof(hooks)),
+			iface_note(&w->ifaces[i]));
 	}
 
 	w->view.started_ns = w->last_read_ns = now_mono_ns();
@@ -815,6 +914,11 @@ int cmd_watch(int argc, char **argv)
 
 	rc = run_loop(w);
 	observer_poll(&w->ob);	/* the last samples, for the snapshot */
+	/* the collectors get the interval cut short too */
+	if (w->ipfix && !watch_read(w)) {
+		dest_table_index(&w->tab[w->cur]);
+		ipfix_export_mix(w->ipfix, &w->view, &w->tab[!w->cur], w->last_read_ns);
+	}
 
 	if (w->o.snapshot) {
 		if (watch_read(w) || snapshot_write(w->o.snapshot, &w->view))
@@ -837,6 +941,7 @@ out_close:
 	observer_close(&w->ob);
 out_free:
 	metrics_close(w->metrics);
+	ipfix_close(w->ipfix);
 	ruleset_free(&rules);
 	observer_opts_free(&w->o.ob);
 	baseline_free(&w->base);

@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# watch --ipfix: IPFIX (RFC 7011) export to real collectors inside the lab.
+#  - bad values: one line naming --ipfix / --ipfix-domain, exit 2;
+#  - UDP to nfdump's nfcapd: `nfdump -r` shows the destinations,
+#    protocols and exact packet and byte totals of the snapshot of the same
+#    run (tcp4, esp4, esp_udp, IPv6), then the same under --aggregate;
+#  - TCP to a plain listener that writes the stream to a file (an IPFIX
+#    file): ipfixDump with packaging/protomix-ipfix.xml decodes the
+#    enterprise elements and the alert records (kind, SPI, sequence, the
+#    evidence line the watch printed);
+#  - a TCP collector killed and started again: the watch counts on, says
+#    so once, reconnects (templates first), and the records the collectors
+#    got plus ipfix_dropped_records are exactly the records of the reports.
+# Collectors listen on 127.0.0.1 inside the gateway's namespace.
+# Output: PASS name / FAIL name: why / SKIP name: why (see tests/run.sh).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib/lab.sh
+
+ELEMENTS=$PWD/packaging/protomix-ipfix.xml
+
+# --- options (no root needed) ----------------------------------------------
+bad() {	# NAME EXPECTED-IN-MESSAGE ARGS...
+	local name=$1 want=$2 out rc
+	shift 2
+	out=$("$PROTOMIX" watch "$@" lo 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" -eq 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
+	   [[ $out == "protomix: "*"$want"* ]]; then
+		pass "$name"
+	else
+		fail "$name" "exit $rc, said: $out"
+	fi
+}
+bad opt_no_port "invalid --ipfix '127.0.0.1'" --ipfix 127.0.0.1
+bad opt_port_zero "invalid --ipfix '127.0.0.1:0'" --ipfix 127.0.0.1:0
+bad opt_port_big "invalid --ipfix '127.0.0.1:65536'" --ipfix 127.0.0.1:65536
+bad opt_transport "invalid --ipfix '127.0.0.1:4739/sctp': the transport is /udp or /tcp" --ipfix 127.0.0.1:4739/sctp
+bad opt_v6_brackets "invalid --ipfix '::1:4739'" --ipfix ::1:4739
+bad opt_host "invalid --ipfix 'no-such-host.invalid:4739': cannot resolve" --ipfix no-such-host.invalid:4739
+bad opt_three "invalid --ipfix '127.0.0.1:3': at most 2 collectors" \
+	--ipfix 127.0.0.1:1 --ipfix '[::1]:2/tcp' --ipfix 127.0.0.1:3
+bad opt_domain "invalid --ipfix-domain '4294967296'" --ipfix 127.0.0.1:4739 --ipfix-domain 4294967296
+bad opt_domain_alone "--ipfix-domain needs --ipfix" --ipfix-domain 7
+
+skip_unless_root ipfix
+need_cmds ipfix ip jq nfcapd nfdump ipfixDump || exit 0
+[ -x "$PROTOMIX" ] && [ -x "$SENDFRAMES" ] || { fail ipfix "run make && make tests"; exit 1; }
+
+lab_up "pmt-$$-ipfix" || { fail lab_up "cannot build the lab"; exit 1; }
+# no answer from these: exactly the frames sent, nothing back
+lab_exec gw ip route add blackhole 10.21.0.0/16
+lab_exec gw ip -6 route add blackhole 2001:db8:21::/48
+
+# a TCP collector: the stream into a file (the IPFIX file format)
+tcp_collector() {	# NAME PORT FILE
+	lab_bg "$1" gw "$LAB_PYTHON" -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+s.settimeout(60)
+c, _ = s.accept()
+with open(sys.argv[2], "wb") as f:
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        f.write(d)
+        f.flush()
+' "$2" "$3"
+}
+wait_listen() {	# PROTO PORT: until something listens in the gateway (5 s)
+	local i
+	for ((i = 0; i < 100; i++)); do
+		lab_exec gw ss -Hln"$1" "sport = :$2" | grep -q . && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# what the destinations of the snapshot received, per IP protocol (the
+# class's): "ADDR PROTO PACKETS BYTES", sorted; a prefix without its length
+snap_by_proto() {	# SNAPSHOT ADDR-REGEX
+	jq -r --arg re "$2" '
+	  def proto: {"tcp":6,"udp":17,"esp_udp":17,"ike":17,"esp":50,"ah":51,
+	               "icmp":1,"icmp6":58,"gre":47}[.];
+	  [.destinations[] | select(.addr | test($re)) | . as $d
+	   | .packets | keys[] | {a: ($d.addr | sub("/.*"; "")), p: proto,
+	                          n: $d.packets[.], b: $d.bytes[.]}]
+	  | group_by([.a, .p])[] | "\(.[0].a) \(.[0].p) \(map(.n) | add) \(map(.b) | add)"' "$1" | sort
+}
+# The same from what nfcapd stored (-N: protocols as numbers). The alert
+# records have addresses too: nfdump shows them as flows of 0 packets.
+nf_by_proto() {	# DIR ADDR-REGEX
+	nfdump -q -N -R "$1" -A dstip,proto -o "fmt:%da %pr %pkt %byt" 2>/dev/null |
+		awk '$3 > 0 {print $1, $2, $3, $4}' | grep -E "^($2)" | sort
+}
+
+# --- UDP to nfcapd: per address, then per prefix ----------------------------
+run_udp() {	# TAG WATCH-OPTIONS...
+	local tag=$1 dir=$LAB_DIR/nf-$1
+	shift
+	mkdir -p "$dir"
+	lab_bg "nf$tag" gw nfcapd -b 127.0.0.1 -p 9995 -w "$dir" -t 3600
+	wait_listen u 9995 || { fail "${tag}_nfcapd" "nfcapd does not listen"; return 1; }
+	start "u$tag" watch --json -o "$LAB_DIR/u$tag.json" --ipfix 127.0.0.1:9995/udp \
+		--ipfix-domain 77 "$@" gw-ws || return 1
+	send_ws tcp4 7 --dst 10.21.0.80
+	send_ws esp4 5 --dst 10.21.0.80
+	send_ws esp_udp4 4 --dst 10.21.0.81
+	send_ws tcp6 3 --dst 2001:db8:21::80
+	send_ws esp6 2 --dst 2001:db8:21::1:5
+	sleep 1.3
+	send_ws tcp4 11 --dst 10.21.0.80	# a second interval
+	sleep 0.3
+	stop "u$tag"
+	lab_bg_stop "nf$tag"	# writes its file
+	# the destinations of this run only (the blackholed prefixes)
+	local re='10\.21\.|2001:db8:21:'
+	local want got
+	want=$(snap_by_proto "$LAB_DIR/u$tag.json" "$re")
+	got=$(nf_by_proto "$dir" "$re")
+	if [ -n "$want" ] && [ "$want" = "$got" ]; then
+		pass "${tag}_nfdump_totals"
+	else
+		fail "${tag}_nfdump_totals" "snapshot: $want; nfdump: $got"
+	fi
+}
+run_udp udp
+# by hand, what the lab sent (sendframes' frames: tcp4 72 bytes of IP
+# packet, esp4 100, ...): the snapshot above is the reference, this pins it
+assert_eq udp_snapshot_tcp4 "10.21.0.80 6 18 1296" \
+	"$(snap_by_proto "$LAB_DIR/uudp.json" '10\.21\.0\.80' | grep ' 6 ')"
+run_udp agg --aggregate 24,64
+assert_eq agg_prefixes "10.21.0.0 2001:db8:21:: " \
+	"$(nf_by_proto "$LAB_DIR/nf-agg" '10\.21\.|2001:db8:21:' | awk '{print $1}' | sort -u | tr '\n' ' ')"
+assert_eq agg_prefix_lengths "24 64 " \
+	"$(nfdump -q -N -R "$LAB_DIR/nf-agg" -o "fmt:%dmk" 2>/dev/null | awk '$1 > 0 {print $1}' | sort -un | tr '\n' ' ')"
+
+# --- TCP to a file: the enterprise elements and the alerts -------------------
+tcp_collector tc 4740 "$LAB_DIR/tcp.ipfix"
+wait_listen t 4740 || fail tcp_listener "the listener does not listen"
+start t watch --json --top 100 -o "$LAB_DIR/t.json" --ipfix 127.0.0.1:4740/tcp \
+	-e 10.21.1.0/24=tcp gw-ws || exit 1
+send_ws tcp4 6 --dst 10.21.0.90
+sleep 1.2
+send_ws esp4 3 --dst 10.21.0.90	# protocol_shift
+send_ws udp4 2 --dst 10.21.1.9	# unexpected_protocol
+sleep 1.3
+stop t
+lab_bg_stop tc
+DUMP=$LAB_DIR/tcp.dump
+ipfixDump -e "$ELEMENTS" -i "$LAB_DIR/tcp.ipfix" >"$DUMP" 2>"$DUMP.err"
+assert_eq tcp_dump_clean "" "$(grep -E 'WARN|Missing|alien' "$DUMP.err" "$DUMP")"
+# the values of an element in the dump (or in what comes on stdin)
+fieldin() { grep -E "^\s+\([0-9/]+\)\s+$1 :" | sed -E 's/^[^:]*: (\(len: [0-9]+\) )?//'; }
+field() { fieldin "$1" <"$DUMP"; }
+assert_eq tcp_alert_kinds "protocol_shift unexpected_protocol " \
+	"$(field protomixAlertKind | sort -u | tr '\n' ' ')"
+assert_eq tcp_alert_spi "$((0xd7ca145d))" "$(field IPSecSPI | sort -u)"
+want_seq=$(jq -r 'select(.type == "alert" and .kind == "protocol_shift") | .seq' "$(pm_out t)" | sort -u)
+assert_eq tcp_alert_seq "$((0x3de0a5))" "$(field protomixIpsecSequenceNumber | sort -u)"
+assert_eq tcp_alert_seq_is_the_watchs "$((0x3de0a5))" "$(( want_seq ))"
+assert_eq tcp_alert_evidence \
+	"IP 10.10.1.10 > 10.21.0.90: ESP(spi=0xd7ca145d,seq=0x3de0a5), length 80" \
+	"$(field protomixEvidence | grep ESP | sort -u)"
+assert_eq tcp_alert_interface "gw-ws" "$(field interfaceName | sort -u)"
+assert_eq tcp_alert_expected "tcp" \
+	"$(grep -A3 'protomixAlertKind : (len: 19) unexpected_protocol' "$DUMP" | fieldin protomixExpectedClasses | sort -u)"
+assert_eq tcp_expected_of_rule "tcp" \
+	"$(grep -B8 -A12 'destinationIPv4Address : 10.21.1.9' "$DUMP" | sed -n 's/.*protomixExpectedClasses : (len: [0-9]*) //p' | sort -u | head -1)"
+assert_eq tcp_class_names "esp tcp udp " "$(field protomixClassName | sort -u | tr '\n' ' ')"
+sum() { local t=0 v; while read -r v; do t=$((t + v)); done; echo "$t"; }
+assert_eq tcp_violations "$(jq '[.destinations[].violations] | add' "$LAB_DIR/t.json")" \
+	"$(field protomixViolationDeltaCount | sum)"
+# the default observation domain: FNV-1a of the host name
+h=2166136261 name=$(lab_exec gw hostname)
+for ((i = 0; i < ${#name}; i++)); do
+	printf -v c '%d' "'${name:i:1}"
+	h=$(( ((h ^ c) * 16777619) & 0xffffffff ))
+done
+assert_eq tcp_domain_default "observation domain id: $h" \
+	"$(grep -o 'observation domain id: [0-9]*' "$DUMP" | sort -u)"
+
+# --- a TCP collector killed and started again ---------------------------------
+tcp_collector k1 4741 "$LAB_DIR/k1.ipfix"
+wait_listen t 4741 || fail kill_listener "the listener does not listen"
+start k watch --json --top 100 -o "$LAB_DIR/k.json" --ipfix 127.0.0.1:4741/tcp gw-ws || exit 1
+send_ws tcp4 4 --dst 10.21.2.1
+sleep 1.5
+lab_bg_stop k1 KILL			# the collector dies
+sleep 1.2
+send_ws tcp4 5 --dst 10.21.2.2		# counted, not delivered
+sleep 1.5
+tcp_collector k2 4741 "$LAB_DIR/k2.ipfix"	# back
+wait_listen t 4741 || fail kill_listener2 "the listener does not listen"
+for ((i = 0; i < 100; i++)); do		# reconnected (backoff: 1, 2, 4 s)
+	grep -q "4741/tcp: connected again" "$(pm_errfile k)" && break
+	sleep 0.1
+done
+send_ws tcp4 6 --dst 10.21.2.3
+sleep 1.5
+STATUS=$(lab_exec gw "$PROTOMIX" status --json)
+stop k
+lab_bg_stop k2
+records() { ipfixDump -e "$ELEMENTS" -i "$1" 2>/dev/null | sed -n 's/.* \([0-9]*\) Data Records.*/\1/p' | tail -1; }
+r1=$(records "$LAB_DIR/k1.ipfix") r2=$(records "$LAB_DIR/k2.ipfix")
+made=$(jq -s '[.[] | select(.type == "report") | .top[] | .packets | length] | add' "$(pm_out k)")
+dropped=$(jq '[.. | objects | .ipfix_dropped_records? // empty] | first' <<<"$STATUS")
+assert_eq kill_said_once 1 "$(grep -c '4741/tcp: connection closed' "$(pm_errfile k)")"
+assert_eq kill_reconnected 1 "$(grep -c '4741/tcp: connected again' "$(pm_errfile k)")"
+assert_eq kill_k2_templates_first "" "$(ipfixDump -e "$ELEMENTS" -i "$LAB_DIR/k2.ipfix" 2>&1 >/dev/null | grep -i missing)"
+assert_eq kill_dropped_nonzero 1 "$(( ${dropped:-0} > 0 ))"
+assert_eq kill_counted_on "4 5 6" \
+	"$(jq -r '[.destinations[] | select(.addr | test("^10\\.21\\.2\\.")) | .packets.tcp] | sort | map(tostring) | join(" ")' "$LAB_DIR/k.json")"
+assert_eq kill_records_add_up "$made" "$(( ${r1:-0} + ${r2:-0} + ${dropped:-0} ))"
+
+# --- a UDP collector that is not there: refused, counted, said once ----------
+start d watch --json --top 100 -i 0.3 -o "$LAB_DIR/d.json" --ipfix 127.0.0.1:4742 gw-ws || exit 1
+for n in 3 4 5; do
+	send_ws tcp4 "$n" --dst 10.21.3.1
+	sleep 0.7
+done
+STATUS=$(lab_exec gw "$PROTOMIX" status --json)
+stop d
+assert_eq down_counted_on 12 "$(jq '.destinations[] | select(.addr == "10.21.3.1") | .packets.tcp' "$LAB_DIR/d.json")"
+assert_eq down_said_once 1 "$(grep -c '^protomix: IPFIX collector 127.0.0.1:4742/udp: Connection refused; records are dropped' "$(pm_errfile d)")"
+dropped=$(jq '[.. | objects | .ipfix_dropped_records? // empty] | first' <<<"$STATUS")
+assert_eq down_dropped_some 1 "$(( ${dropped:-0} > 0 ))"
+no_leftovers "pmt-$$-ipfix"

@@ -1,0 +1,919 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <fixbuf/public.h>
+#include "classes.h"
+#include "ipfix.h"
+#include "rules.h"
+#include "util.h"
+
+/* Enterprise-specific elements (PROTOMIX_PEN, a placeholder): what IANA
+ * has no element for. Kept in step with packaging/protomix-ipfix.xml. */
+enum {
+	PMIE_CLASS = 1,		/* protomixClassName */
+	PMIE_VIOLATIONS,	/* protomixViolationDeltaCount */
+	PMIE_EXPECTED,		/* protomixExpectedClasses */
+	PMIE_KIND,		/* protomixAlertKind */
+	PMIE_IPSEC_SEQ,		/* protomixIpsecSequenceNumber */
+	PMIE_EVIDENCE,		/* protomixEvidence */
+};
+
+static fbInfoElement_t pm_elements[] = {
+	FB_IE_INIT_FULL("protomixClassName", PROTOMIX_PEN, PMIE_CLASS,
+			FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, NULL),
+	FB_IE_INIT_FULL("protomixViolationDeltaCount", PROTOMIX_PEN, PMIE_VIOLATIONS,
+			8, FB_IE_F_ENDIAN | FB_IE_DELTACOUNTER | FB_UNITS_PACKETS,
+			0, 0, FB_UINT_64, NULL),
+	FB_IE_INIT_FULL("protomixExpectedClasses", PROTOMIX_PEN, PMIE_EXPECTED,
+			FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, NULL),
+	FB_IE_INIT_FULL("protomixAlertKind", PROTOMIX_PEN, PMIE_KIND,
+			FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, NULL),
+	FB_IE_INIT_FULL("protomixIpsecSequenceNumber", PROTOMIX_PEN, PMIE_IPSEC_SEQ,
+			4, FB_IE_F_ENDIAN | FB_IE_IDENTIFIER, 0, 0, FB_UINT_32, NULL),
+	FB_IE_INIT_FULL("protomixEvidence", PROTOMIX_PEN, PMIE_EVIDENCE,
+			FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, NULL),
+	FB_IE_NULL
+};
+
+/* Spec flags: which external template an element goes into. The internal
+ * templates (the structs below, byte for byte) take every element. */
+#define F_V4	0x01u
+#define F_V6	0x02u
+#define F_AGG	0x04u
+#define F_SPI	0x08u
+#define F_INT	0x10u		/* padding: internal only */
+#define F_ALL	UINT32_MAX
+
+/* A mix record in memory: the internal template, no gaps. */
+struct mix_rec {
+	uint64_t start_ms, end_ms;
+	uint64_t packets, octets;
+	uint64_t violations;
+	fbVarfield_t cls;
+	fbVarfield_t expected;
+	uint8_t dst6[16];
+	uint32_t dst4;
+	uint8_t proto;
+	uint8_t plen4, plen6;
+	uint8_t pad[1];
+};
+
+static fbInfoElementSpec_t mix_spec[] = {
+	{ "flowStartMilliseconds", 8, 0 },
+	{ "flowEndMilliseconds", 8, 0 },
+	{ "packetDeltaCount", 8, 0 },
+	{ "octetDeltaCount", 8, 0 },
+	{ "protomixViolationDeltaCount", 8, 0 },
+	{ "protomixClassName", FB_IE_VARLEN, 0 },
+	{ "protomixExpectedClasses", FB_IE_VARLEN, 0 },
+	{ "destinationIPv6Address", 16, F_V6 },
+	{ "destinationIPv4Address", 4, F_V4 },
+	{ "protocolIdentifier", 1, 0 },
+	{ "destinationIPv4PrefixLength", 1, F_V4 | F_AGG },
+	{ "destinationIPv6PrefixLength", 1, F_V6 | F_AGG },
+	{ "paddingOctets", 1, F_INT },
+	FB_IESPEC_NULL
+};
+
+struct alert_rec {
+	uint64_t time_ms;
+	fbVarfield_t kind, cls, expected, ifname, evidence;
+	uint8_t src6[16], dst6[16];
+	uint32_t src4, dst4;
+	uint32_t spi, seq;
+	uint16_t sport, dport;
+	uint8_t proto;
+	uint8_t direction;	/* flowDirection: 0 ingress, 1 egress */
+	uint8_t pad[2];
+};
+
+static fbInfoElementSpec_t alert_spec[] = {
+	{ "observationTimeMilliseconds", 8, 0 },
+	{ "protomixAlertKind", FB_IE_VARLEN, 0 },
+	{ "protomixClassName", FB_IE_VARLEN, 0 },
+	{ "protomixExpectedClasses", FB_IE_VARLEN, 0 },
+	{ "interfaceName", FB_IE_VARLEN, 0 },
+	{ "protomixEvidence", FB_IE_VARLEN, 0 },
+	{ "sourceIPv6Address", 16, F_V6 },
+	{ "destinationIPv6Address", 16, F_V6 },
+	{ "sourceIPv4Address", 4, F_V4 },
+	{ "destinationIPv4Address", 4, F_V4 },
+	{ "IPSecSPI", 4, F_SPI },
+	{ "protomixIpsecSequenceNumber", 4, F_SPI },
+	{ "sourceTransportPort", 2, 0 },
+	{ "destinationTransportPort", 2, 0 },
+	{ "protocolIdentifier", 1, 0 },
+	{ "flowDirection", 1, 0 },
+	{ "paddingOctets", 2, F_INT },
+	FB_IESPEC_NULL
+};
+
+enum { T_MIX4, T_MIX6, T_AL4, T_AL4_SPI, T_AL6, T_AL6_SPI, T_NEXT };
+static const uint32_t ext_flags[T_NEXT] = {
+	[T_MIX4] = F_V4, [T_MIX6] = F_V6, [T_AL4] = F_V4,
+	[T_AL4_SPI] = F_V4 | F_SPI, [T_AL6] = F_V6, [T_AL6_SPI] = F_V6 | F_SPI,
+};
+
+enum conn_state { C_DOWN, C_CONNECTING, C_UP };
+
+/* A message waiting in a TCP queue: its length and records. */
+struct qmsg {
+	uint32_t len, records;
+};
+#define QMSG_MAX 65536
+
+struct coll {
+	struct ipfix *x;
+	struct ipfix_target t;
+	struct sockaddr_storage addr;
+	socklen_t alen;
+	fbSession_t *session;	/* owned by fbuf */
+	fbExporter_t *exp;	/* owned by fbuf */
+	fBuf_t *fbuf;
+	uint8_t *msg;		/* what the exporter writes a message into */
+	size_t msgsize;
+	uint16_t itid_mix, itid_alert, etid[T_NEXT];
+	uint16_t cur_itid, cur_etid;
+	uint32_t in_msg;	/* records in the message being built */
+	bool msg_open;		/* something (records, templates) in it */
+	int fd;
+	enum conn_state state;
+	uint32_t events;	/* in the exporter's epoll */
+	uint64_t next_try_ns, backoff_ns;
+	uint64_t tmpl_ns;	/* templates last sent (UDP) */
+	bool tmpl_due;
+	/* TCP: bytes queued, and the messages they make */
+	uint8_t *q;
+	size_t qhead, qlen;
+	struct qmsg *qm;
+	size_t qm_head, qm_n;
+	size_t qm_sent;		/* bytes of the head message already sent */
+	uint64_t sent, dropped;
+	bool said_down;		/* told stderr; told again when it is back */
+	bool round_failed;	/* UDP: a send failed in this interval */
+	bool round_sent;	/* UDP: a send went out in this interval */
+};
+
+struct ipfix {
+	fbInfoModel_t *model;
+	struct coll c[IPFIX_MAX_COLLECTORS];
+	int n;
+	int ep, tfd;
+	uint8_t agg4, agg6;
+	uint32_t domain;
+};
+
+/* --- options --------------------------------------------------------------- */
+
+int ipfix_parse_target(const char *arg, struct ipfix_target *t)
+{
+	char esc[PM_ESC_LEN(64)], buf[sizeof(t->host)];
+	const char *proto = "udp", *host, *port;
+	struct addrinfo hints = { .ai_family = AF_UNSPEC,
+				  .ai_flags = AI_NUMERICSERV }, *ai = NULL;
+	char *slash, *colon;
+	uint64_t p;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (strlen(arg) >= sizeof(buf) - 1)
+		goto bad;
+	strcpy(buf, arg);
+	slash = strrchr(buf, '/');
+	if (slash && (!strcmp(slash + 1, "udp") || !strcmp(slash + 1, "tcp"))) {
+		proto = slash[1] == 't' ? "tcp" : "udp";
+		*slash = 0;
+	} else if (slash) {
+		pm_err("invalid --ipfix '%s': the transport is /udp or /tcp",
+		       pm_esc(arg, esc, sizeof(esc)));
+		return EXIT_USAGE;
+	}
+	colon = strrchr(buf, ':');
+	if (!colon)
+		goto bad;
+	*colon = 0;
+	port = colon + 1;
+	host = buf;
+	if (host[0] == '[') {
+		size_t n = strlen(host);
+
+		if (n < 3 || host[n - 1] != ']')
+			goto bad;
+		buf[n - 1] = 0;
+		host++;
+	} else if (strchr(host, ':')) {
+		goto bad;	/* an IPv6 address goes in brackets */
+	}
+	if (!*host || !parse_u64(port, 1, 65535, &p))
+		goto bad;
+	hints.ai_socktype = proto[0] == 't' ? SOCK_STREAM : SOCK_DGRAM;
+	rc = getaddrinfo(host, port, &hints, &ai);
+	if (rc || !ai) {
+		pm_err("invalid --ipfix '%s': cannot resolve '%s': %s",
+		       pm_esc(arg, esc, sizeof(esc)), host, gai_strerror(rc));
+		return EXIT_USAGE;
+	}
+	freeaddrinfo(ai);
+	memmove(t->host, host, strlen(host) + 1);
+	snprintf(t->port, sizeof(t->port), "%u", (unsigned int)p);
+	t->tcp = proto[0] == 't';
+	snprintf(t->text, sizeof(t->text), "%s%.255s%s:%.5s/%.3s",
+		 strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
+		 t->port, proto);
+	return 0;
+bad:
+	pm_err("invalid --ipfix '%s': HOST:PORT[/udp|/tcp], e.g. 192.0.2.7:4739 or [2001:db8::7]:4739/tcp",
+	       pm_esc(arg, esc, sizeof(esc)));
+	return EXIT_USAGE;
+}
+
+uint32_t ipfix_default_domain(void)
+{
+	char host[256] = "";
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	gethostname(host, sizeof(host) - 1);
+	for (const char *s = host; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h ? h : 1;
+}
+
+/* --- encoding ---------------------------------------------------------------- */
+
+static bool fb_fail(struct coll *c, const char *what, GError *err)
+{
+	pm_err("IPFIX %s: %s: %s", c->t.text, what, err ? err->message : "failed");
+	g_clear_error(&err);
+	return false;
+}
+
+static uint16_t add_tmpl(struct coll *c, fbInfoElementSpec_t *spec, uint32_t flags,
+			 bool internal)
+{
+	fbTemplate_t *tmpl = fbTemplateAlloc(c->x->model);
+	GError *err = NULL;
+	uint16_t tid;
+
+	if (!fbTemplateAppendSpecArray(tmpl, spec, flags, &err)) {
+		fbTemplateFreeUnused(tmpl);
+		fb_fail(c, "template", err);
+		return 0;
+	}
+	tid = fbSessionAddTemplate(c->session, internal, FB_TID_AUTO, tmpl, &err);
+	if (!tid) {
+		fbTemplateFreeUnused(tmpl);
+		fb_fail(c, "template", err);
+	}
+	return tid;
+}
+
+static void coll_send(struct coll *c, const uint8_t *m, size_t len, uint32_t records);
+
+/* The message built so far, out to the transport. */
+static bool emit(struct coll *c)
+{
+	GError *err = NULL;
+	size_t len;
+
+	if (!c->msg_open)
+		return true;
+	if (!fBufEmit(c->fbuf, &err))
+		return fb_fail(c, "emit", err);
+	len = fbExporterGetMsgLen(c->exp);
+	coll_send(c, c->msg, len, c->in_msg);
+	c->in_msg = 0;
+	c->msg_open = false;
+	return true;
+}
+
+static bool set_tmpl(struct coll *c, uint16_t itid, uint16_t etid)
+{
+	GError *err = NULL;
+
+	if (c->cur_itid != itid) {
+		if (!fBufSetInternalTemplate(c->fbuf, itid, &err))
+			return fb_fail(c, "internal template", err);
+		c->cur_itid = itid;
+	}
+	if (c->cur_etid != etid) {
+		if (!fBufSetExportTemplate(c->fbuf, etid, &err))
+			return fb_fail(c, "export template", err);
+		c->cur_etid = etid;
+	}
+	return true;
+}
+
+static bool templates(struct coll *c)
+{
+	GError *err = NULL;
+
+	if (!emit(c))
+		return false;
+	/* libfixbuf answers "end of message" once to a manual buffer whose
+	 * last set was data: then the templates go into a message of their
+	 * own */
+	for (int i = 0; !fbSessionExportTemplates(c->session, &err); i++) {
+		if (i == 2 || !g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOM))
+			return fb_fail(c, "templates", err);
+		g_clear_error(&err);
+		if (!emit(c))
+			return false;
+	}
+	c->msg_open = true;
+	c->tmpl_ns = now_mono_ns();
+	c->tmpl_due = false;
+	return emit(c);
+}
+
+/* UDP: templates first if due (at start, every IPFIX_TEMPLATE_SECS,
+ * after the collector refused a message). */
+static void templates_if_due(struct coll *c)
+{
+	if (!c->t.tcp && (c->tmpl_due ||
+	    now_mono_ns() - c->tmpl_ns >= IPFIX_TEMPLATE_SECS * 1000000000ull))
+		templates(c);
+}
+
+/* One record; a full message goes out first. */
+static bool append(struct coll *c, void *rec, size_t size)
+{
+	GError *err = NULL;
+
+	if (fBufAppend(c->fbuf, rec, size, &err))
+		goto ok;
+	if (!g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOM))
+		return fb_fail(c, "record", err);
+	g_clear_error(&err);
+	if (!emit(c))
+		return false;
+	if (!fBufAppend(c->fbuf, rec, size, &err))
+		return fb_fail(c, "record", err);
+ok:
+	c->in_msg++;
+	c->msg_open = true;
+	return true;
+}
+
+/* --- transport --------------------------------------------------------------- */
+
+static void set_events(struct coll *c, uint32_t ev)
+{
+	struct epoll_event e = { .events = ev, .data.ptr = c };
+
+	if (c->fd < 0 || ev == c->events)
+		return;
+	if (!c->events)
+		epoll_ctl(c->x->ep, EPOLL_CTL_ADD, c->fd, &e);
+	else if (!ev)
+		epoll_ctl(c->x->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	else
+		epoll_ctl(c->x->ep, EPOLL_CTL_MOD, c->fd, &e);
+	c->events = ev;
+}
+
+static void say_down(struct coll *c, const char *why)
+{
+	if (c->said_down)
+		return;
+	c->said_down = true;
+	fprintf(stderr, "protomix: IPFIX collector %s: %s; records are dropped (counted) until it %s\n",
+		c->t.text, why, c->t.tcp ? "reconnects" : "answers again");
+}
+
+static void say_up(struct coll *c)
+{
+	if (!c->said_down)
+		return;
+	c->said_down = false;
+	fprintf(stderr, "protomix: IPFIX collector %s: %s\n", c->t.text,
+		c->t.tcp ? "connected again" : "answering again");
+}
+
+static void queue_drop_all(struct coll *c)
+{
+	for (size_t i = 0; i < c->qm_n; i++)
+		c->dropped += c->qm[(c->qm_head + i) % QMSG_MAX].records;
+	c->qm_head = c->qm_n = c->qm_sent = 0;
+	c->qhead = c->qlen = 0;
+}
+
+static void tcp_down(struct coll *c, const char *why)
+{
+	char buf[160];
+
+	queue_drop_all(c);
+	set_events(c, 0);
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->state = C_DOWN;
+	c->backoff_ns = c->backoff_ns ? c->backoff_ns * 2 : 1000000000ull;
+	if (c->backoff_ns > 60000000000ull)
+		c->backoff_ns = 60000000000ull;
+	c->next_try_ns = now_mono_ns() + c->backoff_ns;
+	snprintf(buf, sizeof(buf), "%s", why);
+	say_down(c, buf);
+}
+
+/* Send from the head of the queue until it is empty or the socket full. */
+static void tcp_flush(struct coll *c)
+{
+	while (c->state == C_UP && c->qm_n) {
+		struct qmsg *m = &c->qm[c->qm_head];
+		ssize_t n = send(c->fd, c->q + c->qhead, m->len - c->qm_sent,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			tcp_down(c, strerror(errno));
+			return;
+		}
+		c->qhead += n;
+		c->qlen -= n;
+		c->qm_sent += n;
+		if (c->qm_sent == m->len) {
+			c->sent += m->records;
+			c->qm_sent = 0;
+			c->qm_head = (c->qm_head + 1) % QMSG_MAX;
+			c->qm_n--;
+		}
+	}
+	if (!c->qlen)
+		c->qhead = 0;
+	if (c->state == C_UP)
+		set_events(c, EPOLLIN | (c->qm_n ? EPOLLOUT : 0));
+}
+
+static void tcp_connect(struct coll *c)
+{
+	int fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0) {
+		tcp_down(c, strerror(errno));
+		return;
+	}
+	c->fd = fd;
+	c->events = 0;
+	if (connect(fd, (struct sockaddr *)&c->addr, c->alen) && errno != EINPROGRESS) {
+		tcp_down(c, strerror(errno));
+		return;
+	}
+	c->state = C_CONNECTING;
+	set_events(c, EPOLLOUT);
+	/* a new transport session starts with the templates */
+	queue_drop_all(c);
+	templates(c);
+}
+
+static void coll_send(struct coll *c, const uint8_t *m, size_t len, uint32_t records)
+{
+	if (!len)
+		return;
+	if (!c->t.tcp) {
+		/* A connected UDP socket reports the collector's ICMP errors
+		 * at a later send, which then sends nothing: counted. */
+		if (send(c->fd, m, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len) {
+			c->sent += records;
+			c->round_sent = true;
+		} else {
+			c->dropped += records;
+			c->round_failed = true;
+			if (errno != EAGAIN && errno != ENOBUFS && errno != EINTR) {
+				/* a collector restarted knows no templates */
+				c->tmpl_due = true;
+				say_down(c, strerror(errno));
+			}
+		}
+		return;
+	}
+	if (c->state == C_DOWN || c->qm_n == QMSG_MAX ||
+	    c->qhead + c->qlen + len > IPFIX_TCP_QUEUE) {
+		if (c->qhead && c->qlen + len <= IPFIX_TCP_QUEUE && c->qm_n < QMSG_MAX) {
+			memmove(c->q, c->q + c->qhead, c->qlen);
+			c->qhead = 0;
+		} else {
+			c->dropped += records;
+			return;
+		}
+	}
+	memcpy(c->q + c->qhead + c->qlen, m, len);
+	c->qlen += len;
+	c->qm[(c->qm_head + c->qm_n) % QMSG_MAX] = (struct qmsg){ len, records };
+	c->qm_n++;
+	tcp_flush(c);
+}
+
+/* UDP, at the start of an interval: the collector's ICMP errors for the
+ * last interval's messages have come back by now, or it took them. */
+static void udp_round(struct coll *c)
+{
+	int err = 0;
+	socklen_t sl = sizeof(err);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 && err) {
+		c->tmpl_due = true;
+		say_down(c, strerror(err));
+	} else if (c->round_sent && !c->round_failed) {
+		say_up(c);
+	}
+	c->round_sent = c->round_failed = false;
+}
+
+static void coll_event(struct coll *c, uint32_t ev)
+{
+	char b[256];
+	int err = 0;
+	socklen_t sl = sizeof(err);
+	ssize_t n;
+
+	if (c->state == C_CONNECTING) {
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) || err) {
+			tcp_down(c, strerror(err ? err : errno));
+			return;
+		}
+		c->state = C_UP;
+		c->backoff_ns = 0;
+		say_up(c);
+		tcp_flush(c);
+		return;
+	}
+	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		n = recv(c->fd, b, sizeof(b), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			tcp_down(c, n == 0 ? "connection closed" : strerror(errno));
+			return;
+		}
+	}
+	if (ev & EPOLLOUT)
+		tcp_flush(c);
+}
+
+/* --- setup ------------------------------------------------------------------- */
+
+static int coll_open(struct ipfix *x, struct coll *c, const struct ipfix_target *t)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC,
+				  .ai_socktype = t->tcp ? SOCK_STREAM : SOCK_DGRAM,
+				  .ai_flags = AI_NUMERICSERV }, *ai = NULL;
+	GError *err = NULL;
+
+	c->x = x;
+	c->t = *t;
+	c->fd = -1;
+	if (getaddrinfo(t->host, t->port, &hints, &ai) || !ai) {
+		pm_err("IPFIX %s: cannot resolve the host", t->text);
+		return -1;
+	}
+	memcpy(&c->addr, ai->ai_addr, ai->ai_addrlen);
+	c->alen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+
+	c->msgsize = t->tcp ? IPFIX_TCP_MSG : IPFIX_UDP_MSG;
+	c->msg = malloc(c->msgsize);
+	if (t->tcp) {
+		c->q = malloc(IPFIX_TCP_QUEUE);
+		c->qm = calloc(QMSG_MAX, sizeof(*c->qm));
+	}
+	if (!c->msg || (t->tcp && (!c->q || !c->qm))) {
+		pm_err("IPFIX %s: out of memory", t->text);
+		return -1;
+	}
+	c->session = fbSessionAlloc(x->model);
+	fbSessionSetDomain(c->session, x->domain);
+	c->itid_mix = add_tmpl(c, mix_spec, F_ALL, true);
+	c->itid_alert = add_tmpl(c, alert_spec, F_ALL, true);
+	for (int i = 0; i < T_NEXT; i++) {
+		uint32_t f = ext_flags[i];
+
+		if (i <= T_MIX6 && (i == T_MIX4 ? x->agg4 < 32 : x->agg6 < 128))
+			f |= F_AGG;
+		c->etid[i] = add_tmpl(c, i <= T_MIX6 ? mix_spec : alert_spec, f, false);
+		if (!c->etid[i])
+			return -1;
+	}
+	if (!c->itid_mix || !c->itid_alert)
+		return -1;
+	c->exp = fbExporterAllocBuffer(c->msg, c->msgsize);
+	c->fbuf = fBufAllocForExport(c->session, c->exp);
+	fBufSetAutomaticMode(c->fbuf, FALSE);
+	if (!set_tmpl(c, c->itid_mix, c->etid[T_MIX4]))
+		return -1;
+	(void)err;
+
+	if (t->tcp) {
+		tcp_connect(c);
+		return 0;
+	}
+	c->fd = socket(c->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&c->addr, c->alen)) {
+		pm_err("IPFIX %s: cannot open a UDP socket: %s", t->text, strerror(errno));
+		return -1;
+	}
+	c->state = C_UP;	/* errors come back at send */
+	c->tmpl_due = true;
+	return 0;
+}
+
+struct ipfix *ipfix_open(const struct ipfix_cfg *cfg)
+{
+	struct ipfix *x = calloc(1, sizeof(*x));
+	struct epoll_event e = { .events = EPOLLIN };
+
+	if (!x) {
+		pm_err("out of memory");
+		return NULL;
+	}
+	x->ep = x->tfd = -1;
+	x->domain = cfg->domain;
+	x->agg4 = cfg->agg4 ? cfg->agg4 : 32;
+	x->agg6 = cfg->agg6 ? cfg->agg6 : 128;
+	x->model = fbInfoModelAlloc();
+	fbInfoModelAddElementArray(x->model, pm_elements);
+	x->ep = epoll_create1(EPOLL_CLOEXEC);
+	x->tfd = timerfd_after(1, true);	/* reconnects */
+	if (x->ep < 0 || x->tfd < 0 ||
+	    epoll_ctl(x->ep, EPOLL_CTL_ADD, x->tfd, &e)) {
+		pm_err("IPFIX: cannot set up its event loop: %s", strerror(errno));
+		ipfix_close(x);
+		return NULL;
+	}
+	for (int i = 0; i < cfg->ntargets; i++) {
+		x->n++;
+		if (coll_open(x, &x->c[i], &cfg->targets[i])) {
+			ipfix_close(x);
+			return NULL;
+		}
+	}
+	return x;
+}
+
+void ipfix_close(struct ipfix *x)
+{
+	if (!x)
+		return;
+	for (int i = 0; i < x->n; i++) {
+		struct coll *c = &x->c[i];
+
+		/* what the socket takes now; the rest is dropped */
+		if (c->fbuf)
+			emit(c);
+		if (c->t.tcp)
+			tcp_flush(c);
+		if (c->fd >= 0)
+			close(c->fd);
+		if (c->fbuf)
+			fBufFree(c->fbuf);	/* with its session and exporter */
+		else if (c->session)
+			fbSessionFree(c->session);
+		free(c->msg);
+		free(c->q);
+		free(c->qm);
+	}
+	if (x->ep >= 0)
+		close(x->ep);
+	if (x->tfd >= 0)
+		close(x->tfd);
+	if (x->model)
+		fbInfoModelFree(x->model);
+	free(x);
+}
+
+int ipfix_fd(const struct ipfix *x)
+{
+	return x->ep;
+}
+
+void ipfix_run(struct ipfix *x)
+{
+	struct epoll_event evs[IPFIX_MAX_COLLECTORS + 1];
+	uint64_t now, exp;
+	int n = epoll_wait(x->ep, evs, IPFIX_MAX_COLLECTORS + 1, 0);
+
+	for (int i = 0; i < n; i++) {
+		if (evs[i].data.ptr)
+			coll_event(evs[i].data.ptr, evs[i].events);
+		else if (read(x->tfd, &exp, sizeof(exp)) < 0)
+			continue;
+	}
+	now = now_mono_ns();
+	for (int i = 0; i < x->n; i++) {
+		struct coll *c = &x->c[i];
+
+		if (c->t.tcp && c->state == C_DOWN && now >= c->next_try_ns)
+			tcp_connect(c);
+	}
+}
+
+/* --- records ------------------------------------------------------------------ */
+
+static const uint8_t proto_of[PM_NCLASS] = {
+	[PM_C_TCP] = 6, [PM_C_UDP] = 17, [PM_C_ICMP] = 1, [PM_C_ICMP6] = 58,
+	[PM_C_SCTP] = 132, [PM_C_ESP] = 50, [PM_C_AH] = 51, [PM_C_ESP_UDP] = 17,
+	[PM_C_IKE] = 17, [PM_C_GRE] = 47, [PM_C_IPIP] = 4, [PM_C_IPV6_ENCAP] = 41,
+	[PM_C_OTHER] = 255,	/* any other protocol: the class name says which */
+};
+
+static bool is_v4(const uint8_t a[16])
+{
+	static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(a, pfx, sizeof(pfx));
+}
+
+static void varstr(fbVarfield_t *f, const char *s)
+{
+	f->buf = (uint8_t *)s;
+	f->len = strlen(s);
+}
+
+/* As the snapshot says it: the declared rule's classes, or tcp for a
+ * destination learned to have shifted. */
+static uint32_t expected_of(const struct pm_view *v, const struct pm_dest_key *k,
+			    const struct pm_dest *d)
+{
+	const struct rule *r;
+
+	if (v->rules && v->rules->n) {
+		if (d->rules_gen == v->rules_gen && d->rule_id &&
+		    d->rule_id <= v->rules->n)
+			return ~d->denied & PM_ALL_CLASSES;
+		r = ruleset_match(v->rules, k->addr);
+		if (r)
+			return r->allowed;
+	}
+	return d->flags & PM_D_SHIFTED ? 1u << PM_C_TCP : 0;
+}
+
+static void mix_dest(struct ipfix *x, struct mix_rec *r, const struct pm_view *v,
+		     const struct pm_dest_key *k, const struct pm_dest *d,
+		     const struct pm_dest *was, bool v4)
+{
+	__u64 cls[PM_NCLASS];
+	uint64_t bytes, viol, left;
+	uint32_t expected;
+	char exp_text[160];
+
+	if (!dest_delta(d, was, cls, &bytes))
+		return;
+	if (was && was->first_seen != d->first_seen)
+		was = NULL;
+	viol = d->violations - (was && d->violations >= was->violations ?
+				was->violations : 0);
+	expected = expected_of(v, k, d);
+	varstr(&r->expected, classes_text(expected, exp_text, sizeof(exp_text)));
+	if (v4)
+		memcpy(&r->dst4, k->addr + 12, 4), r->dst4 = ntohl(r->dst4);
+	else
+		memcpy(r->dst6, k->addr, 16);
+	/* The destination's violations go to the records of the classes it
+	 * was not expected to receive, at most each one's packets: the sum
+	 * over its records is the destination's count. */
+	left = viol;
+	for (int c = 0; c < PM_NCLASS; c++) {
+		uint64_t b;
+
+		if (!cls[c])
+			continue;
+		b = d->bytes[c] - (was && d->bytes[c] >= was->bytes[c] &&
+				   d->packets[c] >= was->packets[c] ? was->bytes[c] : 0);
+		r->packets = cls[c];
+		r->octets = b;
+		r->proto = proto_of[c];
+		varstr(&r->cls, class_name(c));
+		r->violations = 0;
+		if (left && expected && !(expected & 1u << c)) {
+			r->violations = left < cls[c] ? left : cls[c];
+			left -= r->violations;
+		}
+		for (int i = 0; i < x->n; i++) {
+			struct coll *co = &x->c[i];
+
+			if (co->t.tcp && co->state == C_DOWN) {
+				co->dropped++;
+				continue;
+			}
+			append(co, r, sizeof(*r));
+		}
+	}
+}
+
+void ipfix_export_mix(struct ipfix *x, const struct pm_view *v,
+		      const struct dest_table *prev, uint64_t start_ns)
+{
+	const struct dest_table *t = v->dests;
+	struct mix_rec r = {};
+
+	r.start_ms = mono_to_real_ns(start_ns) / 1000000;
+	r.end_ms = mono_to_real_ns(v->taken_ns) / 1000000;
+	r.plen4 = x->agg4;
+	r.plen6 = x->agg6;
+	for (int i = 0; i < x->n; i++) {
+		struct coll *c = &x->c[i];
+
+		if (!c->t.tcp)
+			udp_round(c);
+		templates_if_due(c);
+	}
+	/* IPv4 destinations, then IPv6: one template switch per interval */
+	for (int fam = 0; fam < 2; fam++) {
+		for (int i = 0; i < x->n; i++)
+			set_tmpl(&x->c[i], x->c[i].itid_mix,
+				 x->c[i].etid[fam ? T_MIX6 : T_MIX4]);
+		for (size_t i = 0; i < t->n; i++) {
+			long p;
+
+			if (is_v4(t->keys[i].addr) != !fam)
+				continue;
+			p = prev && prev->n ? dest_table_find(prev, &t->keys[i]) : -1;
+			mix_dest(x, &r, v, &t->keys[i], &t->vals[i],
+				 p >= 0 ? &prev->vals[p] : NULL, !fam);
+		}
+	}
+	for (int i = 0; i < x->n; i++) {
+		struct coll *c = &x->c[i];
+
+		emit(c);
+	}
+}
+
+void ipfix_export_alert(struct ipfix *x, const struct alert *a)
+{
+	struct alert_rec r = {};
+	char exp_text[160], ev[512];
+	bool v4 = is_v4(a->dst), spi = a->class == PM_C_ESP ||
+		  a->class == PM_C_AH || a->class == PM_C_ESP_UDP;
+	int t = v4 ? (spi ? T_AL4_SPI : T_AL4) : (spi ? T_AL6_SPI : T_AL6);
+
+	r.time_ms = a->real_ns / 1000000;
+	varstr(&r.kind, kind_name(a->kind));
+	varstr(&r.cls, class_name(a->class));
+	varstr(&r.expected, classes_text(a->expected, exp_text, sizeof(exp_text)));
+	varstr(&r.ifname, a->iface);
+	varstr(&r.evidence, alert_evidence(a, ev, sizeof(ev)));
+	if (v4) {
+		memcpy(&r.src4, a->src + 12, 4);
+		memcpy(&r.dst4, a->dst + 12, 4);
+		r.src4 = ntohl(r.src4);
+		r.dst4 = ntohl(r.dst4);
+	} else {
+		memcpy(r.src6, a->src, 16);
+		memcpy(r.dst6, a->dst, 16);
+	}
+	r.spi = a->spi;
+	r.seq = a->seq;
+	r.sport = a->sport;
+	r.dport = a->dport;
+	r.proto = proto_of[a->class < PM_NCLASS ? a->class : PM_C_OTHER];
+	r.direction = a->hook == PM_HOOK_TC_EGRESS;
+	for (int i = 0; i < x->n; i++) {
+		struct coll *c = &x->c[i];
+
+		if (c->t.tcp && c->state == C_DOWN) {
+			c->dropped++;
+			continue;
+		}
+		templates_if_due(c);
+		if (!set_tmpl(c, c->itid_alert, c->etid[t]) || !append(c, &r, sizeof(r)))
+			continue;
+		emit(c);
+	}
+}
+
+uint64_t ipfix_dropped(const struct ipfix *x)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; x && i < x->n; i++)
+		n += x->c[i].dropped;
+	return n;
+}
+
+json_object *ipfix_status_json(const struct ipfix *x)
+{
+	static const char *states[] = { "down", "connecting", "up" };
+	json_object *arr = json_object_new_array();
+
+	for (int i = 0; x && i < x->n; i++) {
+		const struct coll *c = &x->c[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "collector", json_object_new_string(c->t.text));
+		json_object_object_add(o, "state", json_object_new_string(
+			c->t.tcp ? states[c->state] : c->said_down ? "unreachable" : "sending"));
+		json_object_object_add(o, "domain", json_object_new_uint64(x->domain));
+		json_object_object_add(o, "sent_records", json_object_new_uint64(c->sent));
+		json_object_object_add(o, "dropped_records", json_object_new_uint64(c->dropped));
+		json_object_object_add(o, "queued_bytes", json_object_new_uint64(c->qlen));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
