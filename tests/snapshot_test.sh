@@ -772,8 +772,6 @@ else
 			assert_eq pin3_removed no \
 				"$(in_h test -e /sys/fs/bpf/protomix && echo yes || echo no)"
 		fi
-		# the clsact qdisc a killed watch made stays (tests/classic_tc_test.sh)
-		lab_has_tcx || tc -n "$(lab_ns gw)" qdisc del dev gw-ws clsact
 	fi
 	lab_bg_stop holder KILL
 fi
