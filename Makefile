@@ -92,6 +92,7 @@ include bench/bench.mk
 include tests/replay.mk
 include tests/snapshot.mk
 include bench/snapshot.mk
+include tests/kernels.mk
 
 test:
 	./tools/install-deps.sh

@@ -401,7 +401,10 @@ static __always_inline int insert(struct pm_dest_key *key, __u16 tag,
 	h->key = *key;
 	h->first_seen = now;
 	if (cfg_baseline) {
-		base = bpf_map_lookup_elem(&baseline, key);
+		/* The key as it stands in the entry, a map value: 6.1's
+		 * verifier takes no pointer argument of a global function
+		 * (mem, as key is in dest_insert) as a helper's map key. */
+		base = bpf_map_lookup_elem(&baseline, &h->key);
 		if (base)
 			h->flags = *base;
 	}

@@ -58,7 +58,8 @@ fi
 sleep 0.2
 send esp4 5
 assert_eq counted_after_recreate 12 "$(esp_count)"
-assert_eq attached_to_new "tcx_egress:pm_tc_egress tcx_ingress:pm_tc_ingress" "$(lab_attached gw gw-ws)"
+# tcx links from 6.6 on, classic clsact filters before
+assert_eq attached_to_new "$(lab_tc_hooks)" "$(lab_attached gw gw-ws)"
 
 pm_stop ra
 assert_eq watch_status 0 $?

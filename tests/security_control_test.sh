@@ -262,10 +262,16 @@ t2=$(date +%s%N)
 ms=$(((t2 - t1) / 1000000))
 echo "# snapshot answered in $ms ms with 7 silent clients (flood took $(((t1 - t0) / 1000000)) ms)" >&2
 assert_eq snapshot_during_stall 0 "$RC"
-if [ "$ms" -lt 1000 ]; then
+# Served behind the silent clients, the snapshot and the reports would
+# wait their request deadline (1 s) each: 7 s. The bounds scale with this
+# machine's pace, by twice the time the flood took to send (56 ms here,
+# 371 ms under emulation, where the watch turns the same 4,000 samples
+# into JSON that much slower).
+FLOOD_MS=$(((t1 - t0) / 1000000))
+if [ "$ms" -lt $((1000 + 2 * FLOOD_MS)) ]; then
 	pass snapshot_not_stalled
 else
-	fail snapshot_not_stalled "$ms ms"
+	fail snapshot_not_stalled "$ms ms (bound $((1000 + 2 * FLOOD_MS)) ms)"
 fi
 wait_for "$LAB_DIR/silent.out" '^dropped' 8
 assert_eq silent_dropped "dropped 7" "$(sed -n 's/^\(dropped [0-9]*\).*/\1/p' "$LAB_DIR/silent.out")"
@@ -277,12 +283,16 @@ assert_eq flood_every_sample '{"ringbuf_drops":0,"sampled":4000,"suppressed":0}'
 	"$(jq -c '.stats | {ringbuf_drops, sampled, suppressed}' "$OUT" 2>&1)"
 assert_eq flood_every_alert 4000 \
 	"$(grep -c '"kind":"unexpected_protocol"' "$(pm_out w3)")"
-# reports on time: at -i 0.5, no report came more than 1.5 s after the
-# one before, all through the attack (a loop that waited for the silent
-# clients would have missed reports for seconds)
-late=$(jq -r 'select(.type == "report") | .interval' "$(pm_out w3)" 2>/dev/null |
-	awk '$1 > 1.5 { n++ } END { print n + 0 " of " NR }')
-assert_eq reports_on_time "0 of $(grep -c '"type":"report"' "$(pm_out w3)")" "$late"
+# reports on time: at -i 0.5, no report came more than 1.5 s (and twice
+# the flood's time, see above) after the one before, all through the
+# attack (a loop that waited for the silent clients would have missed
+# reports for seconds)
+cp "$(pm_out w3)" "$LAB_DIR/w3.reports"	# the watch goes on writing
+late=$(jq -r 'select(.type == "report") | .interval' "$LAB_DIR/w3.reports" 2>/dev/null |
+	awk -v max="$(awk -v f="$FLOOD_MS" 'BEGIN { print 1.5 + 2 * f / 1000 }')" '
+		$1 > top { top = $1 } $1 > max { n++ }
+		END { print n + 0 " of " NR; printf "# longest report interval %.3f s (bound %.3f s)\n", top, max > "/dev/stderr" }')
+assert_eq reports_on_time "0 of $(grep -c '"type":"report"' "$LAB_DIR/w3.reports")" "$late"
 
 # 40 connections at once from root: the cap refuses the excess, busy
 cat >"$LAB_DIR/many.py" <<'EOF'

@@ -540,6 +540,16 @@ static void test_concurrent_inserts(struct env *env)
 		       sysconf(_SC_NPROCESSORS_ONLN));
 		goto out;
 	}
+	/* tools/kernels/guest-run.sh says so: under QEMU's TCG, the kernel
+	 * patching its XDP dispatcher (a run with repeat > 1) while the other
+	 * CPU runs through it kills the guest (6.12: "Oops: int3" in
+	 * bpf_dispatcher_xdp_func, 3 runs of 3): the emulator does not see
+	 * the code one CPU changes under another in time. */
+	if (getenv("PROTOMIX_TEST_EMULATED")) {
+		printf("SKIP %s: the CPUs are emulated (%s): the kernel's patching of its XDP dispatcher under a running CPU oopses the emulated guest\n",
+		       name, getenv("PROTOMIX_TEST_EMULATED"));
+		goto out;
+	}
 	if (!before || !after || !seen) {
 		complain(&ck, "out of memory");
 		goto done;

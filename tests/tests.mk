@@ -3,7 +3,7 @@ TEST_BUILD := tests/build
 TEST_CFLAGS := $(CFLAGS) -Itests
 TEST_LDLIBS := -lbpf -lelf -lz
 TEST_PROGS := $(TEST_BUILD)/sendframes $(TEST_BUILD)/bpf_parse_test \
-	$(TEST_BUILD)/table_test
+	$(TEST_BUILD)/table_test $(TEST_BUILD)/clock_test
 
 # The frame builder and its cases; classes.c names the outcomes.
 FRAMES_SRCS := tests/frames.c user/classes.c
@@ -35,3 +35,7 @@ $(TEST_BUILD)/table_test: tests/table_test.c $(FRAMES_SRCS) $(FRAMES_HDRS) \
 		$(CHECK_SRCS) $(CHECK_HDRS) $(SKELS) $(BUILD)/bench/gen.skel.h | $(TEST_BUILD)
 	$(CC) $(TEST_CFLAGS) -I$(BUILD)/bench tests/table_test.c $(FRAMES_SRCS) $(CHECK_SRCS) \
 		-o $@ $(TEST_LDLIBS) -lpthread
+
+# user/util.c's conversion of monotonic instants to wall-clock time.
+$(TEST_BUILD)/clock_test: tests/clock_test.c user/util.c user/util.h $(CHECK_SRCS) $(CHECK_HDRS) | $(TEST_BUILD)
+	$(CC) $(TEST_CFLAGS) tests/clock_test.c user/util.c $(CHECK_SRCS) -o $@ $(TEST_LDLIBS)

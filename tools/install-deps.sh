@@ -1,11 +1,13 @@
 #!/bin/sh
 # Install, with apt-get, the Debian 12 packages protomix needs to build,
-# test and benchmark, skipping those already there. Needs root.
+# test and benchmark (qemu-system-x86, busybox-static, kmod and xz-utils:
+# make test-kernels), skipping those already there. Needs root.
 set -e
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 libjson-c-dev libpcap-dev libncurses-dev libmicrohttpd-dev
 iproute2 iputils-ping jq python3 tcpdump tshark iperf3 tmux procps util-linux linux-perf
-prometheus libfixbuf-dev libfixbuf-tools nfdump"
+prometheus libfixbuf-dev libfixbuf-tools nfdump
+qemu-system-x86 busybox-static kmod xz-utils"
 
 missing=""
 for p in $PKGS; do

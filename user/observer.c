@@ -1,23 +1,171 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <getopt.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "observer.h"
 #include "util.h"
 
+/* The end of the verifier's log of the last program the kernel refused,
+ * taken from libbpf's messages while the programs load (libbpf asks the
+ * kernel for the log when a load fails and passes it to its print
+ * callback): what to tell the user instead of a bare errno. */
+static struct {
+	libbpf_print_fn_t prev;
+	char prog[64];
+	char tail[4096];	/* the last bytes of the log */
+} vlog;
+
+static int capture_print(enum libbpf_print_level level, const char *fmt,
+			 va_list ap)
+{
+	const char *begin, *end, *name;
+	char *msg = NULL;
+	size_t n;
+	va_list cp;
+	int ret = 0;
+
+	va_copy(cp, ap);
+	if (vasprintf(&msg, fmt, cp) < 0)
+		msg = NULL;
+	va_end(cp);
+	if (msg && (begin = strstr(msg, "-- BEGIN PROG LOAD LOG --"))) {
+		/* "prog 'NAME': -- BEGIN PROG LOAD LOG --\n...-- END PROG LOAD LOG --" */
+		name = strstr(msg, "prog '");
+		if (name && name < begin) {
+			name += 6;
+			n = strcspn(name, "'");
+			snprintf(vlog.prog, sizeof(vlog.prog), "%.*s", (int)n, name);
+		}
+		begin = strchr(begin, '\n');
+		begin = begin ? begin + 1 : msg + strlen(msg);
+		end = strstr(begin, "-- END PROG LOAD LOG --");
+		n = end ? (size_t)(end - begin) : strlen(begin);
+		if (n >= sizeof(vlog.tail)) {
+			begin += n - (sizeof(vlog.tail) - 1);
+			n = sizeof(vlog.tail) - 1;
+		}
+		memcpy(vlog.tail, begin, n);
+		vlog.tail[n] = 0;
+	}
+	free(msg);
+	if (vlog.prev)
+		ret = vlog.prev(level, fmt, ap);
+	return ret;
+}
+
+/* The verifier's statistics at the end of its log, not its reason. */
+static bool log_trailer(const char *line, size_t n)
+{
+	static const char *const skip[] = {
+		"processed ", "verification time", "stack depth", "max_states_per_insn",
+		"-- END", "Func#", "func#", "Validating ",
+	};
+
+	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+		if (n >= strlen(skip[i]) && !strncmp(line, skip[i], strlen(skip[i])))
+			return true;
+	return false;
+}
+
+/* The line of the captured log that says why (its length in *len), or
+ * NULL when no program was refused. */
+static const char *verifier_cause(size_t *len)
+{
+	const char *t = vlog.tail, *e = t + strlen(t), *line;
+
+	if (!*t)
+		return NULL;
+	/* backwards over the lines: the last that is not a statistic */
+	while (e > t) {
+		const char *stop = e;
+
+		while (stop > t && (stop[-1] == '\n' || stop[-1] == ' '))
+			stop--;
+		line = stop;
+		while (line > t && line[-1] != '\n')
+			line--;
+		if (stop > line && !log_trailer(line, stop - line)) {
+			*len = stop - line;
+			return line;
+		}
+		e = line;
+	}
+	*len = strlen("(the verifier gave no reason)");
+	return "(the verifier gave no reason)";
+}
+
+/* -v: the end of the verifier's log, the instructions that led there. */
+static void verifier_last_lines(void)
+{
+	const char *t = vlog.tail, *line;
+	int lines = 0;
+
+	for (line = t + strlen(t); line > t && lines <= 12; line--)
+		if (line[-1] == '\n')
+			lines++;
+	while (*line == '\n')
+		line++;
+	fprintf(stderr, "protomix: the verifier's last lines:\n%s", line);
+}
+
+/* Whether this process has what loading takes: CAP_SYS_ADMIN, or
+ * CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (5.8 and later). Without
+ * CAP_PERFMON the verifier applies the rules of unprivileged programs
+ * and refuses ours (on 6.1: "attempt to corrupt spilled pointer on
+ * stack"): a matter of permissions, not of the kernel. */
+static bool have_bpf_caps(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = {};
+	const int need[] = { 39 /* CAP_BPF */, 38 /* CAP_PERFMON */, CAP_NET_ADMIN };
+
+	if (syscall(SYS_capget, &h, d))
+		return true;	/* cannot tell: do not blame permissions */
+#define HAS(c) (d[(c) / 32].effective & (1u << ((c) % 32)))
+	if (HAS(CAP_SYS_ADMIN))
+		return true;
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!HAS(need[i]))
+			return false;
+#undef HAS
+	return true;
+}
+
+#define NEED_CAPS "run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON"
+
 static int load_error(int err)
 {
-	if (err == -EPERM || err == -EACCES)
-		pm_err("permission denied loading the BPF programs: run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON");
-	else if (err == -ENOSYS)
+	size_t len = 0;
+	const char *cause = verifier_cause(&len);
+
+	if (cause && !have_bpf_caps()) {
+		pm_err("permission denied loading the BPF programs: " NEED_CAPS
+		       " (without them the verifier refused %s: %.*s)",
+		       vlog.prog[0] ? vlog.prog : "?", (int)len, cause);
+	} else if (cause) {
+		/* -EACCES or -EINVAL from the verifier, even as root */
+		pm_err("the kernel's verifier refused the BPF program %s: %.*s%s",
+		       vlog.prog[0] ? vlog.prog : "?", (int)len, cause,
+		       pm_verbose ? "" : " (run with -v for the verifier's log)");
+		if (pm_verbose)
+			verifier_last_lines();
+	} else if (err == -EPERM || err == -EACCES) {
+		pm_err("permission denied loading the BPF programs: " NEED_CAPS);
+	} else if (err == -ENOSYS) {
 		pm_err("this kernel has no BPF support (bpf() returned ENOSYS)");
-	else
+	} else {
 		pm_err("cannot load the BPF programs: %s (run with -v for libbpf's log)",
 		       strerror(-err));
+	}
 	return EXIT_RUNTIME;
 }
 
@@ -102,7 +250,10 @@ int observer_open(struct observer *ob, const struct observer_cfg *cfg,
 	ob->agg6 = cfg->agg6 ? cfg->agg6 : 128;
 	ob->skel->rodata->cfg_agg4 = ob->agg4;
 	ob->skel->rodata->cfg_agg6 = ob->agg6;
+	memset(&vlog, 0, sizeof(vlog));
+	vlog.prev = libbpf_set_print(capture_print);
 	err = protomix__load(ob->skel);
+	libbpf_set_print(vlog.prev);
 	if (err) {
 		err = load_error(err);
 		goto fail;

@@ -66,11 +66,49 @@ uint64_t now_mono_ns(void)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
+/* CLOCK_REALTIME - CLOCK_MONOTONIC, the realtime clock read between two
+ * readings of the monotonic one, taken at their middle: off by at most
+ * half the time between them (*width), which a preemption (or an
+ * emulated CPU) can make long; the narrowest of three tries. */
+static int64_t real_offset_now(uint64_t *width)
+{
+	int64_t best = 0;
+
+	*width = UINT64_MAX;
+	for (int i = 0; i < 3; i++) {
+		uint64_t m1 = clock_ns(CLOCK_MONOTONIC), r = clock_ns(CLOCK_REALTIME),
+			 m2 = clock_ns(CLOCK_MONOTONIC);
+
+		if (m2 - m1 < *width) {
+			*width = m2 - m1;
+			best = (int64_t)(r - m1 - (m2 - m1) / 2);
+		}
+	}
+	return best;
+}
+
+/* The offset in use, 0 until first taken. Both clocks are slewed alike, so
+ * the offset stays the same until the wall clock is stepped (settimeofday,
+ * an NTP step): it is taken once, and again only when a new reading is
+ * more than OFFSET_STEP_NS away, beyond its own uncertainty. A process
+ * thereby turns an instant into the same wall-clock time in every output
+ * (a snapshot and its csv export agree to the microsecond) instead of one
+ * that varies with the jitter of each reading. */
+#define OFFSET_STEP_NS	1000000
+static int64_t real_offset;
+
 uint64_t mono_to_real_ns(uint64_t mono_ns)
 {
-	uint64_t real = clock_ns(CLOCK_REALTIME), mono = clock_ns(CLOCK_MONOTONIC);
+	uint64_t width;
+	int64_t now = real_offset_now(&width), d,
+		off = __atomic_load_n(&real_offset, __ATOMIC_RELAXED);
 
-	return real - mono + mono_ns;
+	d = now > off ? now - off : off - now;
+	if (!off || (uint64_t)d > OFFSET_STEP_NS + width / 2) {
+		off = now;
+		__atomic_store_n(&real_offset, off, __ATOMIC_RELAXED);
+	}
+	return mono_ns + (uint64_t)off;
 }
 
 char *fmt_time(uint64_t real_ns, char *buf, size_t len)

@@ -356,6 +356,43 @@ lab_attached()
 	return 0
 }
 
+# lab_has_tcx: true on a kernel with tcx links (6.6 and later), where
+# `watch` attaches at tc through tcx; before, through classic clsact
+# filters (and the clsact qdisc they need). PROTOMIX_TC_CLASSIC=1 makes
+# protomix take the classic way on any kernel (tests/classic_tc_test.sh),
+# and the tests expect it.
+lab_has_tcx()
+{
+	local v major minor
+
+	[ -n "${PROTOMIX_TC_CLASSIC:-}" ] && return 1
+	v=$(uname -r)
+	major=${v%%.*} v=${v#*.} minor=${v%%[!0-9]*}
+	[ "$major" -gt 6 ] || { [ "$major" -eq 6 ] && [ "${minor:-0}" -ge 6 ]; }
+}
+
+# lab_tc_hooks: what lab_attached shows for a watch's tc hooks on this
+# kernel; lab_xdp_hooks: the same with --hook xdp (tc egress only).
+lab_tc_hooks()
+{
+	if lab_has_tcx; then
+		echo "tcx_egress:pm_tc_egress tcx_ingress:pm_tc_ingress"
+	else
+		echo "qdisc:clsact tc_clsact/egress:pm_tc_egress tc_clsact/ingress:pm_tc_ingress"
+	fi
+}
+lab_xdp_hooks()
+{
+	if lab_has_tcx; then
+		echo "tcx_egress:pm_tc_egress xdp:pm_xdp"
+	else
+		echo "qdisc:clsact tc_clsact/egress:pm_tc_egress xdp:pm_xdp"
+	fi
+}
+
+# lab_words WORD...: the words sorted, each once, as lab_attached lists them
+lab_words() { printf '%s\n' "$@" | sort -u | paste -sd' '; }
+
 # lab_xdp_id ws|gw|lb IFACE: id of the XDP program on IFACE, or nothing
 lab_xdp_id()
 {
