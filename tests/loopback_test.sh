@@ -71,7 +71,13 @@ run()
 	assert_eq "${n}_detached" "" "$(lab_attached gw "$ifc")"
 }
 
-run tcx lo tc_ingress "tcx_ingress:pm_tc_ingress"
+# the default tc hook: tcx from 6.6, a classic filter before (lab_has_tcx)
+if lab_has_tcx; then
+	TC_LO="tcx_ingress:pm_tc_ingress"
+else
+	TC_LO="qdisc:clsact tc_clsact/ingress:pm_tc_ingress"
+fi
+run tcx lo tc_ingress "$TC_LO"
 PROTOMIX_TC_CLASSIC=1 run classic lo tc_ingress "qdisc:clsact tc_clsact/ingress:pm_tc_ingress"
 run xdp lo xdp "xdp:pm_xdp" --hook xdp
 
@@ -79,7 +85,7 @@ run xdp lo xdp "xdp:pm_xdp" --hook xdp
 ip -n "$NS" link set lo down
 ip -n "$NS" link set lo name loop0
 ip -n "$NS" link set loop0 up
-run renamed loop0 tc_ingress "tcx_ingress:pm_tc_ingress"
+run renamed loop0 tc_ingress "$TC_LO"
 
 # nothing left: no hook, no protomix running, no pin, then the namespace
 bad=$(lab_attached gw loop0)
