@@ -328,6 +328,9 @@ fi
 pm_stop w1
 assert_eq w1_exit 0 "$?"
 assert_eq no_socket_left "" "$(ls -A "$RUNDIR" 2>/dev/null | grep '^ctl\.' | grep -E "\.($W1|$W2|$W3)\$")"
+# nor a lock: a watch removes its lock files as it lets go of them
+NETNS=$(ip netns exec "$GW" stat -L -c %i /proc/self/ns/net)
+assert_eq no_lock_left "" "$(ls -A "$RUNDIR" 2>/dev/null | grep "^if\.$NETNS\.")"
 
 guard_check outside
 no_leftovers "$P"

@@ -50,12 +50,9 @@ int iface_init(struct pm_iface *ifc, const char *name)
  * earlier versions, no other local user can take it first. Returns the
  * fd, -EADDRINUSE if a live process holds it (*holder: its pid), or
  * -errno (reported). */
-static int iface_lock(int ifindex, int *holder)
+static int iface_lock(int ifindex, int *holder, char *name, size_t len)
 {
-	char name[64];
-
-	snprintf(name, sizeof(name), "if.%llu.%d",
-		 (unsigned long long)netns_id(), ifindex);
+	snprintf(name, len, "if.%llu.%d", (unsigned long long)netns_id(), ifindex);
 	return rundir_lock(name, holder);
 }
 
@@ -282,7 +279,7 @@ int iface_attach(struct pm_iface *ifc, const struct pm_progs *progs,
 	int dir, err, holder;
 
 	ifc->loopback = iface_is_loopback(ifc->name);
-	err = iface_lock(ifc->ifindex, &holder);
+	err = iface_lock(ifc->ifindex, &holder, ifc->lock_name, sizeof(ifc->lock_name));
 	if (err == -EADDRINUSE) {
 		pm_err("%s: already watched by another protomix (pid %d) in this network namespace (see `protomix status`)",
 		       ifc->name, holder);
@@ -356,8 +353,7 @@ void iface_detach(struct pm_iface *ifc)
 		tc_release(ifc->ifindex, ifc->created_clsact, removed, &qdisc);
 	ifc->legacy_tc[0] = ifc->legacy_tc[1] = false;
 	ifc->created_clsact = false;
-	if (ifc->lock_fd >= 0)
-		close(ifc->lock_fd);
+	rundir_unlock(ifc->lock_name, ifc->lock_fd);
 	ifc->lock_fd = -1;
 }
 
@@ -394,8 +390,9 @@ static int detach_one(const char *name, int ifindex)
 {
 	int lock, removed = 0, dir, err, rc = 0, holder;
 	bool tc_removed[2], qdisc;
+	char lock_name[48];
 
-	lock = iface_lock(ifindex, &holder);
+	lock = iface_lock(ifindex, &holder, lock_name, sizeof(lock_name));
 	if (lock == -EADDRINUSE) {
 		pm_err("%s: a running protomix (pid %d) watches it; stop that process (SIGINT or SIGTERM) instead",
 		       name, holder);
@@ -418,8 +415,7 @@ static int detach_one(const char *name, int ifindex)
 		pm_err("%s: cannot remove the XDP program: %s", name, strerror(-err));
 		rc = EXIT_RUNTIME;
 	}
-	if (lock >= 0)
-		close(lock);
+	rundir_unlock(lock_name, lock);
 	if (removed)
 		printf("%s: removed %d protomix hook%s\n", name, removed,
 		       removed > 1 ? "s" : "");
@@ -458,16 +454,17 @@ int cmd_detach(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	for (i = all; i->if_index; i++) {
+		char lock_name[48];
 		int holder;
 
-		r = iface_lock(i->if_index, &holder);
+		r = iface_lock(i->if_index, &holder, lock_name, sizeof(lock_name));
 		if (r == -EADDRINUSE)
 			continue;	/* a live watch: not ours to touch */
 		if (r < 0) {	/* no run folder: reported once */
 			rc = EXIT_RUNTIME;
 			break;
 		}
-		close(r);
+		rundir_unlock(lock_name, r);
 		r = detach_one(i->if_name, i->if_index);
 		rc = rc ? rc : r;
 	}

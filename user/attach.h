@@ -53,6 +53,7 @@ struct pm_iface {
 	bool created_clsact;		/* we made the qdisc: remove it */
 	bool loopback;			/* IFF_LOOPBACK: ingress hook only */
 	int lock_fd;
+	char lock_name[48];		/* its file in the run folder */
 	bool gone;			/* removed; re-attached if it comes back */
 };
 

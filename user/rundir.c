@@ -138,43 +138,68 @@ uint64_t netns_id(void)
 
 int rundir_lock(const char *name, int *holder)
 {
-	struct stat st;
+	struct stat st, at;
 	char buf[32];
 	ssize_t n;
-	int dfd, fd, err;
+	int dfd, fd, err, tries;
 
 	*holder = 0;
 	dfd = rundir_fd(true, false);
 	if (dfd < 0)
 		return dfd;
-	fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = -errno;
-		pm_err("cannot open the lock %s/%s: %s", rundir_path(), name,
-		       strerror(-err));
-		return err;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		pm_err("the lock %s/%s is not a regular file", rundir_path(), name);
-		close(fd);
-		return -EPERM;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		err = errno == EWOULDBLOCK ? -EADDRINUSE : -errno;
-		n = pread(fd, buf, sizeof(buf) - 1, 0);
-		if (n > 0) {
-			buf[n] = 0;
-			*holder = atoi(buf);
+	for (tries = 0; tries < 100; tries++) {
+		fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			err = -errno;
+			pm_err("cannot open the lock %s/%s: %s", rundir_path(), name,
+			       strerror(-err));
+			return err;
 		}
+		if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+			pm_err("the lock %s/%s is not a regular file", rundir_path(), name);
+			close(fd);
+			return -EPERM;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB)) {
+			err = errno == EWOULDBLOCK ? -EADDRINUSE : -errno;
+			n = pread(fd, buf, sizeof(buf) - 1, 0);
+			if (n > 0) {
+				buf[n] = 0;
+				*holder = atoi(buf);
+			}
+			close(fd);
+			if (err != -EADDRINUSE)
+				pm_err("cannot take the lock %s/%s: %s", rundir_path(),
+				       name, strerror(-err));
+			return err;
+		}
+		/* The holder before us removes the file as it lets go: ours
+		 * only if the name still leads to the file we locked. */
+		if (!fstatat(dfd, name, &at, AT_SYMLINK_NOFOLLOW) &&
+		    at.st_dev == st.st_dev && at.st_ino == st.st_ino)
+			break;
 		close(fd);
-		if (err != -EADDRINUSE)
-			pm_err("cannot take the lock %s/%s: %s", rundir_path(),
-			       name, strerror(-err));
-		return err;
+	}
+	if (tries == 100) {
+		pm_err("cannot take the lock %s/%s: it keeps changing", rundir_path(), name);
+		return -EAGAIN;
 	}
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 	if (ftruncate(fd, 0) || pwrite(fd, buf, n, 0) != n)
 		pm_dbg("cannot write our pid into the lock %s: %s", name,
 		       strerror(errno));
 	return fd;
+}
+
+void rundir_unlock(const char *name, int fd)
+{
+	int dfd = rundir_fd(false, true);
+
+	if (fd < 0)
+		return;
+	/* removed while held: whoever opened it meanwhile finds, once it
+	 * has the lock, that the name leads elsewhere, and tries again */
+	if (dfd >= 0)
+		unlinkat(dfd, name, 0);
+	close(fd);
 }

@@ -17,7 +17,8 @@
  * a symlink.
  *
  *   ctl.PID                 a watch's control socket (SOCK_STREAM)
- *   if.NETNS.IFINDEX        an interface lock (flock; holds the pid)
+ *   if.NETNS.IFINDEX        an interface lock (flock; holds the pid;
+ *                           removed by its holder as it lets go)
  */
 #ifndef PM_RUNDIR_H
 #define PM_RUNDIR_H
@@ -45,5 +46,8 @@ uint64_t netns_id(void);
  * our pid into it. The fd to keep, -EADDRINUSE if a live process holds
  * it (*holder: its pid, or 0 if unknown), or -errno (reported). */
 int rundir_lock(const char *name, int *holder);
+/* Let go of a lock rundir_lock gave, removing its file (nothing is left
+ * in the run folder by a watch that exits). */
+void rundir_unlock(const char *name, int fd);
 
 #endif
