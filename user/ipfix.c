@@ -735,24 +735,6 @@ static void varstr(fbVarfield_t *f, const char *s)
 	f->len = strlen(s);
 }
 
-/* As the snapshot says it: the declared rule's classes, or tcp for a
- * destination learned to have shifted. */
-static uint32_t expected_of(const struct pm_view *v, const struct pm_dest_key *k,
-			    const struct pm_dest *d)
-{
-	const struct rule *r;
-
-	if (v->rules && v->rules->n) {
-		if (d->rules_gen == v->rules_gen && d->rule_id &&
-		    d->rule_id <= v->rules->n)
-			return ~d->denied & PM_ALL_CLASSES;
-		r = ruleset_match(v->rules, k->addr);
-		if (r)
-			return r->allowed;
-	}
-	return d->flags & PM_D_SHIFTED ? 1u << PM_C_TCP : 0;
-}
-
 static void mix_dest(struct ipfix *x, struct mix_rec *r, const struct pm_view *v,
 		     const struct pm_dest_key *k, const struct pm_dest *d,
 		     const struct pm_dest *was, bool v4)
@@ -768,7 +750,7 @@ static void mix_dest(struct ipfix *x, struct mix_rec *r, const struct pm_view *v
 		was = NULL;
 	viol = d->violations - (was && d->violations >= was->violations ?
 				was->violations : 0);
-	expected = expected_of(v, k, d);
+	expected = dest_expected(v, k, d);
 	varstr(&r->expected, classes_text(expected, exp_text, sizeof(exp_text)));
 	if (v4)
 		memcpy(&r->dst4, k->addr + 12, 4), r->dst4 = ntohl(r->dst4);

@@ -254,6 +254,20 @@ static bool string(struct rd *r, char *out, size_t cap, size_t *len)
 	}
 }
 
+/* One or more digits at the cursor, skipped (a fraction, an exponent). */
+static bool digits(struct rd *r)
+{
+	int c = peek(r);
+
+	if (c < '0' || c > '9') {
+		syntax(r, "a digit expected");
+		return false;
+	}
+	while ((c = peek(r)) >= '0' && c <= '9')
+		r->p++;
+	return true;
+}
+
 /* A number at the cursor. *u is its value and *count true if it is a
  * count (digits only, at most 2^64-1); *big if digits only but larger. */
 static bool number(struct rd *r, uint64_t *u, bool *count, bool *big)
@@ -286,12 +300,9 @@ static bool number(struct rd *r, uint64_t *u, bool *count, bool *big)
 	if (c == '.') {
 		digits_only = false;
 		r->p++;
-		if ((c = peek(r)) < '0' || c > '9') {
-			syntax(r, "a digit expected");
+		if (!digits(r))
 			return false;
-		}
-		while ((c = peek(r)) >= '0' && c <= '9')
-			r->p++;
+		c = peek(r);
 	}
 	if (c == 'e' || c == 'E') {
 		digits_only = false;
@@ -299,12 +310,8 @@ static bool number(struct rd *r, uint64_t *u, bool *count, bool *big)
 		c = peek(r);
 		if (c == '+' || c == '-')
 			r->p++;
-		if ((c = peek(r)) < '0' || c > '9') {
-			syntax(r, "a digit expected");
+		if (!digits(r))
 			return false;
-		}
-		while ((c = peek(r)) >= '0' && c <= '9')
-			r->p++;
 	}
 	*u = v;
 	*count = digits_only && !over;

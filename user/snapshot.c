@@ -121,8 +121,8 @@ json_object *stats_json(const struct pm_view *v)
  * classes (cached by the kernel for the current rules generation, else
  * matched here), or tcp if it was learned to be a TCP destination that
  * turned IPsec. */
-static uint32_t dest_expected(const struct pm_view *v, const struct pm_dest_key *k,
-			      const struct pm_dest *d)
+uint32_t dest_expected(const struct pm_view *v, const struct pm_dest_key *k,
+		       const struct pm_dest *d)
 {
 	const struct rule *r;
 

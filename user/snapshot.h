@@ -38,6 +38,12 @@ char *fmt_dest(const struct pm_view *v, const struct pm_dest_key *k,
 uint64_t view_evicted(const struct pm_view *v);
 
 json_object *stats_json(const struct pm_view *v);
+
+/* What a destination is expected to receive (a class mask): its declared
+ * rule's classes, or tcp if it was learned to be a TCP destination that
+ * turned IPsec; 0 if nothing is expected. The snapshot's "expected". */
+uint32_t dest_expected(const struct pm_view *v, const struct pm_dest_key *k,
+		       const struct pm_dest *d);
 json_object *dest_json(const struct pm_view *v, const struct pm_dest_key *k,
 		       const struct pm_dest *d);
 json_object *snapshot_json(const struct pm_view *v);
