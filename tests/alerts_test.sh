@@ -114,6 +114,7 @@ if start "$n" watch --json -o "$s" \
 	-e 2001:db8:20::/48=tcp gw-ws; then
 	# Each case to a destination of its own, 3 frames (under the
 	# sampling rate of 5/s: every one is an alert).
+	rules_t0=$(date +%s)
 	send_ws esp4 3 --dst 10.20.1.1
 	send_ws esp6_ext 3 --dst 2001:db8:20::e1
 	send_ws esp4_vlan 3 --dst 10.20.1.2
@@ -189,11 +190,11 @@ if start "$n" watch --json -o "$s" \
 		"$(alerts "$so" | head -1 | jq -c 'keys')"
 	t=$(alerts "$so" | head -1 | jq -r .time)
 	if [[ "$t" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$ ]] &&
-	   d=$(date -d "$t" +%s) && [ $(( $(date +%s) - d )) -lt 60 ] &&
-	   [ $(( $(date +%s) - d )) -ge 0 ]; then
+	   d=$(date -d "$t" +%s) && [ "$d" -ge "$rules_t0" ] &&
+	   [ "$d" -le "$(date +%s)" ]; then
 		pass alert_time
 	else
-		fail alert_time "'$t' is not an RFC 3339 UTC time of the last minute"
+		fail alert_time "'$t' is not an RFC 3339 UTC time between the first frame ($(date -ud "@$rules_t0" +%FT%TZ)) and now"
 	fi
 fi
 
@@ -418,7 +419,9 @@ if start "$n" watch --json -o "$s" -e 10.20.0.0/16=tcp gw-ws; then
 	bound=$((RATE * (secs + 1) + 1))
 	assert_eq flood_dest "{\"packets\":{\"esp\":$FLOOD},\"violations\":$FLOOD,\"expected\":[\"tcp\"]}" \
 		"$(dest "$s" 10.20.0.80)"
-	lines=$(nalerts "$so")
+	# a flood that lasts longer than the one-way window (a slow machine)
+	# also raises one_way_ipsec, which is not a sampled packet
+	lines=$(nalerts "$so" '.kind == "unexpected_protocol"')
 	sampled=$(jqs "$s" .stats.sampled)
 	suppressed=$(jqs "$s" .stats.suppressed)
 	# the first second's RATE at least, at most RATE per started second
