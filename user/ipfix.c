@@ -157,6 +157,7 @@ struct coll {
 	size_t qm_head, qm_n;
 	size_t qm_sent;		/* bytes of the head message already sent */
 	uint64_t sent, dropped;
+	uint64_t tmpl_sent;	/* times the templates went out */
 	uint32_t connects;	/* TCP: transport sessions started */
 	bool said_down;		/* told stderr; told again when it is back */
 	bool said_slow;		/* TCP: told stderr the queue is full */
@@ -335,6 +336,7 @@ static bool templates(struct coll *c)
 	c->msg_open = true;
 	c->tmpl_ns = now_mono_ns();
 	c->tmpl_due = false;
+	c->tmpl_sent++;
 	return emit(c);
 }
 
@@ -981,6 +983,7 @@ json_object *ipfix_status_json(const struct ipfix *x)
 		json_object_object_add(o, "domain", json_object_new_uint64(x->domain));
 		json_object_object_add(o, "sent_records", json_object_new_uint64(c->sent));
 		json_object_object_add(o, "dropped_records", json_object_new_uint64(c->dropped));
+		json_object_object_add(o, "templates_sent", json_object_new_uint64(c->tmpl_sent));
 		json_object_object_add(o, "queued_records", json_object_new_uint64(queued_records(c)));
 		json_object_object_add(o, "queued_bytes", json_object_new_uint64(c->qlen));
 		json_object_array_add(arr, o);

@@ -84,7 +84,8 @@ void ipfix_export_alert(struct ipfix *x, const struct alert *a);
 /* Records not delivered to a collector, summed over collectors. */
 uint64_t ipfix_dropped(const struct ipfix *x);
 /* Per collector: target, transport state, records sent, dropped and
- * queued (TCP: made = sent + dropped + queued). */
+ * queued (TCP: made = sent + dropped + queued), times the templates went
+ * out. */
 json_object *ipfix_status_json(const struct ipfix *x);
 
 #endif
