@@ -16,7 +16,8 @@
 #    a watch without it under the same load, and 1.5 times the nominal
 #    one at least), ipfix_dropped_records grows, the full queue is said
 #    once on stderr, and the records made (what nfcapd, a second collector
-#    of the same watch, received) = sent + dropped + still queued.
+#    of the same watch, received) = sent + dropped + still queued; once
+#    the collector reads, the queue empties and that is said once too.
 # The sequence numbers of a TCP reconnect are checked in tests/ipfix_test.sh
 # (kill_k2_first_seq). Collectors listen on 127.0.0.1 in the gateway.
 # Output: PASS name / FAIL name: why / SKIP name: why (see tests/run.sh).
@@ -51,8 +52,8 @@ trap 'stop_filler; lab_cleanup' EXIT
 #   udp PORT FILE LOG  every datagram appended to FILE (an IPFIX file),
 #                      and per datagram "MONOTONIC-SECONDS SEQUENCE
 #                      TEMPLATE-SETS" (set ID 2) to LOG
-#   stall PORT         accepts one TCP connection and never reads (a tiny
-#                      receive buffer), until killed
+#   stall PORT         accepts one TCP connection and does not read (a
+#                      tiny receive buffer) until SIGUSR1, then reads all
 COLL=$LAB_DIR/collector.py
 cat >"$COLL" <<'EOF'
 import socket, struct, sys, time
@@ -76,15 +77,19 @@ if mode == "udp":
             log.write("%.6f %d %d\n" % (t, struct.unpack_from("!I", d, 8)[0], sets))
             log.flush()
 else:
+    import signal
+    drain = []
+    signal.signal(signal.SIGUSR1, lambda *_: drain.append(1))
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.bind(("127.0.0.1", port))
     s.listen(1)
     c, _ = s.accept()
-    print("accepted", flush=True)
-    while True:
-        time.sleep(3600)
+    while not drain:
+        time.sleep(0.05)
+    while c.recv(1 << 20):
+        pass
 EOF
 
 wait_listen() {	# PROTO PORT: until something listens in the gateway (5 s)
@@ -229,12 +234,22 @@ d2=$(status_of s | jq '.stats.ipfix_dropped_records')
 stop_filler
 sleep $(awk -v iv=$IV 'BEGIN { print 3 * iv }')	# no counter moves: nothing more made
 ST=$(status_of s)
+kill -USR1 "${LAB_BG_PIDS[stall]}"	# now it reads
+caught=0
+for ((i = 0; i < 200; i++)); do		# 20 s at most
+	grep -q '4744/tcp: caught up' "$(pm_errfile s)" && { caught=1; break; }
+	sleep 0.1
+done
+ST2=$(status_of s)
 stop s
 lab_bg_stop stall
 lab_bg_stop nfs
 assert_eq slow_dropped_grows 1 "$(( ${d1:-0} > 0 && ${d2:-0} > ${d1:-0} ))"
 assert_eq slow_said_once 1 "$(grep -c 'not reading fast enough' "$(pm_errfile s)")"
-assert_eq slow_no_other_word "" "$(grep -v -e '^protomix: watching' -e 'not reading fast enough' "$(pm_errfile s)")"
+assert_eq slow_caught_up_once "1 1" "$caught $(grep -c 'caught up' "$(pm_errfile s)")"
+assert_eq slow_queue_emptied "0 0" "$(jq -r '.ipfix[] | select(.collector | endswith("/tcp")) | "\(.queued_records) \(.queued_bytes)"' <<<"$ST2")"
+assert_eq slow_no_other_word "" \
+	"$(grep -v -e '^protomix: watching' -e 'not reading fast enough' -e 'caught up$' "$(pm_errfile s)")"
 limit=$(awk -v r="${ref_max:-0}" -v iv=$IV 'BEGIN { l = 1.5 * (r > iv ? r : iv); printf "%.3f", l }')
 got=$(max_interval "$(pm_out s)")
 assert_eq slow_on_time 1 "$(awk -v g="${got:-99}" -v l="$limit" 'BEGIN { print (g <= l) }')"
@@ -244,5 +259,7 @@ udp=$(jq -c '.ipfix[] | select(.collector | endswith("/udp"))' <<<"$ST")
 made=$(nfdump -q -R "$LAB_DIR/nfs" -o "fmt:%pkt" 2>/dev/null | awk '$1 > 0' | wc -l)
 assert_eq slow_nfcapd_got_all "$(jq '.sent_records' <<<"$udp") 0" "$made $(jq '.dropped_records' <<<"$udp")"
 assert_eq slow_records_add_up "$made" "$(jq '.sent_records + .dropped_records + .queued_records' <<<"$tcp")"
+assert_eq slow_then_sent_all "$made" \
+	"$(jq '.ipfix[] | select(.collector | endswith("/tcp")) | .sent_records + .dropped_records' <<<"$ST2")"
 assert_eq slow_dropped_is_stat "$(jq '.dropped_records' <<<"$tcp")" "$(jq '.stats.ipfix_dropped_records' <<<"$ST")"
 no_leftovers "pmt-$$-ipxt"

@@ -492,6 +492,7 @@ static void tcp_connect(struct coll *c)
 	int fd;
 
 	queue_drop_all(c);
+	c->said_slow = false;	/* a queue of its own too */
 	if (c->connects++ && session_new(c)) {
 		tcp_down(c, "cannot start an IPFIX session");
 		return;

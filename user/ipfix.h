@@ -30,7 +30,7 @@
 
 #define IPFIX_MAX_COLLECTORS	2
 /* Templates go again on UDP every --ipfix-template-interval seconds
- * (RFC 7011 8.4: default, range), and at every TCP (re)connect. */
+ * (RFC 7011 8.4; its default and range), and at every TCP (re)connect. */
 #define IPFIX_TEMPLATE_SECS	60
 #define IPFIX_TEMPLATE_SECS_MIN	1
 #define IPFIX_TEMPLATE_SECS_MAX	86400
