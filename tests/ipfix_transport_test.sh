@@ -14,10 +14,12 @@
 #  - a TCP collector that accepts and never reads: the watch's report
 #    loop stays on time (no interval longer than 1.5 times the longest of
 #    a watch without it, at the same time under the same load, and 1.5
-#    times the nominal one at least), ipfix_dropped_records grows, the full queue is said
-#    once on stderr, and the records made (what nfcapd, a second collector
-#    of the same watch, received) = sent + dropped + still queued; once
-#    the collector reads, the queue empties and that is said once too.
+#    times the nominal one at least), ipfix_dropped_records grows, the
+#    full queue is said once on stderr, and the records made (what
+#    nfcapd, a second collector of the same watch, received) = sent +
+#    dropped + still queued; once the collector reads, the queue empties
+#    and that is said once too. Some 700,000 records fill the 32 MiB
+#    queue: about a minute, several on a busy machine.
 # The sequence numbers of a TCP reconnect are checked in tests/ipfix_test.sh
 # (kill_k2_first_seq). Collectors listen on 127.0.0.1 in the gateway.
 # Output: PASS name / FAIL name: why / SKIP name: why (see tests/run.sh).
