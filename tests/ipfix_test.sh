@@ -9,8 +9,12 @@
 #    enterprise elements and the alert records (kind, SPI, sequence, the
 #    evidence line the watch printed);
 #  - a TCP collector killed and started again: the watch counts on, says
-#    so once, reconnects (templates first), and the records the collectors
-#    got plus ipfix_dropped_records are exactly the records of the reports.
+#    so once, reconnects (templates first, in a transport session of its
+#    own: the first message's sequence number is 0 again), and the records
+#    the collectors got plus ipfix_dropped_records are exactly the records
+#    of the reports.
+# tests/ipfix_transport_test.sh checks the template refresh on UDP and a
+# TCP collector that does not read.
 # Collectors listen on 127.0.0.1 inside the gateway's namespace.
 # Output: PASS name / FAIL name: why / SKIP name: why (see tests/run.sh).
 set -u
@@ -42,6 +46,11 @@ bad opt_three "invalid --ipfix '127.0.0.1:3': at most 2 collectors" \
 	--ipfix 127.0.0.1:1 --ipfix '[::1]:2/tcp' --ipfix 127.0.0.1:3
 bad opt_domain "invalid --ipfix-domain '4294967296'" --ipfix 127.0.0.1:4739 --ipfix-domain 4294967296
 bad opt_domain_alone "--ipfix-domain needs --ipfix" --ipfix-domain 7
+bad opt_tmpl_zero "invalid --ipfix-template-interval '0': whole seconds from 1 to 86400" \
+	--ipfix 127.0.0.1:4739 --ipfix-template-interval 0
+bad opt_tmpl_big "invalid --ipfix-template-interval '86401'" --ipfix 127.0.0.1:4739 --ipfix-template-interval 86401
+bad opt_tmpl_fraction "invalid --ipfix-template-interval '0.5'" --ipfix 127.0.0.1:4739 --ipfix-template-interval 0.5
+bad opt_tmpl_alone "--ipfix-template-interval needs --ipfix" --ipfix-template-interval 30
 
 skip_unless_root ipfix
 need_cmds ipfix ip jq nfcapd nfdump ipfixDump || exit 0
@@ -211,6 +220,12 @@ dropped=$(jq '[.. | objects | .ipfix_dropped_records? // empty] | first' <<<"$ST
 assert_eq kill_said_once 1 "$(grep -c '4741/tcp: connection closed' "$(pm_errfile k)")"
 assert_eq kill_reconnected 1 "$(grep -c '4741/tcp: connected again' "$(pm_errfile k)")"
 assert_eq kill_k2_templates_first "" "$(ipfixDump -e "$ELEMENTS" -i "$LAB_DIR/k2.ipfix" 2>&1 >/dev/null | grep -i missing)"
+# the IPFIX message header's sequence number (bytes 8-11) of each first
+# message: the new transport session counts from 0 (RFC 7011 3.1), not on
+# from the records of the first
+first_seq() { od -An -tu4 --endian=big -j8 -N4 "$1" | tr -d ' '; }
+assert_eq kill_k1_first_seq 0 "$(first_seq "$LAB_DIR/k1.ipfix")"
+assert_eq kill_k2_first_seq 0 "$(first_seq "$LAB_DIR/k2.ipfix")"
 assert_eq kill_dropped_nonzero 1 "$(( ${dropped:-0} > 0 ))"
 assert_eq kill_counted_on "4 5 6" \
 	"$(jq -r '[.destinations[] | select(.addr | test("^10\\.21\\.2\\.")) | .packets.tcp] | sort | map(tostring) | join(" ")' "$LAB_DIR/k.json")"

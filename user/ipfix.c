@@ -157,7 +157,10 @@ struct coll {
 	size_t qm_head, qm_n;
 	size_t qm_sent;		/* bytes of the head message already sent */
 	uint64_t sent, dropped;
+	uint64_t tmpl_sent;	/* times the templates went out */
+	uint32_t connects;	/* TCP: transport sessions started */
 	bool said_down;		/* told stderr; told again when it is back */
+	bool said_slow;		/* TCP: told stderr the queue is full */
 	bool round_failed;	/* UDP: a send failed in this interval */
 	bool round_sent;	/* UDP: a send went out in this interval */
 };
@@ -169,6 +172,7 @@ struct ipfix {
 	int ep, tfd;
 	uint8_t agg4, agg6;
 	uint32_t domain;
+	uint64_t tmpl_every_ns;	/* UDP template refresh */
 };
 
 /* --- options --------------------------------------------------------------- */
@@ -298,6 +302,8 @@ static bool set_tmpl(struct coll *c, uint16_t itid, uint16_t etid)
 {
 	GError *err = NULL;
 
+	if (!c->fbuf)
+		return false;
 	if (c->cur_itid != itid) {
 		if (!fBufSetInternalTemplate(c->fbuf, itid, &err))
 			return fb_fail(c, "internal template", err);
@@ -330,15 +336,16 @@ static bool templates(struct coll *c)
 	c->msg_open = true;
 	c->tmpl_ns = now_mono_ns();
 	c->tmpl_due = false;
+	c->tmpl_sent++;
 	return emit(c);
 }
 
-/* UDP: templates first if due (at start, every IPFIX_TEMPLATE_SECS,
+/* UDP: templates first if due (at start, every --ipfix-template-interval,
  * after the collector refused a message). */
 static void templates_if_due(struct coll *c)
 {
 	if (!c->t.tcp && (c->tmpl_due ||
-	    now_mono_ns() - c->tmpl_ns >= IPFIX_TEMPLATE_SECS * 1000000000ull))
+	    now_mono_ns() - c->tmpl_ns >= c->x->tmpl_every_ns))
 		templates(c);
 }
 
@@ -397,6 +404,25 @@ static void say_up(struct coll *c)
 		c->t.tcp ? "connected again" : "answering again");
 }
 
+/* TCP: the queue is full, records are dropped: said once, until the
+ * collector has taken all of it. */
+static void say_slow(struct coll *c)
+{
+	if (c->said_slow)
+		return;
+	c->said_slow = true;
+	fprintf(stderr, "protomix: IPFIX collector %s: not reading fast enough (its %u MiB queue is full); records are dropped (counted) until it catches up\n",
+		c->t.text, IPFIX_TCP_QUEUE >> 20);
+}
+
+static void say_caught_up(struct coll *c)
+{
+	if (!c->said_slow)
+		return;
+	c->said_slow = false;
+	fprintf(stderr, "protomix: IPFIX collector %s: caught up\n", c->t.text);
+}
+
 static void queue_drop_all(struct coll *c)
 {
 	for (size_t i = 0; i < c->qm_n; i++)
@@ -447,16 +473,31 @@ static void tcp_flush(struct coll *c)
 			c->qm_n--;
 		}
 	}
-	if (!c->qlen)
+	if (!c->qlen) {
 		c->qhead = 0;
+		if (c->state == C_UP)
+			say_caught_up(c);
+	}
 	if (c->state == C_UP)
 		set_events(c, EPOLLIN | (c->qm_n ? EPOLLOUT : 0));
 }
 
+static int session_new(struct coll *c);
+
+/* A new transport session: a libfixbuf session of its own (the first is
+ * made at open), so its sequence numbers start at 0 (RFC 7011 3.1: per
+ * transport session and observation domain), and the templates first. */
 static void tcp_connect(struct coll *c)
 {
-	int fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd;
 
+	queue_drop_all(c);
+	c->said_slow = false;	/* a queue of its own too */
+	if (c->connects++ && session_new(c)) {
+		tcp_down(c, "cannot start an IPFIX session");
+		return;
+	}
+	fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		tcp_down(c, strerror(errno));
 		return;
@@ -469,9 +510,24 @@ static void tcp_connect(struct coll *c)
 	}
 	c->state = C_CONNECTING;
 	set_events(c, EPOLLOUT);
-	/* a new transport session starts with the templates */
-	queue_drop_all(c);
 	templates(c);
+}
+
+/* TCP: room for LEN more bytes at the queue's tail? Bytes already sent
+ * from its head are reused (the queue moved down) once they are a quarter
+ * of it: a collector that takes a little at a time costs a few bytes
+ * moved per byte queued, never a full queue moved per message. */
+static bool queue_room(struct coll *c, size_t len)
+{
+	if (c->qm_n == QMSG_MAX || c->qlen + len > IPFIX_TCP_QUEUE)
+		return false;
+	if (c->qhead + c->qlen + len <= IPFIX_TCP_QUEUE)
+		return true;
+	if (c->qhead < IPFIX_TCP_QUEUE / 4)
+		return false;
+	memmove(c->q, c->q + c->qhead, c->qlen);
+	c->qhead = 0;
+	return true;
 }
 
 static void coll_send(struct coll *c, const uint8_t *m, size_t len, uint32_t records)
@@ -495,15 +551,14 @@ static void coll_send(struct coll *c, const uint8_t *m, size_t len, uint32_t rec
 		}
 		return;
 	}
-	if (c->state == C_DOWN || c->qm_n == QMSG_MAX ||
-	    c->qhead + c->qlen + len > IPFIX_TCP_QUEUE) {
-		if (c->qhead && c->qlen + len <= IPFIX_TCP_QUEUE && c->qm_n < QMSG_MAX) {
-			memmove(c->q, c->q + c->qhead, c->qlen);
-			c->qhead = 0;
-		} else {
-			c->dropped += records;
-			return;
-		}
+	if (c->state == C_DOWN) {
+		c->dropped += records;
+		return;
+	}
+	if (!queue_room(c, len)) {
+		c->dropped += records;
+		say_slow(c);
+		return;
 	}
 	memcpy(c->q + c->qhead + c->qlen, m, len);
 	c->qlen += len;
@@ -559,12 +614,57 @@ static void coll_event(struct coll *c, uint32_t ev)
 
 /* --- setup ------------------------------------------------------------------- */
 
+/* The collector's libfixbuf session, with its buffer and exporter. */
+static void session_free(struct coll *c)
+{
+	if (c->fbuf)
+		fBufFree(c->fbuf);	/* with its session and exporter */
+	else if (c->session)
+		fbSessionFree(c->session);
+	c->fbuf = NULL;
+	c->session = NULL;
+	c->exp = NULL;
+}
+
+/* A fresh libfixbuf session in place of the collector's (sequence numbers
+ * from 0), its templates, and a message buffer writing into c->msg.
+ * Records in a message not yet emitted are dropped (counted). 0, or -1
+ * with the reason on stderr. */
+static int session_new(struct coll *c)
+{
+	struct ipfix *x = c->x;
+
+	c->dropped += c->in_msg;
+	session_free(c);
+	c->in_msg = 0;
+	c->msg_open = false;
+	c->cur_itid = c->cur_etid = 0;
+	c->session = fbSessionAlloc(x->model);
+	fbSessionSetDomain(c->session, x->domain);
+	c->itid_mix = add_tmpl(c, mix_spec, F_ALL, true);
+	c->itid_alert = add_tmpl(c, alert_spec, F_ALL, true);
+	for (int i = 0; i < T_NEXT; i++) {
+		uint32_t f = ext_flags[i];
+
+		if (i <= T_MIX6 && (i == T_MIX4 ? x->agg4 < 32 : x->agg6 < 128))
+			f |= F_AGG;
+		c->etid[i] = add_tmpl(c, i <= T_MIX6 ? mix_spec : alert_spec, f, false);
+		if (!c->etid[i])
+			return -1;
+	}
+	if (!c->itid_mix || !c->itid_alert)
+		return -1;
+	c->exp = fbExporterAllocBuffer(c->msg, c->msgsize);
+	c->fbuf = fBufAllocForExport(c->session, c->exp);
+	fBufSetAutomaticMode(c->fbuf, FALSE);
+	return set_tmpl(c, c->itid_mix, c->etid[T_MIX4]) ? 0 : -1;
+}
+
 static int coll_open(struct ipfix *x, struct coll *c, const struct ipfix_target *t)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC,
 				  .ai_socktype = t->tcp ? SOCK_STREAM : SOCK_DGRAM,
 				  .ai_flags = AI_NUMERICSERV }, *ai = NULL;
-	GError *err = NULL;
 
 	c->x = x;
 	c->t = *t;
@@ -587,27 +687,8 @@ static int coll_open(struct ipfix *x, struct coll *c, const struct ipfix_target 
 		pm_err("IPFIX %s: out of memory", t->text);
 		return -1;
 	}
-	c->session = fbSessionAlloc(x->model);
-	fbSessionSetDomain(c->session, x->domain);
-	c->itid_mix = add_tmpl(c, mix_spec, F_ALL, true);
-	c->itid_alert = add_tmpl(c, alert_spec, F_ALL, true);
-	for (int i = 0; i < T_NEXT; i++) {
-		uint32_t f = ext_flags[i];
-
-		if (i <= T_MIX6 && (i == T_MIX4 ? x->agg4 < 32 : x->agg6 < 128))
-			f |= F_AGG;
-		c->etid[i] = add_tmpl(c, i <= T_MIX6 ? mix_spec : alert_spec, f, false);
-		if (!c->etid[i])
-			return -1;
-	}
-	if (!c->itid_mix || !c->itid_alert)
+	if (session_new(c))
 		return -1;
-	c->exp = fbExporterAllocBuffer(c->msg, c->msgsize);
-	c->fbuf = fBufAllocForExport(c->session, c->exp);
-	fBufSetAutomaticMode(c->fbuf, FALSE);
-	if (!set_tmpl(c, c->itid_mix, c->etid[T_MIX4]))
-		return -1;
-	(void)err;
 
 	if (t->tcp) {
 		tcp_connect(c);
@@ -634,6 +715,8 @@ struct ipfix *ipfix_open(const struct ipfix_cfg *cfg)
 	}
 	x->ep = x->tfd = -1;
 	x->domain = cfg->domain;
+	x->tmpl_every_ns = (cfg->template_secs ? cfg->template_secs :
+			    IPFIX_TEMPLATE_SECS) * 1000000000ull;
 	x->agg4 = cfg->agg4 ? cfg->agg4 : 32;
 	x->agg6 = cfg->agg6 ? cfg->agg6 : 128;
 	x->model = fbInfoModelAlloc();
@@ -670,10 +753,7 @@ void ipfix_close(struct ipfix *x)
 			tcp_flush(c);
 		if (c->fd >= 0)
 			close(c->fd);
-		if (c->fbuf)
-			fBufFree(c->fbuf);	/* with its session and exporter */
-		else if (c->session)
-			fbSessionFree(c->session);
+		session_free(c);
 		free(c->msg);
 		free(c->q);
 		free(c->qm);
@@ -879,6 +959,16 @@ uint64_t ipfix_dropped(const struct ipfix *x)
 	return n;
 }
 
+/* TCP: records in the queue, not yet sent nor dropped. */
+static uint64_t queued_records(const struct coll *c)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < c->qm_n; i++)
+		n += c->qm[(c->qm_head + i) % QMSG_MAX].records;
+	return n;
+}
+
 json_object *ipfix_status_json(const struct ipfix *x)
 {
 	static const char *states[] = { "down", "connecting", "up" };
@@ -894,6 +984,8 @@ json_object *ipfix_status_json(const struct ipfix *x)
 		json_object_object_add(o, "domain", json_object_new_uint64(x->domain));
 		json_object_object_add(o, "sent_records", json_object_new_uint64(c->sent));
 		json_object_object_add(o, "dropped_records", json_object_new_uint64(c->dropped));
+		json_object_object_add(o, "templates_sent", json_object_new_uint64(c->tmpl_sent));
+		json_object_object_add(o, "queued_records", json_object_new_uint64(queued_records(c)));
 		json_object_object_add(o, "queued_bytes", json_object_new_uint64(c->qlen));
 		json_object_array_add(arr, o);
 	}

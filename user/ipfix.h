@@ -29,9 +29,11 @@
 #define PROTOMIX_PEN		32473
 
 #define IPFIX_MAX_COLLECTORS	2
-/* Templates go again on UDP this often (RFC 7011 8.4), and at every TCP
- * (re)connect. */
+/* Templates go again on UDP every --ipfix-template-interval seconds
+ * (RFC 7011 8.4; its default and range), and at every TCP (re)connect. */
 #define IPFIX_TEMPLATE_SECS	60
+#define IPFIX_TEMPLATE_SECS_MIN	1
+#define IPFIX_TEMPLATE_SECS_MAX	86400
 /* UDP messages at most this long (libfixbuf's message size): inside a
  * 1500-byte MTU with IP and UDP headers. */
 #define IPFIX_UDP_MSG		1420
@@ -58,6 +60,7 @@ struct ipfix_cfg {
 	const struct ipfix_target *targets;
 	int ntargets;
 	uint32_t domain;		/* observation domain id */
+	uint32_t template_secs;		/* UDP template refresh; 0: default */
 	uint8_t agg4, agg6;		/* --aggregate; 32 and 128: per address */
 };
 
@@ -80,7 +83,9 @@ void ipfix_export_alert(struct ipfix *x, const struct alert *a);
 
 /* Records not delivered to a collector, summed over collectors. */
 uint64_t ipfix_dropped(const struct ipfix *x);
-/* Per collector: target, transport state, records sent and dropped. */
+/* Per collector: target, transport state, records sent, dropped and
+ * queued (TCP: made = sent + dropped + queued), times the templates went
+ * out. */
 json_object *ipfix_status_json(const struct ipfix *x);
 
 #endif

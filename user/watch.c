@@ -52,6 +52,7 @@ struct watch_opts {
 	int nipfix;
 	uint32_t ipfix_domain;
 	bool ipfix_domain_set;
+	uint64_t ipfix_template_secs;	/* 0: not given */
 };
 
 void watch_usage(FILE *f)
@@ -98,16 +99,21 @@ void watch_usage(FILE *f)
 "                         the alerts (default udp; at most %d collectors)\n"
 "      --ipfix-domain N   IPFIX observation domain id (default: a hash of\n"
 "                         the host name)\n"
+"      --ipfix-template-interval SEC\n"
+"                         UDP: templates sent again every SEC seconds\n"
+"                         (default %d; %d to %d); TCP sends them at every\n"
+"                         (re)connect\n"
 "  -v, --verbose          libbpf's messages on stderr (-vv: debug)\n"
 "  -h, --help             this text\n", OBSERVER_SAMPLE_RATE,
 		OBSERVER_ONEWAY_WINDOW, OBSERVER_MAX_DESTS, METRICS_TOP_DEFAULT,
-		IPFIX_MAX_COLLECTORS);
+		IPFIX_MAX_COLLECTORS, IPFIX_TEMPLATE_SECS, IPFIX_TEMPLATE_SECS_MIN,
+		IPFIX_TEMPLATE_SECS_MAX);
 }
 
 static int parse_opts(int argc, char **argv, struct watch_opts *o)
 {
 	enum { O_JSON = 256, O_ALERTS_ONLY, O_HOOK, O_TOP, O_METRICS,
-	       O_METRICS_TOP, O_IPFIX, O_IPFIX_DOMAIN };
+	       O_METRICS_TOP, O_IPFIX, O_IPFIX_DOMAIN, O_IPFIX_TEMPLATE_INTERVAL };
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -121,6 +127,8 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 		{ "metrics-top", required_argument, NULL, O_METRICS_TOP },
 		{ "ipfix", required_argument, NULL, O_IPFIX },
 		{ "ipfix-domain", required_argument, NULL, O_IPFIX_DOMAIN },
+		{ "ipfix-template-interval", required_argument, NULL,
+		  O_IPFIX_TEMPLATE_INTERVAL },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -169,6 +177,15 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 			}
 			o->ipfix_domain = v;
 			o->ipfix_domain_set = true;
+			break;
+		case O_IPFIX_TEMPLATE_INTERVAL:
+			if (!parse_u64(optarg, IPFIX_TEMPLATE_SECS_MIN,
+				       IPFIX_TEMPLATE_SECS_MAX, &o->ipfix_template_secs)) {
+				pm_err("invalid --ipfix-template-interval '%s': whole seconds from %d to %d",
+				       pm_esc(optarg, esc, sizeof(esc)),
+				       IPFIX_TEMPLATE_SECS_MIN, IPFIX_TEMPLATE_SECS_MAX);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'i':
 			if (!parse_seconds(optarg, &o->interval) ||
@@ -240,6 +257,10 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 		o->metrics_top = METRICS_TOP_DEFAULT;
 	if (o->ipfix_domain_set && !o->nipfix) {
 		pm_err("--ipfix-domain needs --ipfix HOST:PORT");
+		return EXIT_USAGE;
+	}
+	if (o->ipfix_template_secs && !o->nipfix) {
+		pm_err("--ipfix-template-interval needs --ipfix HOST:PORT");
 		return EXIT_USAGE;
 	}
 	if (!o->ipfix_domain_set)
@@ -847,6 +868,7 @@ int cmd_watch(int argc, char **argv)
 	if (w->o.nipfix) {
 		struct ipfix_cfg icfg = { .targets = w->o.ipfix, .ntargets = w->o.nipfix,
 					  .domain = w->o.ipfix_domain,
+					  .template_secs = w->o.ipfix_template_secs,
 					  .agg4 = w->o.ob.agg4, .agg6 = w->o.ob.agg6 };
 
 		if (!(w->ipfix = ipfix_open(&icfg))) {
