@@ -91,7 +91,11 @@ for k in "${kernels[@]}"; do
 	sed -e 's/^\(PASS\|FAIL\|SKIP\) /\1 '"$kver"'\//' \
 	    -e '/^[0-9]* passed, [0-9]* failed, [0-9]* skipped$/d' "$out/run.log"
 	p=$(grep -c '^PASS ' "$out/run.log") f=$(grep -c '^FAIL ' "$out/run.log") s=$(grep -c '^SKIP ' "$out/run.log")
-	if [ "$(cat "$out/rc")" -ne 0 ] && [ "$f" -eq 0 ]; then
+	if [ "$(cat "$out/rc")" -eq 124 ]; then
+		# cut short: the tests it did not reach are failures too
+		echo "FAIL $kver/suite: timed out after $minutes min (the last test begun: $(grep '^== ' "$out/run.log" | tail -n 1 | cut -c4-))"
+		f=$((f + 1))
+	elif [ "$(cat "$out/rc")" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "FAIL $kver/suite: tests/run.sh exited with status $(cat "$out/rc")"
 		f=1
 	fi
