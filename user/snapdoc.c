@@ -915,7 +915,7 @@ static bool dest_elem(struct rd *r, size_t i, void *ctx)
 
 enum {
 	T_SCHEMA = 1, T_HOST = 2, T_TAKEN = 4, T_STARTED = 8, T_KERNEL = 16,
-	T_IFACES = 32, T_DESTS = 64, T_ALERTS = 128, T_STATS = 256,
+	T_IFACES = 32, T_DESTS = 64, T_ALERTS = 128, T_STATS = 256, T_HISTORY = 512,
 };
 
 struct tctx {
@@ -940,6 +940,7 @@ static bool top_member(struct rd *r, const char *key, bool longkey, void *ctx)
 		{ "started_at", T_STARTED }, { "kernel", T_KERNEL },
 		{ "interfaces", T_IFACES }, { "destinations", T_DESTS },
 		{ "alerts", T_ALERTS }, { "stats", T_STATS },
+		{ "history", T_HISTORY },
 	};
 	struct tctx *x = ctx;
 	struct snap_doc *doc = r->doc;
@@ -959,9 +960,9 @@ static bool top_member(struct rd *r, const char *key, bool longkey, void *ctx)
 	case T_SCHEMA:
 		if (!kept_string(r, s, &len, WHERE(.top = key)))
 			return false;
-		if (strcmp(s, "protomix.snapshot/1")) {
-			rd_err(r, EXIT_USAGE, "schema: %s, not \"protomix.snapshot/1\"",
-			       quote(s, len, q, sizeof(q)));
+		if (strcmp(s, SNAP_SCHEMA) && strcmp(s, SNAP_SCHEMA_V1)) {
+			rd_err(r, EXIT_USAGE, "schema: %s, not \"%s\" or \"%s\"",
+			       quote(s, len, q, sizeof(q)), SNAP_SCHEMA, SNAP_SCHEMA_V1);
 			return false;
 		}
 		return true;
@@ -984,6 +985,7 @@ static bool top_member(struct rd *r, const char *key, bool longkey, void *ctx)
 	case T_DESTS:
 		return open_array(r, WHERE(.top = key)) && elements(r, dest_elem, NULL);
 	case T_STATS:
+	case T_HISTORY:
 		if (!open_object(r, WHERE(.top = key)))
 			return false;
 		ok = members(r, skip_member, NULL);
@@ -1019,7 +1021,7 @@ static int parse(struct rd *r)
 	if (r->status)
 		goto bad;
 	if (!(x.seen & T_SCHEMA)) {
-		rd_err(r, EXIT_USAGE, "not a protomix snapshot (no schema \"protomix.snapshot/1\")");
+		rd_err(r, EXIT_USAGE, "not a protomix snapshot (no schema \"" SNAP_SCHEMA "\")");
 		goto bad;
 	}
 	if (!(x.seen & T_DESTS)) {

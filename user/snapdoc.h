@@ -11,10 +11,11 @@
  * against protomix.snapshot/1 as it is read, and the first field that
  * does not fit is named: "destinations[3].packets.bogus: unknown class".
  *
- *   top level    an object; "schema" (required) = "protomix.snapshot/1";
+ *   top level    an object; "schema" (required) = "protomix.snapshot/2"
+ *                or "protomix.snapshot/1" (older: no "history");
  *                "host", "taken_at", "started_at", "kernel" strings;
- *                "interfaces", "alerts" arrays of objects; "stats" an
- *                object; "destinations" (required) an array; other keys
+ *                "interfaces", "alerts" arrays of objects; "stats" and (schema 2)
+ *                "history" objects; "destinations" (required) an array; other keys
  *                (evidence, replay) are skipped, but must be valid JSON
  *   destination  an object; "addr" (required) an address ("10.20.0.80",
  *                "2001:db8::1") or a prefix ("10.20.0.0/24", length 0-32
@@ -44,6 +45,12 @@
 #define SNAP_MAX_BYTES	(1ULL << 30)
 #define SNAP_MAX_DEPTH	64
 #define SNAP_MAX_STR	1024
+
+/* The schema written now, and the older one still read: 2 adds the
+ * optional top-level "history" (the mix over time, user/history.h), an
+ * object. */
+#define SNAP_SCHEMA	"protomix.snapshot/2"
+#define SNAP_SCHEMA_V1	"protomix.snapshot/1"
 
 #define SNAP_NO_PLEN	0xff	/* a bare address, not a prefix */
 

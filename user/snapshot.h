@@ -28,6 +28,7 @@ struct pm_view {
 	uint64_t real_off_ns;
 	bool ipfix;			/* --ipfix: the stats say ... */
 	uint64_t ipfix_dropped;		/* ... the records dropped so far */
+	const struct history *history;	/* the mix over time, or NULL */
 };
 
 /* A destination as text: the address, or "prefix/len" with --aggregate. */
