@@ -211,7 +211,7 @@ cli snap1 "$GW" snapshot
 cp "$OUT" "$OUTD/after.json"
 S1=$OUTD/after.json
 assert_eq snap1_status "rc=0 stderr=" "rc=$RC stderr=$(cat "$ERR")"
-assert_eq snap1_schema '"protomix.snapshot/1"' "$(jqs "$S1" .schema)"
+assert_eq snap1_schema '"protomix.snapshot/2"' "$(jqs "$S1" .schema)"
 assert_eq snap1_interfaces '[{"hooks":["tc_ingress","tc_egress"],"name":"gw-ws"}]' \
 	"$(jqs "$S1" '.interfaces | map({name, hooks})')"
 assert_eq snap1_no_evidence_key false "$(jqs "$S1" 'has("evidence")')"

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Reading a snapshot file back (`protomix diff`, `--baseline` of watch and
- * replay): a checked, streaming reader of "protomix.snapshot/1" that keeps
+ * replay): a checked, streaming reader of "protomix.snapshot/2" (or /1) that keeps
  * what those commands use, a few hundred bytes per destination, and never
  * the whole document.
  *
  * The file must be a regular file (a FIFO, a device, a folder or anything
  * else is refused before a byte is read; a symlink is followed and judged
  * by what it names) of at most SNAP_MAX_BYTES. The document is checked
- * against protomix.snapshot/1 as it is read, and the first field that
+ * against its schema as it is read, and the first field that
  * does not fit is named: "destinations[3].packets.bogus: unknown class".
  *
  *   top level    an object; "schema" (required) = "protomix.snapshot/2"
