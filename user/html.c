@@ -222,7 +222,13 @@ static void svg_axes(FILE *f, const struct chart *c)
 	}
 	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" class=\"ax\">UTC</text>\n",
 		PAD_L + PLOT_W, PAD_T + PLOT_H + 34);
-	fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>\n",
+}
+
+/* The time axis' line, over the columns and the alert lines. */
+static void svg_baseline(FILE *f)
+{
+	fprintf(f, "<line x1=\"%d\" y1=\"%d.5\" x2=\"%d\" y2=\"%d.5\" stroke=\"#555\" "
+		"shape-rendering=\"crispEdges\"/>\n",
 		PAD_L, PAD_T + PLOT_H, PAD_L + PLOT_W, PAD_T + PLOT_H);
 }
 
@@ -322,6 +328,7 @@ static void svg_chart(FILE *f, json_object *hist, json_object *dest)
 	svg_axes(f, &c);
 	svg_bars(f, &c);
 	svg_marks(f, &c);
+	svg_baseline(f);
 	svg_legend(f, &c);
 	fputs("</svg>\n", f);
 }
@@ -468,7 +475,7 @@ static void html_alerts(FILE *f, json_object *snap, json_object *evidence)
 	fputs("</table>\n", f);
 	if (shown < ng)
 		fprintf(f, "<p class=\"note\">%zu more groups left out.</p>\n", ng - shown);
-	fputs("<p>Evidence, the first packets of each group in tcpdump's words:</p>\n<pre>", f);
+	fputs("<p>Evidence, the first packets of each group in tcpdump's words:</p>\n<pre>\n", f);
 	for (size_t i = 0; i < shown; i++) {
 		size_t lines = 0;
 
