@@ -25,6 +25,9 @@
 #     ran with it), by replay --baseline, and rendered as html (saying it
 #     has no history).
 #  6. --history-dests 0: no "history"; bad --history-* values: exit 2.
+#  7. The live view (watch on a terminal, in tmux): 'g' opens the strip of
+#     the top row's mix over time, TCP refreshes then ESP ones in that
+#     order; 'g' again closes it.
 # Output: PASS name / FAIL name: why / SKIP name: why (see tests/run.sh).
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -68,6 +71,15 @@ bad history_svg_no_dest 2 -f svg -o "$LAB_DIR/no.svg"
 bad history_dest_not_svg 2 -f html --dest 10.20.0.80 -o "$LAB_DIR/no.html"
 bad history_unwritable 1 -f html -o "$LAB_DIR/missing/dir/x.html"
 assert_eq history_bad_no_file "" "$(ls "$LAB_DIR"/no.* 2>/dev/null)"
+# the memory: 2 x 32 slots x 900 cells of 160 bytes, the interval times
+# (900 x 16) and the heap (32 x 16), plus the slot headers and the
+# pending alerts (under 32 KiB)
+hb=$(ip netns exec "$GW" "$PROTOMIX" status --json | jq '.[0].history_bytes')
+if [ "${hb:-0}" -ge 9230912 ] 2>/dev/null && [ "$hb" -lt $((9230912 + 32768)) ]; then
+	pass history_status_bytes
+else
+	fail history_status_bytes "history_bytes $hb, not 9230912 + less than 32 KiB"
+fi
 stop w1
 
 # --- 1. the history --------------------------------------------------------
@@ -185,5 +197,47 @@ for v in "--history-dests 4097" "--history-intervals x" "--history-intervals -1"
 	assert_eq "history_opt_${v%% *}_${v##* }" "rc=2 lines=1" \
 		"rc=$rc lines=$(printf '%s\n' "$err" | grep -c .)"
 done
+
+# --- 7. the strip of the live view -----------------------------------------
+if ! command -v tmux >/dev/null 2>&1; then
+	skip history_top_strip "tmux is missing"
+else
+	TMUX_SOCK=$LAB_DIR/tmux.sock
+	tm() { tmux -S "$TMUX_SOCK" "$@"; }
+	trap 'tm kill-server 2>/dev/null; lab_cleanup' EXIT
+	screen() { tm capture-pane -p -t view; }
+	wait_screen() {	# REGEX: within 5 s
+		local i
+		for ((i = 0; i < 100; i++)); do
+			screen | grep -qE -- "$1" && return 0
+			sleep 0.05
+		done
+		return 1
+	}
+	tm new-session -d -s view -x 150 -y 40 -c "$LAB_DIR" \
+		"ip netns exec $GW $PROTOMIX watch -i $INTERVAL gw-ws; echo \$? > $LAB_DIR/view.rc; exec sleep 600"
+	if wait_screen '^ +ADDRESS'; then
+		send_ws tcp4 50
+		sleep 1.2
+		send_ws esp4 50
+		sleep 1.2
+		tm send-keys -t view g
+		if wait_screen 'MIX OVER TIME  10\.20\.0\.80' &&
+		   wait_screen '^ *t[ t]*E+ *$'; then
+			pass history_top_strip
+		else
+			fail history_top_strip "$(screen)"
+		fi
+		tm send-keys -t view g
+		sleep 0.5
+		assert_eq history_top_strip_closes 0 "$(screen | grep -c 'MIX OVER TIME')"
+		tm send-keys -t view q
+		for ((i = 0; i < 100; i++)); do [ -s "$LAB_DIR/view.rc" ] && break; sleep 0.05; done
+		assert_eq history_top_exit 0 "$(cat "$LAB_DIR/view.rc" 2>&1)"
+	else
+		fail history_top_strip "the view did not come up: $(screen)"
+	fi
+	tm kill-server 2>/dev/null
+fi
 
 no_leftovers "pmt-$$-hist"

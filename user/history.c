@@ -84,9 +84,10 @@ uint64_t history_mem_bytes(const struct history_opts *o)
 
 	if (!o->dests || !o->intervals)
 		return 0;
-	return slots * o->intervals * (PM_NCLASS * (sizeof(uint32_t) + sizeof(uint64_t))) +
+	return slots * o->intervals * sizeof(struct hist_cell) +
 	       o->intervals * 2ull * sizeof(uint64_t) +
-	       o->dests * (uint64_t)sizeof(struct hist_busy);
+	       o->dests * (uint64_t)sizeof(struct hist_busy) +
+	       slots * sizeof(struct hist_slot) + sizeof(struct history);
 }
 
 struct history *history_open(const struct history_opts *o, double interval_s,

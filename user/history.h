@@ -11,12 +11,14 @@
  * left the top N longest ago first), and its series starts again.
  *
  * Memory, fixed at history_open and never grown:
- *     2N slots x W cells x PM_NCLASS x 12 bytes (a 32-bit packet count,
- *     saturating, and a 64-bit byte count per class)
+ *     2N slots x W cells of 160 bytes (with 13 classes: a 32-bit packet
+ *     count, saturating, and a 64-bit byte count per class, padded to 8)
  *   + W x 16 bytes of interval times
- *   + N x 16 bytes of selection scratch
- * 32 x 900 (the defaults), 13 classes: 2 x 32 x 900 x 156 = 8,985,600
- * bytes (8.6 MiB), history_mem_bytes() says it for any N and W.
+ *   + N x 16 bytes of selection scratch, 2N slot headers, and the
+ *     HISTORY_PENDING_MAX alerts noted between two intervals (about 16 KB)
+ * 32 x 900 (the defaults): 2 x 32 x 900 x 160 = 9,216,000 bytes of
+ * cells, 9.2 MB (8.8 MiB) in all; history_mem_bytes() says it for any N
+ * and W, and `protomix status --json` shows it ("history_bytes").
  *
  * Cost per interval: one pass over the destinations read (a lookup of
  * each in the previous read, as the report does), a bounded heap of N.

@@ -490,6 +490,9 @@ static json_object *status_json(struct watch *w)
 	json_object_object_add(o, "stats", stats_json(&w->view));
 	if (w->ipfix)
 		json_object_object_add(o, "ipfix", ipfix_status_json(w->ipfix));
+	if (w->hist)
+		json_object_object_add(o, "history_bytes", json_object_new_uint64(
+			history_mem_bytes(&w->o.hist)));
 	return o;
 }
 
