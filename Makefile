@@ -25,7 +25,7 @@ USER_SRCS := $(wildcard user/*.c)
 USER_HDRS := $(wildcard user/*.h) $(wildcard headers/*.h)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-.PHONY: all clean test bench deps vmlinux demo install uninstall
+.PHONY: all clean test bench deps vmlinux demo install uninstall screenshot
 .SECONDARY:
 .DELETE_ON_ERROR:
 all: $(BUILD)/protomix
@@ -81,6 +81,11 @@ demo:
 	./tools/install-deps.sh
 	$(MAKE) all tests
 	./tools/demo.sh
+
+# docs/incident.png: the demo's incident as its HTML report shows it
+screenshot:
+	$(MAKE) all tests
+	./tools/screenshot.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -774,6 +774,7 @@ if want hooks || want big; then
 	"$ROOT/bench/snapshot_big.sh" 1000000 $((QUICK == 1 ? 1 : 3)) ||
 		say "  snapshot_big failed (bench/snapshot_big.sh)"
 	"$ROOT/bench/ipfix.sh" >/dev/null || say "  ipfix bench failed (bench/ipfix.sh)"
+	"$ROOT/bench/history.sh" >/dev/null || say "  history bench failed (bench/history.sh)"
 fi
 
 # --- build/bench.json --------------------------------------------------------

@@ -80,7 +80,7 @@ if [ "$ms" -ge 2000 ] && [ "$ms" -lt 6000 ]; then
 else
 	fail duration_elapsed "--duration 2 took ${ms} ms"
 fi
-assert_eq duration_snapshot_schema '"protomix.snapshot/1"' "$(jqs "$s" .schema)"
+assert_eq duration_snapshot_schema '"protomix.snapshot/2"' "$(jqs "$s" .schema)"
 assert_eq duration_snapshot_mode 600 "$(stat -c %a "$s" 2>&1)"
 assert_eq duration_snapshot_iface '[{"name":"gw-ws","hooks":["tc_ingress","tc_egress"]}]' \
 	"$(jqs "$s" '[.interfaces[] | {name, hooks}]')"
@@ -99,7 +99,7 @@ for sig in INT TERM; do
 	assert_eq "${n}_attached" "$TCX" "$(attached)"
 	pm_stop "$n" "$sig"
 	assert_eq "${n}_exit_status" 0 "$?"
-	assert_eq "${n}_snapshot" '"protomix.snapshot/1" 600' \
+	assert_eq "${n}_snapshot" '"protomix.snapshot/2" 600' \
 		"$(jqs "$s" .schema) $(stat -c %a "$s" 2>&1)"
 	assert_eq "${n}_detached" "" "$(attached)"
 done

@@ -55,7 +55,7 @@ mk prefix_99 "d['destinations'][0]['addr'] = '10.20.0.0/99'"
 mk dup_addr "d['destinations'][4]['addr'] = d['destinations'][1]['addr']"
 mk bad_expected "d['destinations'][1]['expected'] = ['tcp', 'bogus']"
 mk no_addr "del d['destinations'][5]['addr']"
-mk schema "d['schema'] = 'protomix.snapshot/2'"
+mk schema "d['schema'] = 'protomix.snapshot/9'"
 as_hostile "$LAB_PYTHON" -c "
 open('$H/deep.json', 'w').write('{\"schema\":\"protomix.snapshot/1\",\"x\":' + '[' * 100000)"
 guard_take docs "$H"
@@ -100,7 +100,7 @@ cases=(
 	"dup_addr.json|destinations[4].addr: \"10.20.0.53\" again (destinations[1])"
 	"bad_expected.json|destinations[1].expected[1]: \"bogus\" is not a class"
 	"no_addr.json|destinations[5]: no \"addr\""
-	"schema.json|schema: \"protomix.snapshot/2\", not \"protomix.snapshot/1\""
+	"schema.json|schema: \"protomix.snapshot/9\", not \"protomix.snapshot/2\" or \"protomix.snapshot/1\""
 	"deep.json|nested deeper than 64 levels at byte 99"
 )
 printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' \

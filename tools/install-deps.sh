@@ -7,7 +7,7 @@ PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 libjson-c-dev libpcap-dev libncurses-dev libmicrohttpd-dev
 iproute2 iputils-ping jq python3 tcpdump tshark iperf3 tmux procps util-linux linux-perf
 prometheus libfixbuf-dev libfixbuf-tools nfdump
-qemu-system-x86 busybox-static kmod xz-utils"
+qemu-system-x86 busybox-static kmod xz-utils libxml2-utils chromium"
 
 missing=""
 for p in $PKGS; do

@@ -10,13 +10,17 @@
 #include "client.h"
 #include "control.h"
 #include "export.h"
+#include "html.h"
+#include "snapshot.h"
 #include "util.h"
 
-enum fmt { FMT_JSON, FMT_MD, FMT_CSV };
+enum fmt { FMT_JSON, FMT_MD, FMT_CSV, FMT_HTML, FMT_SVG };
 
 struct snap_out {
 	json_object *snap;
 	enum fmt fmt;
+	json_object *evidence;	/* html: the watch's, or NULL */
+	const char *dest;	/* svg: --dest */
 };
 
 static int write_snap(FILE *f, void *ctx)
@@ -28,6 +32,10 @@ static int write_snap(FILE *f, void *ctx)
 		return export_md(f, o->snap);
 	case FMT_CSV:
 		return export_csv(f, o->snap);
+	case FMT_HTML:
+		return export_html(f, o->snap, o->evidence);
+	case FMT_SVG:
+		return export_svg(f, o->snap, o->dest);
 	default:
 		fputs(json_object_to_json_string_ext(o->snap, JSON_C_TO_STRING_PRETTY |
 						     JSON_C_TO_STRING_NOSLASHESCAPE), f);
@@ -39,12 +47,19 @@ static int write_snap(FILE *f, void *ctx)
 static void snapshot_usage(FILE *f)
 {
 	fprintf(f,
-"usage: protomix snapshot [-f json|md|csv] [-o FILE] [--pcap FILE] [--pid PID]\n"
+"usage: protomix snapshot [-f json|md|csv|html|svg] [-o FILE] [--pcap FILE]\n"
+"                         [--pid PID | --input SNAPSHOT.json] [--dest ADDR]\n"
 "Read the maps and recent alerts of the watch running in this network\n"
 "namespace, without stopping it.\n"
 "\n"
 "  -f, --format FMT   json (the snapshot of DESIGN.md, default), md (a report\n"
-"                     for a ticket) or csv (one row per destination and class)\n"
+"                     for a ticket), csv (one row per destination and class),\n"
+"                     html (one self-contained page: alerts, evidence and a\n"
+"                     chart of the mix over time per alerted destination) or\n"
+"                     svg (the chart of --dest alone)\n"
+"      --dest ADDR    with -f svg: the destination (as in the snapshot's history)\n"
+"      --input FILE   a snapshot written before (watch -o, snapshot -o) instead\n"
+"                     of a running watch\n"
 "  -o, --output FILE  write to FILE (atomically, mode 0600) instead of stdout;\n"
 "                     - is stdout; a device or FIFO is written as a stream;\n"
 "                     a symbolic link or a folder is refused\n"
@@ -92,10 +107,12 @@ int cmd_snapshot(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "pcap", required_argument, NULL, 'p' },
 		{ "pid", required_argument, NULL, 'P' },
+		{ "dest", required_argument, NULL, 'D' },
+		{ "input", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *out = NULL, *pcap = NULL;
+	const char *out = NULL, *pcap = NULL, *input = NULL;
 	struct snap_out o = { .fmt = FMT_JSON };
 	json_object *reply, *evidence = NULL;
 	pid_t want = 0, pid;
@@ -111,8 +128,12 @@ int cmd_snapshot(int argc, char **argv)
 				o.fmt = FMT_MD;
 			else if (!strcmp(optarg, "csv"))
 				o.fmt = FMT_CSV;
+			else if (!strcmp(optarg, "html"))
+				o.fmt = FMT_HTML;
+			else if (!strcmp(optarg, "svg"))
+				o.fmt = FMT_SVG;
 			else {
-				pm_err("invalid --format '%s': json, md or csv", optarg);
+				pm_err("invalid --format '%s': json, md, csv, html or svg", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -125,6 +146,12 @@ int cmd_snapshot(int argc, char **argv)
 		case 'P':
 			if (parse_pid(optarg, &want))
 				return EXIT_USAGE;
+			break;
+		case 'D':
+			o.dest = optarg;
+			break;
+		case 'I':
+			input = optarg;
 			break;
 		case 'h':
 			snapshot_usage(stdout);
@@ -143,23 +170,44 @@ int cmd_snapshot(int argc, char **argv)
 		pm_err("snapshot: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if ((o.fmt == FMT_SVG) != (o.dest != NULL)) {
+		pm_err(o.dest ? "--dest goes with -f svg" : "-f svg needs --dest ADDR");
+		return EXIT_USAGE;
+	}
+	if (input && (want || pcap)) {
+		pm_err("--input reads a snapshot file: no %s with it", want ? "--pid" : "--pcap");
+		return EXIT_USAGE;
+	}
 	/* a symlink, a folder, ... refused before the watch is asked */
 	if ((out && (rc = output_check(out))) || (pcap && (rc = output_check(pcap))))
 		return rc;
-	rc = ctl_pick(want, &pid);
-	if (rc)
-		return -rc;
-	if (o.fmt == FMT_JSON && !pcap)
-		return snapshot_passed_on(pid, out);
-	reply = ctl_request(pid, "snapshot");
-	if (!reply)
-		return EXIT_RUNTIME;
+	if (input) {
+		reply = snapshot_read(input);	/* checked; the problem reported */
+		if (!reply)
+			return EXIT_USAGE;
+	} else {
+		rc = ctl_pick(want, &pid);
+		if (rc)
+			return -rc;
+		if (o.fmt == FMT_JSON && !pcap)
+			return snapshot_passed_on(pid, out);
+		reply = ctl_request(pid, "snapshot");
+		if (!reply)
+			return EXIT_RUNTIME;
+	}
 	/* The evidence goes to the pcap, not into the snapshot. */
 	if (json_object_object_get_ex(reply, "evidence", &evidence))
 		json_object_get(evidence);
 	json_object_object_del(reply, "evidence");
 
 	o.snap = reply;
+	o.evidence = evidence;
+	if (o.dest && !html_history_dest(reply, o.dest)) {
+		pm_err("--dest '%s': no history of that destination in the snapshot", o.dest);
+		json_object_put(evidence);
+		json_object_put(reply);
+		return EXIT_USAGE;
+	}
 	/* no -o, "-" or /dev/stdout: standard output */
 	rc = output_status(write_output(out ? out : "-", write_snap, &o));
 	if (!rc && pcap) {

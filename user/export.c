@@ -462,6 +462,21 @@ static void item_fill(struct item *it, size_t idx, json_object *a, json_object *
 		 it->spi, it->has_spi ? 's' : '-', it->expected);
 }
 
+char *export_alert_line(json_object *alert, json_object *evidence, char *buf,
+			size_t len)
+{
+	struct item it;
+
+	item_fill(&it, 0, alert, evidence);
+	snprintf(buf, len, "%s", it.line);
+	return buf;
+}
+
+bool snap_parse_time(const char *s, int64_t *ns)
+{
+	return parse_time(s, ns);
+}
+
 static int cmp_item_key(const void *a, const void *b)
 {
 	const struct item *x = *(struct item *const *)a, *y = *(struct item *const *)b;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * A snapshot (DESIGN.md, "protomix.snapshot/1") as something to hand on:
+ * A snapshot (DESIGN.md, "protomix.snapshot/2") as something to hand on:
  * a Markdown report for a ticket, a CSV of the per-destination counts, and
  * a pcap of the evidence frames.
  *
@@ -17,6 +17,7 @@
 #ifndef PM_EXPORT_H
 #define PM_EXPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <json-c/json.h>
@@ -91,5 +92,12 @@ char *snap_fmt_share(uint64_t part, uint64_t total, char *buf, size_t len);
 /* Order of addresses as text: numeric (IPv4 before IPv6), unparsable ones
  * after, by text. */
 int snap_cmp_addr(const char *a, const char *b);
+
+/* tcpdump's line of an alert of "alerts" (evidence: its entry of
+ * "evidence", or NULL), as the Markdown report writes it. Returns buf. */
+char *export_alert_line(json_object *alert, json_object *evidence, char *buf,
+			size_t len);
+/* "2026-11-27T11:51:03.852511Z" -> ns since the epoch; false if not. */
+bool snap_parse_time(const char *s, int64_t *ns);
 
 #endif

@@ -23,7 +23,7 @@ static void usage(FILE *f)
 "classes it receives (tcp, udp, icmp, esp, ah, esp_udp, ike, gre, ...).\n"
 "\n"
 "  watch [OPTIONS] IFACE...   attach, observe, report; detach on exit\n"
-"  snapshot [-f json|md|csv] [-o FILE] [--pcap FILE]\n"
+"  snapshot [-f json|md|csv|html|svg] [-o FILE] [--pcap FILE]\n"
 "                             read a running watch: counts, alerts, evidence\n"
 "  top [--pid PID] [-i SEC]   live full-screen view of a running watch\n"
 "  status [--json]            running watches, hooks, maps, counters\n"

@@ -288,7 +288,7 @@ void replay_usage(FILE *f)
 "types: Ethernet, raw IP, Linux cooked (SLL, SLL2), BSD loopback. No\n"
 "interface is touched; needs the rights to load BPF programs.\n"
 "\n"
-"      --json             the snapshot JSON (protomix.snapshot/1) instead\n"
+"      --json             the snapshot JSON (protomix.snapshot/2) instead\n"
 "                         of the text report\n"
 "  -e, --expect PREFIX=CLASS[,CLASS...]\n"
 "                         what PREFIX should receive (repeatable)\n"
@@ -555,7 +555,7 @@ static uint32_t *busiest_first(const struct dest_table *t)
 	return idx;
 }
 
-/* The snapshot (protomix.snapshot/1), one top-level member per line and
+/* The snapshot (protomix.snapshot/2), one top-level member per line and
  * one destination per line: the destinations are written as they are
  * made, so a capture of a million destinations needs no document of a
  * million objects in memory. Every time in it is the capture's. */

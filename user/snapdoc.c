@@ -915,7 +915,7 @@ static bool dest_elem(struct rd *r, size_t i, void *ctx)
 
 enum {
 	T_SCHEMA = 1, T_HOST = 2, T_TAKEN = 4, T_STARTED = 8, T_KERNEL = 16,
-	T_IFACES = 32, T_DESTS = 64, T_ALERTS = 128, T_STATS = 256,
+	T_IFACES = 32, T_DESTS = 64, T_ALERTS = 128, T_STATS = 256, T_HISTORY = 512,
 };
 
 struct tctx {
@@ -933,6 +933,147 @@ static bool object_elem(struct rd *r, size_t i, void *ctx)
 	return ok;
 }
 
+/* ---- "history" (schema 2): the mix over time ----------------------- */
+
+/* Where in the history: "history.dests[i].packets.esp[j]". */
+struct hctx {
+	size_t i;		/* dests index + 1; 0: the history itself */
+	const char *field;	/* the member being read */
+	const char *key;	/* a class or kind, or NULL */
+};
+
+static const char *hist_top(const struct hctx *x)
+{
+	return x->i ? "history.dests" : "history";
+}
+
+static bool count_elem(struct rd *r, size_t j, void *ctx)
+{
+	const struct hctx *x = ctx;
+	uint64_t v;
+
+	return count(r, &v, WHERE(.top = hist_top(x), .i = x->i, .field = x->field,
+				  .key = x->key, .j = j + 1));
+}
+
+static bool count_array(struct rd *r, struct hctx *x)
+{
+	return open_array(r, WHERE(.top = hist_top(x), .i = x->i, .field = x->field,
+				   .key = x->key)) && elements(r, count_elem, x);
+}
+
+/* "packets" and "bytes": class -> [count per interval] */
+static bool hist_class(struct rd *r, const char *key, bool longkey, void *ctx)
+{
+	struct hctx *x = ctx;
+
+	if (longkey || class_from_name(key) < 0) {
+		rd_err(r, EXIT_USAGE, "%s: unknown class", W(WHERE(.top = hist_top(x),
+		       .i = x->i, .field = x->field, .key = key, .longkey = longkey)));
+		return false;
+	}
+	x->key = key;
+	if (!count_array(r, x))
+		return false;
+	x->key = NULL;
+	return true;
+}
+
+/* "first_alerts": kind -> time string */
+static bool hist_alert(struct rd *r, const char *key, bool longkey, void *ctx)
+{
+	struct hctx *x = ctx;
+	char s[SNAP_MAX_STR + 1];
+	size_t len;
+
+	return kept_string(r, s, &len, WHERE(.top = hist_top(x), .i = x->i,
+					     .field = x->field, .key = key,
+					     .longkey = longkey));
+}
+
+static bool hist_object(struct rd *r, struct hctx *x, member_fn each)
+{
+	bool ok;
+
+	if (!open_object(r, WHERE(.top = hist_top(x), .i = x->i, .field = x->field)))
+		return false;
+	ok = members(r, each, x);
+	r->depth--;
+	return ok;
+}
+
+static bool hist_dest_member(struct rd *r, const char *key, bool longkey, void *ctx)
+{
+	struct hctx *x = ctx;
+	const struct where *w = WHERE(.top = hist_top(x), .i = x->i, .field = key);
+	char s[SNAP_MAX_STR + 1];
+	size_t len;
+	uint64_t v;
+
+	x->field = key;
+	if (longkey)
+		return skip_value(r);
+	if (!strcmp(key, "addr"))
+		return kept_string(r, s, &len, w);
+	if (!strcmp(key, "from"))
+		return count(r, &v, w);
+	if (!strcmp(key, "alerted")) {
+		if (strcmp(type_at(r), "a boolean")) {
+			rd_err(r, EXIT_USAGE, "%s: %s, not a boolean", W(w), type_at(r));
+			return false;
+		}
+		return skip_value(r);
+	}
+	if (!strcmp(key, "packets") || !strcmp(key, "bytes"))
+		return hist_object(r, x, hist_class);
+	if (!strcmp(key, "first_alerts"))
+		return hist_object(r, x, hist_alert);
+	return skip_value(r);	/* a later version's: skipped */
+}
+
+static bool hist_dest_elem(struct rd *r, size_t i, void *ctx)
+{
+	struct hctx x = { .i = i + 1 };
+	bool ok;
+
+	(void)ctx;
+	if (!open_object(r, WHERE(.top = "history.dests", .i = i + 1)))
+		return false;
+	ok = members(r, hist_dest_member, &x);
+	r->depth--;
+	return ok;
+}
+
+static bool hist_member(struct rd *r, const char *key, bool longkey, void *ctx)
+{
+	struct hctx *x = ctx;
+	const struct where *w = WHERE(.top = "history", .field = key);
+	char s[SNAP_MAX_STR + 1];
+	uint64_t v;
+	size_t len;
+	bool cnt, big;
+
+	x->field = key;
+	if (longkey)
+		return skip_value(r);
+	if (!strcmp(key, "interval_s")) {
+		if (strcmp(type_at(r), "a number")) {
+			rd_err(r, EXIT_USAGE, "%s: %s, not a number", W(w), type_at(r));
+			return false;
+		}
+		return number(r, &v, &cnt, &big);
+	}
+	if (!strcmp(key, "capacity"))
+		return count(r, &v, w);
+	if (!strcmp(key, "start"))
+		return kept_string(r, s, &len, w);
+	if (!strcmp(key, "starts_ms") || !strcmp(key, "lens_ms"))
+		return count_array(r, x);
+	if (!strcmp(key, "dests"))
+		return open_array(r, w) && elements(r, hist_dest_elem, NULL);
+	return skip_value(r);
+}
+
 static bool top_member(struct rd *r, const char *key, bool longkey, void *ctx)
 {
 	static const struct { const char *key; unsigned int bit; } keys[] = {
@@ -940,6 +1081,7 @@ static bool top_member(struct rd *r, const char *key, bool longkey, void *ctx)
 		{ "started_at", T_STARTED }, { "kernel", T_KERNEL },
 		{ "interfaces", T_IFACES }, { "destinations", T_DESTS },
 		{ "alerts", T_ALERTS }, { "stats", T_STATS },
+		{ "history", T_HISTORY },
 	};
 	struct tctx *x = ctx;
 	struct snap_doc *doc = r->doc;
@@ -959,9 +1101,9 @@ static bool top_member(struct rd *r, const char *key, bool longkey, void *ctx)
 	case T_SCHEMA:
 		if (!kept_string(r, s, &len, WHERE(.top = key)))
 			return false;
-		if (strcmp(s, "protomix.snapshot/1")) {
-			rd_err(r, EXIT_USAGE, "schema: %s, not \"protomix.snapshot/1\"",
-			       quote(s, len, q, sizeof(q)));
+		if (strcmp(s, SNAP_SCHEMA) && strcmp(s, SNAP_SCHEMA_V1)) {
+			rd_err(r, EXIT_USAGE, "schema: %s, not \"%s\" or \"%s\"",
+			       quote(s, len, q, sizeof(q)), SNAP_SCHEMA, SNAP_SCHEMA_V1);
 			return false;
 		}
 		return true;
@@ -984,9 +1126,11 @@ static bool top_member(struct rd *r, const char *key, bool longkey, void *ctx)
 	case T_DESTS:
 		return open_array(r, WHERE(.top = key)) && elements(r, dest_elem, NULL);
 	case T_STATS:
+	case T_HISTORY:
 		if (!open_object(r, WHERE(.top = key)))
 			return false;
-		ok = members(r, skip_member, NULL);
+		ok = members(r, bit == T_HISTORY ? hist_member : skip_member,
+			     &(struct hctx){ 0 });
 		r->depth--;
 		return ok;
 	}
@@ -1019,7 +1163,7 @@ static int parse(struct rd *r)
 	if (r->status)
 		goto bad;
 	if (!(x.seen & T_SCHEMA)) {
-		rd_err(r, EXIT_USAGE, "not a protomix snapshot (no schema \"protomix.snapshot/1\")");
+		rd_err(r, EXIT_USAGE, "not a protomix snapshot (no schema \"" SNAP_SCHEMA "\")");
 		goto bad;
 	}
 	if (!(x.seen & T_DESTS)) {

@@ -1,20 +1,21 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Reading a snapshot file back (`protomix diff`, `--baseline` of watch and
- * replay): a checked, streaming reader of "protomix.snapshot/1" that keeps
+ * replay): a checked, streaming reader of "protomix.snapshot/2" (or /1) that keeps
  * what those commands use, a few hundred bytes per destination, and never
  * the whole document.
  *
  * The file must be a regular file (a FIFO, a device, a folder or anything
  * else is refused before a byte is read; a symlink is followed and judged
  * by what it names) of at most SNAP_MAX_BYTES. The document is checked
- * against protomix.snapshot/1 as it is read, and the first field that
+ * against its schema as it is read, and the first field that
  * does not fit is named: "destinations[3].packets.bogus: unknown class".
  *
- *   top level    an object; "schema" (required) = "protomix.snapshot/1";
+ *   top level    an object; "schema" (required) = "protomix.snapshot/2"
+ *                or "protomix.snapshot/1" (older: no "history");
  *                "host", "taken_at", "started_at", "kernel" strings;
- *                "interfaces", "alerts" arrays of objects; "stats" an
- *                object; "destinations" (required) an array; other keys
+ *                "interfaces", "alerts" arrays of objects; "stats" and (schema 2)
+ *                "history" objects; "destinations" (required) an array; other keys
  *                (evidence, replay) are skipped, but must be valid JSON
  *   destination  an object; "addr" (required) an address ("10.20.0.80",
  *                "2001:db8::1") or a prefix ("10.20.0.0/24", length 0-32
@@ -44,6 +45,12 @@
 #define SNAP_MAX_BYTES	(1ULL << 30)
 #define SNAP_MAX_DEPTH	64
 #define SNAP_MAX_STR	1024
+
+/* The schema written now, and the older one still read: 2 adds the
+ * optional top-level "history" (the mix over time, user/history.h), an
+ * object. */
+#define SNAP_SCHEMA	"protomix.snapshot/2"
+#define SNAP_SCHEMA_V1	"protomix.snapshot/1"
 
 #define SNAP_NO_PLEN	0xff	/* a bare address, not a prefix */
 

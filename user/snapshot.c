@@ -6,6 +6,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include "classes.h"
+#include "history.h"
 #include "snapdoc.h"
 #include "snapshot.h"
 #include "util.h"
@@ -216,7 +217,7 @@ static json_object *snapshot_build(const struct pm_view *v, bool all)
 	gethostname(host, sizeof(host) - 1);
 	uname(&un);
 	json_object_object_add(o, "schema",
-			       json_object_new_string("protomix.snapshot/1"));
+			       json_object_new_string(SNAP_SCHEMA));
 	json_object_object_add(o, "host", json_object_new_string(host));
 	json_object_object_add(o, "taken_at", jtime(v, v->taken_ns));
 	json_object_object_add(o, "started_at", jtime(v, v->started_ns));
@@ -252,6 +253,8 @@ static json_object *snapshot_build(const struct pm_view *v, bool all)
 		json_object_array_add(arr, alert_json(alert_log_get(v->alerts, i)));
 	json_object_object_add(o, "alerts", arr);
 	json_object_object_add(o, "stats", stats_json(v));
+	if (v->history)
+		json_object_object_add(o, "history", history_json(v->history, v));
 	return o;
 }
 

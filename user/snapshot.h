@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The snapshot JSON of DESIGN.md ("protomix.snapshot/1"), built with
+/* The snapshot JSON of DESIGN.md ("protomix.snapshot/2"; 1 without "history"), built with
  * json-c from what a watch reads out of the kernel. */
 #ifndef PM_SNAPSHOT_H
 #define PM_SNAPSHOT_H
@@ -28,6 +28,7 @@ struct pm_view {
 	uint64_t real_off_ns;
 	bool ipfix;			/* --ipfix: the stats say ... */
 	uint64_t ipfix_dropped;		/* ... the records dropped so far */
+	const struct history *history;	/* the mix over time, or NULL */
 };
 
 /* A destination as text: the address, or "prefix/len" with --aggregate. */
@@ -72,7 +73,7 @@ int snapshot_stream(FILE *f, const struct pm_view *v,
 /* Atomically, mode 0600. 0 or -errno (reported). */
 int snapshot_write(const char *path, const struct pm_view *v);
 
-/* Read and check a snapshot file (schema protomix.snapshot/1). NULL, with
+/* Read and check a snapshot file (schema protomix.snapshot/2 or /1). NULL, with
  * the file and the problem named on stderr, if it is not one. */
 json_object *snapshot_read(const char *path);
 

@@ -22,6 +22,7 @@
 #include "control.h"
 #include "observer.h"
 #include "top.h"
+#include "top_strip.h"
 #include "util.h"
 
 #define MIN_COLS	72	/* an IPv4 row in full */
@@ -117,6 +118,7 @@ struct top {
 	unsigned int filter_plen;	/* in the 128-bit space */
 	size_t scroll;
 	int list_h;			/* rows that fit, at the last draw */
+	struct top_strip strip;		/* 'g': the top row's mix over time */
 
 	char msg[256];			/* status message ... */
 	uint64_t msg_ns;		/* ... set then */
@@ -738,6 +740,7 @@ static const char *help_text[] = {
 	"              (Enter applies, Esc cancels, empty clears)",
 	"  p           pause the display (counting goes on)",
 	"  e           export a snapshot: protomix-YYYYMMDD-HHMMSS.json here",
+	"  g           the mix over time of the top row (again: close)",
 	"  h ?         this help; any key closes it",
 	"  arrows, PgUp, PgDn, Home, End   scroll",
 	"",
@@ -814,6 +817,14 @@ static void draw(struct top *t)
 		pane_h = t->nalerts;
 	pane_y = LINES - 2 - pane_h;
 	list_h = pane_y - HEADER_LINES - 1;
+	if (t->strip.open && list_h > STRIP_LINES + 1) {
+		char addr[64];
+
+		list_h -= STRIP_LINES;
+		strip_draw(&t->strip, pane_y - STRIP_LINES, COLS,
+			   fmt_dest(&t->fmt, &t->strip.key, addr, sizeof(addr)),
+			   A_BOLD | (t->color ? COLOR_PAIR(1) : A_NORMAL));
+	}
 	draw_list(t, HEADER_LINES, list_h);
 	draw_alerts(t, pane_y, pane_h);
 	draw_status(t);
@@ -937,6 +948,8 @@ void top_refresh(struct top *t, const struct pm_view *v,
 	t->stats_prev = v->total;
 	t->stats_prev_ns = v->taken_ns;
 	select_rows(t);
+	strip_update(&t->strip, t->nvis ? &t->rows[t->vis[t->scroll]].key : NULL,
+		     v->dests, prev);
 	draw(t);
 }
 
@@ -1126,6 +1139,9 @@ bool top_keys(struct top *t)
 			break;
 		case 'e':
 			export_snapshot(t);
+			break;
+		case 'g':
+			t->strip.open = !t->strip.open;
 			break;
 		case 'h':
 		case '?':

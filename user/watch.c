@@ -20,6 +20,7 @@
 #include "attach.h"
 #include "classes.h"
 #include "control.h"
+#include "history.h"
 #include "ipfix.h"
 #include "maps.h"
 #include "metrics.h"
@@ -53,6 +54,7 @@ struct watch_opts {
 	uint32_t ipfix_domain;
 	bool ipfix_domain_set;
 	uint64_t ipfix_template_secs;	/* 0: not given */
+	struct history_opts hist;	/* --history-dests, --history-intervals */
 };
 
 void watch_usage(FILE *f)
@@ -103,6 +105,7 @@ void watch_usage(FILE *f)
 "                         UDP: templates sent again every SEC seconds\n"
 "                         (default %d; %d to %d); TCP sends them at every\n"
 "                         (re)connect\n"
+HISTORY_USAGE
 "  -v, --verbose          libbpf's messages on stderr (-vv: debug)\n"
 "  -h, --help             this text\n", OBSERVER_SAMPLE_RATE,
 		OBSERVER_ONEWAY_WINDOW, OBSERVER_MAX_DESTS, METRICS_TOP_DEFAULT,
@@ -123,6 +126,7 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 		{ "hook", required_argument, NULL, O_HOOK },
 		{ "top", required_argument, NULL, O_TOP },
 		OBSERVER_LONG_OPTIONS,
+		HISTORY_LONG_OPTIONS,
 		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "metrics-top", required_argument, NULL, O_METRICS_TOP },
 		{ "ipfix", required_argument, NULL, O_IPFIX },
@@ -139,9 +143,14 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 
 	*o = (struct watch_opts){ .interval = 1, .top = 10, .hook = HOOK_AUTO };
 	observer_opts_init(&o->ob);
+	history_opts_init(&o->hist);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":i:d:o:e:E:vh", longopts, NULL)) != -1) {
 		rc = observer_opt(&o->ob, c, optarg);
+		if (rc == 0)
+			continue;
+		if (rc == 1)
+			rc = history_opt(&o->hist, c, optarg);
 		if (rc == 0)
 			continue;
 		if (rc != 1)
@@ -340,6 +349,7 @@ struct watch {
 	int ep;				/* the event loop */
 	struct metrics *metrics;	/* --metrics, or NULL */
 	struct ipfix *ipfix;		/* --ipfix, or NULL */
+	struct history *hist;		/* the mix over time, or NULL: off */
 	int nl_fd;			/* link changes */
 	struct loop_src src[MAX_LOOP_SRCS];
 	int nsrc;
@@ -359,6 +369,7 @@ static void print_alert(const struct alert *a, void *ctx)
 {
 	struct watch *w = ctx;
 
+	history_alert(w->hist, a);
 	if (w->ipfix)
 		ipfix_export_alert(w->ipfix, a);
 	if (w->top)
@@ -417,6 +428,7 @@ static int watch_tick(struct watch *w)
 		return -1;
 	secs = (w->view.taken_ns - then) / 1e9;
 	dest_table_index(&w->tab[w->cur]);
+	history_record(w->hist, &w->view, prev, then);
 	if (w->top)
 		top_refresh(w->top, &w->view, prev, then);
 	else if (!w->o.alerts_only)
@@ -499,6 +511,9 @@ static json_object *status_json(struct watch *w)
 	json_object_object_add(o, "stats", stats_json(&w->view));
 	if (w->ipfix)
 		json_object_object_add(o, "ipfix", ipfix_status_json(w->ipfix));
+	if (w->hist)
+		json_object_object_add(o, "history_bytes", json_object_new_uint64(
+			history_mem_bytes(&w->o.hist)));
 	return o;
 }
 
@@ -829,7 +844,7 @@ int cmd_watch(int argc, char **argv)
 	struct observer_cfg cfg;
 	sigset_t mask;
 	char hooks[64];
-	int rc, i;
+	int rc, i, err;
 
 	w = calloc(1, sizeof(*w));
 	if (!w) {
@@ -896,6 +911,13 @@ int cmd_watch(int argc, char **argv)
 			w->ob.rules.n == 1 ? "" : "s", w->o.ob.expect_file);
 	w->skel = w->ob.skel;
 	rc = EXIT_RUNTIME;
+	w->hist = history_open(&w->o.hist, w->o.interval, w->o.ob.agg4,
+			       w->o.ob.agg6, &err);
+	if (err) {
+		pm_err("out of memory for the history (%llu bytes)",
+		       (unsigned long long)history_mem_bytes(&w->o.hist));
+		goto out_close;
+	}
 	if (dest_table_init(&w->tab[0], w->o.ob.max_dests) ||
 	    dest_table_init(&w->tab[1], w->o.ob.max_dests)) {
 		pm_err("out of memory for %llu destinations",
@@ -933,6 +955,7 @@ int cmd_watch(int argc, char **argv)
 	w->view.nifaces = w->nifaces;
 	w->view.max_dests = w->o.ob.max_dests;
 	w->view.dests = &w->tab[0];
+	w->view.history = w->hist;
 
 	rc = run_loop(w);
 	observer_poll(&w->ob);	/* the last samples, for the snapshot */
@@ -960,6 +983,7 @@ out_close:
 		waitpid(w->answering[i], NULL, 0);
 	dest_table_free(&w->tab[0]);
 	dest_table_free(&w->tab[1]);
+	history_close(w->hist);
 	observer_close(&w->ob);
 out_free:
 	metrics_close(w->metrics);
