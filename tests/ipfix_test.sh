@@ -4,10 +4,15 @@
 #  - UDP to nfdump's nfcapd: `nfdump -r` shows the destinations,
 #    protocols and exact packet and byte totals of the snapshot of the same
 #    run (tcp4, esp4, esp_udp, IPv6), then the same under --aggregate;
+#    the exporting interface (input/output): gw-ws's ifindex for a watch
+#    of gw-ws alone (tc ingress and egress), 0 for one of gw-ws and gw-lb
+#    (the destination table does not split counts by interface);
 #  - TCP to a plain listener that writes the stream to a file (an IPFIX
 #    file): ipfixDump with packaging/protomix-ipfix.xml decodes the
 #    enterprise elements and the alert records (kind, SPI, sequence, the
-#    evidence line the watch printed);
+#    evidence line the watch printed), and the interfaces: mix records
+#    gw-ws's ifindex as ingressInterface and egressInterface, alert
+#    records (frames that came in on gw-ws) as ingressInterface only;
 #  - a TCP collector killed and started again: the watch counts on, says
 #    so once, reconnects (templates first, in a transport session of its
 #    own: the first message's sequence number is 0 again), and the records
@@ -125,6 +130,9 @@ run_udp() {	# TAG WATCH-OPTIONS...
 	sleep 0.3
 	stop "u$tag"
 	lab_bg_stop "nf$tag"	# writes its file
+	# input and output interface of the records with packets
+	nfdump -q -N -R "$dir" -o "fmt:%pkt %in %out" 2>/dev/null |
+		awk '$1 > 0 {print $2, $3}' | sort -u >"$LAB_DIR/ifaces-$tag"
 	# the destinations of this run only (the blackholed prefixes)
 	local re='10\.21\.|2001:db8:21:'
 	local want got
@@ -136,12 +144,15 @@ run_udp() {	# TAG WATCH-OPTIONS...
 		fail "${tag}_nfdump_totals" "snapshot: $want; nfdump: $got"
 	fi
 }
+WS_IFINDEX=$(ip -n "$(lab_ns gw)" -j link show gw-ws | jq '.[0].ifindex')
 run_udp udp
+assert_eq udp_nfdump_interfaces "$WS_IFINDEX $WS_IFINDEX" "$(cat "$LAB_DIR/ifaces-udp")"
 # by hand, what the lab sent (sendframes' frames: tcp4 72 bytes of IP
 # packet, esp4 100, ...): the snapshot above is the reference, this pins it
 assert_eq udp_snapshot_tcp4 "10.21.0.80 6 18 1296" \
 	"$(snap_by_proto "$LAB_DIR/uudp.json" '10\.21\.0\.80' | grep ' 6 ')"
-run_udp agg --aggregate 24,64
+run_udp agg --aggregate 24,64 gw-lb	# and gw-ws: two interfaces
+assert_eq agg_two_ifaces_interfaces "0 0" "$(cat "$LAB_DIR/ifaces-agg")"
 assert_eq agg_prefixes "10.21.0.0 2001:db8:21:: " \
 	"$(nf_by_proto "$LAB_DIR/nf-agg" '10\.21\.|2001:db8:21:' | awk '{print $1}' | sort -u | tr '\n' ' ')"
 assert_eq agg_prefix_lengths "24 64 " \
@@ -175,6 +186,14 @@ assert_eq tcp_alert_evidence \
 	"IP 10.10.1.10 > 10.21.0.90: ESP(spi=0xd7ca145d,seq=0x3de0a5), length 80" \
 	"$(field protomixEvidence | grep ESP | sort -u)"
 assert_eq tcp_alert_interface "gw-ws" "$(field interfaceName | sort -u)"
+# per kind of record (the first element of each: flowStartMilliseconds
+# or observationTimeMilliseconds), the interface elements' values
+assert_eq tcp_interfaces \
+	"alert egressInterface 0|alert ingressInterface $WS_IFINDEX|mix egressInterface $WS_IFINDEX|mix ingressInterface $WS_IFINDEX" \
+	"$(awk '/^[[:space:]]+\([0-9\/]+\)[[:space:]]+flowStartMilliseconds :/ { t = "mix" }
+		/^[[:space:]]+\([0-9\/]+\)[[:space:]]+observationTimeMilliseconds :/ { t = "alert" }
+		/^[[:space:]]+\([0-9\/]+\)[[:space:]]+(ingress|egress)Interface :/ { print t, $2, $NF }' "$DUMP" |
+		sort -u | paste -sd'|')"
 assert_eq tcp_alert_expected "tcp" \
 	"$(grep -A3 'protomixAlertKind : (len: 19) unexpected_protocol' "$DUMP" | fieldin protomixExpectedClasses | sort -u)"
 assert_eq tcp_expected_of_rule "tcp" \

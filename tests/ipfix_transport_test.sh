@@ -19,7 +19,12 @@
 #    nfcapd, a second collector of the same watch, received) = sent +
 #    dropped + still queued; once the collector reads, the queue empties
 #    and that is said once too. Some 700,000 records fill the 32 MiB
-#    queue: about a minute, several on a busy machine.
+#    queue: about a minute, several on a busy machine;
+#  - a watch stopped while records are queued for a TCP collector that
+#    never reads: at exit they get a second to go, then are counted as
+#    dropped before the exit snapshot (-o) is taken, so there records
+#    made (what nfcapd, the second collector, received) = sent + dropped
+#    exactly, none left queued.
 # The sequence numbers of a TCP reconnect are checked in tests/ipfix_test.sh
 # (kill_k2_first_seq). Collectors listen on 127.0.0.1 in the gateway.
 # Output: PASS name / FAIL name: why / SKIP name: why (see tests/run.sh).
@@ -270,4 +275,38 @@ assert_eq slow_records_add_up "$made" "$(jq '.sent_records + .dropped_records + 
 assert_eq slow_then_sent_all "$made" \
 	"$(jq '.ipfix[] | select(.collector | endswith("/tcp")) | .sent_records + .dropped_records' <<<"$ST2")"
 assert_eq slow_dropped_is_stat "$(jq '.dropped_records' <<<"$tcp")" "$(jq '.stats.ipfix_dropped_records' <<<"$ST")"
+
+# --- stopped with records queued: dropped, counted in the exit snapshot --------
+mkdir -p "$LAB_DIR/nfq"
+lab_bg nfq gw nfcapd -b 127.0.0.1 -p 9991 -w "$LAB_DIR/nfq" -t 3600 -B 16000000
+wait_listen u 9991 || fail exitq_nfcapd "nfcapd does not listen"
+lab_bg stallq gw "$LAB_PYTHON" "$COLL" stall 4745
+wait_listen t 4745 || fail exitq_listener "the listener does not listen"
+start q watch --json --top 1 -i $IV --max-dests $((2 * N)) -o "$LAB_DIR/q.json" \
+	--ipfix 127.0.0.1:4745/tcp --ipfix 127.0.0.1:9991/udp gw-ws || exit 1
+fill_forever ws ws0 "$LAB_MAC_GW_WS" "$LAB_MAC_WS0" & FILLERS+=($!)
+queued=0
+for ((i = 0; i < 1200; i++)); do	# the socket's buffers full: 120 s at most
+	queued=$(status_of q | jq '.ipfix[] | select(.collector | endswith("/tcp")) | .queued_records')
+	[ "${queued:-0}" -gt 0 ] && break
+	sleep 0.1
+done
+stop_filler
+sleep $(awk -v iv=$IV 'BEGIN { print 3 * iv }')	# no counter moves: nothing more made
+ST=$(status_of q)
+t0=$(date +%s%N)
+stop q
+echo "# stopped with records queued: the watch exited in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+lab_bg_stop stallq
+lab_bg_stop nfq
+tcp=$(jq -c '.ipfix[] | select(.collector | endswith("/tcp"))' <<<"$ST")
+udp=$(jq -c '.ipfix[] | select(.collector | endswith("/udp"))' <<<"$ST")
+made=$(nfdump -q -R "$LAB_DIR/nfq" -o "fmt:%pkt" 2>/dev/null | awk '$1 > 0' | wc -l)
+assert_eq exitq_queued_at_stop 1 "$(jq '.queued_records > 0' <<<"$tcp" | grep -c true)"
+assert_eq exitq_nfcapd_got_all "$(jq '.sent_records' <<<"$udp") 0" "$made $(jq '.dropped_records' <<<"$udp")"
+# both collectors were given every record: the exit snapshot's sent +
+# dropped, summed over the two, is twice what was made: nothing queued
+assert_eq exitq_snapshot_adds_up "$((2 * made))" \
+	"$(jq '.stats.ipfix_sent_records + .stats.ipfix_dropped_records' "$LAB_DIR/q.json")"
+assert_eq exitq_made_nonzero 1 "$(( made > 0 ))"
 no_leftovers "pmt-$$-ipxt"

@@ -59,6 +59,7 @@ void alert_from_event(struct alert *a, const struct pm_event *ev)
 	a->kind = ev->kind;
 	a->class = ev->class;
 	a->hook = ev->hook;
+	a->ifindex = ev->ifindex;
 	if (!if_indextoname(ev->ifindex, a->iface))
 		snprintf(a->iface, sizeof(a->iface), "if%u", ev->ifindex);
 	memcpy(a->src, ev->src, 16);
@@ -250,6 +251,7 @@ int oneway_scan(int fd, uint64_t now, uint64_t window_ns, struct oneway *ow,
 		a.kind = PM_K_ONE_WAY;
 		a.class = p->class;
 		a.hook = p->hook;
+		a.ifindex = p->ifindex;
 		if (!if_indextoname(p->ifindex, a.iface))
 			snprintf(a.iface, sizeof(a.iface), "if%u", p->ifindex);
 		memcpy(a.src, recs[i].k.src, 16);

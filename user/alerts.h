@@ -18,6 +18,7 @@ struct alert {
 	uint64_t real_ns;		/* wall clock */
 	uint8_t kind, class, hook;
 	char iface[IF_NAMESIZE];
+	uint32_t ifindex;		/* of iface, where it was seen */
 	uint8_t src[16], dst[16];
 	uint16_t sport, dport;
 	uint32_t spi, seq, len;

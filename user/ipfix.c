@@ -6,6 +6,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -61,6 +62,7 @@ struct mix_rec {
 	fbVarfield_t expected;
 	uint8_t dst6[16];
 	uint32_t dst4;
+	uint32_t in_if, out_if;	/* ifindex, or 0: see mix_ifaces() */
 	uint8_t proto;
 	uint8_t plen4, plen6;
 	uint8_t pad[1];
@@ -76,6 +78,8 @@ static fbInfoElementSpec_t mix_spec[] = {
 	{ "protomixExpectedClasses", FB_IE_VARLEN, 0 },
 	{ "destinationIPv6Address", 16, F_V6 },
 	{ "destinationIPv4Address", 4, F_V4 },
+	{ "ingressInterface", 4, 0 },
+	{ "egressInterface", 4, 0 },
 	{ "protocolIdentifier", 1, 0 },
 	{ "destinationIPv4PrefixLength", 1, F_V4 | F_AGG },
 	{ "destinationIPv6PrefixLength", 1, F_V6 | F_AGG },
@@ -89,6 +93,7 @@ struct alert_rec {
 	uint8_t src6[16], dst6[16];
 	uint32_t src4, dst4;
 	uint32_t spi, seq;
+	uint32_t in_if, out_if;	/* the alert's ifindex by its direction; 0 */
 	uint16_t sport, dport;
 	uint8_t proto;
 	uint8_t direction;	/* flowDirection: 0 ingress, 1 egress */
@@ -108,6 +113,8 @@ static fbInfoElementSpec_t alert_spec[] = {
 	{ "destinationIPv4Address", 4, F_V4 },
 	{ "IPSecSPI", 4, F_SPI },
 	{ "protomixIpsecSequenceNumber", 4, F_SPI },
+	{ "ingressInterface", 4, 0 },
+	{ "egressInterface", 4, 0 },
 	{ "sourceTransportPort", 2, 0 },
 	{ "destinationTransportPort", 2, 0 },
 	{ "protocolIdentifier", 1, 0 },
@@ -868,6 +875,28 @@ static void mix_dest(struct ipfix *x, struct mix_rec *r, const struct pm_view *v
 	}
 }
 
+/* The exporting interface of the mix records: the destination table sums
+ * a destination's packets over every hook of every watched interface, it
+ * does not split them by interface. So with one interface, its ifindex as
+ * ingressInterface (its ingress hook, always attached) and as
+ * egressInterface when its egress is hooked too (not on a loopback
+ * device); with several, 0 for both: the record's counts are not those of
+ * any one of them. */
+static void mix_ifaces(const struct pm_view *v, struct mix_rec *r)
+{
+	unsigned int ids[PM_IFACE_MAXHOOKS];
+	int n;
+
+	r->in_if = r->out_if = 0;
+	if (v->nifaces != 1)
+		return;
+	r->in_if = v->ifaces[0].ifindex;
+	n = iface_hook_ids(&v->ifaces[0], ids);
+	for (int i = 0; i < n; i++)
+		if (ids[i] == PM_HOOK_TC_EGRESS)
+			r->out_if = v->ifaces[0].ifindex;
+}
+
 void ipfix_export_mix(struct ipfix *x, const struct pm_view *v,
 		      const struct dest_table *prev, uint64_t start_ns)
 {
@@ -878,6 +907,7 @@ void ipfix_export_mix(struct ipfix *x, const struct pm_view *v,
 	r.end_ms = mono_to_real_ns(v->taken_ns) / 1000000;
 	r.plen4 = x->agg4;
 	r.plen6 = x->agg6;
+	mix_ifaces(v, &r);
 	for (int i = 0; i < x->n; i++) {
 		struct coll *c = &x->c[i];
 
@@ -936,6 +966,10 @@ void ipfix_export_alert(struct ipfix *x, const struct alert *a)
 	r.dport = a->dport;
 	r.proto = proto_of[a->class < PM_NCLASS ? a->class : PM_C_OTHER];
 	r.direction = a->hook == PM_HOOK_TC_EGRESS;
+	if (r.direction)
+		r.out_if = a->ifindex;
+	else
+		r.in_if = a->ifindex;
 	for (int i = 0; i < x->n; i++) {
 		struct coll *c = &x->c[i];
 
@@ -948,6 +982,53 @@ void ipfix_export_alert(struct ipfix *x, const struct alert *a)
 			continue;
 		emit(c);
 	}
+}
+
+/* The TCP collectors with something queued, ready for poll: their number. */
+static int pending_fds(struct ipfix *x, struct pollfd *pf, struct coll **of)
+{
+	int n = 0;
+
+	for (int i = 0; i < x->n; i++) {
+		struct coll *c = &x->c[i];
+
+		if (!c->t.tcp || c->state == C_DOWN || !c->qm_n)
+			continue;
+		pf[n] = (struct pollfd){ .fd = c->fd, .events = POLLOUT };
+		of[n++] = c;
+	}
+	return n;
+}
+
+void ipfix_finish(struct ipfix *x)
+{
+	uint64_t end = now_mono_ns() + IPFIX_FINISH_MS * 1000000ull, now;
+	struct pollfd pf[IPFIX_MAX_COLLECTORS];
+	struct coll *of[IPFIX_MAX_COLLECTORS];
+	int n;
+
+	for (int i = 0; i < x->n; i++)
+		emit(&x->c[i]);
+	while ((n = pending_fds(x, pf, of)) && (now = now_mono_ns()) < end) {
+		if (poll(pf, n, (end - now + 999999) / 1000000) <= 0)
+			break;
+		for (int i = 0; i < n; i++)
+			if (pf[i].revents)
+				coll_event(of[i], (pf[i].revents & POLLOUT ? EPOLLOUT : 0) |
+					   (pf[i].revents & (POLLERR | POLLHUP) ? EPOLLERR : 0));
+	}
+	for (int i = 0; i < x->n; i++)
+		if (x->c[i].t.tcp)
+			queue_drop_all(&x->c[i]);
+}
+
+uint64_t ipfix_sent(const struct ipfix *x)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; x && i < x->n; i++)
+		n += x->c[i].sent;
+	return n;
 }
 
 uint64_t ipfix_dropped(const struct ipfix *x)

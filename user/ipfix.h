@@ -38,6 +38,8 @@
  * 1500-byte MTU with IP and UDP headers. */
 #define IPFIX_UDP_MSG		1420
 #define IPFIX_TCP_MSG		32768
+/* At exit, the longest ipfix_finish waits for TCP queues to go out. */
+#define IPFIX_FINISH_MS		1000
 /* Bytes queued per TCP collector before records are dropped. */
 #define IPFIX_TCP_QUEUE		(32u << 20)
 
@@ -81,6 +83,14 @@ void ipfix_export_mix(struct ipfix *x, const struct pm_view *v,
 		      const struct dest_table *prev, uint64_t start_ns);
 void ipfix_export_alert(struct ipfix *x, const struct alert *a);
 
+/* At exit, before the last counts are taken: what is queued for TCP
+ * collectors gets IPFIX_FINISH_MS to go out (non-blocking writes, as the
+ * sockets take them; a pending connect may finish), then what is left is
+ * dropped (counted). After it nothing is queued: made = sent + dropped. */
+void ipfix_finish(struct ipfix *x);
+
+/* Records handed to a collector's socket, summed over collectors. */
+uint64_t ipfix_sent(const struct ipfix *x);
 /* Records not delivered to a collector, summed over collectors. */
 uint64_t ipfix_dropped(const struct ipfix *x);
 /* Per collector: target, transport state, records sent, dropped and

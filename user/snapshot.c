@@ -106,9 +106,12 @@ json_object *stats_json(const struct pm_view *v)
 	json_object_object_add(o, "suppressed", json_object_new_uint64(v->total.suppressed));
 	json_object_object_add(o, "ringbuf_drops", json_object_new_uint64(v->total.ringbuf_drops));
 	json_object_object_add(o, "pair_update_fail", json_object_new_uint64(v->total.pair_update_fail));
-	if (v->ipfix)
+	if (v->ipfix) {
 		json_object_object_add(o, "ipfix_dropped_records",
 				       json_object_new_uint64(v->ipfix_dropped));
+		json_object_object_add(o, "ipfix_sent_records",
+				       json_object_new_uint64(v->ipfix_sent));
+	}
 	hooks = json_object_new_object();
 	for (int h = 0; h < PM_NHOOK; h++)
 		if (v->hooks[h].frames)

@@ -27,7 +27,8 @@ struct pm_view {
 	 * clocks are read once per snapshot (one offset for all its times). */
 	uint64_t real_off_ns;
 	bool ipfix;			/* --ipfix: the stats say ... */
-	uint64_t ipfix_dropped;		/* ... the records dropped so far */
+	uint64_t ipfix_dropped;		/* ... the records dropped so far, */
+	uint64_t ipfix_sent;		/* ... and sent */
 	const struct history *history;	/* the mix over time, or NULL */
 };
 

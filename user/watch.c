@@ -414,6 +414,7 @@ static int watch_read(struct watch *w)
 	if (w->ipfix) {
 		w->view.ipfix = true;
 		w->view.ipfix_dropped = ipfix_dropped(w->ipfix);
+		w->view.ipfix_sent = ipfix_sent(w->ipfix);
 	}
 	return observer_read(&w->ob, &w->tab[w->cur], &w->view);
 }
@@ -964,6 +965,8 @@ int cmd_watch(int argc, char **argv)
 		dest_table_index(&w->tab[w->cur]);
 		ipfix_export_mix(w->ipfix, &w->view, &w->tab[!w->cur], w->last_read_ns);
 	}
+	if (w->ipfix)	/* before the snapshot's counts: nothing left queued */
+		ipfix_finish(w->ipfix);
 
 	if (w->o.snapshot) {
 		if (watch_read(w) || snapshot_write(w->o.snapshot, &w->view))
