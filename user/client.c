@@ -43,7 +43,7 @@ static void snapshot_usage(FILE *f)
 "Read the maps and recent alerts of the watch running in this network\n"
 "namespace, without stopping it.\n"
 "\n"
-"  -f, --format FMT   json (the snapshot of DESIGN.md, default), md (a report\n"
+"  -f, --format FMT   json (docs/snapshot.md, the default), md (a report\n"
 "                     for a ticket) or csv (one row per destination and class)\n"
 "  -o, --output FILE  write to FILE (atomically, mode 0600) instead of stdout;\n"
 "                     - is stdout; a device or FIFO is written as a stream;\n"
