@@ -124,9 +124,9 @@ EOF
 
 # --- classes and reasons: what the binary knows --------------------------------
 
-out=$("$PROTOMIX" classes)
-classes=$(awk '/^Protocol classes/ { on = 1; next } /^$/ { on = 0 } on { print $1 }' <<<"$out")
-reasons=$(awk '/^Not counted per destination/ { on = 1; next } /^$/ { on = 0 } on { print $1 }' <<<"$out")
+listing=$("$PROTOMIX" classes)
+classes=$(awk '/^Protocol classes/ { on = 1; next } /^$/ { on = 0 } on { print $1 }' <<<"$listing")
+reasons=$(awk '/^Not counted per destination/ { on = 1; next } /^$/ { on = 0 } on { print $1 }' <<<"$listing")
 # shellcheck disable=SC2086
 check_all docs_classes "$D/classes.md" row_has $classes
 # shellcheck disable=SC2086
@@ -134,8 +134,8 @@ check_all docs_reasons "$D/classes.md" row_has $reasons
 
 # mask_row NAME: the classes of the mask table's row NAME, one line
 mask_row() { awk -F'|' -v m="$1" '$2 ~ "^ " m " $" { gsub(/[` ]+/, " ", $3); print $3 }' "$D/classes.md" | xargs; }
-assert_eq docs_mask_tunnel "$(sed -n 's/^Tunnel classes: *//p' <<<"$out" | xargs)" "$(mask_row tunnel)"
-assert_eq docs_mask_ipsec "$(sed -n 's/^IPsec classes: *//p' <<<"$out" | xargs)" "$(mask_row IPsec)"
+assert_eq docs_mask_tunnel "$(sed -n 's/^Tunnel classes: *//p' <<<"$listing" | xargs)" "$(mask_row tunnel)"
+assert_eq docs_mask_ipsec "$(sed -n 's/^IPsec classes: *//p' <<<"$listing" | xargs)" "$(mask_row IPsec)"
 
 "$LAB_PYTHON" - "$D" <<'EOF'
 import re, sys
