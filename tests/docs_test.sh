@@ -112,7 +112,7 @@ for path in files:
         continue
     # a section named after the file: 'docs/X.md, "Section"', maybe across
     # a comment's line break
-    for m in re.finditer(r'docs/([\w-]+\.md)(?:,\s*(?:\*\s*)?(?:its )?"([^"\n]+)")?', text):
+    for m in re.finditer(r'docs/(README\.md|[a-z][\w-]*\.md)(?:,\s*(?:\*\s*)?(?:its )?"([^"\n]+)")?', text):
         target = os.path.join(d, m.group(1))
         if not os.path.exists(target):
             bad.append(f"{path}: {m.group(0)}: no such file")
