@@ -7,7 +7,8 @@
 #   - every docs/*.md is in docs/README.md's index; every docs/NAME.md a
 #     tracked file names exists, and a section it names ('docs/X.md,
 #     "Section"') is a heading there; every link between the docs
-#     (X.md#anchor) lands on a heading;
+#     (X.md#anchor) lands on a heading; every source path the docs name
+#     (user/..., bpf/..., tests/..., bench/..., packaging/...) exists;
 #   - every class and every stats reason `protomix classes` lists has its
 #     row in docs/classes.md; its tunnel and IPsec lists are the mask
 #     table's; each class's IPFIX protocol (proto_of, user/ipfix.c) is the
@@ -99,6 +100,16 @@ for f in docs:
         elif anchor and anchor not in [slug(h) for h in headings(p)]:
             bad.append(f"{f}: no heading #{anchor} in {target}")
 result('docs_links', bad)
+
+# the source files the docs name, so that a move shows here
+bad = []
+for f in docs:
+    text = open(os.path.join(d, f), encoding='utf-8').read()
+    for path in sorted(set(re.findall(
+            r'(?<![\w/.])((?:user|bpf|headers|tests|bench|packaging|tools)/[\w./-]*\w)', text))):
+        if not os.path.exists(path) and not path.startswith('tests/build/'):
+            bad.append(f"{f}: {path} does not exist")
+result('docs_source_paths', bad)
 
 files = subprocess.run(['git', 'ls-files', '-z'], capture_output=True, check=True,
                        text=True).stdout.split('\0')
