@@ -104,6 +104,6 @@ test:
 	$(MAKE) all tests
 	./tests/run.sh
 
-# Figures against DESIGN.md's budgets; never fails for being slow.
+# Figures against the budgets of docs/bench.md; never fails for being slow.
 bench: bench-build
 	./bench/run.sh

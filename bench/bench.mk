@@ -1,4 +1,4 @@
-# `make bench`: the benchmarks of DESIGN.md's budgets (bench/run.sh).
+# `make bench`: the benchmarks of docs/bench.md's budgets (bench/run.sh).
 # Included by the Makefile. Figures only: a slow result never fails the
 # build, and none of this is part of `make test`.
 BENCH_BUILD := $(BUILD)/bench

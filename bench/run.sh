@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: measure protomix against DESIGN.md's budgets, side by side
+# `make bench`: measure protomix against docs/bench.md's budgets, side by side
 # in one run; print a table and write build/bench.json.
 #
 #   1. per-frame cost of pm_xdp, BPF_PROG_TEST_RUN    (pmbench xdp)

@@ -11,7 +11,7 @@
 #include <linux/types.h>
 #endif
 
-/* Protocol classes (DESIGN.md). The order is the ABI: it indexes the
+/* Protocol classes (docs/classes.md). The order is the ABI: it indexes the
  * per-class arrays below. Names live in user/classes.c. */
 enum pm_class {
 	PM_C_TCP = 0,
@@ -62,7 +62,7 @@ enum pm_hook {
 
 #define PM_ALL_CLASSES	((1u << PM_NCLASS) - 1)
 
-/* What an alert says (DESIGN.md, "kind"). */
+/* What an alert says (docs/alerts.md, its "kind"). */
 enum pm_kind {
 	PM_K_UNEXPECTED = 0,	/* unexpected_protocol: a declared rule broken */
 	PM_K_SHIFT,		/* protocol_shift: TCP destination turned IPsec */

@@ -185,7 +185,7 @@ if start "$n" watch --json -o "$s" \
 	assert_eq rules_snapshot_alerts 24 "$(jqs "$s" '.alerts | length')"
 	assert_eq rules_stats '{"alerts":{"unexpected_protocol":24,"protocol_shift":0,"one_way_ipsec":0},"violations":{"unexpected_protocol":24,"protocol_shift":0},"sampled":24,"suppressed":0,"ringbuf_drops":0}' \
 		"$(jqs "$s" '.stats | {alerts, violations, sampled, suppressed, ringbuf_drops}')"
-	# the keys of an alert (DESIGN.md) and its time
+	# the keys of an alert (docs/alerts.md, "JSON") and its time
 	assert_eq alert_keys '["class","dir","dst","expected","iface","kind","len","seq","spi","src","time","type"]' \
 		"$(alerts "$so" | head -1 | jq -c 'keys')"
 	t=$(alerts "$so" | head -1 | jq -r .time)

@@ -44,7 +44,7 @@ if [ ! -x "$SENDFRAMES" ]; then
 	exit 1
 fi
 
-# The protocol classes (DESIGN.md); any other outcome is a reason.
+# The protocol classes (docs/classes.md); any other outcome is a reason.
 CLASSES=" tcp udp icmp icmp6 sctp esp ah esp_udp ike gre ipip ipv6_encap other "
 
 # The cases whose frames carry a VLAN tag the parser reads (frames.c's

@@ -2,7 +2,7 @@
 /*
  * The frame builder and the table of named cases (see frames.h).
  *
- * Each case states what bpf/parse.bpf.h and DESIGN.md's class table make
+ * Each case states what bpf/parse.bpf.h and docs/classes.md's class table make
  * of it. Byte counts are written as sums of header sizes so they can be
  * checked by eye: IP header, extension headers, L4 header, payload.
  */

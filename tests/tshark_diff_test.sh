@@ -4,7 +4,7 @@
 # tests/build/gen_corpus writes a capture of several thousand frames, every
 # case of tests/frames.c (also behind one and two VLAN tags) and random
 # variations, each frame to a destination of its own. `protomix replay
-# --json` classifies it; tshark dissects it, and DESIGN.md's class rules
+# --json` classifies it; tshark dissects it, and docs/classes.md's class rules
 # are applied to tshark's fields (addresses, IP protocol, the IPv6
 # extension chain, fragment offsets, UDP ports and first payload bytes).
 # For every frame tshark decodes without error (not _ws.malformed, not
@@ -13,7 +13,7 @@
 # must equal exactly what the rules make of tshark's fields.
 #
 # Where protomix decides on purpose unlike Wireshark, the rules follow
-# DESIGN.md and the check says so (the list is in README.md):
+# docs/classes.md and the check says so (the list is in README.md):
 #   - more than two VLAN tags: vlan_depth (Wireshark decodes any number)
 #   - more than 8 IPv6 extension headers: ip6_ext_depth
 #   - AH with Payload Len 0 (8 bytes): l4_bad_hdr; Wireshark decodes it
@@ -92,7 +92,7 @@ def num(s):
     return int(s, 0)
 
 def classify(row):
-    """DESIGN.md's rules over tshark's fields: ('class', dst, name),
+    """docs/classes.md's rules over tshark's fields: ('class', dst, name),
     ('reason', None, name), or ('none', None, why)."""
     protos = row['frame.protocols'].split(':')
     i = 0
@@ -226,7 +226,7 @@ print(f"# {lt}: {len(rows)} frames: {clean} decoded by tshark without error, {er
       f"{unsure} without the headers the rules need")
 
 # Deliberate differences: frames Wireshark decodes cleanly that protomix
-# counts under no destination, by DESIGN.md's bounds.
+# counts under no destination, by docs/classes.md's bounds.
 mal = pm['stats']['malformed']
 for r, seen in (('vlan_depth', True), ('ip6_ext_depth', True), ('l4_bad_hdr', False)):
     check(f'{r}', mal.get(r, 0) >= reasons[r] and (reasons[r] > 0 or not seen),

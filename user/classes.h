@@ -11,7 +11,8 @@ const char *class_name(unsigned int c);
 const char *class_desc(unsigned int c);
 /* Returns the class for a name, or -1. */
 int class_from_name(const char *name);
-/* A bit per class: tunnel classes and IPsec classes (DESIGN.md). */
+/* A bit per class: tunnel classes and IPsec classes (docs/classes.md,
+ * "Class masks"). */
 uint32_t class_tunnel_mask(void);
 uint32_t class_ipsec_mask(void);
 

@@ -52,7 +52,7 @@ static void snapshot_usage(FILE *f)
 "Read the maps and recent alerts of the watch running in this network\n"
 "namespace, without stopping it.\n"
 "\n"
-"  -f, --format FMT   json (the snapshot of DESIGN.md, default), md (a report\n"
+"  -f, --format FMT   json (docs/snapshot.md, the default), md (a report\n"
 "                     for a ticket), csv (one row per destination and class),\n"
 "                     html (one self-contained page: alerts, evidence and a\n"
 "                     chart of the mix over time per alerted destination) or\n"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * A snapshot (DESIGN.md, "protomix.snapshot/2") as something to hand on:
+ * A snapshot (docs/snapshot.md, "protomix.snapshot/2") as something to hand on:
  * a Markdown report for a ticket, a CSV of the per-destination counts, and
  * a pcap of the evidence frames.
  *

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The snapshot JSON of DESIGN.md ("protomix.snapshot/2"; 1 without "history"), built with
+/* The snapshot JSON of docs/snapshot.md ("protomix.snapshot/2"; 1 without
+ * "history"), built with
  * json-c from what a watch reads out of the kernel. */
 #ifndef PM_SNAPSHOT_H
 #define PM_SNAPSHOT_H

@@ -10,7 +10,7 @@
 #include <signal.h>
 #include <time.h>
 
-/* Exit statuses (DESIGN.md). */
+/* Exit statuses (docs/README.md, "Conventions"). */
 #define EXIT_OK		0
 #define EXIT_RUNTIME	1
 #define EXIT_USAGE	2

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# The incident lab of DESIGN.md, in network namespaces, for end-to-end tests.
+# The incident lab (docs/README.md, "The incident"), in network namespaces,
+# for end-to-end tests.
 #
 #   $PREFIX-ws  workstation    ws0    10.10.1.10/24  2001:db8:10::10/64
 #                                 |  (veth)
