@@ -275,3 +275,29 @@ void oneway_free(struct oneway *ow)
 	free(ow->raised);
 	memset(ow, 0, sizeof(*ow));
 }
+
+uint64_t alert_log_seq(const struct alert_log *log, size_t i)
+{
+	uint64_t raised = 0;
+
+	for (int k = 0; k < PM_NKIND; k++)
+		raised += log->total[k];
+	return raised - log->n + 1 + i;
+}
+
+/* The line `watch` prints for an alert, without its newline. */
+void alert_line(const struct alert *a, char *buf, size_t len)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	buf[0] = 0;
+	if (!f)
+		return;
+	alert_print(f, false, a);
+	fclose(f);
+	if (text)
+		snprintf(buf, len, "%.*s", (int)strcspn(text, "\n"), text);
+	free(text);
+}

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "alerts.h"
+#include "answers.h"
 #include "attach.h"
 #include "classes.h"
 #include "control.h"
