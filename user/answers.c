@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include "answers.h"
 #include "control.h"
 #include "classes.h"
@@ -47,12 +46,12 @@ json_object *top_alerts_json(const struct alert_log *log, const char *since)
 }
 
 /* A read-only fd for the map when the kernel gives one; else a copy. */
-static int map_fd_rdonly(struct bpf_map *map)
+static int map_fd_rdonly(int fd)
 {
 	LIBBPF_OPTS(bpf_get_fd_by_id_opts, opts, .open_flags = BPF_F_RDONLY);
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	int fd = bpf_map__fd(map), ro;
+	int ro;
 
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		ro = bpf_map_get_fd_by_id_opts(info.id, &opts);
@@ -69,7 +68,7 @@ json_object *top_maps_json(json_object *status, const struct observer *ob,
 	/* The destination table is read in place (mmap), which the kernel
 	 * allows only through a descriptor open for writing; top maps it
 	 * read-only. fds: the stats, then the table's arrays in DM_* order. */
-	int s = map_fd_rdonly(ob->skel->maps.stats);
+	int s = map_fd_rdonly(observer_stats_fd(ob));
 
 	if (s < 0)
 		goto fail;

@@ -25,6 +25,7 @@
 #include "classes.h"
 #include "maps.h"
 #include "observer.h"
+#include "protomix.skel.h"
 #include "replay.h"
 #include "rules.h"
 #include "snapshot.h"

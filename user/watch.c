@@ -303,7 +303,6 @@ struct loop_src {
 struct watch {
 	struct watch_opts o;
 	struct observer ob;
-	struct protomix *skel;		/* ob.skel */
 	struct pm_iface ifaces[MAX_IFACES];
 	int nifaces;
 	struct dest_table tab[2];	/* current and previous read */
@@ -408,7 +407,7 @@ static int watch_tick(struct watch *w)
 		w->reader_gone = true;	/* stop and clean up */
 		return 0;
 	}
-	if (oneway_scan(bpf_map__fd(w->skel->maps.pairs), now_mono_ns(),
+	if (oneway_scan(observer_pairs_fd(&w->ob), now_mono_ns(),
 			(uint64_t)(w->o.ob.oneway_window * 1e9), &w->oneway,
 			oneway_alert, w))
 		pm_err("cannot scan the IPsec pairs: out of memory");
@@ -419,19 +418,7 @@ static int watch_tick(struct watch *w)
 
 static json_object *status_json(struct watch *w)
 {
-	json_object *o = json_object_new_object(), *ifs, *maps, *m, *hooks;
-	struct {
-		const char *name;
-		struct bpf_map *map;
-		uint64_t entries;
-	} tab[] = {
-		{ "dests", w->skel->maps.dests, w->view.dests->n },
-		{ "pairs", w->skel->maps.pairs, 0 },
-		{ "rules", w->skel->maps.rules, w->ob.rules.n },
-		{ "baseline", w->skel->maps.baseline, w->base.n },
-		{ "stats", w->skel->maps.stats, PM_NHOOK },
-		{ "events", w->skel->maps.events, 0 },
-	};
+	json_object *o = json_object_new_object(), *ifs, *m, *hooks;
 	unsigned int ids[PM_IFACE_MAXHOOKS];
 	char buf[40];
 	int nh;
@@ -456,25 +443,8 @@ static json_object *status_json(struct watch *w)
 		json_object_array_add(ifs, m);
 	}
 	json_object_object_add(o, "interfaces", ifs);
-	maps = json_object_new_object();
-	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		m = json_object_new_object();
-		if (tab[i].map != w->skel->maps.pairs && tab[i].map != w->skel->maps.events)
-			json_object_object_add(m, "entries", json_object_new_uint64(tab[i].entries));
-		/* the rules: the trie in the rules slot */
-		json_object_object_add(m, "max_entries", json_object_new_uint64(
-			tab[i].map == w->skel->maps.rules ? RULES_MAX :
-			bpf_map__max_entries(tab[i].map)));
-		/* the destination table: both of its arrays */
-		json_object_object_add(m, "memlock_bytes", json_object_new_uint64(
-			tab[i].map == w->skel->maps.dests ?
-			dest_maps_memlock(&w->ob.dm) :
-			tab[i].map == w->skel->maps.rules ?
-			map_memlock(w->ob.rules_fd) :
-			map_memlock(bpf_map__fd(tab[i].map))));
-		json_object_object_add(maps, tab[i].name, m);
-	}
-	json_object_object_add(o, "maps", maps);
+	json_object_object_add(o, "maps", observer_maps_json(&w->ob, w->view.dests->n,
+							      w->base.n));
 	json_object_object_add(o, "pinned", json_object_new_string(w->pin_dir));
 	json_object_object_add(o, "stats", stats_json(&w->view));
 	if (w->ipfix)
@@ -629,10 +599,10 @@ static void on_control(struct watch *w, int fd)
 static void on_link_change(void *ctx, int ifindex, const char *name, bool removed)
 {
 	struct watch *w = ctx;
-	struct pm_progs progs = { .xdp = w->skel->progs.pm_xdp,
-				  .tc_ingress = w->skel->progs.pm_tc_ingress,
-				  .tc_egress = w->skel->progs.pm_tc_egress };
+	struct pm_progs progs;
 	char hooks[64];
+
+	observer_progs(&w->ob, &progs);
 
 	for (int i = 0; i < w->nifaces; i++) {
 		struct pm_iface *ifc = &w->ifaces[i];
@@ -873,7 +843,6 @@ int cmd_watch(int argc, char **argv)
 	if (w->o.ob.expect_file)
 		fprintf(stderr, "protomix: loaded %zu rule%s from %s\n", w->ob.rules.n,
 			w->ob.rules.n == 1 ? "" : "s", w->o.ob.expect_file);
-	w->skel = w->ob.skel;
 	rc = EXIT_RUNTIME;
 	if (dest_table_init(&w->tab[0], w->o.ob.max_dests) ||
 	    dest_table_init(&w->tab[1], w->o.ob.max_dests)) {
@@ -886,7 +855,7 @@ int cmd_watch(int argc, char **argv)
 		goto out_close;
 	/* Pins are for bpftool users; without them (no right to write
 	 * under /sys/fs/bpf, say) the watch works all the same. */
-	if (pin_maps(w->skel->obj, w->pin_dir, sizeof(w->pin_dir)))
+	if (pin_maps(observer_bpf_object(&w->ob), w->pin_dir, sizeof(w->pin_dir)))
 		fprintf(stderr, "protomix: going on without pinned maps\n");
 	/* before attaching: a link removed meanwhile is not missed */
 	w->nl_fd = link_monitor_open();
@@ -896,9 +865,7 @@ int cmd_watch(int argc, char **argv)
 		goto out_close;
 	}
 
-	progs = (struct pm_progs){ .xdp = w->skel->progs.pm_xdp,
-				   .tc_ingress = w->skel->progs.pm_tc_ingress,
-				   .tc_egress = w->skel->progs.pm_tc_egress };
+	observer_progs(&w->ob, &progs);
 	for (i = 0; i < w->nifaces; i++) {
 		if (iface_attach(&w->ifaces[i], &progs, w->o.hook))
 			goto out_detach;
@@ -929,7 +896,7 @@ out_detach:
 	for (i = 0; i < w->nifaces; i++)
 		iface_detach(&w->ifaces[i]);
 out_close:
-	unpin_maps(w->skel->obj, w->pin_dir);
+	unpin_maps(observer_bpf_object(&w->ob), w->pin_dir);
 	if (w->nl_fd >= 0)
 		close(w->nl_fd);
 	ctl_server_close(w->ctl);
