@@ -37,7 +37,9 @@ USER_LIB_OBJS := $(patsubst user/%.c,$(OBJ_DIR)/%.o,$(USER_LIB_SRCS))
 # depends on the order of the includes below.
 TEST_BUILD := tests/build
 TEST_CFLAGS := $(CFLAGS) -Itests
-TEST_LDLIBS := -lbpf -lelf -lz
+# The frame builder's classes.c writes class lists as JSON too.
+FRAMES_LDLIBS := -ljson-c
+TEST_LDLIBS := -lbpf -lelf -lz $(FRAMES_LDLIBS)
 BENCH_BUILD := $(BUILD)/bench
 # The frame builder and its cases; classes.c names the outcomes.
 FRAMES_SRCS := tests/frames.c user/classes.c

@@ -4,7 +4,7 @@
 
 # gen_corpus [OPTIONS] OUT: pcap/pcapng captures from tests/frames.c.
 $(TEST_BUILD)/gen_corpus: tests/gen_corpus.c $(FRAMES_SRCS) $(FRAMES_HDRS) | $(TEST_BUILD)
-	$(CC) $(TEST_CFLAGS) tests/gen_corpus.c $(FRAMES_SRCS) -o $@
+	$(CC) $(TEST_CFLAGS) tests/gen_corpus.c $(FRAMES_SRCS) -o $@ $(FRAMES_LDLIBS)
 
 # Random and mutated frames through pm_xdp and pm_tc_ingress.
 $(TEST_BUILD)/fuzz_bpf_test: tests/fuzz_bpf_test.c $(FRAMES_SRCS) $(FRAMES_HDRS) \

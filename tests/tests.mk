@@ -11,7 +11,7 @@ $(TEST_BUILD):
 
 # sendframes IFACE CASE COUNT: the cases on the wire (AF_PACKET).
 $(TEST_BUILD)/sendframes: tests/sendframes.c $(FRAMES_SRCS) $(FRAMES_HDRS) | $(TEST_BUILD)
-	$(CC) $(TEST_CFLAGS) tests/sendframes.c $(FRAMES_SRCS) -o $@
+	$(CC) $(TEST_CFLAGS) tests/sendframes.c $(FRAMES_SRCS) -o $@ $(FRAMES_LDLIBS)
 
 # Every case through pm_xdp and pm_tc_ingress (BPF_PROG_TEST_RUN).
 # tests/check.c: the PASS/FAIL line of a check, for the C tests.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdio.h>
 #include <string.h>
+#include <json-c/json.h>
 #include "classes.h"
 
 static const struct {
@@ -107,4 +108,26 @@ int cmd_classes(int argc, char **argv)
 	for (int r = 0; r < PM_NREASON; r++)
 		printf("  %-13s %s\n", reasons[r].name, reasons[r].desc);
 	return 0;
+}
+
+char *classes_text(uint32_t mask, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int c = 0; c < PM_NCLASS && n < len; c++)
+		if (mask & (1u << c))
+			n += snprintf(buf + n, len - n, "%s%s", n ? "," : "",
+				      class_name(c));
+	return buf;
+}
+
+json_object *classes_json(uint32_t mask)
+{
+	json_object *a = json_object_new_array();
+
+	for (int c = 0; c < PM_NCLASS; c++)
+		if (mask & (1u << c))
+			json_object_array_add(a, json_object_new_string(class_name(c)));
+	return a;
 }

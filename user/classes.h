@@ -4,7 +4,9 @@
 #ifndef PM_CLASSES_H
 #define PM_CLASSES_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <json-c/json.h>
 #include "protomix.h"
 
 const char *class_name(unsigned int c);
@@ -18,6 +20,10 @@ uint32_t class_ipsec_mask(void);
 const char *reason_name(unsigned int r);
 const char *reason_desc(unsigned int r);
 const char *hook_name(unsigned int h);
+
+/* "tcp,icmp" and ["tcp","icmp"] for a class mask. */
+char *classes_text(uint32_t mask, char *buf, size_t len);
+json_object *classes_json(uint32_t mask);
 
 /* `protomix classes` */
 int cmd_classes(int argc, char **argv);

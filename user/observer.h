@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 #include "protomix.h"
 #include "alerts.h"
+#include "baseline.h"
 #include "maps.h"
 #include "rules.h"
 #include "snapshot.h"
