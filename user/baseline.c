@@ -5,6 +5,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "baseline.h"
+#include "classes.h"
 #include "snapdoc.h"
 #include "util.h"
 
@@ -33,8 +34,9 @@ int baseline_load(struct baseline *b, const char *path)
 		flags = 0;
 		if (p[PM_C_TCP])
 			flags |= PM_D_BASE_TCP;
-		if (p[PM_C_ESP] || p[PM_C_AH] || p[PM_C_ESP_UDP] || p[PM_C_IKE])
-			flags |= PM_D_BASE_IPSEC;
+		for (int c = 0; c < PM_NCLASS; c++)
+			if ((class_ipsec_mask() & 1u << c) && p[c])
+				flags |= PM_D_BASE_IPSEC;
 		if (!flags)
 			continue;
 		memcpy(b->addr[b->n], doc.d[i].key, sizeof(b->addr[b->n]));

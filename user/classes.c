@@ -52,23 +52,12 @@ const char *class_name(unsigned int c)
 	return c < PM_NCLASS ? classes[c].name : "?";
 }
 
-const char *class_desc(unsigned int c)
-{
-	return c < PM_NCLASS ? classes[c].desc : "?";
-}
-
 int class_from_name(const char *name)
 {
 	for (int c = 0; c < PM_NCLASS; c++)
 		if (strcmp(name, classes[c].name) == 0)
 			return c;
 	return -1;
-}
-
-uint32_t class_tunnel_mask(void)
-{
-	return 1u << PM_C_ESP | 1u << PM_C_AH | 1u << PM_C_ESP_UDP |
-	       1u << PM_C_GRE | 1u << PM_C_IPIP | 1u << PM_C_IPV6_ENCAP;
 }
 
 uint32_t class_ipsec_mask(void)
@@ -80,11 +69,6 @@ uint32_t class_ipsec_mask(void)
 const char *reason_name(unsigned int r)
 {
 	return r < PM_NREASON ? reasons[r].name : "?";
-}
-
-const char *reason_desc(unsigned int r)
-{
-	return r < PM_NREASON ? reasons[r].desc : "?";
 }
 
 const char *hook_name(unsigned int h)
