@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <json-c/json.h>
+#include "commands.h"
 #include "classes.h"
 
 static const struct {

@@ -22,7 +22,4 @@ const char *hook_name(unsigned int h);
 char *classes_text(uint32_t mask, char *buf, size_t len);
 json_object *classes_json(uint32_t mask);
 
-/* `protomix classes` */
-int cmd_classes(int argc, char **argv);
-
 #endif

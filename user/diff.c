@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "commands.h"
 #include "diff.h"
 #include "export.h"
 #include "classes.h"

@@ -4,14 +4,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include "attach.h"
-#include "classes.h"
-#include "client.h"
-#include "diff.h"
-#include "replay.h"
-#include "top.h"
+#include "commands.h"
 #include "util.h"
-#include "watch.h"
 
 #define PROTOMIX_VERSION "0.1.0"
 

@@ -21,6 +21,7 @@
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
 #include <pcap/pcap.h>
 #include <pcap/dlt.h>
+#include "commands.h"
 #include "alerts.h"
 #include "classes.h"
 #include "maps.h"

@@ -75,7 +75,4 @@ void top_push_alert(struct top *t, uint64_t seq, const uint8_t dst[16],
 /* The alerts raised since the watch started, for the header. */
 void top_alerts_total_set(struct top *t, uint64_t total);
 
-/* `protomix top [--pid PID] [-i SEC]` */
-int cmd_top(int argc, char **argv);
-
 #endif

@@ -11,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "commands.h"
 #include "control.h"
 #include "maps.h"
 #include "top.h"

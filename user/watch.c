@@ -16,6 +16,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "commands.h"
 #include "alerts.h"
 #include "answers.h"
 #include "attach.h"
@@ -31,7 +32,6 @@
 #include "snapshot.h"
 #include "top.h"
 #include "util.h"
-#include "watch.h"
 
 #define MAX_IFACES		64
 /* Snapshots written by child processes at once; more are told "busy". */
