@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <json-c/json.h>
-#include "commands.h"
 #include "classes.h"
 
 static const struct {
@@ -53,6 +52,11 @@ const char *class_name(unsigned int c)
 	return c < PM_NCLASS ? classes[c].name : "?";
 }
 
+const char *class_desc(unsigned int c)
+{
+	return c < PM_NCLASS ? classes[c].desc : "?";
+}
+
 int class_from_name(const char *name)
 {
 	for (int c = 0; c < PM_NCLASS; c++)
@@ -72,28 +76,16 @@ const char *reason_name(unsigned int r)
 	return r < PM_NREASON ? reasons[r].name : "?";
 }
 
+const char *reason_desc(unsigned int r)
+{
+	return r < PM_NREASON ? reasons[r].desc : "?";
+}
+
 const char *hook_name(unsigned int h)
 {
 	return h < PM_NHOOK ? hooks[h] : "?";
 }
 
-int cmd_classes(int argc, char **argv)
-{
-	(void)argv;
-	if (argc > 1) {
-		fprintf(stderr, "protomix classes: takes no arguments\n");
-		return 2;
-	}
-	printf("Protocol classes (counted per destination):\n");
-	for (int c = 0; c < PM_NCLASS; c++)
-		printf("  %-11s %s\n", classes[c].name, classes[c].desc);
-	printf("\nTunnel classes: esp ah esp_udp gre ipip ipv6_encap\n");
-	printf("IPsec classes:  esp ah esp_udp ike\n");
-	printf("\nNot counted per destination, counted in stats by reason:\n");
-	for (int r = 0; r < PM_NREASON; r++)
-		printf("  %-13s %s\n", reasons[r].name, reasons[r].desc);
-	return 0;
-}
 
 char *classes_text(uint32_t mask, char *buf, size_t len)
 {

@@ -10,12 +10,16 @@
 #include "protomix.h"
 
 const char *class_name(unsigned int c);
+/* Its definition, as `protomix classes` prints it. */
+const char *class_desc(unsigned int c);
 /* Returns the class for a name, or -1. */
 int class_from_name(const char *name);
 /* A bit per IPsec class: esp, ah, esp_udp, ike. */
 uint32_t class_ipsec_mask(void);
 
 const char *reason_name(unsigned int r);
+/* Its definition, as `protomix classes` prints it. */
+const char *reason_desc(unsigned int r);
 const char *hook_name(unsigned int h);
 
 /* "tcp,icmp" and ["tcp","icmp"] for a class mask. */

@@ -6,9 +6,19 @@
 #include <stdio.h>
 #include <string.h>
 #include "attach.h"
+#include "cli.h"
 #include "commands.h"
 #include "rundir.h"
 #include "util.h"
+
+static void detach_usage(FILE *f)
+{
+	fprintf(f,
+"usage: protomix detach [IFACE...]\n"
+"Remove protomix hooks that a killed run left on IFACE (default: every\n"
+"interface in this network namespace). Interfaces a running watch holds\n"
+"are left alone.\n");
+}
 
 int cmd_detach(int argc, char **argv)
 {
@@ -18,6 +28,12 @@ int cmd_detach(int argc, char **argv)
 
 	pm_libbpf_quiet();
 	if (argc > 1) {
+		for (int a = 1; a < argc; a++) {
+			if (cli_is_help(argv[a])) {
+				detach_usage(stdout);
+				return EXIT_OK;
+			}
+		}
 		for (int a = 1; a < argc; a++) {
 			if (argv[a][0] == '-') {
 				pm_err("detach: unknown option '%s' (usage: protomix detach [IFACE...])",

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "classes.h"
+#include "cli.h"
 #include "commands.h"
 #include "control.h"
 #include "export.h"
@@ -52,19 +53,6 @@ static void snapshot_usage(FILE *f)
 "                     a symbolic link or a folder is refused\n"
 "      --pcap FILE    also write the alerts' evidence frames as a pcap (the same)\n"
 "      --pid PID      the watch to read when several run\n");
-}
-
-/* --pid */
-static int parse_pid(const char *s, pid_t *pid)
-{
-	uint64_t v;
-
-	if (!parse_u64(s, 1, 1u << 22, &v)) {
-		pm_err("invalid --pid '%s'", s);
-		return EXIT_USAGE;
-	}
-	*pid = v;
-	return 0;
 }
 
 static int copy_answer(FILE *f, void *ctx)
@@ -125,20 +113,14 @@ int cmd_snapshot(int argc, char **argv)
 			pcap = optarg;
 			break;
 		case 'P':
-			if (parse_pid(optarg, &want))
+			if (cli_parse_pid(optarg, &want))
 				return EXIT_USAGE;
 			break;
 		case 'h':
 			snapshot_usage(stdout);
 			return 0;
-		case ':':
-			pm_err("option '%s' needs a value (see protomix snapshot --help)",
-			       argv[optind - 1]);
-			return EXIT_USAGE;
-		default:
-			pm_err("unknown option '%s' (see protomix snapshot --help)",
-			       argv[optind - 1]);
-			return EXIT_USAGE;
+		default:	/* ':' or '?' */
+			return cli_opt_error("snapshot", c, argv);
 		}
 	}
 	if (optind < argc) {
@@ -150,7 +132,7 @@ int cmd_snapshot(int argc, char **argv)
 		return rc;
 	rc = ctl_pick(want, &pid);
 	if (rc)
-		return -rc;
+		return rc;
 	if (o.fmt == FMT_JSON && !pcap)
 		return snapshot_passed_on(pid, out);
 	reply = ctl_request(pid, "snapshot");

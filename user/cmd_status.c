@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include "cli.h"
 #include "commands.h"
 #include "control.h"
 #include "util.h"
@@ -103,7 +104,7 @@ int cmd_status(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+		} else if (cli_is_help(argv[i])) {
 			printf("usage: protomix status [--json]\n"
 			       "The protomix watches running in this network namespace: interfaces\n"
 			       "and hooks, uptime, map fill and memory, parser, eviction and ring\n"

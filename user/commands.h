@@ -11,7 +11,7 @@
  *   replay    replay.c      the classifier over a capture
  *   diff      diff.c        two snapshots compared
  *   detach    cmd_detach.c  what a killed run left attached, removed
- *   classes   classes.c     the protocol classes and their definitions
+ *   classes   cmd_classes.c the protocol classes and their definitions
  */
 #ifndef PM_COMMANDS_H
 #define PM_COMMANDS_H

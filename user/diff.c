@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli.h"
 #include "commands.h"
 #include "diff.h"
 #include "export.h"
@@ -485,7 +486,7 @@ int cmd_diff(int argc, char **argv)
 	int c, rc = EXIT_OK;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -493,10 +494,8 @@ int cmd_diff(int argc, char **argv)
 		case 'h':
 			diff_usage(stdout);
 			return EXIT_OK;
-		default:
-			pm_err("diff: unknown option '%s' (usage: protomix diff "
-			       "[--json] OLD.json NEW.json)", argv[optind - 1]);
-			return EXIT_USAGE;
+		default:	/* ':' or '?' */
+			return cli_opt_error("diff", c, argv);
 		}
 	}
 	if (argc - optind != 2) {

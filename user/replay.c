@@ -21,6 +21,7 @@
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
 #include <pcap/pcap.h>
 #include <pcap/dlt.h>
+#include "cli.h"
 #include "commands.h"
 #include "alerts.h"
 #include "classes.h"
@@ -355,15 +356,9 @@ static int parse_opts(int argc, char **argv, struct replay_opts *o)
 			break;
 		case 'h':
 			replay_usage(stdout);
-			exit(0);
-		case ':':
-			pm_err("option '%s' needs a value (see protomix replay --help)",
-			       argv[optind - 1]);
-			return EXIT_USAGE;
-		default:
-			pm_err("unknown option '%s' (see protomix replay --help)",
-			       argv[optind - 1]);
-			return EXIT_USAGE;
+			return CLI_HELP_SHOWN;
+		default:	/* ':' or '?' */
+			return cli_opt_error("replay", c, argv);
 		}
 	}
 	if (optind >= argc) {
@@ -696,6 +691,10 @@ int cmd_replay(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	rc = parse_opts(argc, argv, &r->o);
+	if (rc == CLI_HELP_SHOWN) {
+		rc = EXIT_OK;
+		goto out_free;
+	}
 	if (rc)
 		goto out_free;
 	if ((rc = ruleset_build(&r->o.ob.cli_rules, r->o.ob.expect_file, &rules)))

@@ -11,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "cli.h"
 #include "commands.h"
 #include "control.h"
 #include "maps.h"
@@ -252,7 +253,6 @@ int cmd_top(int argc, char **argv)
 	json_object *reply = NULL, *agg;
 	pid_t want = 0;
 	__u32 max = 0;
-	uint64_t v;
 	char esc[PM_ESC_LEN(64)];
 	int ch, rc = EXIT_RUNTIME;
 
@@ -269,23 +269,14 @@ int cmd_top(int argc, char **argv)
 			}
 			break;
 		case 'P':
-			if (!parse_u64(optarg, 1, 1u << 22, &v)) {
-				pm_err("invalid --pid '%s'", pm_esc(optarg, esc, sizeof(esc)));
+			if (cli_parse_pid(optarg, &want))
 				return EXIT_USAGE;
-			}
-			want = v;
 			break;
 		case 'h':
 			top_usage(stdout);
 			return 0;
-		case ':':
-			pm_err("option '%s' needs a value (see protomix top --help)",
-			       pm_esc(argv[optind - 1], esc, sizeof(esc)));
-			return EXIT_USAGE;
-		default:
-			pm_err("unknown option '%s' (see protomix top --help)",
-			       pm_esc(argv[optind - 1], esc, sizeof(esc)));
-			return EXIT_USAGE;
+		default:	/* ':' or '?' */
+			return cli_opt_error("top", ch, argv);
 		}
 	}
 	if (optind < argc) {
@@ -295,7 +286,7 @@ int cmd_top(int argc, char **argv)
 	}
 	rc = ctl_pick(want, &c.pid);
 	if (rc)
-		return -rc;
+		return rc;
 	if (!top_possible()) {
 		pm_err("top needs a terminal on stdin and stdout (for a one-off read: protomix snapshot)");
 		return EXIT_USAGE;

@@ -7,9 +7,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <signal.h>
 #include <time.h>
 
+/*
+ * The error convention of user/:
+ * - a command (cmd_*, commands.h) and what parses its options returns
+ *   the process's exit status: EXIT_OK, EXIT_RUNTIME or EXIT_USAGE, with
+ *   the error already reported on stderr (one line, pm_err);
+ * - a library function returns 0 or -errno (a count or an fd when it
+ *   has one to give, >= 0), and says in its contract whether it reported
+ *   the error itself;
+ * - a predicate returns bool; a constructor returns NULL on failure.
+ * Where a function of the loader returns an exit status (observer_open,
+ * ruleset_build, ctl_pick, ...), its contract says so.
+ */
 /* Exit statuses (DESIGN.md). */
 #define EXIT_OK		0
 #define EXIT_RUNTIME	1

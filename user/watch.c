@@ -16,6 +16,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "cli.h"
 #include "commands.h"
 #include "alerts.h"
 #include "answers.h"
@@ -222,15 +223,9 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 			break;
 		case 'h':
 			watch_usage(stdout);
-			exit(0);
-		case ':':
-			pm_err("option '%s' needs a value (see protomix watch --help)",
-			       pm_esc(argv[optind - 1], esc, sizeof(esc)));
-			return EXIT_USAGE;
-		default:
-			pm_err("unknown option '%s' (see protomix watch --help)",
-			       pm_esc(argv[optind - 1], esc, sizeof(esc)));
-			return EXIT_USAGE;
+			return CLI_HELP_SHOWN;
+		default:	/* ':' or '?' */
+			return cli_opt_error("watch", c, argv);
 		}
 	}
 	if (o->metrics_top && !o->metrics) {
@@ -788,6 +783,10 @@ int cmd_watch(int argc, char **argv)
 	}
 	w->ep = w->nl_fd = -1;
 	rc = parse_opts(argc, argv, &w->o);
+	if (rc == CLI_HELP_SHOWN) {
+		rc = EXIT_OK;
+		goto out_free;
+	}
 	if (rc)
 		goto out_free;
 	for (i = optind; i < argc; i++) {

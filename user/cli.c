@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <getopt.h>
+#include <string.h>
+#include "cli.h"
+#include "util.h"
+
+int cli_opt_error(const char *cmd, int c, char **argv)
+{
+	char esc[PM_ESC_LEN(64)];
+
+	pm_esc(argv[optind - 1], esc, sizeof(esc));
+	if (c == ':')
+		pm_err("option '%s' needs a value (see protomix %s --help)", esc, cmd);
+	else
+		pm_err("unknown option '%s' (see protomix %s --help)", esc, cmd);
+	return EXIT_USAGE;
+}
+
+int cli_parse_pid(const char *s, pid_t *pid)
+{
+	char esc[PM_ESC_LEN(64)];
+	uint64_t v;
+
+	if (!parse_u64(s, 1, PM_PID_MAX, &v)) {
+		pm_err("invalid --pid '%s'", pm_esc(s, esc, sizeof(esc)));
+		return EXIT_USAGE;
+	}
+	*pid = v;
+	return 0;
+}
+
+bool cli_is_help(const char *arg)
+{
+	return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}
