@@ -46,6 +46,8 @@ char *fmt_time(uint64_t real_ns, char *buf, size_t len);
 
 /* A 16-byte key address (IPv4 mapped as ::ffff:a.b.c.d) as text. */
 char *fmt_addr(const uint8_t addr[16], char *buf, size_t len);
+/* The key address is an IPv4 one (mapped: ::ffff:a.b.c.d). */
+bool addr_is_v4(const uint8_t addr[16]);
 /* Parse "10.20.0.80" or "2001:db8::1" into the 16-byte form. */
 bool parse_addr(const char *s, uint8_t addr[16]);
 
