@@ -75,17 +75,10 @@ void alert_from_event(struct alert *a, const struct pm_event *ev)
 	memcpy(a->frame, ev->frame, a->cap_len);
 }
 
-static bool is_v4(const uint8_t a[16])
-{
-	static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
-
-	return !memcmp(a, pfx, sizeof(pfx));
-}
-
 char *alert_evidence(const struct alert *a, char *buf, size_t len)
 {
 	char s[64], d[64], sp[8] = "", dp[8] = "";
-	const char *ip = is_v4(a->dst) ? "IP" : "IP6";
+	const char *ip = addr_is_v4(a->dst) ? "IP" : "IP6";
 	bool ports = a->class == PM_C_TCP || a->class == PM_C_UDP ||
 		     a->class == PM_C_ESP_UDP || a->class == PM_C_IKE;
 

@@ -15,30 +15,6 @@
 #include "export.h"
 #include "util.h"
 
-enum fmt { FMT_JSON, FMT_MD, FMT_CSV };
-
-struct snap_out {
-	json_object *snap;
-	enum fmt fmt;
-};
-
-static int write_snap(FILE *f, void *ctx)
-{
-	struct snap_out *o = ctx;
-
-	switch (o->fmt) {
-	case FMT_MD:
-		return export_md(f, o->snap);
-	case FMT_CSV:
-		return export_csv(f, o->snap);
-	default:
-		fputs(json_object_to_json_string_ext(o->snap, JSON_C_TO_STRING_PRETTY |
-						     JSON_C_TO_STRING_NOSLASHESCAPE), f);
-		fputc('\n', f);
-		return ferror(f) ? -EIO : 0;
-	}
-}
-
 static void snapshot_usage(FILE *f)
 {
 	fprintf(f,
@@ -86,7 +62,7 @@ int cmd_snapshot(int argc, char **argv)
 		{}
 	};
 	const char *out = NULL, *pcap = NULL;
-	struct snap_out o = { .fmt = FMT_JSON };
+	int fmt = EXPORT_JSON;
 	json_object *reply, *evidence = NULL;
 	pid_t want = 0, pid;
 	int c, rc;
@@ -95,13 +71,8 @@ int cmd_snapshot(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":f:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (!strcmp(optarg, "json"))
-				o.fmt = FMT_JSON;
-			else if (!strcmp(optarg, "md"))
-				o.fmt = FMT_MD;
-			else if (!strcmp(optarg, "csv"))
-				o.fmt = FMT_CSV;
-			else {
+			fmt = export_fmt_from_name(optarg);
+			if (fmt < 0) {
 				pm_err("invalid --format '%s': json, md or csv", optarg);
 				return EXIT_USAGE;
 			}
@@ -133,7 +104,7 @@ int cmd_snapshot(int argc, char **argv)
 	rc = ctl_pick(want, &pid);
 	if (rc)
 		return rc;
-	if (o.fmt == FMT_JSON && !pcap)
+	if (fmt == EXPORT_JSON && !pcap)
 		return snapshot_passed_on(pid, out);
 	reply = ctl_request(pid, "snapshot");
 	if (!reply)
@@ -143,9 +114,8 @@ int cmd_snapshot(int argc, char **argv)
 		json_object_get(evidence);
 	json_object_object_del(reply, "evidence");
 
-	o.snap = reply;
 	/* no -o, "-" or /dev/stdout: standard output */
-	rc = output_status(write_output(out ? out : "-", write_snap, &o));
+	rc = output_status(export_write(out, fmt, reply));
 	if (!rc && pcap) {
 		json_object_object_add(reply, "evidence", evidence);
 		evidence = NULL;

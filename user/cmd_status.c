@@ -7,48 +7,26 @@
 #include "cli.h"
 #include "commands.h"
 #include "control.h"
+#include "snapjson.h"
 #include "util.h"
 
-static uint64_t jget(json_object *o, const char *path)
+/* A non-negative integer at a dotted path ("dests.entries"), or 0. */
+static uint64_t snap_u64_at(json_object *o, const char *path)
 {
-	json_object *v = o;
 	char key[64];
-	const char *p = path, *dot;
+	const char *dot;
 
-	while (v && *p) {
-		dot = strchr(p, '.');
-		snprintf(key, sizeof(key), "%.*s", dot ? (int)(dot - p) : (int)strlen(p), p);
-		if (!json_object_object_get_ex(v, key, &v))
-			return 0;
-		p = dot ? dot + 1 : p + strlen(p);
+	while (o && (dot = strchr(path, '.'))) {
+		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
+		o = snap_get(o, key, json_type_object);
+		path = dot + 1;
 	}
-	return v ? json_object_get_uint64(v) : 0;
-}
-
-/* A string field, or "" (a reply from another version may lack it). */
-static const char *jstr(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return "";
-	return json_object_get_string(v);
-}
-
-static json_object *jarr(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_array))
-		return NULL;
-	return v;
+	return o ? snap_u64(o, path) : 0;
 }
 
 static void print_status(json_object *s)
 {
-	json_object *ifs = jarr(s, "interfaces"), *ifc, *hooks, *maps, *stats, *up;
+	json_object *ifs = snap_get(s, "interfaces", json_type_array), *ifc, *hooks, *maps, *stats, *up;
 	size_t nifs = ifs ? json_object_array_length(ifs) : 0, nhooks;
 	char a[16], b[16];
 
@@ -59,39 +37,39 @@ static void print_status(json_object *s)
 	if (!json_object_object_get_ex(s, "uptime_s", &up))
 		up = NULL;
 	printf("protomix watch, pid %llu, up %.0f s (since %s)\n",
-	       (unsigned long long)jget(s, "pid"),
-	       up ? json_object_get_double(up) : 0.0, jstr(s, "started_at"));
+	       (unsigned long long)snap_u64_at(s, "pid"),
+	       up ? json_object_get_double(up) : 0.0, snap_str(s, "started_at"));
 	for (size_t i = 0; i < nifs; i++) {
 		ifc = json_object_array_get_idx(ifs, i);
-		hooks = jarr(ifc, "hooks");
+		hooks = snap_get(ifc, "hooks", json_type_array);
 		nhooks = hooks ? json_object_array_length(hooks) : 0;
-		printf("  interface %-16s hooks", jstr(ifc, "name"));
+		printf("  interface %-16s hooks", snap_str(ifc, "name"));
 		for (size_t h = 0; h < nhooks; h++)
 			printf(" %s", json_object_get_string(json_object_array_get_idx(hooks, h)));
 		printf("\n");
 	}
 	printf("  destinations %llu of %llu (%s bytes of kernel memory), evicted %llu\n",
-	       (unsigned long long)jget(maps, "dests.entries"),
-	       (unsigned long long)jget(maps, "dests.max_entries"),
-	       fmt_si(jget(maps, "dests.memlock_bytes"), a, sizeof(a)),
-	       (unsigned long long)jget(stats, "evicted_dests"));
+	       (unsigned long long)snap_u64_at(maps, "dests.entries"),
+	       (unsigned long long)snap_u64_at(maps, "dests.max_entries"),
+	       fmt_si(snap_u64_at(maps, "dests.memlock_bytes"), a, sizeof(a)),
+	       (unsigned long long)snap_u64_at(stats, "evicted_dests"));
 	printf("  rules %llu, baseline destinations %llu\n",
-	       (unsigned long long)jget(maps, "rules.entries"),
-	       (unsigned long long)jget(maps, "baseline.entries"));
+	       (unsigned long long)snap_u64_at(maps, "rules.entries"),
+	       (unsigned long long)snap_u64_at(maps, "baseline.entries"));
 	printf("  frames %s: non-IP %llu, malformed %llu\n",
-	       fmt_si(jget(stats, "frames"), b, sizeof(b)),
-	       (unsigned long long)jget(stats, "non_ip"),
-	       (unsigned long long)jget(stats, "malformed_total"));
+	       fmt_si(snap_u64_at(stats, "frames"), b, sizeof(b)),
+	       (unsigned long long)snap_u64_at(stats, "non_ip"),
+	       (unsigned long long)snap_u64_at(stats, "malformed_total"));
 	printf("  alerts: unexpected_protocol %llu, protocol_shift %llu, one_way_ipsec %llu\n",
-	       (unsigned long long)jget(stats, "alerts.unexpected_protocol"),
-	       (unsigned long long)jget(stats, "alerts.protocol_shift"),
-	       (unsigned long long)jget(stats, "alerts.one_way_ipsec"));
+	       (unsigned long long)snap_u64_at(stats, "alerts.unexpected_protocol"),
+	       (unsigned long long)snap_u64_at(stats, "alerts.protocol_shift"),
+	       (unsigned long long)snap_u64_at(stats, "alerts.one_way_ipsec"));
 	printf("  samples %llu, suppressed %llu, ring buffer drops %llu\n",
-	       (unsigned long long)jget(stats, "sampled"),
-	       (unsigned long long)jget(stats, "suppressed"),
-	       (unsigned long long)jget(stats, "ringbuf_drops"));
-	if (*jstr(s, "pinned"))
-		printf("  maps pinned under %s\n", jstr(s, "pinned"));
+	       (unsigned long long)snap_u64_at(stats, "sampled"),
+	       (unsigned long long)snap_u64_at(stats, "suppressed"),
+	       (unsigned long long)snap_u64_at(stats, "ringbuf_drops"));
+	if (*snap_str(s, "pinned"))
+		printf("  maps pinned under %s\n", snap_str(s, "pinned"));
 }
 
 int cmd_status(int argc, char **argv)

@@ -163,9 +163,7 @@ static int cmp_busiest(const void *a, const void *b)
 	const ddest *x = *(const ddest *const *)a;
 	const ddest *y = *(const ddest *const *)b;
 
-	if (x->total != y->total)
-		return x->total > y->total ? -1 : 1;
-	return snap_dest_cmp(x, y);
+	return cmp_busier(x->total, y->total) ?: snap_dest_cmp(x, y);
 }
 
 struct diff {

@@ -45,9 +45,7 @@ static int cmp_dest(const void *a, const void *b)
 {
 	const struct dest *x = a, *y = b;
 
-	if (x->packets != y->packets)
-		return x->packets > y->packets ? -1 : 1;
-	return snap_cmp_addr(x->addr, y->addr);
+	return cmp_busier(x->packets, y->packets) ?: snap_cmp_addr(x->addr, y->addr);
 }
 
 static size_t dests_sorted(json_object *snap, struct dest **out)

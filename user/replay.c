@@ -514,44 +514,6 @@ static json_object *replay_json(const struct replay *r)
 	return o;
 }
 
-/* The destinations, busiest first, ties by address (snapshot_json's
- * order): an array of indexes into the table, or NULL. */
-struct order {
-	const struct dest_table *t;
-	uint64_t *pkts;
-};
-
-static int cmp_busiest(const void *a, const void *b, void *ctx)
-{
-	const struct order *o = ctx;
-	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
-
-	if (o->pkts[i] != o->pkts[j])
-		return o->pkts[i] > o->pkts[j] ? -1 : 1;
-	return memcmp(&o->t->keys[i], &o->t->keys[j], sizeof(struct pm_dest_key));
-}
-
-static uint32_t *busiest_first(const struct dest_table *t)
-{
-	struct order o = { .t = t };
-	uint32_t *idx = calloc(t->n ? t->n : 1, sizeof(*idx));
-
-	o.pkts = calloc(t->n ? t->n : 1, sizeof(*o.pkts));
-	if (!idx || !o.pkts) {
-		pm_err("out of memory");
-		free(idx);
-		free(o.pkts);
-		return NULL;
-	}
-	for (uint32_t i = 0; i < t->n; i++) {
-		idx[i] = i;
-		o.pkts[i] = dest_total_packets(&t->vals[i]);
-	}
-	qsort_r(idx, t->n, sizeof(*idx), cmp_busiest, &o);
-	free(o.pkts);
-	return idx;
-}
-
 /* The snapshot (protomix.snapshot/1), one top-level member per line and
  * one destination per line: the destinations are written as they are
  * made, so a capture of a million destinations needs no document of a
@@ -565,9 +527,11 @@ static int print_json(struct replay *r)
 	uint32_t *idx;
 	bool first = true;
 
-	idx = busiest_first(t);
-	if (!idx)
+	idx = dest_busiest_first(t);
+	if (!idx) {
+		pm_err("out of memory");
 		return -1;
+	}
 	v.dests = &none;
 	snap = snapshot_json(&v);	/* everything but the destinations */
 	json_object_object_add(snap, "taken_at", jtime(r, r->view.taken_ns));
@@ -652,9 +616,11 @@ static int print_text(struct replay *r)
 		       (unsigned long long)r->unseen_bytes);
 	if (!t->n)
 		return 0;
-	idx = busiest_first(t);
-	if (!idx)
+	idx = dest_busiest_first(t);
+	if (!idx) {
+		pm_err("out of memory");
 		return -1;
+	}
 	n = r->o.top && r->o.top < t->n ? r->o.top : t->n;
 	printf("  %-39s %12s %14s  %s\n", "DESTINATION", "PACKETS", "BYTES", "MIX");
 	for (size_t i = 0; i < n; i++) {

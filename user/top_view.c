@@ -28,13 +28,6 @@ static int share_of(int c)
 	}
 }
 
-static bool is_v4(const uint8_t a[16])
-{
-	static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
-
-	return !memcmp(a, pfx, sizeof(pfx));
-}
-
 /* Clear the bits of a after plen (in the 128-bit space). */
 static void mask_addr(uint8_t a[16], unsigned int plen)
 {
@@ -306,7 +299,7 @@ static int build_rows(struct top *t, const struct pm_view *v,
 		struct pm_dest_key k = top_alert_at(t, i)->dst;
 		long idx;
 
-		mask_addr(k.addr, is_v4(k.addr) ? p4 : p6);
+		mask_addr(k.addr, addr_is_v4(k.addr) ? p4 : p6);
 		idx = dest_table_find(d, &k);
 		if (idx >= 0)
 			t->mark[idx] = 1;
@@ -330,7 +323,7 @@ static int build_rows(struct top *t, const struct pm_view *v,
 		shares(r, r->idle ? now->packets : cls);
 		r->violations = now->violations;
 		r->alert = now->violations || t->mark[i];
-		t->v6 |= !is_v4(r->key.addr);
+		t->v6 |= !addr_is_v4(r->key.addr);
 	}
 	t->nrows = d->n;
 	return 0;
@@ -484,7 +477,7 @@ static const char *parse_filter(const char *s, struct pm_dest_key *k,
 		*slash++ = 0;
 	if (!parse_addr(buf, k->addr))
 		return "not an IPv4 or IPv6 address or prefix";
-	v4 = is_v4(k->addr);
+	v4 = addr_is_v4(k->addr);
 	if (!slash)
 		len = v4 ? 32 : 128;
 	else if (!parse_u64(slash, 0, v4 ? 32 : 128, &len))

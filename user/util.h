@@ -51,6 +51,14 @@ bool addr_is_v4(const uint8_t addr[16]);
 /* Parse "10.20.0.80" or "2001:db8::1" into the 16-byte form. */
 bool parse_addr(const char *s, uint8_t addr[16]);
 
+/* "Busiest first", the order of every list of destinations: -1 if a
+ * count of a goes before b's (it is larger), 1 if after, 0 on a tie (the
+ * caller then orders by address). */
+static inline int cmp_busier(uint64_t a, uint64_t b)
+{
+	return a == b ? 0 : a > b ? -1 : 1;
+}
+
 /* Parse a non-negative decimal integer in [min, max]. */
 bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* The longest period any option takes, in seconds: a day. */

@@ -42,4 +42,10 @@ char *fmt_dest(const struct pm_view *v, const struct pm_dest_key *k,
 /* Evicted destinations: inserted, no longer in the map. */
 uint64_t view_evicted(const struct pm_view *v);
 
+/* The destinations of t busiest first (packets of all classes), ties by
+ * key (memcmp order): the snapshot's order, and replay's. An array of
+ * t->n indexes into t (free it), or NULL if memory runs out (not
+ * reported). */
+uint32_t *dest_busiest_first(const struct dest_table *t);
+
 #endif
