@@ -29,6 +29,17 @@ int cli_parse_pid(const char *s, pid_t *pid)
 	return 0;
 }
 
+int cli_parse_interval(const char *s, double *secs)
+{
+	char esc[PM_ESC_LEN(64)];
+
+	if (parse_seconds(s, secs) && *secs >= PM_INTERVAL_MIN)
+		return 0;
+	pm_err("invalid --interval '%s': seconds from %g (the minimum) to %d, e.g. 1 or 0.5",
+	       pm_esc(s, esc, sizeof(esc)), PM_INTERVAL_MIN, PM_SECONDS_MAX);
+	return EXIT_USAGE;
+}
+
 bool cli_is_help(const char *arg)
 {
 	return !strcmp(arg, "-h") || !strcmp(arg, "--help");

@@ -27,6 +27,10 @@ int cli_opt_error(const char *cmd, int c, char **argv);
  * the value named. */
 int cli_parse_pid(const char *s, pid_t *pid);
 
+/* -i/--interval of watch and top: seconds from PM_INTERVAL_MIN to
+ * PM_SECONDS_MAX into *secs. 0, or EXIT_USAGE with the value named. */
+int cli_parse_interval(const char *s, double *secs);
+
 /* "-h" or "--help". */
 bool cli_is_help(const char *arg);
 

@@ -260,13 +260,8 @@ int cmd_top(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, ":i:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'i':
-			if (!parse_seconds(optarg, &c.interval) ||
-			    c.interval < PM_INTERVAL_MIN) {
-				pm_err("invalid --interval '%s': seconds from %g (the minimum) to %d, e.g. 1 or 0.5",
-				       pm_esc(optarg, esc, sizeof(esc)), PM_INTERVAL_MIN,
-				       PM_SECONDS_MAX);
+			if (cli_parse_interval(optarg, &c.interval))
 				return EXIT_USAGE;
-			}
 			break;
 		case 'P':
 			if (cli_parse_pid(optarg, &want))

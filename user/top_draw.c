@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The live view's screen: header, destination list, alerts, status line
- * and help, drawn from struct top (top_view.h). */
+ * and help, drawn from struct top (top_state.h). */
 #include <curses.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include "classes.h"
-#include "top_view.h"
+#include "top_state.h"
 #include "util.h"
 
 /* The columns, in the order s steps through them. */
@@ -311,7 +311,6 @@ void top_draw(struct top *t)
 {
 	int list_h, pane_h, pane_y;
 
-	top_drain_stderr(t);
 	erase();
 	if (LINES < MIN_LINES || COLS < MIN_COLS) {
 		draw_small();

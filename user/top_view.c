@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "classes.h"
-#include "top_view.h"
+#include "top_state.h"
 #include "util.h"
 
 
@@ -98,7 +98,7 @@ static void held_line(struct top *t, const char *line, size_t len)
 	set_msg(t, "%.*s", (int)len, line);
 }
 
-void top_drain_stderr(struct top *t)
+static void drain_stderr(struct top *t)
 {
 	char buf[4096];
 	ssize_t n;
@@ -118,11 +118,18 @@ void top_drain_stderr(struct top *t)
 	}
 }
 
+/* The screen, with the latest line of stderr in the status line. */
+static void redraw(struct top *t)
+{
+	drain_stderr(t);
+	top_draw(t);
+}
+
 static void release_stderr(struct top *t)
 {
 	if (t->err_rd < 0)
 		return;
-	top_drain_stderr(t);
+	drain_stderr(t);
 	if (t->npartial)
 		held_line(t, t->partial, t->npartial);
 	dup2(t->saved_err, STDERR_FILENO);
@@ -160,11 +167,6 @@ void top_push_alert(struct top *t, uint64_t seq, const uint8_t dst[16],
 void top_alerts_total_set(struct top *t, uint64_t total)
 {
 	t->alerts_total = total;
-}
-
-const struct talert *top_alert_at(const struct top *t, size_t i)
-{
-	return &t->alerts[(t->alerts_first + i) % ALERTS_KEPT];
 }
 
 static void alerts_from_log(struct top *t, const struct alert_log *log)
@@ -396,7 +398,7 @@ struct top *top_open(const struct top_info *info)
 		init_pair(1, COLOR_RED, -1);
 		t->color = true;
 	}
-	top_draw(t);
+	redraw(t);
 	return t;
 fail:
 	free(t->alerts);
@@ -428,7 +430,7 @@ void top_refresh(struct top *t, const struct pm_view *v,
 	if (v->alerts)
 		alerts_from_log(t, v->alerts);
 	if (t->paused) {
-		top_draw(t);		/* the clock and uptime move on */
+		redraw(t);		/* the clock and uptime move on */
 		return;
 	}
 	t->fmt.agg4 = v->agg4 ? v->agg4 : 32;
@@ -438,7 +440,7 @@ void top_refresh(struct top *t, const struct pm_view *v,
 		prev = NULL;
 	if (build_rows(t, v, prev)) {
 		set_msg(t, "out of memory for %zu rows", v->dests->n);
-		top_draw(t);
+		redraw(t);
 		return;
 	}
 	t->have_read = true;
@@ -460,7 +462,7 @@ void top_refresh(struct top *t, const struct pm_view *v,
 	t->stats_prev = v->total;
 	t->stats_prev_ns = v->taken_ns;
 	select_rows(t);
-	top_draw(t);
+	redraw(t);
 }
 
 /* "10.20.0.0/16", "2001:db8::/48" or an address. NULL, or what is wrong. */
@@ -565,7 +567,7 @@ static void export_snapshot(struct top *t)
 	for (int i = 2; lstat(name, &st) == 0 && i < 100; i++)
 		snprintf(name, sizeof(name), "%s-%d.json", base, i);
 	set_msg(t, "exporting a snapshot to %s ...", name);
-	top_draw(t);
+	redraw(t);
 	o = t->info.snapshot ? t->info.snapshot(t->info.ctx) : NULL;
 	if (o) {
 		json_object_object_del(o, "evidence");	/* for --pcap only */
@@ -576,7 +578,7 @@ static void export_snapshot(struct top *t)
 		}
 		json_object_put(o);
 	}
-	top_drain_stderr(t);	/* a failure's reason, if one was given */
+	drain_stderr(t);	/* a failure's reason, if one was given */
 	if (!strncmp(t->msg, "exporting", 9))
 		set_msg(t, "export to %s failed", name);
 }
@@ -680,7 +682,7 @@ bool top_keys(struct top *t)
 		}
 	}
 	if (any)
-		top_draw(t);
+		redraw(t);
 	return false;
 }
 
@@ -693,5 +695,5 @@ void top_resize(struct top *t)
 	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_row && ws.ws_col)
 		resize_term(ws.ws_row, ws.ws_col);
 	clearok(curscr, TRUE);
-	top_draw(t);
+	redraw(t);
 }

@@ -173,13 +173,8 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 			o->ipfix_domain_set = true;
 			break;
 		case 'i':
-			if (!parse_seconds(optarg, &o->interval) ||
-			    o->interval < PM_INTERVAL_MIN) {
-				pm_err("invalid --interval '%s': seconds from %g (the minimum) to %d, e.g. 1 or 0.5",
-				       pm_esc(optarg, esc, sizeof(esc)), PM_INTERVAL_MIN,
-				       PM_SECONDS_MAX);
+			if (cli_parse_interval(optarg, &o->interval))
 				return EXIT_USAGE;
-			}
 			break;
 		case 'd':
 			if (!parse_seconds(optarg, &o->duration)) {

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The inside of the live view (top.h), shared by its two files only:
- * top_view.c (its state: rows, alerts, keys, held stderr) and top_draw.c
- * (the screen). Nothing else includes this.
+ * The state of the live view (top.h), shared by its two files only:
+ * top_view.c (rows, alerts, keys, held stderr) changes it, top_draw.c
+ * draws it. Nothing else includes this.
  */
-#ifndef PM_TOP_VIEW_H
-#define PM_TOP_VIEW_H
+#ifndef PM_TOP_STATE_H
+#define PM_TOP_STATE_H
 
 #include <curses.h>
 #include "observer.h"
@@ -89,12 +89,13 @@ struct top {
 	size_t npartial;
 };
 
-/* Move what was written to stderr meanwhile into the held lines (the
- * latest shows in the status line). */
-void top_drain_stderr(struct top *t);
-/* Draw the whole screen from t. */
+/* Draw the whole screen from t (top_draw.c). */
 void top_draw(struct top *t);
+
 /* The i-th kept alert, oldest first (i < t->nalerts). */
-const struct talert *top_alert_at(const struct top *t, size_t i);
+static inline const struct talert *top_alert_at(const struct top *t, size_t i)
+{
+	return &t->alerts[(t->alerts_first + i) % ALERTS_KEPT];
+}
 
 #endif
