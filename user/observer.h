@@ -62,8 +62,9 @@ struct observer_cfg {
 	void *ctx;
 };
 
-struct protomix;		/* the skeleton: only observer.c (and replay.c,
-				 * which drives the programs' clock) include it */
+struct protomix;		/* the skeleton: only observer.c, maps.c (the
+				 * table's sizes) and replay.c (the programs'
+				 * clock) include it */
 struct pm_progs;
 struct bpf_object;
 
