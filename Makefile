@@ -24,6 +24,26 @@ BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard headers/*.h)
 USER_SRCS := $(wildcard user/*.c)
 USER_HDRS := $(wildcard user/*.h) $(wildcard headers/*.h)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+# One object per user/*.c in build/obj/, each with its dependency file
+# (-MMD -MP): a header change rebuilds only the objects that include it.
+# USER_LIB_*: every user source but main.c, which tests, bench and
+# fuzzers link beside their own main().
+OBJ_DIR := $(BUILD)/obj
+USER_LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
+USER_OBJS := $(patsubst user/%.c,$(OBJ_DIR)/%.o,$(USER_SRCS))
+USER_LIB_OBJS := $(patsubst user/%.c,$(OBJ_DIR)/%.o,$(USER_LIB_SRCS))
+
+# What the included fragments share, defined here so that none of them
+# depends on the order of the includes below.
+TEST_BUILD := tests/build
+TEST_CFLAGS := $(CFLAGS) -Itests
+# The frame builder's classes.c writes class lists as JSON too.
+FRAMES_LDLIBS := -ljson-c
+TEST_LDLIBS := -lbpf -lelf -lz $(FRAMES_LDLIBS)
+BENCH_BUILD := $(BUILD)/bench
+# The frame builder and its cases; classes.c names the outcomes.
+FRAMES_SRCS := tests/frames.c user/classes.c
+FRAMES_HDRS := tests/frames.h user/classes.h headers/protomix.h
 
 .PHONY: all clean test bench deps vmlinux demo install uninstall screenshot
 .SECONDARY:
@@ -42,8 +62,18 @@ $(BUILD)/%.bpf.o: $(BUILD)/%.tmp.bpf.o
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $* > $@
 
-$(BUILD)/protomix: $(USER_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)
-	$(CC) $(CFLAGS) $(USER_SRCS) -o $@ $(LDLIBS)
+$(OBJ_DIR):
+	mkdir -p $@
+
+# The skeleton is order-only: the first build makes it before any object;
+# afterwards the dependency files name it for the objects that include it.
+$(OBJ_DIR)/%.o: user/%.c | $(SKELS) $(OBJ_DIR)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(USER_OBJS:.o=.d)
+
+$(BUILD)/protomix: $(USER_OBJS) | $(BUILD)
+	$(CC) $(CFLAGS) $(USER_OBJS) -o $@ $(LDLIBS)
 
 # Regenerate vmlinux.h from the running kernel's BTF.
 vmlinux:
@@ -90,6 +120,7 @@ screenshot:
 clean:
 	rm -rf $(BUILD)
 
+# The fragments use only what is defined above and in themselves: any order.
 include tests/tests.mk
 include tests/other.mk
 include tests/export.mk

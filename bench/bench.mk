@@ -1,12 +1,11 @@
 # `make bench`: the benchmarks of docs/bench.md's budgets (bench/run.sh).
 # Included by the Makefile. Figures only: a slow result never fails the
 # build, and none of this is part of `make test`.
-BENCH_BUILD := $(BUILD)/bench
 BENCH_BPF := $(patsubst bench/bpf/%.bpf.c,$(BENCH_BUILD)/%.skel.h,$(wildcard bench/bpf/*.bpf.c))
 BENCH_SRCS := $(wildcard bench/*.c)
 # pmbench loads the observer the way watch does (user/observer.c), and
 # builds frames with the tests' frame builder.
-BENCH_USER_SRCS := $(filter-out user/main.c,$(USER_SRCS)) tests/frames.c
+BENCH_USER_SRCS := tests/frames.c
 
 .PHONY: bench-build
 
@@ -25,6 +24,6 @@ $(BENCH_BUILD)/%.skel.h: $(BENCH_BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name bench_$* > $@
 
 $(BENCH_BUILD)/pmbench: $(BENCH_SRCS) bench/bench.h $(BENCH_BPF) $(SKELS) \
-		$(BENCH_USER_SRCS) $(USER_HDRS) tests/frames.h | $(BENCH_BUILD)
+		$(BENCH_USER_SRCS) $(USER_LIB_OBJS) $(USER_HDRS) tests/frames.h | $(BENCH_BUILD)
 	$(CC) $(CFLAGS) -I$(BENCH_BUILD) -Ibench -Itests $(BENCH_SRCS) \
-		$(BENCH_USER_SRCS) -o $@ $(LDLIBS)
+		$(BENCH_USER_SRCS) $(USER_LIB_OBJS) -o $@ $(LDLIBS)

@@ -31,6 +31,7 @@
 #include <bpf/libbpf.h>
 #include "bench.h"
 #include "observer.h"
+#include "protomix.skel.h"
 #include "util.h"
 
 #define MAX_SIZES	8

@@ -46,6 +46,7 @@
 #include "bench.h"
 #include "frames.h"
 #include "observer.h"
+#include "protomix.skel.h"
 #include "util.h"
 #include "bare.skel.h"
 #include "counter.skel.h"

@@ -343,7 +343,7 @@ static void test_md(json_object *snap)
 {
 	const char *path = path_in("report.md");
 	char want[512], *md;
-	int err = export_write(path, EXPORT_MD, snap);
+	int err = export_write(path, EXPORT_MD, snap, NULL);
 	bool all = true;
 
 	check("md_write", !err, "export_write: %d", err);
@@ -536,7 +536,7 @@ static void test_csv(json_object *snap)
 	const int nwant = sizeof(want) / sizeof(want[0]);
 	const char *path = path_in("dests.csv"), *p;
 	char fields[16][128], *csv;
-	int err = export_write(path, EXPORT_CSV, snap), row = 0, n;
+	int err = export_write(path, EXPORT_CSV, snap, NULL), row = 0, n;
 	bool ok = true;
 
 	check("csv_write", !err, "export_write: %d", err);
@@ -798,7 +798,7 @@ static void test_failures(json_object *snap)
 	free(err_text);
 
 	stderr_begin();
-	err = export_write(missing_md, EXPORT_MD, snap);
+	err = export_write(missing_md, EXPORT_MD, snap, NULL);
 	err_text = stderr_end();
 	check("md_no_folder", err == -ENOENT && access(missing_md, F_OK) &&
 	      err_text && count_lines(err_text) == 1 && strstr(err_text, missing_md),

@@ -1,7 +1,5 @@
 # The foreign XDP program of tests/lifecycle_test.sh ("another program
 # holds XDP"), built with the observer's own BPF flags.
-# Included by the Makefile after tests/tests.mk.
-TEST_BUILD ?= tests/build
 
 $(TEST_BUILD)/xdp_other.bpf.o: tests/bpf/xdp_other.bpf.c $(VMLINUX)
 	mkdir -p $(TEST_BUILD)

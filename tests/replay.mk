@@ -1,13 +1,10 @@
 # `protomix replay` tests: the corpus generator, capture reading without
 # BPF, the BPF fuzzer, and the libFuzzer targets of the userspace parsers.
-# Included by the Makefile after tests/tests.mk (it uses TEST_BUILD,
-# TEST_CFLAGS, FRAMES_SRCS, USER_SRCS, LDLIBS).
-
-TEST_BUILD ?= tests/build
+# TEST_BUILD, TEST_CFLAGS, FRAMES_SRCS, USER_LIB_*: the Makefile's.
 
 # gen_corpus [OPTIONS] OUT: pcap/pcapng captures from tests/frames.c.
 $(TEST_BUILD)/gen_corpus: tests/gen_corpus.c $(FRAMES_SRCS) $(FRAMES_HDRS) | $(TEST_BUILD)
-	$(CC) $(TEST_CFLAGS) tests/gen_corpus.c $(FRAMES_SRCS) -o $@
+	$(CC) $(TEST_CFLAGS) tests/gen_corpus.c $(FRAMES_SRCS) -o $@ $(FRAMES_LDLIBS)
 
 # Random and mutated frames through pm_xdp and pm_tc_ingress.
 $(TEST_BUILD)/fuzz_bpf_test: tests/fuzz_bpf_test.c $(FRAMES_SRCS) $(FRAMES_HDRS) \
@@ -15,10 +12,9 @@ $(TEST_BUILD)/fuzz_bpf_test: tests/fuzz_bpf_test.c $(FRAMES_SRCS) $(FRAMES_HDRS)
 	$(CC) $(TEST_CFLAGS) tests/fuzz_bpf_test.c $(FRAMES_SRCS) user/maps.c -o $@ $(TEST_LDLIBS)
 
 # replay_read REF OTHER...: capture reading without BPF (replay_test.sh
-# calls it). Links every user source but main.c.
-REPLAY_READ_SRCS := tests/replay_read.c $(filter-out user/main.c,$(USER_SRCS))
-$(TEST_BUILD)/replay_read: $(REPLAY_READ_SRCS) $(USER_HDRS) $(SKELS) | $(TEST_BUILD)
-	$(CC) $(TEST_CFLAGS) $(REPLAY_READ_SRCS) -o $@ $(LDLIBS)
+# calls it). Links every user object but main.o.
+$(TEST_BUILD)/replay_read: tests/replay_read.c $(USER_LIB_OBJS) $(USER_HDRS) $(SKELS) | $(TEST_BUILD)
+	$(CC) $(TEST_CFLAGS) tests/replay_read.c $(USER_LIB_OBJS) -o $@ $(LDLIBS)
 
 tests: $(TEST_BUILD)/gen_corpus $(TEST_BUILD)/fuzz_bpf_test $(TEST_BUILD)/replay_read
 
@@ -31,7 +27,7 @@ FUZZ_BUILD := $(TEST_BUILD)/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -g -O1 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	-Iheaders -I$(BUILD) -Iuser -Itests/fuzz $(FIXBUF_CFLAGS)
-FUZZ_OBJS := $(patsubst user/%.c,$(FUZZ_BUILD)/obj/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+FUZZ_OBJS := $(patsubst user/%.c,$(FUZZ_BUILD)/obj/%.o,$(USER_LIB_SRCS))
 FUZZ_TARGETS := $(FUZZ_BUILD)/fuzz_rules $(FUZZ_BUILD)/fuzz_pcap $(FUZZ_BUILD)/fuzz_snapshot \
 	$(FUZZ_BUILD)/fuzz_export
 

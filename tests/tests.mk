@@ -1,13 +1,7 @@
 # Test programs: built into tests/build/ by `make tests`.
-TEST_BUILD := tests/build
-TEST_CFLAGS := $(CFLAGS) -Itests
-TEST_LDLIBS := -lbpf -lelf -lz
+# TEST_BUILD, TEST_CFLAGS, TEST_LDLIBS, FRAMES_*, BENCH_BUILD: the Makefile.
 TEST_PROGS := $(TEST_BUILD)/sendframes $(TEST_BUILD)/bpf_parse_test \
 	$(TEST_BUILD)/table_test $(TEST_BUILD)/clock_test
-
-# The frame builder and its cases; classes.c names the outcomes.
-FRAMES_SRCS := tests/frames.c user/classes.c
-FRAMES_HDRS := tests/frames.h user/classes.h headers/protomix.h
 
 .PHONY: tests
 tests: $(BUILD)/protomix $(TEST_PROGS)
@@ -17,7 +11,7 @@ $(TEST_BUILD):
 
 # sendframes IFACE CASE COUNT: the cases on the wire (AF_PACKET).
 $(TEST_BUILD)/sendframes: tests/sendframes.c $(FRAMES_SRCS) $(FRAMES_HDRS) | $(TEST_BUILD)
-	$(CC) $(TEST_CFLAGS) tests/sendframes.c $(FRAMES_SRCS) -o $@
+	$(CC) $(TEST_CFLAGS) tests/sendframes.c $(FRAMES_SRCS) -o $@ $(FRAMES_LDLIBS)
 
 # Every case through pm_xdp and pm_tc_ingress (BPF_PROG_TEST_RUN).
 # tests/check.c: the PASS/FAIL line of a check, for the C tests.
@@ -29,11 +23,10 @@ $(TEST_BUILD)/bpf_parse_test: tests/bpf_parse_test.c $(FRAMES_SRCS) $(FRAMES_HDR
 	$(CC) $(TEST_CFLAGS) tests/bpf_parse_test.c $(FRAMES_SRCS) $(CHECK_SRCS) -o $@ $(TEST_LDLIBS)
 
 # The destination table on both CPUs at once, and its eviction: pm_xdp
-# behind bench_tail (bench/bpf/gen.bpf.c, built by bench/bench.mk's rules;
-# BENCH_BUILD is not defined yet here, hence the literal path).
+# behind bench_tail (bench/bpf/gen.bpf.c, built by bench/bench.mk's rules).
 $(TEST_BUILD)/table_test: tests/table_test.c $(FRAMES_SRCS) $(FRAMES_HDRS) \
-		$(CHECK_SRCS) $(CHECK_HDRS) $(SKELS) $(BUILD)/bench/gen.skel.h | $(TEST_BUILD)
-	$(CC) $(TEST_CFLAGS) -I$(BUILD)/bench tests/table_test.c $(FRAMES_SRCS) $(CHECK_SRCS) \
+		$(CHECK_SRCS) $(CHECK_HDRS) $(SKELS) $(BENCH_BUILD)/gen.skel.h | $(TEST_BUILD)
+	$(CC) $(TEST_CFLAGS) -I$(BENCH_BUILD) tests/table_test.c $(FRAMES_SRCS) $(CHECK_SRCS) \
 		-o $@ $(TEST_LDLIBS) -lpthread
 
 # user/util.c's conversion of monotonic instants to wall-clock time.

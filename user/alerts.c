@@ -76,17 +76,10 @@ void alert_from_event(struct alert *a, const struct pm_event *ev)
 	memcpy(a->frame, ev->frame, a->cap_len);
 }
 
-static bool is_v4(const uint8_t a[16])
-{
-	static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
-
-	return !memcmp(a, pfx, sizeof(pfx));
-}
-
 char *alert_evidence(const struct alert *a, char *buf, size_t len)
 {
 	char s[64], d[64], sp[8] = "", dp[8] = "";
-	const char *ip = is_v4(a->dst) ? "IP" : "IP6";
+	const char *ip = addr_is_v4(a->dst) ? "IP" : "IP6";
 	bool ports = a->class == PM_C_TCP || a->class == PM_C_UDP ||
 		     a->class == PM_C_ESP_UDP || a->class == PM_C_IKE;
 
@@ -276,4 +269,30 @@ void oneway_free(struct oneway *ow)
 {
 	free(ow->raised);
 	memset(ow, 0, sizeof(*ow));
+}
+
+uint64_t alert_log_seq(const struct alert_log *log, size_t i)
+{
+	uint64_t raised = 0;
+
+	for (int k = 0; k < PM_NKIND; k++)
+		raised += log->total[k];
+	return raised - log->n + 1 + i;
+}
+
+/* The line `watch` prints for an alert, without its newline. */
+void alert_line(const struct alert *a, char *buf, size_t len)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	buf[0] = 0;
+	if (!f)
+		return;
+	alert_print(f, false, a);
+	fclose(f);
+	if (text)
+		snprintf(buf, len, "%.*s", (int)strcspn(text, "\n"), text);
+	free(text);
 }

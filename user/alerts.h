@@ -50,6 +50,12 @@ void alert_from_event(struct alert *a, const struct pm_event *ev);
 char *alert_evidence(const struct alert *a, char *buf, size_t len);
 void alert_print(FILE *out, bool json, const struct alert *a);
 json_object *alert_json(const struct alert *a);
+/* The line `watch` prints for an alert, without its newline, in buf
+ * (cut to len; "" if memory runs out). */
+void alert_line(const struct alert *a, char *buf, size_t len);
+/* The alerts of a log have sequence numbers: 1 for the first alert ever
+ * raised. The number of the i-th kept alert (i < log->n). */
+uint64_t alert_log_seq(const struct alert_log *log, size_t i);
 
 /* one_way_ipsec: ESP (or esp_udp) from A to B within the last window,
  * for at least a window, and no ESP, esp_udp or IKE from B to A within

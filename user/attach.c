@@ -50,7 +50,7 @@ int iface_init(struct pm_iface *ifc, const char *name)
  * earlier versions, no other local user can take it first. Returns the
  * fd, -EADDRINUSE if a live process holds it (*holder: its pid), or
  * -errno (reported). */
-static int iface_lock(int ifindex, int *holder, char *name, size_t len)
+int iface_lock(int ifindex, int *holder, char *name, size_t len)
 {
 	snprintf(name, len, "if.%llu.%d", (unsigned long long)netns_id(), ifindex);
 	return rundir_lock(name, holder);
@@ -386,7 +386,7 @@ const char *iface_note(const struct pm_iface *ifc)
 	       "; loopback: egress not hooked, each packet counted once" : "";
 }
 
-static int detach_one(const char *name, int ifindex)
+int detach_one(const char *name, int ifindex)
 {
 	int lock, removed = 0, dir, err, rc = 0, holder;
 	bool tc_removed[2], qdisc;
@@ -424,53 +424,6 @@ static int detach_one(const char *name, int ifindex)
 	return rc;
 }
 
-int cmd_detach(int argc, char **argv)
-{
-	struct if_nameindex *all, *i;
-	struct pm_iface ifc;
-	int rc = 0, r;
-
-	pm_libbpf_quiet();
-	if (argc > 1) {
-		for (int a = 1; a < argc; a++) {
-			if (argv[a][0] == '-') {
-				pm_err("detach: unknown option '%s' (usage: protomix detach [IFACE...])",
-				       argv[a]);
-				return EXIT_USAGE;
-			}
-			if (iface_init(&ifc, argv[a]))
-				return EXIT_USAGE;
-		}
-		for (int a = 1; a < argc; a++) {
-			iface_init(&ifc, argv[a]);
-			r = detach_one(ifc.name, ifc.ifindex);
-			rc = rc ? rc : r;
-		}
-		return rc;
-	}
-	all = if_nameindex();
-	if (!all) {
-		pm_err("cannot list interfaces: %s", strerror(errno));
-		return EXIT_RUNTIME;
-	}
-	for (i = all; i->if_index; i++) {
-		char lock_name[48];
-		int holder;
-
-		r = iface_lock(i->if_index, &holder, lock_name, sizeof(lock_name));
-		if (r == -EADDRINUSE)
-			continue;	/* a live watch: not ours to touch */
-		if (r < 0) {	/* no run folder: reported once */
-			rc = EXIT_RUNTIME;
-			break;
-		}
-		rundir_unlock(lock_name, r);
-		r = detach_one(i->if_name, i->if_index);
-		rc = rc ? rc : r;
-	}
-	if_freenameindex(all);
-	return rc;
-}
 
 int link_monitor_open(void)
 {

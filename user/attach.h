@@ -85,7 +85,18 @@ typedef void (*link_fn)(void *ctx, int ifindex, const char *name, bool removed);
 int link_monitor_open(void);
 void link_monitor_read(int fd, link_fn fn, void *ctx);
 
-/* `protomix detach [IFACE...]` */
-int cmd_detach(int argc, char **argv);
+/* The lock of a running watch on an interface: a file in the run folder
+ * (rundir.h), named after the network namespace and the ifindex, held
+ * with flock, so it goes with the process, even killed. Only root and
+ * the watch's user can create it: unlike the abstract socket name of
+ * earlier versions, no other local user can take it first. Returns the
+ * fd, -EADDRINUSE if a live process holds it (*holder: its pid), or
+ * -errno (reported). */
+int iface_lock(int ifindex, int *holder, char *name, size_t len);
+/* Remove the protomix hooks (tc filters, the XDP program, a clsact
+ * qdisc it created) that a killed run left on one interface, unless a
+ * live watch holds it; say on stdout what was removed. 0, or the exit
+ * status with the error reported. */
+int detach_one(const char *name, int ifindex);
 
 #endif

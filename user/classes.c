@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdio.h>
 #include <string.h>
+#include <json-c/json.h>
 #include "classes.h"
 
 static const struct {
@@ -64,12 +65,6 @@ int class_from_name(const char *name)
 	return -1;
 }
 
-uint32_t class_tunnel_mask(void)
-{
-	return 1u << PM_C_ESP | 1u << PM_C_AH | 1u << PM_C_ESP_UDP |
-	       1u << PM_C_GRE | 1u << PM_C_IPIP | 1u << PM_C_IPV6_ENCAP;
-}
-
 uint32_t class_ipsec_mask(void)
 {
 	return 1u << PM_C_ESP | 1u << PM_C_AH | 1u << PM_C_ESP_UDP |
@@ -91,20 +86,25 @@ const char *hook_name(unsigned int h)
 	return h < PM_NHOOK ? hooks[h] : "?";
 }
 
-int cmd_classes(int argc, char **argv)
+
+char *classes_text(uint32_t mask, char *buf, size_t len)
 {
-	(void)argv;
-	if (argc > 1) {
-		fprintf(stderr, "protomix classes: takes no arguments\n");
-		return 2;
-	}
-	printf("Protocol classes (counted per destination):\n");
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int c = 0; c < PM_NCLASS && n < len; c++)
+		if (mask & (1u << c))
+			n += snprintf(buf + n, len - n, "%s%s", n ? "," : "",
+				      class_name(c));
+	return buf;
+}
+
+json_object *classes_json(uint32_t mask)
+{
+	json_object *a = json_object_new_array();
+
 	for (int c = 0; c < PM_NCLASS; c++)
-		printf("  %-11s %s\n", classes[c].name, classes[c].desc);
-	printf("\nTunnel classes: esp ah esp_udp gre ipip ipv6_encap\n");
-	printf("IPsec classes:  esp ah esp_udp ike\n");
-	printf("\nNot counted per destination, counted in stats by reason:\n");
-	for (int r = 0; r < PM_NREASON; r++)
-		printf("  %-13s %s\n", reasons[r].name, reasons[r].desc);
-	return 0;
+		if (mask & (1u << c))
+			json_object_array_add(a, json_object_new_string(class_name(c)));
+	return a;
 }

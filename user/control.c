@@ -503,7 +503,7 @@ int ctl_pick(pid_t want, pid_t *pid)
 
 	if (n < 0) {
 		pm_err("cannot list unix sockets: %s", strerror(-n));
-		return -EXIT_RUNTIME;
+		return EXIT_RUNTIME;
 	}
 	for (int i = 0; want && i < n; i++)
 		if (pids[i] == want) {
@@ -513,11 +513,11 @@ int ctl_pick(pid_t want, pid_t *pid)
 	if (want) {
 		pm_err("no protomix watch with pid %d in this network namespace",
 		       (int)want);
-		return -EXIT_RUNTIME;
+		return EXIT_RUNTIME;
 	}
 	if (n == 0) {
 		pm_err("no protomix watch is running in this network namespace (start one with `protomix watch IFACE`)");
-		return -EXIT_RUNTIME;
+		return EXIT_RUNTIME;
 	}
 	if (n > 1) {
 		char list[256] = "";
@@ -528,7 +528,7 @@ int ctl_pick(pid_t want, pid_t *pid)
 					i ? ", " : "", (int)pids[i]);
 		pm_err("%d protomix watches are running (pids %s): choose one with --pid",
 		       n, list);
-		return -EXIT_USAGE;
+		return EXIT_USAGE;
 	}
 	*pid = pids[0];
 	return 0;

@@ -78,7 +78,8 @@ void ctl_server_close(struct ctl_server *s);
  * sorted. Returns how many (at most max), or -errno. */
 int ctl_find(pid_t *pids, int max);
 /* Pick the one watch to talk to: --pid, or the only one. On failure the
- * error is reported and the exit status returned (negated). */
+ * error is reported and the exit status returned (EXIT_RUNTIME; EXIT_USAGE
+ * when several run and none was chosen). */
 int ctl_pick(pid_t want, pid_t *pid);
 /* Send a request and parse the answer. NULL with the error reported. */
 json_object *ctl_request(pid_t pid, const char *request);

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli.h"
+#include "commands.h"
 #include "diff.h"
 #include "export.h"
 #include "classes.h"
@@ -161,9 +163,7 @@ static int cmp_busiest(const void *a, const void *b)
 	const ddest *x = *(const ddest *const *)a;
 	const ddest *y = *(const ddest *const *)b;
 
-	if (x->total != y->total)
-		return x->total > y->total ? -1 : 1;
-	return snap_dest_cmp(x, y);
+	return cmp_busier(x->total, y->total) ?: snap_dest_cmp(x, y);
 }
 
 struct diff {
@@ -484,7 +484,7 @@ int cmd_diff(int argc, char **argv)
 	int c, rc = EXIT_OK;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -492,10 +492,8 @@ int cmd_diff(int argc, char **argv)
 		case 'h':
 			diff_usage(stdout);
 			return EXIT_OK;
-		default:
-			pm_err("diff: unknown option '%s' (usage: protomix diff "
-			       "[--json] OLD.json NEW.json)", argv[optind - 1]);
-			return EXIT_USAGE;
+		default:	/* ':' or '?' */
+			return cli_opt_error("diff", c, argv);
 		}
 	}
 	if (argc - optind != 2) {

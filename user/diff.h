@@ -36,12 +36,11 @@
  *
  * Exit status 0 (also when something changed); 2 for bad usage or a file
  * that is not a readable protomix snapshot; 1 if stdout cannot be written.
+ * cmd_diff is declared in commands.h.
  */
 #ifndef PM_DIFF_H
 #define PM_DIFF_H
 
 #define DIFF_SHIFT_POINTS	10
-
-int cmd_diff(int argc, char **argv);
 
 #endif

@@ -10,100 +10,8 @@
 #include "alerts.h"
 #include "classes.h"
 #include "export.h"
+#include "html.h"
 #include "util.h"
-
-/* ---- tolerant readers ---------------------------------------------- */
-
-json_object *snap_get(json_object *o, const char *key, json_type type)
-{
-	json_object *v;
-
-	if (!o || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v) || !v ||
-	    !json_object_is_type(v, type))
-		return NULL;
-	return v;
-}
-
-const char *snap_str(json_object *o, const char *key)
-{
-	json_object *v = snap_get(o, key, json_type_string);
-
-	return v ? json_object_get_string(v) : "";
-}
-
-uint64_t snap_u64_of(json_object *v)
-{
-	double d;
-
-	if (json_object_is_type(v, json_type_int))
-		return json_object_get_int64(v) < 0 ? 0 : json_object_get_uint64(v);
-	if (json_object_is_type(v, json_type_double)) {
-		d = json_object_get_double(v);
-		return d >= 0 && d < 1.8e19 ? (uint64_t)d : 0;
-	}
-	return 0;
-}
-
-uint64_t snap_u64(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!o || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v))
-		return 0;
-	return snap_u64_of(v);
-}
-
-uint64_t snap_sum(json_object *counts)
-{
-	uint64_t sum = 0;
-
-	if (!json_object_is_type(counts, json_type_object))
-		return 0;
-	json_object_object_foreach(counts, k, v) {
-		(void)k;
-		sum += snap_u64_of(v);
-	}
-	return sum;
-}
-
-static int class_rank(const char *name)
-{
-	int c = class_from_name(name);
-
-	return c < 0 ? PM_NCLASS : c;
-}
-
-int snap_cmp_class(const void *a, const void *b)
-{
-	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-	int rx = class_rank(x), ry = class_rank(y);
-
-	return rx != ry ? rx - ry : strcmp(x, y);
-}
-
-static bool addr_is_v4(const uint8_t a[16])
-{
-	static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
-
-	return !memcmp(a, pfx, sizeof(pfx));
-}
-
-int snap_cmp_addr(const char *a, const char *b)
-{
-	uint8_t x[16], y[16];
-	bool px = parse_addr(a, x), py = parse_addr(b, y);
-
-	if (px && py) {
-		if (addr_is_v4(x) != addr_is_v4(y))
-			return addr_is_v4(x) ? -1 : 1;
-		return memcmp(x, y, 16);
-	}
-	if (px != py)
-		return px ? -1 : 1;
-	return strcmp(a, b);
-}
 
 /* The keys of an object of counts, in class order (names point into o). */
 static size_t class_keys(json_object *o, const char ***out)
@@ -138,9 +46,7 @@ static int cmp_dest(const void *a, const void *b)
 {
 	const struct dest *x = a, *y = b;
 
-	if (x->packets != y->packets)
-		return x->packets > y->packets ? -1 : 1;
-	return snap_cmp_addr(x->addr, y->addr);
+	return cmp_busier(x->packets, y->packets) ?: snap_cmp_addr(x->addr, y->addr);
 }
 
 static size_t dests_sorted(json_object *snap, struct dest **out)
@@ -198,28 +104,6 @@ static bool in_strings(json_object *arr, const char *s)
 			return true;
 	}
 	return false;
-}
-
-char *snap_fmt_share(uint64_t part, uint64_t total, char *buf, size_t len)
-{
-	double pct = total ? 100.0 * (double)part / (double)total : 0;
-
-	size_t n;
-
-	if (part && pct < 0.05) {
-		snprintf(buf, len, "<0.1%%");
-	} else if (part < total && pct >= 99.95) {
-		snprintf(buf, len, ">99.9%%");
-	} else {
-		/* one decimal, none if it is 0: "95%", "4.8%" */
-		n = snprintf(buf, len, "%.1f", pct);
-		if (n >= len)
-			return buf;
-		if (n >= 2 && !strcmp(buf + n - 2, ".0"))
-			n -= 2;
-		snprintf(buf + n, len - n, "%%");
-	}
-	return buf;
 }
 
 /* "2026-11-27T11:51:03.852511Z" -> ns since the epoch; false if not. */
@@ -1156,12 +1040,17 @@ int export_fmt_from_name(const char *name)
 		return EXPORT_MD;
 	if (!strcmp(name, "csv"))
 		return EXPORT_CSV;
+	if (!strcmp(name, "html"))
+		return EXPORT_HTML;
+	if (!strcmp(name, "svg"))
+		return EXPORT_SVG;
 	return -1;
 }
 
 struct write_ctx {
 	enum export_fmt fmt;
 	json_object *snap;
+	const char *dest;
 };
 
 static int write_fmt(FILE *f, void *ctx)
@@ -1173,6 +1062,11 @@ static int write_fmt(FILE *f, void *ctx)
 		return export_md(f, w->snap);
 	case EXPORT_CSV:
 		return export_csv(f, w->snap);
+	case EXPORT_HTML:
+		return export_html(f, w->snap,
+				   json_object_object_get(w->snap, "evidence"));
+	case EXPORT_SVG:
+		return export_svg(f, w->snap, w->dest);
 	default:
 		fputs(json_object_to_json_string_ext(w->snap, JSON_C_TO_STRING_PRETTY |
 						     JSON_C_TO_STRING_NOSLASHESCAPE), f);
@@ -1181,9 +1075,10 @@ static int write_fmt(FILE *f, void *ctx)
 	}
 }
 
-int export_write(const char *path, enum export_fmt fmt, json_object *snap)
+int export_write(const char *path, enum export_fmt fmt, json_object *snap,
+		 const char *dest)
 {
-	struct write_ctx w = { .fmt = fmt, .snap = snap };
+	struct write_ctx w = { .fmt = fmt, .snap = snap, .dest = dest };
 
 	return write_output(path ? path : "-", write_fmt, &w);
 }

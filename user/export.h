@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <json-c/json.h>
+#include "snapjson.h"
 
 /* Markdown: host, kernel, time window, interfaces and hooks; the alerts
  * grouped by flow (kind, interface, direction, source, destination, class,
@@ -61,37 +62,21 @@ enum export_fmt {
 	EXPORT_JSON = 0,
 	EXPORT_MD,
 	EXPORT_CSV,
+	EXPORT_HTML,	/* html.h: the page for a ticket */
+	EXPORT_SVG,	/* html.h: one destination's chart */
 };
 
-/* "json", "md", "csv" -> enum export_fmt, or -1. */
+/* "json", "md", "csv", "html", "svg" -> enum export_fmt, or -1. */
 int export_fmt_from_name(const char *name);
 
 /* snap in fmt to path by write_output (util.h): a file atomically with
- * mode 0600, a device or FIFO as a stream; stdout if path is NULL or "-". JSON is written as is (pretty): remove
- * "evidence" first if it should not be there. 0, or -errno with a line on
- * stderr naming the file. */
-int export_write(const char *path, enum export_fmt fmt, json_object *snap);
-
-/* Tolerant readers of a snapshot document in memory (what a running watch
- * hands over). A snapshot file is read back through snapdoc.h instead. */
-/* o[key] if o is an object and it has that key of that type, else NULL. */
-json_object *snap_get(json_object *o, const char *key, json_type type);
-/* A string member, or "" */
-const char *snap_str(json_object *o, const char *key);
-/* A non-negative integer member, or 0 */
-uint64_t snap_u64(json_object *o, const char *key);
-/* The same for a json value itself (0 if not a non-negative integer). */
-uint64_t snap_u64_of(json_object *v);
-/* The sum of an object of counts ({"tcp":50,"esp":20} -> 70). */
-uint64_t snap_sum(json_object *counts);
-/* Order of class names: the order of `protomix classes`, unknown names
- * after the known ones, by name. A qsort comparator of const char *. */
-int snap_cmp_class(const void *a, const void *b);
-/* part of total as a percentage: "95.2%", "<0.1%", "100%", "0%". */
-char *snap_fmt_share(uint64_t part, uint64_t total, char *buf, size_t len);
-/* Order of addresses as text: numeric (IPv4 before IPv6), unparsable ones
- * after, by text. */
-int snap_cmp_addr(const char *a, const char *b);
+ * mode 0600, a device or FIFO as a stream; stdout if path is NULL or "-".
+ * JSON is written as is (pretty): remove "evidence" first if it should not
+ * be there; html takes the alerts' evidence lines from it. dest: the
+ * destination of EXPORT_SVG's chart (NULL for the other formats). 0, or
+ * -errno with a line on stderr naming the file. */
+int export_write(const char *path, enum export_fmt fmt, json_object *snap,
+		 const char *dest);
 
 /* tcpdump's line of an alert of "alerts" (evidence: its entry of
  * "evidence", or NULL), as the Markdown report writes it. Returns buf. */

@@ -4,16 +4,41 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include "attach.h"
-#include "classes.h"
-#include "client.h"
-#include "diff.h"
-#include "replay.h"
-#include "top.h"
+#include "cli.h"
+#include "commands.h"
 #include "util.h"
-#include "watch.h"
 
 #define PROTOMIX_VERSION "0.1.0"
+
+/* Each subcommand: its name, its function (commands.h) and its lines in
+ * `protomix --help`. `protomix CMD --help` is the command's own. */
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "watch", cmd_watch,
+	  "  watch [OPTIONS] IFACE...   attach, observe, report; detach on exit\n" },
+	{ "snapshot", cmd_snapshot,
+	  "  snapshot [-f json|md|csv|html|svg] [-o FILE] [--pcap FILE]\n"
+	  "                             read a running watch: counts, alerts, evidence\n" },
+	{ "top", cmd_top,
+	  "  top [--pid PID] [-i SEC]   live full-screen view of a running watch\n" },
+	{ "status", cmd_status,
+	  "  status [--json]            running watches, hooks, maps, counters\n" },
+	{ "replay", cmd_replay,
+	  "  replay [--json] [OPTIONS] FILE.pcap\n"
+	  "                             the same BPF classifier over a capture\n" },
+	{ "diff", cmd_diff,
+	  "  diff [--json] OLD NEW      what changed between two snapshots\n" },
+	{ "detach", cmd_detach,
+	  "  detach [IFACE...]          remove what a killed run left attached\n" },
+	{ "classes", cmd_classes,
+	  "  classes                    the protocol classes and their definitions\n" },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void usage(FILE *f)
 {
@@ -21,17 +46,10 @@ static void usage(FILE *f)
 "usage: protomix COMMAND [ARGS]\n"
 "An in-kernel observer: counts, per destination address, the protocol\n"
 "classes it receives (tcp, udp, icmp, esp, ah, esp_udp, ike, gre, ...).\n"
-"\n"
-"  watch [OPTIONS] IFACE...   attach, observe, report; detach on exit\n"
-"  snapshot [-f json|md|csv|html|svg] [-o FILE] [--pcap FILE]\n"
-"                             read a running watch: counts, alerts, evidence\n"
-"  top [--pid PID] [-i SEC]   live full-screen view of a running watch\n"
-"  status [--json]            running watches, hooks, maps, counters\n"
-"  replay [--json] [OPTIONS] FILE.pcap\n"
-"                             the same BPF classifier over a capture\n"
-"  diff [--json] OLD NEW      what changed between two snapshots\n"
-"  detach [IFACE...]          remove what a killed run left attached\n"
-"  classes                    the protocol classes and their definitions\n"
+"\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fputs(commands[i].help, f);
+	fprintf(f,
 "  version                    print the version\n"
 "\n"
 "`protomix COMMAND --help` for a command's options.\n"
@@ -46,38 +64,17 @@ static int run(int argc, char **argv)
 		pm_err("no command given: watch, snapshot, top, status, replay, diff, detach or classes (see protomix --help)");
 		return EXIT_USAGE;
 	}
-	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+	if (cli_is_help(cmd) || !strcmp(cmd, "help")) {
 		usage(stdout);
-		return 0;
+		return EXIT_OK;
 	}
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("protomix %s\n", PROTOMIX_VERSION);
-		return 0;
+		return EXIT_OK;
 	}
-	if (!strcmp(cmd, "watch"))
-		return cmd_watch(argc - 1, argv + 1);
-	if (!strcmp(cmd, "detach")) {
-		if (argc > 2 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
-			printf("usage: protomix detach [IFACE...]\n"
-			       "Remove protomix hooks that a killed run left on IFACE (default: every\n"
-			       "interface in this network namespace). Interfaces a running watch holds\n"
-			       "are left alone.\n");
-			return 0;
-		}
-		return cmd_detach(argc - 1, argv + 1);
-	}
-	if (!strcmp(cmd, "snapshot"))
-		return cmd_snapshot(argc - 1, argv + 1);
-	if (!strcmp(cmd, "status"))
-		return cmd_status(argc - 1, argv + 1);
-	if (!strcmp(cmd, "top"))
-		return cmd_top(argc - 1, argv + 1);
-	if (!strcmp(cmd, "replay"))
-		return cmd_replay(argc - 1, argv + 1);
-	if (!strcmp(cmd, "diff"))
-		return cmd_diff(argc - 1, argv + 1);
-	if (!strcmp(cmd, "classes"))
-		return cmd_classes(argc - 1, argv + 1);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(cmd, commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
 	pm_err("unknown command '%s' (see protomix --help)", cmd);
 	return EXIT_USAGE;
 }

@@ -11,7 +11,9 @@
 #include <linux/capability.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "attach.h"
 #include "observer.h"
+#include "protomix.skel.h"	/* after protomix.h: its rodata holds a struct pm_dest */
 #include "util.h"
 
 /* The end of the verifier's log of the last program the kernel refused,
@@ -415,4 +417,64 @@ int observer_opt(struct observer_opts *o, int c, const char *arg)
 	default:
 		return 1;
 	}
+}
+
+void observer_progs(const struct observer *ob, struct pm_progs *progs)
+{
+	*progs = (struct pm_progs){ .xdp = ob->skel->progs.pm_xdp,
+				    .tc_ingress = ob->skel->progs.pm_tc_ingress,
+				    .tc_egress = ob->skel->progs.pm_tc_egress };
+}
+
+int observer_pairs_fd(const struct observer *ob)
+{
+	return bpf_map__fd(ob->skel->maps.pairs);
+}
+
+int observer_stats_fd(const struct observer *ob)
+{
+	return bpf_map__fd(ob->skel->maps.stats);
+}
+
+struct bpf_object *observer_bpf_object(const struct observer *ob)
+{
+	return ob->skel->obj;
+}
+
+json_object *observer_maps_json(const struct observer *ob, uint64_t ndests,
+				uint64_t nbase)
+{
+	const struct protomix *skel = ob->skel;
+	struct {
+		const char *name;
+		struct bpf_map *map;
+		uint64_t entries;
+	} tab[] = {
+		{ "dests", skel->maps.dests, ndests },
+		{ "pairs", skel->maps.pairs, 0 },
+		{ "rules", skel->maps.rules, ob->rules.n },
+		{ "baseline", skel->maps.baseline, nbase },
+		{ "stats", skel->maps.stats, PM_NHOOK },
+		{ "events", skel->maps.events, 0 },
+	};
+	json_object *maps = json_object_new_object(), *m;
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		m = json_object_new_object();
+		if (tab[i].map != skel->maps.pairs && tab[i].map != skel->maps.events)
+			json_object_object_add(m, "entries", json_object_new_uint64(tab[i].entries));
+		/* the rules: the trie in the rules slot */
+		json_object_object_add(m, "max_entries", json_object_new_uint64(
+			tab[i].map == skel->maps.rules ? RULES_MAX :
+			bpf_map__max_entries(tab[i].map)));
+		/* the destination table: both of its arrays */
+		json_object_object_add(m, "memlock_bytes", json_object_new_uint64(
+			tab[i].map == skel->maps.dests ?
+			dest_maps_memlock(&ob->dm) :
+			tab[i].map == skel->maps.rules ?
+			map_memlock(ob->rules_fd) :
+			map_memlock(bpf_map__fd(tab[i].map))));
+		json_object_object_add(maps, tab[i].name, m);
+	}
+	return maps;
 }

@@ -9,9 +9,10 @@
 #ifndef PM_OBSERVER_H
 #define PM_OBSERVER_H
 
-#include "protomix.h"		/* before the skeleton: its rodata holds a struct pm_dest */
-#include "protomix.skel.h"
+#include <json-c/json.h>
+#include "protomix.h"
 #include "alerts.h"
+#include "baseline.h"
 #include "maps.h"
 #include "rules.h"
 #include "snapshot.h"
@@ -61,6 +62,12 @@ struct observer_cfg {
 	void *ctx;
 };
 
+struct protomix;		/* the skeleton: only observer.c, maps.c (the
+				 * table's sizes) and replay.c (the programs'
+				 * clock) include it */
+struct pm_progs;
+struct bpf_object;
+
 struct observer {
 	struct protomix *skel;
 	struct ring_buffer *rb;
@@ -95,5 +102,20 @@ int observer_read(struct observer *ob, struct dest_table *t, struct pm_view *v);
 
 /* One pair of IPsec directions became one-way: keep and pass on. */
 void observer_alert(struct observer *ob, const struct alert *a);
+
+/* The loaded programs to attach (attach.h): pm_xdp, pm_tc_ingress,
+ * pm_tc_egress. */
+void observer_progs(const struct observer *ob, struct pm_progs *progs);
+/* The fds of the pairs map (for oneway_scan) and the stats map. */
+int observer_pairs_fd(const struct observer *ob);
+int observer_stats_fd(const struct observer *ob);
+/* The BPF object, for pinning its maps (pin.h). */
+struct bpf_object *observer_bpf_object(const struct observer *ob);
+/* The "maps" of a status answer: for each of dests, pairs, rules,
+ * baseline, stats, events its max_entries and memlock_bytes, and the
+ * entries of those that count them (ndests destinations, nbase baseline
+ * entries). */
+json_object *observer_maps_json(const struct observer *ob, uint64_t ndests,
+				uint64_t nbase);
 
 #endif

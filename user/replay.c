@@ -21,10 +21,13 @@
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
 #include <pcap/pcap.h>
 #include <pcap/dlt.h>
+#include "cli.h"
+#include "commands.h"
 #include "alerts.h"
 #include "classes.h"
 #include "maps.h"
 #include "observer.h"
+#include "protomix.skel.h"
 #include "replay.h"
 #include "rules.h"
 #include "snapshot.h"
@@ -353,15 +356,9 @@ static int parse_opts(int argc, char **argv, struct replay_opts *o)
 			break;
 		case 'h':
 			replay_usage(stdout);
-			exit(0);
-		case ':':
-			pm_err("option '%s' needs a value (see protomix replay --help)",
-			       argv[optind - 1]);
-			return EXIT_USAGE;
-		default:
-			pm_err("unknown option '%s' (see protomix replay --help)",
-			       argv[optind - 1]);
-			return EXIT_USAGE;
+			return CLI_HELP_SHOWN;
+		default:	/* ':' or '?' */
+			return cli_opt_error("replay", c, argv);
 		}
 	}
 	if (optind >= argc) {
@@ -517,44 +514,6 @@ static json_object *replay_json(const struct replay *r)
 	return o;
 }
 
-/* The destinations, busiest first, ties by address (snapshot_json's
- * order): an array of indexes into the table, or NULL. */
-struct order {
-	const struct dest_table *t;
-	uint64_t *pkts;
-};
-
-static int cmp_busiest(const void *a, const void *b, void *ctx)
-{
-	const struct order *o = ctx;
-	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
-
-	if (o->pkts[i] != o->pkts[j])
-		return o->pkts[i] > o->pkts[j] ? -1 : 1;
-	return memcmp(&o->t->keys[i], &o->t->keys[j], sizeof(struct pm_dest_key));
-}
-
-static uint32_t *busiest_first(const struct dest_table *t)
-{
-	struct order o = { .t = t };
-	uint32_t *idx = calloc(t->n ? t->n : 1, sizeof(*idx));
-
-	o.pkts = calloc(t->n ? t->n : 1, sizeof(*o.pkts));
-	if (!idx || !o.pkts) {
-		pm_err("out of memory");
-		free(idx);
-		free(o.pkts);
-		return NULL;
-	}
-	for (uint32_t i = 0; i < t->n; i++) {
-		idx[i] = i;
-		o.pkts[i] = dest_total_packets(&t->vals[i]);
-	}
-	qsort_r(idx, t->n, sizeof(*idx), cmp_busiest, &o);
-	free(o.pkts);
-	return idx;
-}
-
 /* The snapshot (protomix.snapshot/2), one top-level member per line and
  * one destination per line: the destinations are written as they are
  * made, so a capture of a million destinations needs no document of a
@@ -568,9 +527,11 @@ static int print_json(struct replay *r)
 	uint32_t *idx;
 	bool first = true;
 
-	idx = busiest_first(t);
-	if (!idx)
+	idx = dest_busiest_first(t);
+	if (!idx) {
+		pm_err("out of memory");
 		return -1;
+	}
 	v.dests = &none;
 	snap = snapshot_json(&v);	/* everything but the destinations */
 	json_object_object_add(snap, "taken_at", jtime(r, r->view.taken_ns));
@@ -655,9 +616,11 @@ static int print_text(struct replay *r)
 		       (unsigned long long)r->unseen_bytes);
 	if (!t->n)
 		return 0;
-	idx = busiest_first(t);
-	if (!idx)
+	idx = dest_busiest_first(t);
+	if (!idx) {
+		pm_err("out of memory");
 		return -1;
+	}
 	n = r->o.top && r->o.top < t->n ? r->o.top : t->n;
 	printf("  %-39s %12s %14s  %s\n", "DESTINATION", "PACKETS", "BYTES", "MIX");
 	for (size_t i = 0; i < n; i++) {
@@ -694,6 +657,10 @@ int cmd_replay(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	rc = parse_opts(argc, argv, &r->o);
+	if (rc == CLI_HELP_SHOWN) {
+		rc = EXIT_OK;
+		goto out_free;
+	}
 	if (rc)
 		goto out_free;
 	if ((rc = ruleset_build(&r->o.ob.cli_rules, r->o.ob.expect_file, &rules)))

@@ -96,8 +96,7 @@ void capture_close(struct capture *c);
  *   "replay": {"file", "linktype", "frames", "first_frame", "last_frame",
  *              "link_trunc_frames", "cut_frames", "unseen_bytes", "run_max"}.
  * Exit 0; 1 runtime failure; 2 bad usage or bad capture (a capture bad
- * after some frames: the report of those, then the error). */
-int cmd_replay(int argc, char **argv);
-void replay_usage(FILE *f);
+ * after some frames: the report of those, then the error). cmd_replay is
+ * declared in commands.h. */
 
 #endif

@@ -12,8 +12,6 @@
 #include "classes.h"
 #include "protomix.h"
 #include "rules.h"
-#include "snapdoc.h"
-#include "snapshot.h"
 #include "util.h"
 
 #define RULE_TEXT_MAX	1024	/* a rule's text, with its NUL */
@@ -396,77 +394,4 @@ out:
 	free(keys);
 	free(vals);
 	return err;
-}
-
-char *classes_text(uint32_t mask, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	buf[0] = 0;
-	for (int c = 0; c < PM_NCLASS && n < len; c++)
-		if (mask & (1u << c))
-			n += snprintf(buf + n, len - n, "%s%s", n ? "," : "",
-				      class_name(c));
-	return buf;
-}
-
-json_object *classes_json(uint32_t mask)
-{
-	json_object *a = json_object_new_array();
-
-	for (int c = 0; c < PM_NCLASS; c++)
-		if (mask & (1u << c))
-			json_object_array_add(a, json_object_new_string(class_name(c)));
-	return a;
-}
-
-int baseline_load(struct baseline *b, const char *path)
-{
-	struct snap_doc doc;
-	const uint64_t *p;
-	uint32_t flags;
-	int rc;
-
-	memset(b, 0, sizeof(*b));
-	/* checked as diff checks it (snapdoc.h); a prefix counts for its
-	 * address, the key the kernel uses with --aggregate */
-	if ((rc = snap_doc_read(path, &doc)))
-		return rc;
-	b->addr = calloc(doc.n ? doc.n : 1, sizeof(*b->addr));
-	b->flags = calloc(doc.n ? doc.n : 1, sizeof(*b->flags));
-	if (!b->addr || !b->flags) {
-		pm_err("%s: out of memory", path);
-		snap_doc_free(&doc);
-		baseline_free(b);
-		return EXIT_RUNTIME;
-	}
-	for (size_t i = 0; i < doc.n; i++) {
-		p = doc.d[i].packets;
-		flags = 0;
-		if (p[PM_C_TCP])
-			flags |= PM_D_BASE_TCP;
-		if (p[PM_C_ESP] || p[PM_C_AH] || p[PM_C_ESP_UDP] || p[PM_C_IKE])
-			flags |= PM_D_BASE_IPSEC;
-		if (!flags)
-			continue;
-		memcpy(b->addr[b->n], doc.d[i].key, sizeof(b->addr[b->n]));
-		b->flags[b->n++] = flags;
-	}
-	snap_doc_free(&doc);
-	return 0;
-}
-
-int baseline_fill(int fd, const struct baseline *b)
-{
-	for (size_t i = 0; i < b->n; i++)
-		if (bpf_map_update_elem(fd, b->addr[i], &b->flags[i], BPF_ANY))
-			return -errno;
-	return 0;
-}
-
-void baseline_free(struct baseline *b)
-{
-	free(b->addr);
-	free(b->flags);
-	memset(b, 0, sizeof(*b));
 }

@@ -11,7 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "protomix.h"
-#include <json-c/json.h>
 
 struct rule {
 	uint8_t addr[16];	/* IPv4 mapped into IPv6 */
@@ -64,23 +63,5 @@ const struct rule *ruleset_match(const struct ruleset *rs, const uint8_t addr[16
  * (a rule of `old` with the same prefix, classes and id is left alone).
  * 0 or -errno. */
 int ruleset_sync(int map_fd, const struct ruleset *old, const struct ruleset *now);
-
-/* Learned expectations from a snapshot (--baseline): a PM_D_BASE_* flag
- * word per destination that had TCP or an IPsec class. */
-struct baseline {
-	uint8_t (*addr)[16];
-	uint32_t *flags;
-	size_t n;
-};
-
-/* 0, or EXIT_USAGE with the file and the problem named. */
-int baseline_load(struct baseline *b, const char *path);
-/* Into the kernel's baseline map. 0 or -errno. */
-int baseline_fill(int map_fd, const struct baseline *b);
-void baseline_free(struct baseline *b);
-
-/* "tcp,icmp" and ["tcp","icmp"] for a class mask. */
-char *classes_text(uint32_t mask, char *buf, size_t len);
-json_object *classes_json(uint32_t mask);
 
 #endif

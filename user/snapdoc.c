@@ -1245,20 +1245,13 @@ void snap_doc_free(struct snap_doc *doc)
 	memset(doc, 0, sizeof(*doc));
 }
 
-static bool key_v4(const uint8_t k[16])
-{
-	static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
-
-	return !memcmp(k, pfx, sizeof(pfx));
-}
-
 int snap_dest_cmp(const struct snap_dest *a, const struct snap_dest *b)
 {
 	bool pa = a->plen == SNAP_NO_PLEN, pb = b->plen == SNAP_NO_PLEN;
 
 	if (pa && pb) {
-		if (key_v4(a->key) != key_v4(b->key))
-			return key_v4(a->key) ? -1 : 1;
+		if (addr_is_v4(a->key) != addr_is_v4(b->key))
+			return addr_is_v4(a->key) ? -1 : 1;
 		return memcmp(a->key, b->key, 16);
 	}
 	if (pa != pb)

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,25 +9,6 @@
 #include "snapdoc.h"
 #include "snapshot.h"
 #include "util.h"
-
-char *fmt_dest(const struct pm_view *v, const struct pm_dest_key *k,
-	       char *buf, size_t len)
-{
-	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
-	bool v4 = !memcmp(k->addr, v4mapped, sizeof(v4mapped));
-	unsigned int plen = v4 ? v->agg4 : v->agg6;
-
-	fmt_addr(k->addr, buf, len);
-	if (plen && plen < (v4 ? 32u : 128u))
-		snprintf(buf + strlen(buf), len - strlen(buf), "/%u", plen);
-	return buf;
-}
-
-uint64_t view_evicted(const struct pm_view *v)
-{
-	return v->total.new_dests > v->dests->n ?
-	       v->total.new_dests - v->dests->n : 0;
-}
 
 /* Wall-clock time of a CLOCK_MONOTONIC time of the view. */
 static uint64_t view_real_ns(const struct pm_view *v, uint64_t mono_ns)
@@ -158,54 +138,6 @@ json_object *dest_json(const struct pm_view *v, const struct pm_dest_key *k,
 	return o;
 }
 
-/* The destinations in the document's order, busiest first, ties by
- * address (so the order is stable): indexes into the table, or NULL. */
-struct order {
-	const struct dest_table *t;
-	uint64_t *pkts;
-};
-
-static int cmp_pkts_desc(const void *a, const void *b, void *ctx)
-{
-	const struct order *o = ctx;
-	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
-	const struct pm_dest_key *ka, *kb;
-	uint64_t x, y;
-
-	if (o->pkts[i] != o->pkts[j])
-		return o->pkts[i] > o->pkts[j] ? -1 : 1;
-	/* memcmp of the keys: their bytes as two big-endian words */
-	ka = &o->t->keys[i];
-	kb = &o->t->keys[j];
-	x = be64toh(ka->w[0]);
-	y = be64toh(kb->w[0]);
-	if (x == y) {
-		x = be64toh(ka->w[1]);
-		y = be64toh(kb->w[1]);
-	}
-	return x < y ? -1 : x > y;
-}
-
-static uint32_t *dest_order(const struct dest_table *t)
-{
-	struct order ord = { .t = t };
-	uint32_t *idx = calloc(t->n ? t->n : 1, sizeof(*idx));
-
-	ord.pkts = calloc(t->n ? t->n : 1, sizeof(*ord.pkts));
-	if (!idx || !ord.pkts) {
-		free(idx);
-		free(ord.pkts);
-		return NULL;
-	}
-	for (uint32_t i = 0; i < t->n; i++) {
-		idx[i] = i;
-		ord.pkts[i] = dest_total_packets(&t->vals[i]);
-	}
-	qsort_r(idx, t->n, sizeof(*idx), cmp_pkts_desc, &ord);
-	free(ord.pkts);
-	return idx;
-}
-
 /* The document with its members in their order; "destinations" and
  * "alerts" filled only if `all` (snapshot_stream writes them itself).
  * v has its real_off_ns set. */
@@ -245,7 +177,7 @@ static json_object *snapshot_build(const struct pm_view *v, bool all)
 	json_object_object_add(o, "interfaces", ifs);
 
 	arr = json_object_new_array_ext(all ? t->n : 0);
-	idx = all ? dest_order(t) : NULL;
+	idx = all ? dest_busiest_first(t) : NULL;
 	for (size_t i = 0; idx && i < t->n; i++)
 		json_object_array_add(arr, dest_json(v, &t->keys[idx[i]],
 						     &t->vals[idx[i]]));
@@ -575,10 +507,9 @@ static void jw_counts(struct jw *j, const __u64 *counts)
 static size_t dest_text(const struct pm_view *v, const struct pm_dest_key *k,
 			char *buf, size_t len)
 {
-	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 	char *p = buf;
 
-	if (memcmp(k->addr, v4mapped, sizeof(v4mapped)) ||
+	if (!addr_is_v4(k->addr) ||
 	    (v->agg4 && v->agg4 < 32)) {
 		fmt_dest(v, k, buf, len);
 		return strlen(buf);
@@ -669,7 +600,7 @@ int snapshot_stream(FILE *f, const struct pm_view *v,
 	if (j)
 		j->p = malloc(JW_BLOCK);
 	if (j && j->p)
-		idx = dest_order(t);
+		idx = dest_busiest_first(t);
 	if (idx)
 		doc = snapshot_build(&one, false);
 	if (!doc) {

@@ -13,7 +13,11 @@
  * - `protomix top` (cmd_top) attaches to a running watch: the "maps"
  *   request hands it the fds of the watch's dests and stats maps
  *   (SCM_RIGHTS, see control.h), which it reads itself with batch
- *   lookups; "alerts SEQ" brings the alerts newer than the ones it has.
+ *   lookups; "alerts SEQ" brings the alerts newer than the ones it has
+ *   (top_client.c; the watch answers in answers.c).
+ *
+ * top_view.c holds the view's state (top_state.h) and keys, top_draw.c
+ * draws it.
  *
  * While the view is up, stderr is held: a line written there shows in the
  * status line, and top_close() writes them all out after the terminal is
@@ -64,25 +68,12 @@ bool top_keys(struct top *t);
 /* SIGWINCH: take the terminal's new size and redraw. */
 void top_resize(struct top *t);
 
-/* The alerts of a log have sequence numbers: 1 for the first alert ever
- * raised. The number of the i-th kept alert (i < log->n). */
-uint64_t alert_log_seq(const struct alert_log *log, size_t i);
-/* The watch's answer to "alerts SINCE": {"type":"alerts","next":SEQ,
- * "total":{kind:n},"alerts":[alert objects with "seq" and "line", the
- * text evidence line]} for the kept alerts numbered above SINCE. NULL if
- * SINCE is not a number. */
-json_object *top_alerts_json(const struct alert_log *log, const char *since);
-
-/* The watch's answer to "maps": status (a status answer, taken over)
- * with "type":"maps" and "aggregate":[V4LEN,V6LEN], and read-only fds of
- * the dests and stats maps (where the kernel allows; else copies) added
- * to *fds. NULL if they cannot be had. */
-struct observer;
-struct ctl_fds;
-json_object *top_maps_json(json_object *status, const struct observer *ob,
-			   struct ctl_fds *fds);
-
-/* `protomix top [--pid PID] [-i SEC]` */
-int cmd_top(int argc, char **argv);
+/* An alert the view did not get from an alert log (`protomix top`: from
+ * the watch's "alerts" answer): its number (alert_log_seq), destination
+ * and evidence line. Older than the newest one shown: ignored. */
+void top_push_alert(struct top *t, uint64_t seq, const uint8_t dst[16],
+		    const char *line);
+/* The alerts raised since the watch started, for the header. */
+void top_alerts_total_set(struct top *t, uint64_t total);
 
 #endif

@@ -135,6 +135,13 @@ char *fmt_addr(const uint8_t addr[16], char *buf, size_t len)
 	return buf;
 }
 
+bool addr_is_v4(const uint8_t a[16])
+{
+	static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(a, pfx, sizeof(pfx));
+}
+
 bool parse_addr(const char *s, uint8_t addr[16])
 {
 	if (inet_pton(AF_INET, s, addr + 12) == 1) {

@@ -7,9 +7,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <signal.h>
 #include <time.h>
 
+/*
+ * The error convention of user/:
+ * - a command (cmd_*, commands.h) and what parses its options returns
+ *   the process's exit status: EXIT_OK, EXIT_RUNTIME or EXIT_USAGE, with
+ *   the error already reported on stderr (one line, pm_err);
+ * - a library function returns 0 or -errno (a count or an fd when it
+ *   has one to give, >= 0), and says in its contract whether it reported
+ *   the error itself;
+ * - a predicate returns bool; a constructor returns NULL on failure.
+ * Where a function of the loader returns an exit status (observer_open,
+ * ruleset_build, ctl_pick, ...), its contract says so.
+ */
 /* Exit statuses (docs/README.md, "Conventions"). */
 #define EXIT_OK		0
 #define EXIT_RUNTIME	1
@@ -33,8 +46,18 @@ char *fmt_time(uint64_t real_ns, char *buf, size_t len);
 
 /* A 16-byte key address (IPv4 mapped as ::ffff:a.b.c.d) as text. */
 char *fmt_addr(const uint8_t addr[16], char *buf, size_t len);
+/* The key address is an IPv4 one (mapped: ::ffff:a.b.c.d). */
+bool addr_is_v4(const uint8_t addr[16]);
 /* Parse "10.20.0.80" or "2001:db8::1" into the 16-byte form. */
 bool parse_addr(const char *s, uint8_t addr[16]);
+
+/* "Busiest first", the order of every list of destinations: -1 if a
+ * count of a goes before b's (it is larger), 1 if after, 0 on a tie (the
+ * caller then orders by address). */
+static inline int cmp_busier(uint64_t a, uint64_t b)
+{
+	return a == b ? 0 : a > b ? -1 : 1;
+}
 
 /* Parse a non-negative decimal integer in [min, max]. */
 bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);

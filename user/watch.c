@@ -16,7 +16,10 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "cli.h"
+#include "commands.h"
 #include "alerts.h"
+#include "answers.h"
 #include "attach.h"
 #include "classes.h"
 #include "control.h"
@@ -31,7 +34,6 @@
 #include "snapshot.h"
 #include "top.h"
 #include "util.h"
-#include "watch.h"
 
 #define MAX_IFACES		64
 /* Snapshots written by child processes at once; more are told "busy". */
@@ -197,13 +199,8 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 			}
 			break;
 		case 'i':
-			if (!parse_seconds(optarg, &o->interval) ||
-			    o->interval < PM_INTERVAL_MIN) {
-				pm_err("invalid --interval '%s': seconds from %g (the minimum) to %d, e.g. 1 or 0.5",
-				       pm_esc(optarg, esc, sizeof(esc)), PM_INTERVAL_MIN,
-				       PM_SECONDS_MAX);
+			if (cli_parse_interval(optarg, &o->interval))
 				return EXIT_USAGE;
-			}
 			break;
 		case 'd':
 			if (!parse_seconds(optarg, &o->duration)) {
@@ -247,15 +244,9 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
 			break;
 		case 'h':
 			watch_usage(stdout);
-			exit(0);
-		case ':':
-			pm_err("option '%s' needs a value (see protomix watch --help)",
-			       pm_esc(argv[optind - 1], esc, sizeof(esc)));
-			return EXIT_USAGE;
-		default:
-			pm_err("unknown option '%s' (see protomix watch --help)",
-			       pm_esc(argv[optind - 1], esc, sizeof(esc)));
-			return EXIT_USAGE;
+			return CLI_HELP_SHOWN;
+		default:	/* ':' or '?' */
+			return cli_opt_error("watch", c, argv);
 		}
 	}
 	if (o->metrics_top && !o->metrics) {
@@ -332,7 +323,6 @@ struct loop_src {
 struct watch {
 	struct watch_opts o;
 	struct observer ob;
-	struct protomix *skel;		/* ob.skel */
 	struct pm_iface ifaces[MAX_IFACES];
 	int nifaces;
 	struct dest_table tab[2];	/* current and previous read */
@@ -441,7 +431,7 @@ static int watch_tick(struct watch *w)
 		w->reader_gone = true;	/* stop and clean up */
 		return 0;
 	}
-	if (oneway_scan(bpf_map__fd(w->skel->maps.pairs), now_mono_ns(),
+	if (oneway_scan(observer_pairs_fd(&w->ob), now_mono_ns(),
 			(uint64_t)(w->o.ob.oneway_window * 1e9), &w->oneway,
 			oneway_alert, w))
 		pm_err("cannot scan the IPsec pairs: out of memory");
@@ -452,19 +442,7 @@ static int watch_tick(struct watch *w)
 
 static json_object *status_json(struct watch *w)
 {
-	json_object *o = json_object_new_object(), *ifs, *maps, *m, *hooks;
-	struct {
-		const char *name;
-		struct bpf_map *map;
-		uint64_t entries;
-	} tab[] = {
-		{ "dests", w->skel->maps.dests, w->view.dests->n },
-		{ "pairs", w->skel->maps.pairs, 0 },
-		{ "rules", w->skel->maps.rules, w->ob.rules.n },
-		{ "baseline", w->skel->maps.baseline, w->base.n },
-		{ "stats", w->skel->maps.stats, PM_NHOOK },
-		{ "events", w->skel->maps.events, 0 },
-	};
+	json_object *o = json_object_new_object(), *ifs, *m, *hooks;
 	unsigned int ids[PM_IFACE_MAXHOOKS];
 	char buf[40];
 	int nh;
@@ -489,25 +467,8 @@ static json_object *status_json(struct watch *w)
 		json_object_array_add(ifs, m);
 	}
 	json_object_object_add(o, "interfaces", ifs);
-	maps = json_object_new_object();
-	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		m = json_object_new_object();
-		if (tab[i].map != w->skel->maps.pairs && tab[i].map != w->skel->maps.events)
-			json_object_object_add(m, "entries", json_object_new_uint64(tab[i].entries));
-		/* the rules: the trie in the rules slot */
-		json_object_object_add(m, "max_entries", json_object_new_uint64(
-			tab[i].map == w->skel->maps.rules ? RULES_MAX :
-			bpf_map__max_entries(tab[i].map)));
-		/* the destination table: both of its arrays */
-		json_object_object_add(m, "memlock_bytes", json_object_new_uint64(
-			tab[i].map == w->skel->maps.dests ?
-			dest_maps_memlock(&w->ob.dm) :
-			tab[i].map == w->skel->maps.rules ?
-			map_memlock(w->ob.rules_fd) :
-			map_memlock(bpf_map__fd(tab[i].map))));
-		json_object_object_add(maps, tab[i].name, m);
-	}
-	json_object_object_add(o, "maps", maps);
+	json_object_object_add(o, "maps", observer_maps_json(&w->ob, w->view.dests->n,
+							      w->base.n));
 	json_object_object_add(o, "pinned", json_object_new_string(w->pin_dir));
 	json_object_object_add(o, "stats", stats_json(&w->view));
 	if (w->ipfix)
@@ -665,10 +626,10 @@ static void on_control(struct watch *w, int fd)
 static void on_link_change(void *ctx, int ifindex, const char *name, bool removed)
 {
 	struct watch *w = ctx;
-	struct pm_progs progs = { .xdp = w->skel->progs.pm_xdp,
-				  .tc_ingress = w->skel->progs.pm_tc_ingress,
-				  .tc_egress = w->skel->progs.pm_tc_egress };
+	struct pm_progs progs;
 	char hooks[64];
+
+	observer_progs(&w->ob, &progs);
 
 	for (int i = 0; i < w->nifaces; i++) {
 		struct pm_iface *ifc = &w->ifaces[i];
@@ -854,6 +815,10 @@ int cmd_watch(int argc, char **argv)
 	}
 	w->ep = w->nl_fd = -1;
 	rc = parse_opts(argc, argv, &w->o);
+	if (rc == CLI_HELP_SHOWN) {
+		rc = EXIT_OK;
+		goto out_free;
+	}
 	if (rc)
 		goto out_free;
 	for (i = optind; i < argc; i++) {
@@ -910,7 +875,6 @@ int cmd_watch(int argc, char **argv)
 	if (w->o.ob.expect_file)
 		fprintf(stderr, "protomix: loaded %zu rule%s from %s\n", w->ob.rules.n,
 			w->ob.rules.n == 1 ? "" : "s", w->o.ob.expect_file);
-	w->skel = w->ob.skel;
 	rc = EXIT_RUNTIME;
 	w->hist = history_open(&w->o.hist, w->o.interval, w->o.ob.agg4,
 			       w->o.ob.agg6, &err);
@@ -930,7 +894,7 @@ int cmd_watch(int argc, char **argv)
 		goto out_close;
 	/* Pins are for bpftool users; without them (no right to write
 	 * under /sys/fs/bpf, say) the watch works all the same. */
-	if (pin_maps(w->skel->obj, w->pin_dir, sizeof(w->pin_dir)))
+	if (pin_maps(observer_bpf_object(&w->ob), w->pin_dir, sizeof(w->pin_dir)))
 		fprintf(stderr, "protomix: going on without pinned maps\n");
 	/* before attaching: a link removed meanwhile is not missed */
 	w->nl_fd = link_monitor_open();
@@ -940,9 +904,7 @@ int cmd_watch(int argc, char **argv)
 		goto out_close;
 	}
 
-	progs = (struct pm_progs){ .xdp = w->skel->progs.pm_xdp,
-				   .tc_ingress = w->skel->progs.pm_tc_ingress,
-				   .tc_egress = w->skel->progs.pm_tc_egress };
+	observer_progs(&w->ob, &progs);
 	for (i = 0; i < w->nifaces; i++) {
 		if (iface_attach(&w->ifaces[i], &progs, w->o.hook))
 			goto out_detach;
@@ -976,7 +938,7 @@ out_detach:
 	for (i = 0; i < w->nifaces; i++)
 		iface_detach(&w->ifaces[i]);
 out_close:
-	unpin_maps(w->skel->obj, w->pin_dir);
+	unpin_maps(observer_bpf_object(&w->ob), w->pin_dir);
 	if (w->nl_fd >= 0)
 		close(w->nl_fd);
 	ctl_server_close(w->ctl);

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * fuzz_snapshot: the readers of a snapshot file (JSON): snapshot_read
- * (user/snapshot.c) and baseline_load (user/rules.c, --baseline). A
+ * (user/snapshot.c) and baseline_load (user/baseline.c, --baseline). A
  * baseline keeps only destinations with a flag, and only known flags.
  */
 #include <string.h>
 #include "fuzz.h"
-#include "rules.h"
+#include "baseline.h"
 #include "snapshot.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
