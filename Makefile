@@ -25,7 +25,7 @@ USER_SRCS := $(wildcard user/*.c)
 USER_HDRS := $(wildcard user/*.h) $(wildcard headers/*.h)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-.PHONY: all clean test bench deps vmlinux demo install uninstall
+.PHONY: all clean test bench deps vmlinux demo install uninstall static
 .SECONDARY:
 .DELETE_ON_ERROR:
 all: $(BUILD)/protomix
@@ -44,6 +44,18 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 
 $(BUILD)/protomix: $(USER_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)
 	$(CC) $(CFLAGS) $(USER_SRCS) -o $@ $(LDLIBS)
+
+# make static: build/protomix-static, with libbpf, libelf, zlib and json-c
+# linked in (the .a files of Debian 12's -dev packages), for distributions
+# whose libbpf is older than 1.1 (Ubuntu 22.04: 0.5). libpcap, libmicrohttpd,
+# ncurses and libfixbuf/glib stay shared: their archives need libraries
+# Debian ships no .a of (libsystemd, gnutls's, gthread) or, for ncurses,
+# the distribution's own terminfo.
+STATIC_LDLIBS := -Wl,-Bstatic -lbpf -lelf -lz -ljson-c -Wl,-Bdynamic \
+	-lpcap -lmicrohttpd -lncursesw $(FIXBUF_LIBS)
+static: $(BUILD)/protomix-static
+$(BUILD)/protomix-static: $(USER_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)
+	$(CC) $(CFLAGS) $(USER_SRCS) -o $@ $(STATIC_LDLIBS)
 
 # Regenerate vmlinux.h from the running kernel's BTF.
 vmlinux:

@@ -8,6 +8,7 @@
 #include "classes.h"
 #include "client.h"
 #include "diff.h"
+#include "probe.h"
 #include "replay.h"
 #include "top.h"
 #include "util.h"
@@ -32,6 +33,7 @@ static void usage(FILE *f)
 "  diff [--json] OLD NEW      what changed between two snapshots\n"
 "  detach [IFACE...]          remove what a killed run left attached\n"
 "  classes                    the protocol classes and their definitions\n"
+"  check                      the kernel features protomix needs: yes or no\n"
 "  version                    print the version\n"
 "\n"
 "`protomix COMMAND --help` for a command's options.\n"
@@ -43,7 +45,7 @@ static int run(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
 	if (!cmd) {
-		pm_err("no command given: watch, snapshot, top, status, replay, diff, detach or classes (see protomix --help)");
+		pm_err("no command given: watch, snapshot, top, status, replay, diff, detach, classes or check (see protomix --help)");
 		return EXIT_USAGE;
 	}
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
@@ -78,6 +80,8 @@ static int run(int argc, char **argv)
 		return cmd_diff(argc - 1, argv + 1);
 	if (!strcmp(cmd, "classes"))
 		return cmd_classes(argc - 1, argv + 1);
+	if (!strcmp(cmd, "check"))
+		return cmd_check(argc - 1, argv + 1);
 	pm_err("unknown command '%s' (see protomix --help)", cmd);
 	return EXIT_USAGE;
 }

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "observer.h"
+#include "probe.h"
 #include "util.h"
 
 /* The end of the verifier's log of the last program the kernel refused,
@@ -229,6 +230,10 @@ int observer_open(struct observer *ob, const struct observer_cfg *cfg,
 		return EXIT_RUNTIME;
 	}
 	pm_libbpf_quiet();
+	/* a kernel without what the programs need: named in one line */
+	err = probe_require();
+	if (err)
+		goto fail;
 	ob->skel = protomix__open();
 	if (!ob->skel) {
 		err = load_error(-errno);
