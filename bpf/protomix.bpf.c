@@ -419,28 +419,30 @@ static __always_inline int insert(struct pm_dest_key *key, __u16 tag,
 
 /* The insert lock of a first bucket. Its holder is another CPU in the
  * middle of an insert (a few hundred ns; programs are not preempted), so
- * waiting for it is short; LOCK_TRIES bounds the wait all the same
- * (tests/table_test: two CPUs inserting the same destinations at once). */
-#define LOCK_TRIES	(1 << 20)
+ * waiting for it is short; LOCK_SPINS * LOCK_ROUNDS tries (2^20) bound the
+ * wait all the same (tests/table_test: two CPUs inserting the same
+ * destinations at once). Bounded loops, not bpf_loop (5.17): the floor
+ * stays at 5.12. */
+#define LOCK_SPINS	1024	/* tries per lock_spin call */
+#define LOCK_ROUNDS	1024	/* lock_spin calls */
 
-struct lock_wait {
-	__u32 b;
-	__u32 locked;
-};
-
-static long try_lock(__u64 i, void *ctx)
+/* Up to LOCK_SPINS tries at bucket b's insert lock: 1 taken, 0 not. A
+ * global function with a scalar argument: the verifier walks its loop
+ * once, on its own, so the caller's loop around it costs the verifier
+ * LOCK_SPINS + LOCK_ROUNDS steps, not their product. */
+__noinline int lock_spin(__u32 b)
 {
-	struct lock_wait *lw = ctx;
-	struct pm_bucket *bk = bucket_at(lw->b);
+	struct pm_bucket *bk = bucket_at(b);
 
 	if (!bk)
-		return 1;
-	if (READ_ONCE(bk->state) & PM_B_LOCK)
 		return 0;
-	if (__sync_fetch_and_or(&bk->state, PM_B_LOCK) & PM_B_LOCK)
-		return 0;
-	lw->locked = 1;
-	return 1;
+	for (int i = 0; i < LOCK_SPINS; i++) {
+		if (READ_ONCE(bk->state) & PM_B_LOCK)
+			continue;
+		if (!(__sync_fetch_and_or(&bk->state, PM_B_LOCK) & PM_B_LOCK))
+			return 1;
+	}
+	return 0;
 }
 
 /* The slot of a destination neither of its buckets (b1, b2, its tag:
@@ -454,8 +456,7 @@ __noinline int dest_insert(struct pm_dest_key *key, __u64 now, __u32 b1,
 			   __u32 b2, __u16 tag)
 {
 	struct pm_bucket *bk0, *bk1, *bk2;
-	struct lock_wait wait = {};
-	int slot;
+	int slot, locked = 0;
 
 	if (!key)
 		return -1;
@@ -464,9 +465,9 @@ __noinline int dest_insert(struct pm_dest_key *key, __u64 now, __u32 b1,
 	bk2 = bucket_at(b2);
 	if (!bk0 || !bk1 || !bk2)
 		return -1;
-	wait.b = b1;
-	bpf_loop(LOCK_TRIES, try_lock, &wait, 0);
-	if (!wait.locked)
+	for (int r = 0; r < LOCK_ROUNDS && !locked; r++)
+		locked = lock_spin(b1);
+	if (!locked)
 		return -1;
 	/* Inserted while we waited for the lock? */
 	slot = find_slot(bk1, bk2, tag, key);

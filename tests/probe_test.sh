@@ -22,9 +22,9 @@ need_cmds probe jq bpftool ldd setpriv "$LAB_PYTHON"
 unset PROTOMIX_PROBE_MISSING PROTOMIX_TC_CLASSIC
 
 # The features in the order check lists them, with the version of each.
-FEATURES="btf:5.4 mmapable:5.5 jiffies64:5.6 ringbuf:5.8 coarse_ns:5.11 atomics:5.12 global_ptr:5.12 bpf_loop:5.17 tcx:6.6"
+FEATURES="btf:5.4 mmapable:5.5 jiffies64:5.6 ringbuf:5.8 coarse_ns:5.11 atomics:5.12 global_ptr:5.12 tcx:6.6"
 OPTIONAL="tcx"
-FLOOR=5.17
+FLOOR=5.12
 FEATURE_RE='^(yes|no) +[a-z0-9_]+ +[^ ].* +Linux [0-9]+\.[0-9]+( \(optional\))?$'
 ATOMICS_WHAT="fetch-and-add/or/and/xor and cmpxchg atomics"
 

@@ -203,11 +203,6 @@ static int has_jiffies64(void)
 	return helper(BPF_FUNC_jiffies64);
 }
 
-static int has_bpf_loop(void)
-{
-	return helper(BPF_FUNC_loop);
-}
-
 /* tcx: a query of the loopback's tcx ingress (nothing attached, nothing
  * changed) succeeds from 6.6; before, the attach type is unknown. */
 static int has_tcx(void)
@@ -235,7 +230,6 @@ static const struct feature features[] = {
 	{ "coarse_ns", "bpf_ktime_get_coarse_ns helper", "5.11", false, has_coarse_clock },
 	{ "atomics", "fetch-and-add/or/and/xor and cmpxchg atomics", "5.12", false, has_atomics },
 	{ "global_ptr", "global functions with pointer arguments", "5.12", false, has_global_ptr },
-	{ "bpf_loop", "bpf_loop helper", "5.17", false, has_bpf_loop },
 	{ "tcx", "tcx links (before: classic clsact tc filters)", "6.6", true, has_tcx },
 };
 
