@@ -1,7 +1,34 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The destination table of bpf/protomix.bpf.c (headers/protomix.h, struct pm_bucket). */
+/*
+ * The destination table: a key (struct pm_dest_key) to its slot, the
+ * index of its entry in dests, dest_counts and dest_cold. The layout, the
+ * lines a packet touches and the bucket state word are described in
+ * headers/protomix.h (struct pm_bucket); userspace reads it all in place
+ * (user/maps.c). dest_slot() is the one entry point.
+ *
+ * Invariants:
+ *  - a key is in at most one way of its two buckets (pm_dest_hash): every
+ *    insert of a key holds its first bucket's PM_B_LOCK and looks again
+ *    under it, so two CPUs never insert the same key twice;
+ *  - a way is written only while its busy bit is set (claimed with a
+ *    compare-and-swap of the state word); busy off and valid on happen in
+ *    one atomic step, after the entry is complete: a reader that sees a
+ *    valid way sees its tag, slot and key;
+ *  - as many slots as ways: a free way means a never used slot (handed
+ *    out in order by bucket 0's `next`); when both buckets are full, the
+ *    least recently seen of their 16 destinations gives up way and slot;
+ *  - an entry's first_seen is 0 while it is being (re)written: readers
+ *    skip it, so an evicted destination is never seen half zeroed;
+ *  - an insert never fails silently: -1 is counted in dest_update_fail;
+ *  - the lock wait is bounded (LOCK_SPINS * LOCK_ROUNDS tries) with plain
+ *    bounded loops, not bpf_loop, so the programs load from Linux 5.12.
+ */
 #ifndef PM_DEST_TABLE_BPF_H
 #define PM_DEST_TABLE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "protomix.h"
 
 #define READ_ONCE(x)	(*(volatile typeof(x) *)&(x))
 #define barrier()	asm volatile("" ::: "memory")
@@ -9,13 +36,13 @@
 /* The destination table (headers/protomix.h, struct pm_bucket): the loader
  * sizes the arrays (cfg_nbuckets buckets of PM_WAYS ways, as many slots
  * as ways) and sets a random cfg_seed. */
-const volatile __u32 cfg_nbuckets = 32768;
-const volatile __u32 cfg_nslots = 262144;
+const volatile __u32 cfg_nbuckets = PM_DEST_BUCKETS_DEFAULT;
+const volatile __u32 cfg_nslots = PM_DEST_SLOTS_DEFAULT;
 const volatile __u64 cfg_seed;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 32768);
+	__uint(max_entries, PM_DEST_BUCKETS_DEFAULT);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct pm_bucket);
@@ -23,7 +50,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 262144);
+	__uint(max_entries, PM_DEST_SLOTS_DEFAULT);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct pm_dest_hdr);
@@ -31,7 +58,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 262144 * PM_NCLASS);
+	__uint(max_entries, PM_DEST_SLOTS_DEFAULT * PM_NCLASS);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct pm_dest_count);
@@ -39,7 +66,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 262144);
+	__uint(max_entries, PM_DEST_SLOTS_DEFAULT);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct pm_dest_cold);

@@ -21,8 +21,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by the loader between open and load. */
 const volatile __u32 cfg_sample_rate = 5;	/* samples per destination per second */
 const volatile bool cfg_replay;		/* time is replay_now, not the clock */
-const volatile __u8 cfg_agg4 = 32;	/* --aggregate: count per prefix */
-const volatile __u8 cfg_agg6 = 128;
+const volatile __u8 cfg_agg4 = PM_AGG4_NONE;	/* --aggregate: count per prefix */
+const volatile __u8 cfg_agg6 = PM_AGG6_NONE;
 
 /* `protomix replay`: the capture's time of the frame being run, on the
  * CLOCK_MONOTONIC scale, so windows and rates follow the capture. */
@@ -112,14 +112,14 @@ static __always_inline void aggregate(struct pm_dest_key *k, bool v6)
 	__u32 a;
 
 	if (!v6) {
-		if (cfg_agg4 >= 32)
+		if (cfg_agg4 >= PM_AGG4_NONE)
 			return;
 		__builtin_memcpy(&a, &k->addr[12], 4);
 		a &= cfg_agg4 ? bpf_htonl(~0u << (32 - cfg_agg4)) : 0;
 		__builtin_memcpy(&k->addr[12], &a, 4);
 		return;
 	}
-	if (cfg_agg6 >= 128)
+	if (cfg_agg6 >= PM_AGG6_NONE)
 		return;
 	if (cfg_agg6 <= 64) {
 		__builtin_memset(&k->addr[8], 0, 8);
@@ -200,7 +200,7 @@ static __always_inline void track_pair(struct pkt_info *pi, struct pm_dest_hdr *
 {
 	struct pm_pair_key pk;
 	struct pm_pair *p, init = {};
-	bool per_addr = cfg_agg4 >= 32 && cfg_agg6 >= 128;
+	bool per_addr = cfg_agg4 >= PM_AGG4_NONE && cfg_agg6 >= PM_AGG6_NONE;
 
 	__u32 src = addr_fold(&pi->src);
 
