@@ -101,6 +101,21 @@ struct {
 	__uint(max_entries, 1024 * 1024);
 } events SEC(".maps");
 
+/* One frame on its way through account(): where it came from, its parse,
+ * the hook's per-CPU counters, and the coarse time once a destination is
+ * looked up. Built by the hook; every step after the parse takes it. */
+struct frame {
+	void *data, *data_end;	/* the frame: the evidence is copied from here */
+	struct pkt_info *pi;	/* its parse */
+	struct pm_stats *st;	/* the hook's, this CPU's */
+	__u64 len;		/* its length (replay: on the wire) */
+	__u64 now;		/* clock_coarse(), set by account() */
+	__u32 hook;		/* enum pm_hook */
+	__u32 ifindex;
+	__u32 segs;		/* wire packets: gso_segs at tc, 1 at XDP */
+	__u8 stripped_vlans;	/* tags the driver took out (tc: vlan_tci) */
+};
+
 #define IPSEC_SHIFT_MASK (1u << PM_C_ESP | 1u << PM_C_AH | 1u << PM_C_ESP_UDP)
 #define IPSEC_MASK	 (IPSEC_SHIFT_MASK | 1u << PM_C_IKE)
 
@@ -194,10 +209,10 @@ static __always_inline __u32 addr_fold(const struct pm_dest_key *k)
 
 /* Track one direction of an IPsec conversation for one_way_ipsec: once
  * per tick per source and destination is enough to know that it flows. */
-static __always_inline void track_pair(struct pkt_info *pi, struct pm_dest_hdr *d,
-				       struct pm_stats *st, __u64 now,
-				       __u32 ifindex, __u32 hook)
+static __always_inline void track_pair(struct frame *f, struct pm_dest_hdr *d)
 {
+	struct pkt_info *pi = f->pi;
+	__u64 now = f->now;
 	struct pm_pair_key pk;
 	struct pm_pair *p, init = {};
 	bool per_addr = cfg_agg4 >= PM_AGG4_NONE && cfg_agg6 >= PM_AGG6_NONE;
@@ -216,7 +231,7 @@ static __always_inline void track_pair(struct pkt_info *pi, struct pm_dest_hdr *
 		bpf_map_update_elem(&pairs, &pk, &init, BPF_NOEXIST);
 		p = bpf_map_lookup_elem(&pairs, &pk);
 		if (!p) {
-			st->pair_update_fail++;
+			f->st->pair_update_fail++;
 			return;
 		}
 	}
@@ -228,8 +243,8 @@ static __always_inline void track_pair(struct pkt_info *pi, struct pm_dest_hdr *
 		p->seq = pi->seq;
 		p->len = payload_len(pi);
 		p->class = pi->class;
-		p->ifindex = ifindex;
-		p->hook = hook;
+		p->ifindex = f->ifindex;
+		p->hook = f->hook;
 	}
 	if (p->last_seen != now)
 		p->last_seen = now;
@@ -239,17 +254,16 @@ static __always_inline void track_pair(struct pkt_info *pi, struct pm_dest_hdr *
 
 /* Send one packet's evidence to userspace, at most cfg_sample_rate per
  * destination per second: a flood costs the ring buffer no more. */
-static __always_inline void sample(void *data, void *data_end,
-				   struct pkt_info *pi, struct pm_dest_hdr *d,
-				   struct pm_dest_cold *k,
-				   struct pm_stats *st, __u64 now, __u32 kind,
-				   __u32 ifindex, __u32 hook, __u32 wire_len)
+static __always_inline void sample(struct frame *f, struct pm_dest_hdr *d,
+				   struct pm_dest_cold *k, __u32 kind)
 {
+	struct pkt_info *pi = f->pi;
+	struct pm_stats *st = f->st;
 	struct pm_event *ev;
 	__u64 cap;
 
-	if (now - k->win_start >= NSEC_PER_SEC) {
-		k->win_start = now;
+	if (f->now - k->win_start >= NSEC_PER_SEC) {
+		k->win_start = f->now;
 		k->win_samples = 0;
 	}
 	if (__sync_fetch_and_add(&k->win_samples, 1) >= cfg_sample_rate) {
@@ -262,8 +276,8 @@ static __always_inline void sample(void *data, void *data_end,
 		return;
 	}
 	ev->ts = clock_fine();
-	ev->ifindex = ifindex;
-	ev->hook = hook;
+	ev->ifindex = f->ifindex;
+	ev->hook = f->hook;
 	ev->kind = kind;
 	ev->class = pi->class;
 	__builtin_memcpy(ev->src, pi->src.addr, 16);
@@ -275,35 +289,32 @@ static __always_inline void sample(void *data, void *data_end,
 	ev->len = payload_len(pi);
 	ev->allowed = ~d->denied & PM_ALL_CLASSES;
 	ev->rule_id = d->rule_id;
-	ev->wire_len = wire_len;
-	cap = data_end - data;
+	ev->wire_len = f->len;
+	cap = f->data_end - f->data;
 	if (cap > PM_SNAP_LEN)
 		cap = PM_SNAP_LEN;
 	ev->cap_len = cap;
-	if (bpf_probe_read_kernel(ev->frame, cap, data))
+	if (bpf_probe_read_kernel(ev->frame, cap, f->data))
 		ev->cap_len = 0;
 	bpf_ringbuf_submit(ev, 0);
 	st->sampled++;
 }
 
-/* Account one parsed frame (reason >= 0: not IP or malformed). segs is the
- * number of wire packets it stands for (gso_segs at tc, 1 at XDP); len is
- * the frame's length. */
-static __always_inline void account(struct pm_stats *st, struct pkt_info *pi,
-				    int reason, void *data, void *data_end,
-				    __u32 hook, __u32 ifindex, __u8 stripped_vlans,
-				    __u32 segs, __u64 len)
+/* Account one parsed frame (reason >= 0: not IP or malformed). */
+static __always_inline void account(struct frame *f, int reason)
 {
+	struct pkt_info *pi = f->pi;
+	struct pm_stats *st = f->st;
+	__u32 cls, kind, segs = f->segs;
 	struct pm_dest_key key;
 	struct pm_dest_count *c;
 	struct pm_dest_cold *k;
 	struct pm_dest_hdr *d;
-	__u64 now, bytes;
-	__u32 cls, kind;
+	__u64 bytes;
 	int slot;
 
 	st->frames++;
-	if (pi->vlans || stripped_vlans)
+	if (pi->vlans || f->stripped_vlans)
 		st->vlan_frames++;
 	if (reason >= 0) {
 		if (reason < PM_NREASON)
@@ -313,7 +324,7 @@ static __always_inline void account(struct pm_stats *st, struct pkt_info *pi,
 
 	/* Bytes from the IP header on, as the IP header states them when
 	 * the frame holds that much (Ethernet padding is not counted). */
-	bytes = len - pi->l3_off;
+	bytes = f->len - pi->l3_off;
 	if (pi->ip_len && pi->ip_len < bytes)
 		bytes = pi->ip_len;
 	if (segs > 1) {
@@ -329,17 +340,17 @@ static __always_inline void account(struct pm_stats *st, struct pkt_info *pi,
 	st->class_packets[cls] += segs;
 	st->class_bytes[cls] += bytes;
 
-	now = clock_coarse(st);
+	f->now = clock_coarse(st);
 	key = pi->dst;	/* the evidence keeps the packet's own address */
 	aggregate(&key, pi->is_v6);
-	slot = dest_slot(&key, st, now);
+	slot = dest_slot(&key, st, f->now);
 	if (slot < 0)
 		return;
 	d = hdr_at(slot);
 	if (!d)
 		return;
 	if (IPSEC_MASK & (1u << cls) && cls != PM_C_AH)
-		track_pair(pi, d, st, now, ifindex, hook);
+		track_pair(f, d);
 
 	/* Keep the verifier's bound on cls across the calls above. */
 	asm volatile("%0 &= 0xf" : "+r"(cls));
@@ -358,8 +369,8 @@ static __always_inline void account(struct pm_stats *st, struct pkt_info *pi,
 	__sync_fetch_and_add(&c->bytes, bytes);
 	if (!(d->seen & 1u << cls))
 		__sync_fetch_and_or(&d->seen, 1u << cls);
-	if (d->last_seen != now)
-		d->last_seen = now;
+	if (d->last_seen != f->now)
+		d->last_seen = f->now;
 
 	if (kind < PM_NKIND) {
 		st->violations[kind] += segs;
@@ -367,7 +378,7 @@ static __always_inline void account(struct pm_stats *st, struct pkt_info *pi,
 		if (!k)
 			return;
 		__sync_fetch_and_add(&k->violations, segs);
-		sample(data, data_end, pi, d, k, st, now, kind, ifindex, hook, len);
+		sample(f, d, k, kind);
 	}
 }
 
@@ -378,15 +389,18 @@ int pm_xdp(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 hook = PM_HOOK_XDP;
 	struct pkt_info pi = {};
-	struct pm_stats *st;
+	struct frame f = {
+		.data = data, .data_end = data_end, .pi = &pi, .hook = hook,
+		.ifindex = ctx->ingress_ifindex, .segs = 1,
+		.len = cfg_replay && replay_len ? replay_len : data_end - data,
+	};
 	int reason;
 
-	st = bpf_map_lookup_elem(&stats, &hook);
-	if (!st)
+	f.st = bpf_map_lookup_elem(&stats, &hook);
+	if (!f.st)
 		return XDP_PASS;
 	reason = parse_frame(data, data_end, 0, &pi);
-	account(st, &pi, reason, data, data_end, hook, ctx->ingress_ifindex, 0,
-		1, cfg_replay && replay_len ? replay_len : data_end - data);
+	account(&f, reason);
 	return XDP_PASS;
 }
 
@@ -416,11 +430,11 @@ static __always_inline void account_skb(struct __sk_buff *skb, __u32 hook)
 {
 	__u8 stripped = skb->vlan_present ? 1 : 0;
 	struct pkt_info pi;
-	struct pm_stats *st;
+	struct frame f;
 	int reason;
 
-	st = bpf_map_lookup_elem(&stats, &hook);
-	if (!st)
+	f.st = bpf_map_lookup_elem(&stats, &hook);
+	if (!f.st)
 		return;
 	reason = parse_skb(skb, stripped, &pi);
 	if (reason >= 0 && reason < 32 && (TRUNC_REASONS & (1u << reason)) &&
@@ -428,9 +442,15 @@ static __always_inline void account_skb(struct __sk_buff *skb, __u32 hook)
 		bpf_skb_pull_data(skb, skb->len < PULL_LEN ? skb->len : PULL_LEN);
 		reason = parse_skb(skb, stripped, &pi);
 	}
-	account(st, &pi, reason, (void *)(long)skb->data,
-		(void *)(long)skb->data_end, hook, skb->ifindex, stripped,
-		skb->gso_segs, skb->len);
+	f.data = (void *)(long)skb->data;
+	f.data_end = (void *)(long)skb->data_end;
+	f.pi = &pi;
+	f.len = skb->len;
+	f.hook = hook;
+	f.ifindex = skb->ifindex;
+	f.segs = skb->gso_segs;
+	f.stripped_vlans = stripped;
+	account(&f, reason);
 }
 
 SEC("tc")
