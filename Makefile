@@ -45,14 +45,14 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/protomix: $(USER_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)
 	$(CC) $(CFLAGS) $(USER_SRCS) -o $@ $(LDLIBS)
 
-# make static: build/protomix-static, with libbpf, libelf, zlib and json-c
-# linked in (the .a files of Debian 12's -dev packages), for distributions
-# whose libbpf is older than 1.1 (Ubuntu 22.04: 0.5). libpcap, libmicrohttpd,
-# ncurses and libfixbuf/glib stay shared: their archives need libraries
-# Debian ships no .a of (libsystemd, gnutls's, gthread) or, for ncurses,
-# the distribution's own terminfo.
-STATIC_LDLIBS := -Wl,-Bstatic -lbpf -lelf -lz -ljson-c -Wl,-Bdynamic \
-	-lpcap -lmicrohttpd -lncursesw $(FIXBUF_LIBS)
+# make static: build/protomix-static, with libbpf, libelf, zlib, json-c,
+# libfixbuf and glib linked in (the .a files of Debian 12's -dev packages),
+# for distributions whose libbpf is older than 1.1 (Ubuntu 22.04: 0.5) or
+# that lack libfixbuf. libpcap, libmicrohttpd and ncurses stay shared: their
+# archives need libraries Debian ships no .a of (libsystemd, gnutls's) or,
+# for ncurses, the distribution's own terminfo.
+STATIC_LDLIBS := -Wl,-Bstatic -lbpf -lelf -lz -ljson-c -lfixbuf -lglib-2.0 \
+	-lpcre2-8 -Wl,-Bdynamic -lpcap -lmicrohttpd -lncursesw -lm -pthread
 static: $(BUILD)/protomix-static
 $(BUILD)/protomix-static: $(USER_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)
 	$(CC) $(CFLAGS) $(USER_SRCS) -o $@ $(STATIC_LDLIBS)

@@ -92,17 +92,24 @@ assert_eq missing_replay "1 $MISSING_MSG" "$rc $err"
 "$PROTOMIX" replay "$PCAP" >/dev/null 2>"$LAB_DIR/replay.err"
 assert_eq replay_runs "0 " "$? $(cat "$LAB_DIR/replay.err")"
 
-# make static: libbpf, libelf, zlib and json-c linked in
+# make static: libbpf, libelf, zlib, json-c, libfixbuf and glib linked in
 STATIC=$LAB_ROOT/build/protomix-static
 make -s -C "$LAB_ROOT" static >"$LAB_DIR/make.out" 2>&1
 assert_eq static_builds "0" "$?"
 if [ -x "$STATIC" ]; then
-	assert_eq static_no_shared_libbpf_libelf_libz_jsonc "" \
-		"$(ldd "$STATIC" | grep -E 'lib(bpf|elf|z|json-c)\.so' | awk '{ print $1 }' | paste -sd' ')"
+	assert_eq static_no_shared_libbpf_libelf_libz_jsonc_fixbuf_glib "" \
+		"$(ldd "$STATIC" | grep -E 'lib(bpf|elf|z|json-c|fixbuf|glib-2\.0)\.so' | awk '{ print $1 }' | paste -sd' ')"
 	assert_eq static_check_same "$("$PROTOMIX" check 2>&1; echo "rc $?")" \
 		"$("$STATIC" check 2>&1; echo "rc $?")"
 	PROTOMIX=$STATIC
-	pm_start s1 watch -o "$LAB_DIR/s1.json" gw-ws
+	# an IPFIX collector in the gateway: libfixbuf and glib, linked in, work
+	lab_bg col gw "$LAB_PYTHON" -c '
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 47390)); s.settimeout(15)
+print("ipfix_version", struct.unpack("!H", s.recv(65535)[:2])[0], flush=True)'
+	sleep 0.3
+	pm_start s1 watch -o "$LAB_DIR/s1.json" --ipfix 127.0.0.1:47390/udp gw-ws
 	if pm_wait_attached s1 gw-ws 2>/dev/null; then
 		assert_eq static_attached "$(lab_tc_hooks)" "$(lab_attached gw gw-ws)"
 		send_ws esp4 5
@@ -111,9 +118,12 @@ if [ -x "$STATIC" ]; then
 		assert_eq static_exit_status 0 $?
 		assert_eq static_counts 5 "$(esp_of "$LAB_DIR/s1.json")"
 		assert_eq static_detached "" "$(lab_attached gw gw-ws)"
+		lab_bg_stop col
+		assert_eq static_ipfix_message "ipfix_version 10" "$(cat "$LAB_DIR/col.out")"
 	else
 		fail static_attach "$(cat "$(pm_errfile s1)")"
 		pm_stop s1 KILL
+		lab_bg_stop col
 	fi
 fi
 no_leftovers "$LAB_PREFIX"
