@@ -45,7 +45,7 @@ BENCH_BUILD := $(BUILD)/bench
 FRAMES_SRCS := tests/frames.c user/classes.c
 FRAMES_HDRS := tests/frames.h user/classes.h headers/protomix.h
 
-.PHONY: all clean test bench deps vmlinux demo install uninstall screenshot
+.PHONY: all clean test bench deps vmlinux demo install uninstall screenshot static
 .SECONDARY:
 .DELETE_ON_ERROR:
 all: $(BUILD)/protomix
@@ -74,6 +74,18 @@ $(OBJ_DIR)/%.o: user/%.c | $(SKELS) $(OBJ_DIR)
 
 $(BUILD)/protomix: $(USER_OBJS) | $(BUILD)
 	$(CC) $(CFLAGS) $(USER_OBJS) -o $@ $(LDLIBS)
+
+# make static: build/protomix-static, with libbpf, libelf, zlib, json-c,
+# libfixbuf and glib linked in (the .a files of Debian 12's -dev packages),
+# for distributions whose libbpf is older than 1.1 (Ubuntu 22.04: 0.5) or
+# that lack libfixbuf. libpcap, libmicrohttpd and ncurses stay shared: their
+# archives need libraries Debian ships no .a of (libsystemd, gnutls's) or,
+# for ncurses, the distribution's own terminfo.
+STATIC_LDLIBS := -Wl,-Bstatic -lbpf -lelf -lz -ljson-c -lfixbuf -lglib-2.0 \
+	-lpcre2-8 -Wl,-Bdynamic -lpcap -lmicrohttpd -lncursesw -lm -pthread
+static: $(BUILD)/protomix-static
+$(BUILD)/protomix-static: $(USER_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)
+	$(CC) $(CFLAGS) $(USER_SRCS) -o $@ $(STATIC_LDLIBS)
 
 # Regenerate vmlinux.h from the running kernel's BTF.
 vmlinux:

@@ -62,6 +62,11 @@ enum pm_hook {
 
 #define PM_ALL_CLASSES	((1u << PM_NCLASS) - 1)
 
+/* --aggregate's prefix lengths when it is not given: as long as the
+ * address, so every address counts on its own. */
+#define PM_AGG4_NONE	32
+#define PM_AGG6_NONE	128
+
 /* What an alert says (docs/alerts.md, its "kind"). */
 enum pm_kind {
 	PM_K_UNEXPECTED = 0,	/* unexpected_protocol: a declared rule broken */
@@ -187,6 +192,11 @@ struct pm_dest_key {
 #define PM_B_VALID	0xffull
 #define PM_B_BUSY_SHIFT	8
 #define PM_B_LOCK	(1ull << 16)
+
+/* The table's size unless the loader sizes it (watch's --max-dests):
+ * slots, and buckets of PM_WAYS ways (as many ways as slots). */
+#define PM_DEST_SLOTS_DEFAULT	262144
+#define PM_DEST_BUCKETS_DEFAULT	(PM_DEST_SLOTS_DEFAULT / PM_WAYS)
 
 struct pm_bucket {		/* 64 bytes: one cache line */
 	__u64 state;

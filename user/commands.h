@@ -5,13 +5,14 @@
  * returns the process's exit status: EXIT_OK, EXIT_RUNTIME or EXIT_USAGE
  * (util.h). Where each lives:
  *   watch     watch.c       load, attach, observe, report, answer clients
- *   snapshot  cmd_snapshot.c  a running watch's snapshot, json/md/csv/pcap
+ *   snapshot  cmd_snapshot.c  a snapshot as json/md/csv/html/svg, evidence as pcap
  *   top       top_client.c  the live view of a running watch
  *   status    cmd_status.c  the running watches
  *   replay    replay.c      the classifier over a capture
  *   diff      diff.c        two snapshots compared
  *   detach    cmd_detach.c  what a killed run left attached, removed
  *   classes   cmd_classes.c the protocol classes and their definitions
+ *   check     probe.c       the kernel features protomix needs
  */
 #ifndef PM_COMMANDS_H
 #define PM_COMMANDS_H
@@ -28,5 +29,6 @@ void replay_usage(FILE *f);
 int cmd_diff(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_classes(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

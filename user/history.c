@@ -140,10 +140,9 @@ void history_close(struct history *h)
 static void agg_key(const struct history *h, const uint8_t addr[16],
 		    struct pm_dest_key *k)
 {
-	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
-	bool v4 = !memcmp(addr, v4mapped, sizeof(v4mapped));
+	bool v4 = addr_is_v4(addr);
 	unsigned int plen = v4 ? (h->agg4 ? 96u + h->agg4 : 128u) :
-				 (h->agg6 ? h->agg6 : 128u);
+				 (h->agg6 ? h->agg6 : PM_AGG6_NONE);
 
 	memcpy(k->addr, addr, 16);
 	for (unsigned int bit = plen; bit < 128; bit++)

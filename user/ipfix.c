@@ -653,7 +653,7 @@ static int session_new(struct coll *c)
 	for (int i = 0; i < T_NEXT; i++) {
 		uint32_t f = ext_flags[i];
 
-		if (i <= T_MIX6 && (i == T_MIX4 ? x->agg4 < 32 : x->agg6 < 128))
+		if (i <= T_MIX6 && (i == T_MIX4 ? x->agg4 < PM_AGG4_NONE : x->agg6 < PM_AGG6_NONE))
 			f |= F_AGG;
 		c->etid[i] = add_tmpl(c, i <= T_MIX6 ? mix_spec : alert_spec, f, false);
 		if (!c->etid[i])
@@ -724,8 +724,8 @@ struct ipfix *ipfix_open(const struct ipfix_cfg *cfg)
 	x->domain = cfg->domain;
 	x->tmpl_every_ns = (cfg->template_secs ? cfg->template_secs :
 			    IPFIX_TEMPLATE_SECS) * 1000000000ull;
-	x->agg4 = cfg->agg4 ? cfg->agg4 : 32;
-	x->agg6 = cfg->agg6 ? cfg->agg6 : 128;
+	x->agg4 = cfg->agg4 ? cfg->agg4 : PM_AGG4_NONE;
+	x->agg6 = cfg->agg6 ? cfg->agg6 : PM_AGG6_NONE;
 	x->model = fbInfoModelAlloc();
 	fbInfoModelAddElementArray(x->model, pm_elements);
 	x->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -808,13 +808,6 @@ static const uint8_t proto_of[PM_NCLASS] = {
 	[PM_C_IKE] = 17, [PM_C_GRE] = 47, [PM_C_IPIP] = 4, [PM_C_IPV6_ENCAP] = 41,
 	[PM_C_OTHER] = 255,	/* any other protocol: the class name says which */
 };
-
-static bool is_v4(const uint8_t a[16])
-{
-	static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
-
-	return !memcmp(a, pfx, sizeof(pfx));
-}
 
 static void varstr(fbVarfield_t *f, const char *s)
 {
@@ -923,7 +916,7 @@ void ipfix_export_mix(struct ipfix *x, const struct pm_view *v,
 		for (size_t i = 0; i < t->n; i++) {
 			long p;
 
-			if (is_v4(t->keys[i].addr) != !fam)
+			if (addr_is_v4(t->keys[i].addr) != !fam)
 				continue;
 			p = prev && prev->n ? dest_table_find(prev, &t->keys[i]) : -1;
 			mix_dest(x, &r, v, &t->keys[i], &t->vals[i],
@@ -941,7 +934,7 @@ void ipfix_export_alert(struct ipfix *x, const struct alert *a)
 {
 	struct alert_rec r = {};
 	char exp_text[160], ev[512];
-	bool v4 = is_v4(a->dst), spi = a->class == PM_C_ESP ||
+	bool v4 = addr_is_v4(a->dst), spi = a->class == PM_C_ESP ||
 		  a->class == PM_C_AH || a->class == PM_C_ESP_UDP;
 	int t = v4 ? (spi ? T_AL4_SPI : T_AL4) : (spi ? T_AL6_SPI : T_AL6);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "cli.h"
 #include "commands.h"
+#include "probe.h"
 #include "util.h"
 
 #define PROTOMIX_VERSION "0.1.0"
@@ -37,6 +38,8 @@ static const struct command commands[] = {
 	  "  detach [IFACE...]          remove what a killed run left attached\n" },
 	{ "classes", cmd_classes,
 	  "  classes                    the protocol classes and their definitions\n" },
+	{ "check", cmd_check,
+	  "  check                      the kernel features protomix needs: yes or no\n" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -61,7 +64,7 @@ static int run(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
 	if (!cmd) {
-		pm_err("no command given: watch, snapshot, top, status, replay, diff, detach or classes (see protomix --help)");
+		pm_err("no command given: watch, snapshot, top, status, replay, diff, detach, classes or check (see protomix --help)");
 		return EXIT_USAGE;
 	}
 	if (cli_is_help(cmd) || !strcmp(cmd, "help")) {

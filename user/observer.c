@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include "attach.h"
 #include "observer.h"
+#include "probe.h"
 #include "protomix.skel.h"	/* after protomix.h: its rodata holds a struct pm_dest */
 #include "util.h"
 
@@ -231,6 +232,10 @@ int observer_open(struct observer *ob, const struct observer_cfg *cfg,
 		return EXIT_RUNTIME;
 	}
 	pm_libbpf_quiet();
+	/* a kernel without what the programs need: named in one line */
+	err = probe_require();
+	if (err)
+		goto fail;
 	ob->skel = protomix__open();
 	if (!ob->skel) {
 		err = load_error(-errno);
@@ -248,8 +253,8 @@ int observer_open(struct observer *ob, const struct observer_cfg *cfg,
 	ob->skel->rodata->cfg_sample_rate = cfg->sample_rate;
 	ob->skel->rodata->cfg_replay = cfg->replay;
 	ob->skel->rodata->cfg_baseline = ob->nbase > 0;
-	ob->agg4 = cfg->agg4 ? cfg->agg4 : 32;
-	ob->agg6 = cfg->agg6 ? cfg->agg6 : 128;
+	ob->agg4 = cfg->agg4 ? cfg->agg4 : PM_AGG4_NONE;
+	ob->agg6 = cfg->agg6 ? cfg->agg6 : PM_AGG6_NONE;
 	ob->skel->rodata->cfg_agg4 = ob->agg4;
 	ob->skel->rodata->cfg_agg6 = ob->agg6;
 	memset(&vlog, 0, sizeof(vlog));

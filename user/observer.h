@@ -18,7 +18,7 @@
 #include "snapshot.h"
 
 #define OBSERVER_ALERTS_KEPT 1024	/* the latest alerts, for snapshots */
-#define OBSERVER_MAX_DESTS 262144	/* --max-dests default */
+#define OBSERVER_MAX_DESTS PM_DEST_SLOTS_DEFAULT	/* --max-dests default */
 #define OBSERVER_SAMPLE_RATE 5		/* --sample-rate default */
 #define OBSERVER_ONEWAY_WINDOW 5.0	/* --oneway-window default */
 
@@ -76,7 +76,7 @@ struct observer {
 	struct alert_log alerts;
 	struct dest_maps dm;		/* the destination table, mapped */
 	uint64_t max_dests;		/* its slots: --max-dests rounded up */
-	uint8_t agg4, agg6;		/* 32 and 128: per address */
+	uint8_t agg4, agg6;		/* PM_AGG4_NONE, PM_AGG6_NONE: per address */
 	size_t nbase;
 	alert_fn on_alert;
 	void *ctx;

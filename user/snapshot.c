@@ -510,7 +510,7 @@ static size_t dest_text(const struct pm_view *v, const struct pm_dest_key *k,
 	char *p = buf;
 
 	if (!addr_is_v4(k->addr) ||
-	    (v->agg4 && v->agg4 < 32)) {
+	    (v->agg4 && v->agg4 < PM_AGG4_NONE)) {
 		fmt_dest(v, k, buf, len);
 		return strlen(buf);
 	}

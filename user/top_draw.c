@@ -30,7 +30,7 @@ static const struct {
 
 static int addr_width(const struct top *t)
 {
-	bool agg = t->fmt.agg4 < 32 || t->fmt.agg6 < 128;
+	bool agg = t->fmt.agg4 < PM_AGG4_NONE || t->fmt.agg6 < PM_AGG6_NONE;
 	int w = t->v6 ? 39 : 15;
 
 	if (agg)

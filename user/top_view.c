@@ -291,7 +291,8 @@ static int build_rows(struct top *t, const struct pm_view *v,
 		      const struct dest_table *prev)
 {
 	const struct dest_table *d = v->dests;
-	unsigned int p4 = 96 + (v->agg4 ? v->agg4 : 32), p6 = v->agg6 ? v->agg6 : 128;
+	unsigned int p4 = 96 + (v->agg4 ? v->agg4 : PM_AGG4_NONE);
+	unsigned int p6 = v->agg6 ? v->agg6 : PM_AGG6_NONE;
 	__u64 cls[PM_NCLASS];
 
 	if (reserve_rows(t, d->n))
@@ -371,8 +372,8 @@ struct top *top_open(const struct top_info *info)
 	}
 	t->info = *info;
 	t->sort = C_PPS;
-	t->fmt.agg4 = 32;
-	t->fmt.agg6 = 128;
+	t->fmt.agg4 = PM_AGG4_NONE;
+	t->fmt.agg6 = PM_AGG6_NONE;
 	gethostname(t->host, sizeof(t->host) - 1);
 	if (!term || !*term) {
 		pm_err("no terminal view: TERM is not set; printing lines instead");
@@ -433,8 +434,8 @@ void top_refresh(struct top *t, const struct pm_view *v,
 		redraw(t);		/* the clock and uptime move on */
 		return;
 	}
-	t->fmt.agg4 = v->agg4 ? v->agg4 : 32;
-	t->fmt.agg6 = v->agg6 ? v->agg6 : 128;
+	t->fmt.agg4 = v->agg4 ? v->agg4 : PM_AGG4_NONE;
+	t->fmt.agg6 = v->agg6 ? v->agg6 : PM_AGG6_NONE;
 	t->secs = (v->taken_ns - prev_ns) / 1e9;
 	if (t->secs <= 0)
 		prev = NULL;
