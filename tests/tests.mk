@@ -30,5 +30,5 @@ $(TEST_BUILD)/table_test: tests/table_test.c $(FRAMES_SRCS) $(FRAMES_HDRS) \
 		-o $@ $(TEST_LDLIBS) -lpthread
 
 # user/util.c's conversion of monotonic instants to wall-clock time.
-$(TEST_BUILD)/clock_test: tests/clock_test.c user/util.c user/util.h $(CHECK_SRCS) $(CHECK_HDRS) | $(TEST_BUILD)
+$(TEST_BUILD)/clock_test: tests/clock_test.c user/util.c user/util.h $(CHECK_SRCS) $(CHECK_HDRS) $(SKELS) | $(TEST_BUILD)
 	$(CC) $(TEST_CFLAGS) tests/clock_test.c user/util.c $(CHECK_SRCS) -o $@ $(TEST_LDLIBS)
