@@ -445,7 +445,8 @@ int baseline_load(struct baseline *b, const char *path)
 		flags = 0;
 		if (p[PM_C_TCP])
 			flags |= PM_D_BASE_TCP;
-		if (p[PM_C_ESP] || p[PM_C_AH] || p[PM_C_ESP_UDP] || p[PM_C_IKE])
+		if (p[PM_C_ESP] || p[PM_C_AH] || p[PM_C_ESP_UDP] || p[PM_C_IKE] ||
+		    p[PM_C_WIREGUARD])
 			flags |= PM_D_BASE_IPSEC;
 		if (!flags)
 			continue;
