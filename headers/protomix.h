@@ -113,13 +113,13 @@ struct pm_pair_key {
 struct pm_pair {
 	__u64 first_seen;	/* coarse monotonic ns */
 	__u64 last_seen;
-	__u64 esp_ticks;	/* clock ticks with esp or esp_udp (at least) */
+	__u64 esp_ticks;	/* clock ticks with esp, esp_udp or wireguard (at least) */
 	__u64 ike_ticks;
 	__u32 spi, seq;		/* of the latest ESP packet */
 	__u32 len;		/* its IP payload length */
 	__u32 ifindex;
 	__u8 hook;		/* enum pm_hook */
-	__u8 class;		/* esp or esp_udp, of the latest ESP packet */
+	__u8 class;		/* esp, esp_udp or wireguard, of the latest one */
 	__u8 pad[6];
 };
 

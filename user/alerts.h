@@ -50,9 +50,9 @@ char *alert_evidence(const struct alert *a, char *buf, size_t len);
 void alert_print(FILE *out, bool json, const struct alert *a);
 json_object *alert_json(const struct alert *a);
 
-/* one_way_ipsec: ESP (or esp_udp) from A to B within the last window,
- * for at least a window, and no ESP, esp_udp or IKE from B to A within
- * it. Raised once per pair until traffic comes back. */
+/* one_way_ipsec: ESP (or esp_udp, or wireguard) from A to B within the
+ * last window, for at least a window, and no ESP, esp_udp, wireguard or
+ * IKE from B to A within it. Raised once per pair until traffic comes back. */
 struct oneway {
 	struct pm_pair_key *raised;	/* sorted */
 	size_t n;
