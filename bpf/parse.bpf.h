@@ -8,6 +8,10 @@
  * protocol class (with the destination, the header length, and for ESP
  * and AH the SPI and sequence number) or a reason the frame was not
  * classified (enum pm_reason).
+ *
+ * Carriers are peeled: behind Ethernet and up to two VLAN tags, an MPLS
+ * label stack (up to PM_MAX_MPLS labels) or a PPPoE session header leads
+ * to the IP packet, which is then parsed as if it were the frame's own.
  */
 #ifndef PARSE_BPF_H
 #define PARSE_BPF_H
@@ -22,6 +26,15 @@
 #define ETH_P_IPV6	0x86DD
 #define ETH_P_8021Q	0x8100
 #define ETH_P_8021AD	0x88A8
+#define ETH_P_MPLS_UC	0x8847
+#define ETH_P_MPLS_MC	0x8848
+#define ETH_P_PPP_DISC	0x8863	/* PPPoE discovery: stays non_ip */
+#define ETH_P_PPP_SES	0x8864
+#define ETH_P_MACSEC	0x88E5
+#define PPP_IP		0x0021
+#define PPP_IPV6	0x0057
+#define PPPOE_VER_TYPE	0x11	/* version 1, type 1 (RFC 2516) */
+#define PPPOE_CODE_SESS	0x00
 #define IP_MF		0x2000
 #define IP_OFFSET	0x1FFF
 
@@ -33,6 +46,20 @@
 
 #define PORT_IKE	500
 #define PORT_NATT	4500
+
+/* WireGuard's messages (the protocol's whitepaper, section 5.4): a type
+ * byte, three zero bytes, and a fixed UDP payload length per type; transport
+ * data is a 16-byte header and a multiple of 16 bytes (padded plaintext and
+ * its 16-byte tag), 32 at least. */
+#define WG_HANDSHAKE_INIT	1
+#define WG_HANDSHAKE_RESP	2
+#define WG_COOKIE_REPLY		3
+#define WG_TRANSPORT_DATA	4
+#define WG_INIT_LEN		148
+#define WG_RESP_LEN		92
+#define WG_COOKIE_LEN		64
+#define WG_DATA_MIN_LEN		32
+#define WG_DATA_ALIGN		16
 
 struct hdr_cursor {
 	void *pos;
@@ -111,6 +138,133 @@ static __always_inline __be16 parse_eth(struct hdr_cursor *nh, void *data_end,
 		pi->vlans++;
 	}
 	return proto;	/* not reached: the loop returns */
+}
+
+/* The longest carrier: Ethernet, PM_MAX_VLAN tags and PM_MAX_MPLS labels
+ * (54 bytes), under a mask of low bits. */
+#define CARRIER_OFF_MASK	0x3f
+_Static_assert(14 + PM_MAX_VLAN * 4 + PM_MAX_MPLS * 4 <= CARRIER_OFF_MASK,
+	       "CARRIER_OFF_MASK holds the longest carrier");
+
+/* The verifier follows each carrier path with its own constant packet
+ * offset (3 tag counts times 8 label depths, and PPPoE) and would walk the
+ * IP and transport parsers once per offset. Past a carrier, the offset is
+ * turned into one it cannot tell apart on any path (0-63, adding and taking
+ * away a packet byte it cannot know), so the walks after it are pruned.
+ * The value is unchanged. */
+static __always_inline void *carrier_merge(void *data, void *pos, __u8 noise)
+{
+	__u64 off = pos - data;
+
+	asm volatile("%0 += %1; %0 -= %1; %0 &= %2"
+		     : "+r"(off) : "r"((__u64)noise), "i"(CARRIER_OFF_MASK));
+	return data + off;
+}
+
+/* An MPLS label stack entry (RFC 3032): label 20 bits, traffic class 3,
+ * bottom of stack 1, TTL 8; network order. */
+#define MPLS_BOS_BYTE	2	/* the byte holding the S bit */
+#define MPLS_BOS_BIT	0x01
+
+/* An MPLS label stack of up to PM_MAX_MPLS labels. What follows the
+ * bottom of the stack carries no type (RFC 4182): its first nibble says,
+ * 4 for IPv4 and 6 for IPv6; anything else (0 is a pseudowire control
+ * word, RFC 4385) is mpls_other. Returns the ethertype of the IP inside,
+ * in network order, or 0 with *reason set. */
+static __always_inline __be16 parse_mpls(struct hdr_cursor *nh, void *data_end,
+					  int *reason)
+{
+	__u8 *lse, *ip;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < PM_MAX_MPLS; i++) {
+		lse = nh->pos;
+		if ((void *)(lse + sizeof(__be32)) > data_end) {
+			*reason = PM_R_MPLS_TRUNC;
+			return 0;
+		}
+		nh->pos = lse + sizeof(__be32);
+		if (lse[MPLS_BOS_BYTE] & MPLS_BOS_BIT)
+			break;
+	}
+	if (i == PM_MAX_MPLS) {
+		*reason = PM_R_MPLS_DEPTH;
+		return 0;
+	}
+	ip = nh->pos;
+	if ((void *)(ip + 1) > data_end) {
+		*reason = PM_R_MPLS_TRUNC;
+		return 0;
+	}
+	switch (*ip >> 4) {
+	case 4:
+		return bpf_htons(ETH_P_IP);
+	case 6:
+		return bpf_htons(ETH_P_IPV6);
+	default:
+		*reason = PM_R_MPLS_OTHER;
+		return 0;
+	}
+}
+
+struct pppoe_ses_hdr {	/* RFC 2516 section 4, then PPP's protocol field */
+	__u8 ver_type;
+	__u8 code;
+	__be16 session;
+	__be16 length;	/* of the PPPoE payload: the PPP frame */
+	__be16 ppp_proto;
+};
+
+/* A PPPoE session header and the PPP protocol. Returns the ethertype of
+ * the IP inside, in network order, or 0 with *reason set. */
+static __always_inline __be16 parse_pppoe(struct hdr_cursor *nh, void *data_end,
+					   int *reason)
+{
+	struct pppoe_ses_hdr *ph = nh->pos;
+
+	if ((void *)(ph + 1) > data_end) {
+		*reason = PM_R_PPPOE_TRUNC;
+		return 0;
+	}
+	if (ph->ver_type != PPPOE_VER_TYPE || ph->code != PPPOE_CODE_SESS ||
+	    bpf_ntohs(ph->length) < sizeof(ph->ppp_proto)) {
+		*reason = PM_R_PPPOE_BAD_HDR;
+		return 0;
+	}
+	nh->pos = ph + 1;
+	if (ph->ppp_proto == bpf_htons(PPP_IP))
+		return bpf_htons(ETH_P_IP);
+	if (ph->ppp_proto == bpf_htons(PPP_IPV6))
+		return bpf_htons(ETH_P_IPV6);
+	*reason = PM_R_PPPOE_OTHER;
+	return 0;
+}
+
+/* After the VLAN tags, an ethertype that is not IP: the carriers peeled
+ * (MPLS, PPPoE session), or the reason the frame ends here. Returns the
+ * ethertype of the IP inside, or 0 with *reason set. */
+static __always_inline __be16 parse_carrier(struct hdr_cursor *nh, void *data,
+					     void *data_end, __be16 proto,
+					     int *reason)
+{
+	/* Read the carrier through a pointer of its own, so that its bounds
+	 * checks leave the frame pointer's known range as the VLAN tags left
+	 * it: the paths meet the plain ones again after carrier_merge. */
+	nh->pos = carrier_merge(data, nh->pos, *(__u8 *)data);
+	switch (proto) {
+	case bpf_htons(ETH_P_MPLS_UC):
+	case bpf_htons(ETH_P_MPLS_MC):
+		return parse_mpls(nh, data_end, reason);
+	case bpf_htons(ETH_P_PPP_SES):
+		return parse_pppoe(nh, data_end, reason);
+	case bpf_htons(ETH_P_MACSEC):
+		*reason = PM_R_MACSEC;
+		return 0;
+	default:
+		*reason = PM_R_NON_IP;
+		return 0;
+	}
 }
 
 /* ::ffff:a.b.c.d in two word stores: bytes 8-11 are 00 00 ff ff, 12-15
@@ -245,7 +399,32 @@ struct ah_hdr {
 	__be32 seq;
 };
 
-/* UDP: ike, esp_udp (NAT-T, RFC 3948) or plain udp. */
+/* Whether a UDP payload of plen bytes at pos is a WireGuard message: by
+ * its header and its length, whatever the ports. */
+static __always_inline bool is_wireguard(void *pos, void *data_end, __u16 plen)
+{
+	__u8 *m = pos;
+
+	if ((void *)(m + sizeof(__u32)) > data_end)
+		return false;
+	if (m[1] | m[2] | m[3])
+		return false;
+	switch (m[0]) {
+	case WG_HANDSHAKE_INIT:
+		return plen == WG_INIT_LEN;
+	case WG_HANDSHAKE_RESP:
+		return plen == WG_RESP_LEN;
+	case WG_COOKIE_REPLY:
+		return plen == WG_COOKIE_LEN;
+	case WG_TRANSPORT_DATA:
+		return plen >= WG_DATA_MIN_LEN && !(plen & (WG_DATA_ALIGN - 1));
+	default:
+		return false;
+	}
+}
+
+/* UDP: ike, esp_udp (NAT-T, RFC 3948), wireguard or plain udp. Ports 500
+ * and 4500 decide first; WireGuard is known by its header, not its port. */
 static __always_inline int parse_udp(struct hdr_cursor *nh, void *data_end,
 				     struct pkt_info *pi)
 {
@@ -269,7 +448,8 @@ static __always_inline int parse_udp(struct hdr_cursor *nh, void *data_end,
 		return -1;
 	}
 	if (sport != PORT_NATT && dport != PORT_NATT) {
-		pi->class = PM_C_UDP;
+		pi->class = is_wireguard(nh->pos, data_end, ulen - sizeof(*uh)) ?
+			    PM_C_WIREGUARD : PM_C_UDP;
 		return -1;
 	}
 	/* Port 4500: a payload under 4 bytes is a NAT keepalive, a zero
@@ -359,14 +539,19 @@ static __always_inline int parse_frame(void *data, void *data_end,
 	eth_type = parse_eth(&nh, data_end, stripped_vlans, pi, &reason);
 	if (!eth_type)
 		return reason;
+	if (eth_type != bpf_htons(ETH_P_IP) && eth_type != bpf_htons(ETH_P_IPV6)) {
+		eth_type = parse_carrier(&nh, data, data_end, eth_type, &reason);
+		if (!eth_type)
+			return reason;
+	}
+	/* the first byte of the Ethernet header, read already */
+	nh.pos = carrier_merge(data, nh.pos, *(__u8 *)data);
 	pi->l3_off = nh.pos - data;
 
 	if (eth_type == bpf_htons(ETH_P_IP))
 		proto = parse_ipv4(&nh, data_end, pi, &nonfirst, &reason);
-	else if (eth_type == bpf_htons(ETH_P_IPV6))
-		proto = parse_ipv6(&nh, data_end, pi, &nonfirst, &reason);
 	else
-		return PM_R_NON_IP;
+		proto = parse_ipv6(&nh, data_end, pi, &nonfirst, &reason);
 	if (proto < 0)
 		return reason;
 	pi->l4_off = nh.pos - data;

@@ -116,7 +116,10 @@ struct frame {
 	__u8 stripped_vlans;	/* tags the driver took out (tc: vlan_tci) */
 };
 
-#define IPSEC_SHIFT_MASK (1u << PM_C_ESP | 1u << PM_C_AH | 1u << PM_C_ESP_UDP)
+/* The encrypted classes: a TCP destination that turns to one has shifted
+ * (WireGuard is held to the same rules as IPsec). */
+#define IPSEC_SHIFT_MASK (1u << PM_C_ESP | 1u << PM_C_AH | 1u << PM_C_ESP_UDP | \
+			  1u << PM_C_WIREGUARD)
 #define IPSEC_MASK	 (IPSEC_SHIFT_MASK | 1u << PM_C_IKE)
 
 /* --aggregate: the destination becomes its prefix. With the defaults the
@@ -173,8 +176,9 @@ static __always_inline __u32 denied_classes(struct pm_dest_hdr *d,
 }
 
 /* Learned expectation: a destination that had TCP and no IPsec class and
- * then receives esp, ah or esp_udp has shifted; from then on its IPsec
- * packets are violations. Called before this packet is counted. */
+ * then receives esp, ah, esp_udp or wireguard has shifted; from then on
+ * its encrypted packets are violations. Called before this packet is
+ * counted. */
 static __always_inline bool shifted(struct pm_dest_hdr *d, __u32 cls)
 {
 	__u32 flags = d->flags;
@@ -406,7 +410,8 @@ int pm_xdp(struct xdp_md *ctx)
 
 #define TRUNC_REASONS (1u << PM_R_ETH_TRUNC | 1u << PM_R_VLAN_TRUNC | \
 		       1u << PM_R_IP4_TRUNC | 1u << PM_R_IP6_TRUNC | \
-		       1u << PM_R_IP6_EXT_TRUNC | 1u << PM_R_L4_TRUNC)
+		       1u << PM_R_IP6_EXT_TRUNC | 1u << PM_R_L4_TRUNC | \
+		       1u << PM_R_MPLS_TRUNC | 1u << PM_R_PPPOE_TRUNC)
 #define PULL_LEN 512
 
 /* tc sees the skb: the outer VLAN tag may already sit in vlan_tci, a GRO

@@ -27,6 +27,7 @@ enum pm_class {
 	PM_C_IPIP,
 	PM_C_IPV6_ENCAP,
 	PM_C_OTHER,
+	PM_C_WIREGUARD,		/* appended: the classes above keep their index */
 	PM_NCLASS,
 };
 
@@ -46,6 +47,18 @@ enum pm_reason {
 	PM_R_IP6_EXT_DEPTH,	/* more than PM_MAX_IP6_EXT extension headers */
 	PM_R_L4_TRUNC,		/* TCP/UDP/ESP/AH header cut short */
 	PM_R_L4_BAD_HDR,	/* TCP doff < 5, UDP length < 8, AH length too small */
+	/* Carriers (bpf/parse.bpf.h): MPLS and PPPoE are peeled, the IP
+	 * packet inside counts as if it were the frame's own. */
+	PM_R_MPLS_TRUNC,	/* MPLS label stack (or the byte after it) cut short */
+	PM_R_MPLS_DEPTH,	/* more than PM_MAX_MPLS labels */
+	PM_R_MPLS_OTHER,	/* well-formed MPLS carrying no IPv4/IPv6 (control
+				 * word, Ethernet pseudowire, ...) */
+	PM_R_PPPOE_TRUNC,	/* PPPoE session or PPP header cut short */
+	PM_R_PPPOE_BAD_HDR,	/* PPPoE version/type not 1/1, code not 0, or a
+				 * length under the PPP protocol field */
+	PM_R_PPPOE_OTHER,	/* well-formed PPPoE session, PPP protocol not
+				 * IPv4/IPv6 (LCP, IPCP, ...) */
+	PM_R_MACSEC,		/* MACsec (802.1AE): encrypted, no IP to see */
 	PM_NREASON,
 };
 
@@ -57,6 +70,7 @@ enum pm_hook {
 };
 
 #define PM_MAX_VLAN	2
+#define PM_MAX_MPLS	8	/* labels in a stack */
 #define PM_MAX_IP6_EXT	8
 #define PM_SNAP_LEN	128	/* bytes of an evidence frame kept per sample */
 
@@ -104,13 +118,13 @@ struct pm_pair_key {
 struct pm_pair {
 	__u64 first_seen;	/* coarse monotonic ns */
 	__u64 last_seen;
-	__u64 esp_ticks;	/* clock ticks with esp or esp_udp (at least) */
+	__u64 esp_ticks;	/* clock ticks with esp, esp_udp or wireguard (at least) */
 	__u64 ike_ticks;
 	__u32 spi, seq;		/* of the latest ESP packet */
 	__u32 len;		/* its IP payload length */
 	__u32 ifindex;
 	__u8 hook;		/* enum pm_hook */
-	__u8 class;		/* esp or esp_udp, of the latest ESP packet */
+	__u8 class;		/* esp, esp_udp or wireguard, of the latest one */
 	__u8 pad[6];
 };
 

@@ -281,7 +281,7 @@ static void check_table(const struct frame_case *c)
 
 	snprintf(name, sizeof(name), "frames/%s", c->name);
 	len = frame_case_build(c, NULL, frame, sizeof(frame));
-	l3 = ETH_HLEN + 4 * c->spec.nvlan;
+	l3 = frame_l3_offset(&c->spec);
 	if (len < 0)
 		complain(&ck, "frame_build failed");
 	else if ((c->class < 0) == (c->reason < 0))

@@ -45,13 +45,18 @@ if [ ! -x "$SENDFRAMES" ]; then
 fi
 
 # The protocol classes (docs/classes.md); any other outcome is a reason.
-CLASSES=" tcp udp icmp icmp6 sctp esp ah esp_udp ike gre ipip ipv6_encap other "
+CLASSES=" tcp udp icmp icmp6 sctp esp ah esp_udp ike gre ipip ipv6_encap other wireguard "
+# The reasons of well-formed frames with no IP to count: keys of their own
+# in the stats (the others are under "malformed").
+UNSEEN=" non_ip macsec mpls_other pppoe_other "
 
 # The cases whose frames carry a VLAN tag the parser reads (frames.c's
 # .vlans > 0): they count in vlan_frames. Not vlan_trunc: its only tag
 # is cut short, so no tag is read (and at tc it never arrives, below).
 declare -A VLAN_CASES=([esp4_vlan]=1 [esp4_qinq]=1 [tcp6_vlan]=1
-		       [qinq_trunc]=1 [vlan_depth3]=1)
+		       [qinq_trunc]=1 [vlan_depth3]=1 [vlan_mpls_esp4]=1
+		       [qinq_mpls8_tcp6]=1 [vlan_pppoe_esp4]=1 [qinq_pppoe_tcp6]=1
+		       [vlan_mpls_trunc]=1 [vlan_macsec]=1)
 NOT_VLAN_CASES=" vlan_trunc "
 
 # Cases that cannot reach a hook although they can be sent, and why.
@@ -251,10 +256,12 @@ frames_run()
 		"$(jqs "$s" '[.destinations[].addr] | sort')"
 
 	# Per reason: the sum of the counts of its cases.
-	assert_eq "$h/non_ip" "${EXP_R[non_ip]:-0}" "$(jqs "$s" ".stats.hooks.$ih.non_ip")"
+	for out in $UNSEEN; do
+		assert_eq "$h/$out" "${EXP_R[$out]:-0}" "$(jqs "$s" ".stats.hooks.$ih.$out")"
+	done
 	for out in $(jq -r ".stats.hooks.$ih.malformed // {} | keys[]" "$s" 2>/dev/null) \
 		   "${!EXP_R[@]}"; do
-		[ "$out" = non_ip ] && continue
+		[[ $UNSEEN == *" $out "* ]] && continue
 		[ -n "${checked[$out]:-}" ] && continue
 		checked[$out]=1
 		assert_eq "$h/malformed_$out" "${EXP_R[$out]:-0}" \
@@ -283,14 +290,15 @@ frames_run()
 		"$(jqs "$s" ".stats.hooks.$ih.bytes")"
 	assert_eq "$h/frames_add_up" "$total" \
 		"$(jqs "$s" ".stats.hooks.$ih | ([.packets[]] | add // 0) + .non_ip +
-			([.malformed[]] | add // 0)")"
+			.macsec + .mpls_other + .pppoe_other + ([.malformed[]] | add // 0)")"
 
 	# Nothing went back out of gw-ws, so the snapshot's totals are the
 	# ingress hook's (stats.malformed, stats.non_ip, ...).
 	assert_eq "$h/hooks" "[\"$ih\"]" "$(jqs "$s" '.stats.hooks | keys')"
 	assert_eq "$h/totals_are_ingress" \
 		"$(jqs "$s" ".stats.hooks.$ih")" \
-		"$(jqs "$s" ".stats | {frames, packets, bytes, non_ip, malformed, vlan_frames, gso_frames}")"
+		"$(jqs "$s" ".stats | {frames, packets, bytes, non_ip, macsec, mpls_other,
+			pppoe_other, malformed, vlan_frames, gso_frames}")"
 }
 
 # --- real TCP ----------------------------------------------------------------

@@ -24,6 +24,10 @@
 #define AH_LEN		24	/* 12 bytes and a 12-byte ICV (HMAC-SHA1-96) */
 #define GRE_HLEN	4
 #define EXT_LEN		8	/* the shortest IPv6 extension header */
+#define MPLS_LSE_LEN	4	/* a label stack entry */
+#define MPLS_CW_LEN	4	/* a pseudowire control word */
+#define PPPOE_HLEN	8	/* session header (6) and PPP protocol (2) */
+#define MPLS_LABEL0	16	/* the first label not reserved (RFC 3032) */
 
 /* ---- checksums ---------------------------------------------------- */
 
@@ -376,28 +380,75 @@ static long build_ip(const struct frame_spec *s, uint8_t *p, size_t cap)
 	}
 }
 
+size_t frame_l3_offset(const struct frame_spec *s)
+{
+	size_t off = ETH_HLEN + s->nvlan * VLAN_HLEN;
+
+	if (s->carrier == FRAME_CARRIER_MPLS)
+		off += s->nmpls * MPLS_LSE_LEN + (s->mpls_cw ? MPLS_CW_LEN : 0);
+	else if (s->carrier == FRAME_CARRIER_PPPOE)
+		off += PPPOE_HLEN;
+	return off;
+}
+
+/* The ethertype after the VLAN tags. */
+static uint16_t frame_ethertype(const struct frame_spec *s)
+{
+	switch (s->carrier) {
+	case FRAME_CARRIER_MPLS:	return s->mpls_mc ? 0x8848 : 0x8847;
+	case FRAME_CARRIER_PPPOE:	return 0x8864;
+	default:			break;
+	}
+	switch (s->l3) {
+	case FRAME_L3_IPV4:	return 0x0800;
+	case FRAME_L3_IPV6:	return 0x86dd;
+	default:		return s->ethertype;
+	}
+}
+
+/* The carrier's header at p, for a packet of len bytes after it. */
+static void build_carrier(const struct frame_spec *s, uint8_t *p, size_t len)
+{
+	uint16_t proto = s->ppp_proto;
+
+	if (s->carrier == FRAME_CARRIER_MPLS) {
+		for (int i = 0; i < s->nmpls; i++) {
+			bool bos = i + 1 == s->nmpls && !s->mpls_no_bos;
+
+			/* label, traffic class 0, S, TTL 64 */
+			put32(p + i * MPLS_LSE_LEN,
+			      (uint32_t)(MPLS_LABEL0 + i) << 12 | (bos ? 1u << 8 : 0) | 64);
+		}
+		if (s->mpls_cw)
+			put32(p + s->nmpls * MPLS_LSE_LEN, 0);
+		return;
+	}
+	if (!proto)
+		proto = s->l3 == FRAME_L3_IPV6 ? 0x0057 : 0x0021;
+	p[0] = s->pppoe_ver_type ? s->pppoe_ver_type : 0x11;
+	p[1] = s->pppoe_code;
+	put16(p + 2, 0x2a01);			/* session id */
+	put16(p + 4, s->pppoe_len_short ? 1 : len + 2);
+	put16(p + 6, proto);
+}
+
 int frame_build(const struct frame_spec *s, uint8_t *buf, size_t cap)
 {
-	size_t off = 2 * 6;
-	uint16_t type;
+	size_t off = 2 * 6, l3 = frame_l3_offset(s);
 	long n;
 
-	if (s->nvlan > FRAME_MAX_VLAN || cap < (size_t)(ETH_HLEN + s->nvlan * VLAN_HLEN))
+	if (s->nvlan > FRAME_MAX_VLAN || s->nmpls > FRAME_MAX_MPLS ||
+	    (s->carrier == FRAME_CARRIER_MPLS && !s->nmpls) || cap < l3)
 		return -1;
 	memcpy(buf, s->dst_mac, 6);
 	memcpy(buf + 6, s->src_mac, 6);
-	switch (s->l3) {
-	case FRAME_L3_IPV4:	type = 0x0800; break;
-	case FRAME_L3_IPV6:	type = 0x86dd; break;
-	default:		type = s->ethertype; break;
-	}
 	for (int i = 0; i < s->nvlan; i++) {
 		put16(buf + off, s->vlan[i].tpid);
 		put16(buf + off + 2, s->vlan[i].tci);
 		off += VLAN_HLEN;
 	}
-	put16(buf + off, type);
-	off += 2;
+	put16(buf + off, frame_ethertype(s));
+	off = l3;
 
 	if (s->l3 == FRAME_L3_NONE)
 		n = put_payload(s, buf + off, cap - off);
@@ -405,6 +456,8 @@ int frame_build(const struct frame_spec *s, uint8_t *buf, size_t cap)
 		n = build_ip(s, buf + off, cap - off);
 	if (n < 0)
 		return -1;
+	if (s->carrier != FRAME_CARRIER_NONE)
+		build_carrier(s, buf + ETH_HLEN + s->nvlan * VLAN_HLEN, n);
 	off += n;
 	if (s->truncate_to && s->truncate_to < off)
 		off = s->truncate_to;
@@ -518,6 +571,36 @@ static const struct frame_spec inner6 = {
 	.dst6 = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 },
 	.l4 = FRAME_L4_ICMP6, .payload_len = 16,
 };
+
+/* Carriers: an MPLS label stack of n labels, a PPPoE session. */
+#define MPLS(n)		.carrier = FRAME_CARRIER_MPLS, .nmpls = (n)
+#define PPPOE		.carrier = FRAME_CARRIER_PPPOE
+#define MPLS_LEN(n)	((n) * 4)
+#define PPPOE_LEN	PPPOE_HLEN
+
+/* WireGuard messages (type, three zero bytes, the rest left zero): each
+ * of the lengths the class wants, and some it does not. */
+#define WG_PORT		51820
+static const uint8_t wg_init[148] = { 1 };
+static const uint8_t wg_resp[92] = { 2 };
+static const uint8_t wg_cookie[64] = { 3 };
+static const uint8_t wg_data[96] = { 4 };	/* 16 + 80 (64 + 16 tag) */
+static const uint8_t wg_keepalive[32] = { 4 };	/* the shortest: no data */
+static const uint8_t wg_init_short[147] = { 1 };
+static const uint8_t wg_data_odd[40] = { 4 };	/* 40 - 16 = 24: not x16 */
+static const uint8_t wg_data_short[16] = { 4 };
+static const uint8_t wg_reserved[32] = { 4, 0, 1 };
+static const uint8_t wg_type5[32] = { 5 };
+#define WG_P(sp, dp, msg) .l4 = FRAME_L4_UDP, .sport = (sp), .dport = (dp), \
+			.payload = (msg), .payload_len = sizeof(msg)
+#define WG(msg)		WG_P(WG_PORT, WG_PORT, msg)
+
+/* A PPP LCP Configure-Request with no options (RFC 1661). */
+static const uint8_t lcp_req[4] = { 1, 1, 0, 4 };
+
+/* What follows a MACsec SecTAG, as far as a parser is concerned: the
+ * TCI/AN, short length, packet number and the encrypted rest. */
+static const uint8_t macsec_tag[24] = { 0x2c, 0, 0, 0, 0, 1 };
 
 const struct frame_case frame_cases[] = {
 	/* ---- well-formed: one class each ---- */
@@ -660,6 +743,127 @@ const struct frame_case frame_cases[] = {
 	    .ext = { EXT(60), EXT(60), EXT(60), EXT(60), EXT(60), EXT(60), EXT(60), EXT(60) } },
 	  CLASS(TCP), .bytes = IP6_HLEN + 8 * EXT_LEN + TCP_HLEN + 32,
 	  .hdr_len = IP6_HLEN + 8 * EXT_LEN + TCP_HLEN },
+
+	/* ---- carriers: the IP packet inside counts ---- */
+	{ "mpls_tcp4", "one MPLS label, then TCP over IPv4",
+	  { V4, TCP80(32), MPLS(1) }, CLASS(TCP),
+	  .bytes = IP4_HLEN + TCP_HLEN + 32, .hdr_len = IP4_HLEN + TCP_HLEN },
+	{ "mpls2_tcp6", "two MPLS labels, then TCP over IPv6",
+	  { V6, TCP80(32), MPLS(2) }, CLASS(TCP),
+	  .bytes = IP6_HLEN + TCP_HLEN + 32, .hdr_len = IP6_HLEN + TCP_HLEN },
+	{ "mpls8_esp4", "eight MPLS labels (the most walked), then ESP",
+	  { V4, ESP(ESP_PAYLOAD), MPLS(8) }, CLASS(ESP), .spi = INC_SPI, .seq = INC_SEQ,
+	  .bytes = IP4_HLEN + ESP_HLEN + ESP_PAYLOAD, .hdr_len = IP4_HLEN },
+	{ "mpls_mc_udp6", "multicast MPLS (0x8848), then UDP over IPv6",
+	  { V6, .l4 = FRAME_L4_UDP, .sport = 40000, .dport = 33434, .payload_len = 24,
+	    MPLS(1), .mpls_mc = true }, CLASS(UDP),
+	  .bytes = IP6_HLEN + UDP_HLEN + 24, .hdr_len = IP6_HLEN + UDP_HLEN },
+	{ "vlan_mpls_esp4", "an 802.1Q tag, three MPLS labels, then ESP",
+	  { V4, ESP(ESP_PAYLOAD), .nvlan = 1, .vlan = { VLAN(100) }, MPLS(3) },
+	  CLASS(ESP), .spi = INC_SPI, .seq = INC_SEQ,
+	  .bytes = IP4_HLEN + ESP_HLEN + ESP_PAYLOAD, .hdr_len = IP4_HLEN, .vlans = 1 },
+	{ "qinq_mpls8_tcp6", "802.1ad and 802.1Q tags, eight MPLS labels, then TCP over IPv6",
+	  { V6, TCP80(32), .nvlan = 2, .vlan = { SVLAN(200), VLAN(100) }, MPLS(8) },
+	  CLASS(TCP), .bytes = IP6_HLEN + TCP_HLEN + 32,
+	  .hdr_len = IP6_HLEN + TCP_HLEN, .vlans = 2 },
+	{ "mpls_natt4", "one MPLS label, then ESP in UDP 4500",
+	  { V4, NATT(64), MPLS(1) }, CLASS(ESP_UDP), .spi = NATT_SPI, .seq = NATT_SEQ,
+	  .bytes = IP4_HLEN + UDP_HLEN + ESP_HLEN + 64, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "pppoe_tcp4", "a PPPoE session, then TCP over IPv4 (PPP 0x0021)",
+	  { V4, TCP80(32), PPPOE }, CLASS(TCP),
+	  .bytes = IP4_HLEN + TCP_HLEN + 32, .hdr_len = IP4_HLEN + TCP_HLEN },
+	{ "pppoe_esp6", "a PPPoE session, then ESP over IPv6 (PPP 0x0057)",
+	  { V6, ESP(ESP_PAYLOAD), PPPOE }, CLASS(ESP), .spi = INC_SPI, .seq = INC_SEQ,
+	  .bytes = IP6_HLEN + ESP_HLEN + ESP_PAYLOAD, .hdr_len = IP6_HLEN },
+	{ "vlan_pppoe_esp4", "an 802.1Q tag, a PPPoE session, then ESP",
+	  { V4, ESP(ESP_PAYLOAD), .nvlan = 1, .vlan = { VLAN(100) }, PPPOE },
+	  CLASS(ESP), .spi = INC_SPI, .seq = INC_SEQ,
+	  .bytes = IP4_HLEN + ESP_HLEN + ESP_PAYLOAD, .hdr_len = IP4_HLEN, .vlans = 1 },
+	{ "qinq_pppoe_tcp6", "802.1ad and 802.1Q tags, a PPPoE session, then TCP over IPv6",
+	  { V6, TCP80(32), .nvlan = 2, .vlan = { SVLAN(200), VLAN(100) }, PPPOE },
+	  CLASS(TCP), .bytes = IP6_HLEN + TCP_HLEN + 32,
+	  .hdr_len = IP6_HLEN + TCP_HLEN, .vlans = 2 },
+
+	/* ---- wireguard: by header and length, whatever the port ---- */
+	{ "wg_init4", "WireGuard handshake initiation (148 bytes)",
+	  { V4, WG(wg_init) }, CLASS(WIREGUARD),
+	  .bytes = IP4_HLEN + UDP_HLEN + 148, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "wg_resp6", "WireGuard handshake response (92 bytes) over IPv6",
+	  { V6, WG(wg_resp) }, CLASS(WIREGUARD),
+	  .bytes = IP6_HLEN + UDP_HLEN + 92, .hdr_len = IP6_HLEN + UDP_HLEN },
+	{ "wg_cookie4", "WireGuard cookie reply (64 bytes)",
+	  { V4, WG(wg_cookie) }, CLASS(WIREGUARD),
+	  .bytes = IP4_HLEN + UDP_HLEN + 64, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "wg_data4", "WireGuard transport data (96 bytes) to port 443",
+	  { V4, WG_P(WG_PORT, 443, wg_data) }, CLASS(WIREGUARD),
+	  .bytes = IP4_HLEN + UDP_HLEN + 96, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "wg_keepalive6", "WireGuard keepalive: transport data of 32 bytes, over IPv6",
+	  { V6, WG(wg_keepalive) }, CLASS(WIREGUARD),
+	  .bytes = IP6_HLEN + UDP_HLEN + 32, .hdr_len = IP6_HLEN + UDP_HLEN },
+	{ "mpls_wg_data4", "one MPLS label, then WireGuard transport data",
+	  { V4, WG(wg_data), MPLS(1) }, CLASS(WIREGUARD),
+	  .bytes = IP4_HLEN + UDP_HLEN + 96, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "wg_init_short", "a WireGuard initiation one byte short (147): udp",
+	  { V4, WG(wg_init_short) }, CLASS(UDP),
+	  .bytes = IP4_HLEN + UDP_HLEN + 147, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "wg_data_odd", "WireGuard transport data of 40 bytes (24 past the header): udp",
+	  { V4, WG(wg_data_odd) }, CLASS(UDP),
+	  .bytes = IP4_HLEN + UDP_HLEN + 40, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "wg_data_short", "WireGuard transport data of 16 bytes: udp",
+	  { V4, WG(wg_data_short) }, CLASS(UDP),
+	  .bytes = IP4_HLEN + UDP_HLEN + 16, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "wg_reserved", "a WireGuard keepalive with a reserved byte not zero: udp",
+	  { V4, WG(wg_reserved) }, CLASS(UDP),
+	  .bytes = IP4_HLEN + UDP_HLEN + 32, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "wg_type5", "message type 5 with a WireGuard length: udp",
+	  { V4, WG(wg_type5) }, CLASS(UDP),
+	  .bytes = IP4_HLEN + UDP_HLEN + 32, .hdr_len = IP4_HLEN + UDP_HLEN },
+	{ "wg_port4500", "a WireGuard message from port 4500: the port decides, esp_udp",
+	  { V4, WG_P(4500, WG_PORT, wg_data) }, CLASS(ESP_UDP), .spi = 0x04000000,
+	  .bytes = IP4_HLEN + UDP_HLEN + 96, .hdr_len = IP4_HLEN + UDP_HLEN },
+
+	/* ---- carriers: no IP inside, or malformed: one reason each ---- */
+	{ "mpls_cw_ip4", "MPLS, a pseudowire control word, then IPv4",
+	  { V4, TCP80(32), MPLS(1), .mpls_cw = true }, REASON(MPLS_OTHER) },
+	{ "mpls_eth_pw", "MPLS carrying an Ethernet frame (no control word)",
+	  { ETH, MPLS(2), .payload = arp_req, .payload_len = sizeof(arp_req) },
+	  REASON(MPLS_OTHER) },
+	{ "mpls_depth9", "nine MPLS labels",
+	  { V4, TCP80(32), MPLS(9) }, REASON(MPLS_DEPTH) },
+	{ "mpls_trunc", "an MPLS label cut after 2 bytes",
+	  { V4, TCP80(32), MPLS(2), .truncate_to = ETH_HLEN + 6 }, REASON(MPLS_TRUNC) },
+	{ "mpls_no_bos", "three labels, none the bottom of the stack, then the frame ends",
+	  { ETH, MPLS(3), .mpls_no_bos = true }, REASON(MPLS_TRUNC) },
+	{ "mpls_empty", "one label, the bottom of the stack, then nothing",
+	  { ETH, MPLS(1) }, REASON(MPLS_TRUNC) },
+	{ "mpls_ip4_trunc", "MPLS, then an IPv4 header cut after 12 bytes",
+	  { V4, TCP80(32), MPLS(1), .truncate_to = ETH_HLEN + 4 + 12 }, REASON(IP4_TRUNC) },
+	{ "vlan_mpls_trunc", "an 802.1Q tag, then an MPLS label cut after 3 bytes",
+	  { V4, TCP80(32), .nvlan = 1, .vlan = { VLAN(100) }, MPLS(1),
+	    .truncate_to = ETH_HLEN + VLAN_HLEN + 3 }, REASON(MPLS_TRUNC), .vlans = 1 },
+	{ "pppoe_lcp", "a PPPoE session carrying LCP (0xc021)",
+	  { ETH, PPPOE, .ppp_proto = 0xc021, .payload = lcp_req,
+	    .payload_len = sizeof(lcp_req) }, REASON(PPPOE_OTHER) },
+	{ "pppoe_trunc", "a PPPoE session header cut after 5 bytes",
+	  { V4, TCP80(32), PPPOE, .truncate_to = ETH_HLEN + 5 }, REASON(PPPOE_TRUNC) },
+	{ "pppoe_bad_ver", "PPPoE version 2",
+	  { V4, TCP80(32), PPPOE, .pppoe_ver_type = 0x21 }, REASON(PPPOE_BAD_HDR) },
+	{ "pppoe_bad_code", "a PADI code (0x09) behind the session ethertype",
+	  { V4, TCP80(32), PPPOE, .pppoe_code = 0x09 }, REASON(PPPOE_BAD_HDR) },
+	{ "pppoe_len_short", "PPPoE length 1: no room for the PPP protocol",
+	  { V4, TCP80(32), PPPOE, .pppoe_len_short = true }, REASON(PPPOE_BAD_HDR) },
+	{ "pppoe_ip6_bad_version", "PPPoE, PPP IPv6, then version 4",
+	  { V6, TCP80(32), PPPOE, .ip6_version = 4 }, REASON(IP6_BAD_HDR) },
+	{ "pppoe_discovery", "a PPPoE discovery frame (0x8863): non_ip",
+	  { ETH, .ethertype = 0x8863, .payload = lcp_req, .payload_len = sizeof(lcp_req) },
+	  REASON(NON_IP) },
+	{ "macsec", "a MACsec frame (0x88e5)",
+	  { ETH, .ethertype = 0x88e5, .payload = macsec_tag, .payload_len = sizeof(macsec_tag) },
+	  REASON(MACSEC) },
+	{ "vlan_macsec", "an 802.1Q tag, then MACsec",
+	  { ETH, .nvlan = 1, .vlan = { VLAN(100) }, .ethertype = 0x88e5,
+	    .payload = macsec_tag, .payload_len = sizeof(macsec_tag) },
+	  REASON(MACSEC), .vlans = 1 },
 
 	/* ---- malformed or not IP: one reason each ---- */
 	{ "non_ip_arp", "an ARP request",

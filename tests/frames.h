@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #define FRAME_MAX_VLAN	3	/* one more than the parser takes */
+#define FRAME_MAX_MPLS	9	/* one more than the parser takes */
 #define FRAME_MAX_EXT	12	/* IPv6 extension headers (IPv4: AH only) */
 #define FRAME_MAX_LEN	2048	/* every case fits */
 
@@ -56,12 +57,36 @@ struct frame_ext {
 	uint32_t spi, seq;	/* 51 */
 };
 
+/* A carrier between the VLAN tags and the IP packet (or, with
+ * FRAME_L3_NONE, the payload). */
+enum frame_carrier {
+	FRAME_CARRIER_NONE = 0,
+	FRAME_CARRIER_MPLS,	/* ethertype 0x8847 (mpls_mc: 0x8848), nmpls
+				 * labels, the last with the bottom-of-stack
+				 * bit (unless mpls_no_bos) */
+	FRAME_CARRIER_PPPOE,	/* ethertype 0x8864, a PPPoE session header and
+				 * the PPP protocol */
+};
+
 struct frame_spec {
 	uint8_t dst_mac[6], src_mac[6];
 	uint8_t nvlan;
 	struct frame_vlan vlan[FRAME_MAX_VLAN];
-	uint16_t ethertype;	/* FRAME_L3_NONE only */
+	uint16_t ethertype;	/* FRAME_L3_NONE without a carrier only */
 	enum frame_l3 l3;
+
+	enum frame_carrier carrier;
+	/* MPLS */
+	uint8_t nmpls;		/* labels, 1 .. FRAME_MAX_MPLS */
+	bool mpls_mc;		/* ethertype 0x8848 (multicast) */
+	bool mpls_no_bos;	/* no label has the bottom-of-stack bit */
+	bool mpls_cw;		/* a pseudowire control word (4 zero bytes)
+				 * after the stack */
+	/* PPPoE */
+	uint16_t ppp_proto;	/* 0: 0x0021 for IPv4, 0x0057 for IPv6 */
+	uint8_t pppoe_ver_type;	/* 0: 0x11 */
+	uint8_t pppoe_code;	/* 0: session data */
+	bool pppoe_len_short;	/* PPPoE length 1: under the PPP protocol */
 
 	/* IPv4 */
 	uint8_t src4[4], dst4[4];
@@ -97,6 +122,10 @@ struct frame_spec {
 	size_t pad_to;		/* zero padding after the packet up to this
 				 * frame length, as a NIC pads short frames */
 };
+
+/* The offset of the IP header (or the payload, FRAME_L3_NONE) in the
+ * frame spec builds: Ethernet, the VLAN tags and the carrier. */
+size_t frame_l3_offset(const struct frame_spec *spec);
 
 /* Builds the frame into buf. Returns its length, or -1 if it does not
  * fit in cap or the spec makes no sense. The IPv4 header checksum and

@@ -273,7 +273,8 @@ if start "$n" watch -i 0.2 --metrics "127.0.0.1:$MPORT" --metrics-top 3 gw-ws; t
 		fail top_other_esp "other esp '$(value "$m" "$(pk other esp)")', not 30"
 	assert_eq top_dst_series "10.20.0.91 10.20.0.92 10.20.0.93 other" \
 		"$(sed -n 's/^protomix_packets_total{dst="\([^"]*\)".*/\1/p' "$m" | sort -u | paste -sd' ')"
-	assert_eq top_series_count "$((4 * 13)) $((4 * 13))" \
+	# a series per class (14, with wireguard) for each of the 4 dst
+	assert_eq top_series_count "$((4 * 14)) $((4 * 14))" \
 		"$(grep -c '^protomix_packets_total{' "$m") $(grep -c '^protomix_bytes_total{' "$m")"
 	assert_eq top_values "91=50 92=40 93=30 other=30 other_bytes=$((30 * ESP4_BYTES)) other_tcp=0" \
 		"91=$(value "$m" "$(pk 10.20.0.91 esp)") 92=$(value "$m" "$(pk 10.20.0.92 esp)") 93=$(value "$m" "$(pk 10.20.0.93 esp)") other=$(value "$m" "$(pk other esp)") other_bytes=$(value "$m" "$(by other esp)") other_tcp=$(value "$m" "$(pk other tcp)")"

@@ -40,7 +40,7 @@ trap 'rm -rf "$tmp"' EXIT
 # counts FILE.json: "ADDR CLASS N" lines, sorted
 counts() { jq -r '.destinations[] | .addr as $a | .packets | to_entries[] | "\($a) \(.key) \(.value)"' "$1" | sort; }
 # reasons FILE.json: "REASON N" lines with N > 0, sorted
-reasons() { jq -r '.stats | ({non_ip: .non_ip} + .malformed) | to_entries[] | select(.value > 0) | "\(.key) \(.value)"' "$1" | sort; }
+reasons() { jq -r '.stats | ({non_ip, macsec, mpls_other, pppoe_other} + .malformed) | to_entries[] | select(.value > 0) | "\(.key) \(.value)"' "$1" | sort; }
 # want_counts EXPECT: the same from gen_corpus's expectations
 want_counts() { awk '$1 != "-" { n[$1 " " $2]++ } END { for (k in n) print k, n[k] }' "$1" | sort; }
 want_reasons() { awk '$1 == "-" { n[$2]++ } END { for (k in n) print k, n[k] }' "$1" | sort; }
@@ -122,7 +122,7 @@ check cases/jumbo_bytes "$(jq -c '[.destinations[] | select(.bytes.tcp == 8986 o
 check cases/interfaces "$(jq -c '.interfaces' "$j")" \
 	"[{\"name\":\"$tmp/cases_en10mb.cap\",\"ifindex\":0,\"hooks\":[\"xdp\"]}]"
 # Every frame is in exactly one class or reason.
-check cases/accounting "$(jq '.stats | ([.packets[]] | add) + .non_ip + ([.malformed[]] | add) == .frames' "$j")" true
+check cases/accounting "$(jq '.stats | ([.packets[]] | add) + .non_ip + .macsec + .mpls_other + .pppoe_other + ([.malformed[]] | add) == .frames' "$j")" true
 
 # stdin
 if cat "$tmp/cases_en10mb.cap" | $PM replay --json - >"$tmp/stdin.json" 2>"$tmp/stdin.err"; then
@@ -324,7 +324,7 @@ $GEN --frames 100000 --seed 3 "$tmp/big.pcap" 2>/dev/null
 start=$(date +%s%N)
 if replay_json big --max-dests 262144 "$tmp/big.pcap"; then
 	ms=$(( ($(date +%s%N) - start) / 1000000 ))
-	check big/accounting "$(jq '.stats | ([.packets[]] | add) + .non_ip + ([.malformed[]] | add) == .frames and .frames == 100000' "$tmp/big.json")" true
+	check big/accounting "$(jq '.stats | ([.packets[]] | add) + .non_ip + .macsec + .mpls_other + .pppoe_other + ([.malformed[]] | add) == .frames and .frames == 100000' "$tmp/big.json")" true
 	check big/dests "$(jq '([.destinations[].packets[]] | add) == ([.stats.packets[]] | add) and .stats.evicted_dests == 0' "$tmp/big.json")" true
 	echo "# 100000 frames replayed in $ms ms ($(( 100000 * 1000 / (ms ? ms : 1) )) frames/s, with JSON)"
 fi

@@ -81,7 +81,8 @@ char *alert_evidence(const struct alert *a, char *buf, size_t len)
 	char s[64], d[64], sp[8] = "", dp[8] = "";
 	const char *ip = addr_is_v4(a->dst) ? "IP" : "IP6";
 	bool ports = a->class == PM_C_TCP || a->class == PM_C_UDP ||
-		     a->class == PM_C_ESP_UDP || a->class == PM_C_IKE;
+		     a->class == PM_C_ESP_UDP || a->class == PM_C_IKE ||
+		     a->class == PM_C_WIREGUARD;
 
 	fmt_addr(a->src, s, sizeof(s));
 	fmt_addr(a->dst, d, sizeof(d));

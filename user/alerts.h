@@ -57,9 +57,9 @@ void alert_line(const struct alert *a, char *buf, size_t len);
  * raised. The number of the i-th kept alert (i < log->n). */
 uint64_t alert_log_seq(const struct alert_log *log, size_t i);
 
-/* one_way_ipsec: ESP (or esp_udp) from A to B within the last window,
- * for at least a window, and no ESP, esp_udp or IKE from B to A within
- * it. Raised once per pair until traffic comes back. */
+/* one_way_ipsec: ESP (or esp_udp, or wireguard) from A to B within the
+ * last window, for at least a window, and no ESP, esp_udp, wireguard or
+ * IKE from B to A within it. Raised once per pair until traffic comes back. */
 struct oneway {
 	struct pm_pair_key *raised;	/* sorted */
 	size_t n;

@@ -35,7 +35,7 @@ int baseline_load(struct baseline *b, const char *path)
 		if (p[PM_C_TCP])
 			flags |= PM_D_BASE_TCP;
 		for (int c = 0; c < PM_NCLASS; c++)
-			if ((class_ipsec_mask() & 1u << c) && p[c])
+			if (((class_ipsec_mask() | class_encrypted_mask()) & 1u << c) && p[c])
 				flags |= PM_D_BASE_IPSEC;
 		if (!flags)
 			continue;

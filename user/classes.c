@@ -9,7 +9,7 @@ static const struct {
 	const char *desc;
 } classes[PM_NCLASS] = {
 	[PM_C_TCP]	  = { "tcp", "IP protocol 6" },
-	[PM_C_UDP]	  = { "udp", "IP protocol 17, when neither esp_udp nor ike; every non-first UDP fragment" },
+	[PM_C_UDP]	  = { "udp", "IP protocol 17, when neither esp_udp, ike nor wireguard; every non-first UDP fragment" },
 	[PM_C_ICMP]	  = { "icmp", "IP protocol 1" },
 	[PM_C_ICMP6]	  = { "icmp6", "IP protocol 58" },
 	[PM_C_SCTP]	  = { "sctp", "IP protocol 132" },
@@ -21,13 +21,14 @@ static const struct {
 	[PM_C_IPIP]	  = { "ipip", "IPv4 in IP (protocol 4)" },
 	[PM_C_IPV6_ENCAP] = { "ipv6_encap", "IPv6 in IP (protocol 41)" },
 	[PM_C_OTHER]	  = { "other", "any other IP protocol" },
+	[PM_C_WIREGUARD]  = { "wireguard", "UDP (not port 500 or 4500) whose payload is a WireGuard message: type 1-4, three zero bytes, payload length 148 (type 1), 92 (2), 64 (3), or (4) at least 32 and a multiple of 16" },
 };
 
 static const struct {
 	const char *name;
 	const char *desc;
 } reasons[PM_NREASON] = {
-	[PM_R_NON_IP]	     = { "non_ip", "not IPv4 or IPv6 (ARP, LLDP, ...)" },
+	[PM_R_NON_IP]	     = { "non_ip", "not IPv4, IPv6 or a carrier of them (ARP, LLDP, PPPoE discovery, ...)" },
 	[PM_R_ETH_TRUNC]     = { "eth_trunc", "shorter than an Ethernet header" },
 	[PM_R_VLAN_TRUNC]    = { "vlan_trunc", "a VLAN tag cut short" },
 	[PM_R_VLAN_DEPTH]    = { "vlan_depth", "more than two VLAN tags" },
@@ -39,6 +40,13 @@ static const struct {
 	[PM_R_IP6_EXT_DEPTH] = { "ip6_ext_depth", "more than 8 IPv6 extension headers" },
 	[PM_R_L4_TRUNC]	     = { "l4_trunc", "TCP, UDP, ESP or AH header cut short" },
 	[PM_R_L4_BAD_HDR]    = { "l4_bad_hdr", "TCP data offset under 5, UDP length under 8, AH length under 12 bytes" },
+	[PM_R_MPLS_TRUNC]    = { "mpls_trunc", "an MPLS label stack, or the byte after it, cut short" },
+	[PM_R_MPLS_DEPTH]    = { "mpls_depth", "more than 8 MPLS labels" },
+	[PM_R_MPLS_OTHER]    = { "mpls_other", "MPLS carrying no IPv4 or IPv6 (a pseudowire control word, ...)" },
+	[PM_R_PPPOE_TRUNC]   = { "pppoe_trunc", "a PPPoE session header or its PPP protocol cut short" },
+	[PM_R_PPPOE_BAD_HDR] = { "pppoe_bad_hdr", "PPPoE version or type not 1, code not 0, or length under 2" },
+	[PM_R_PPPOE_OTHER]   = { "pppoe_other", "PPPoE session carrying a PPP protocol other than IPv4 or IPv6 (LCP, IPCP, ...)" },
+	[PM_R_MACSEC]	     = { "macsec", "MACsec (802.1AE, ethertype 0x88e5): encrypted, no IP header to see" },
 };
 
 static const char *hooks[PM_NHOOK] = {
@@ -65,6 +73,19 @@ int class_from_name(const char *name)
 	return -1;
 }
 
+uint32_t class_tunnel_mask(void)
+{
+	return 1u << PM_C_ESP | 1u << PM_C_AH | 1u << PM_C_ESP_UDP |
+	       1u << PM_C_GRE | 1u << PM_C_IPIP | 1u << PM_C_IPV6_ENCAP |
+	       1u << PM_C_WIREGUARD;
+}
+
+uint32_t class_encrypted_mask(void)
+{
+	return 1u << PM_C_ESP | 1u << PM_C_AH | 1u << PM_C_ESP_UDP |
+	       1u << PM_C_WIREGUARD;
+}
+
 uint32_t class_ipsec_mask(void)
 {
 	return 1u << PM_C_ESP | 1u << PM_C_AH | 1u << PM_C_ESP_UDP |
@@ -79,6 +100,18 @@ const char *reason_name(unsigned int r)
 const char *reason_desc(unsigned int r)
 {
 	return r < PM_NREASON ? reasons[r].desc : "?";
+}
+
+char *stats_unseen_text(const struct pm_stats *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int r = 0; r < PM_NREASON && n < len; r++)
+		if (r != PM_R_NON_IP && !reason_is_malformed(r) && s->reason[r])
+			n += snprintf(buf + n, len - n, " %s %llu", reason_name(r),
+				      (unsigned long long)s->reason[r]);
+	return buf;
 }
 
 const char *hook_name(unsigned int h)

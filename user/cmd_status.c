@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include "classes.h"
 #include "cli.h"
 #include "commands.h"
 #include "control.h"
@@ -24,11 +25,26 @@ static uint64_t snap_u64_at(json_object *o, const char *path)
 	return o ? snap_u64(o, path) : 0;
 }
 
+/* " macsec N, mpls_other N,": the well-formed frames with no IP packet
+ * to count besides non_ip, those not 0. Returns buf. */
+static char *unseen_text(json_object *stats, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int r = 0; r < PM_NREASON && n < len; r++)
+		if (r != PM_R_NON_IP && !reason_is_malformed(r) &&
+		    snap_u64_at(stats, reason_name(r)))
+			n += snprintf(buf + n, len - n, " %s %llu,", reason_name(r),
+				      (unsigned long long)snap_u64_at(stats, reason_name(r)));
+	return buf;
+}
+
 static void print_status(json_object *s)
 {
 	json_object *ifs = snap_get(s, "interfaces", json_type_array), *ifc, *hooks, *maps, *stats, *up;
 	size_t nifs = ifs ? json_object_array_length(ifs) : 0, nhooks;
-	char a[16], b[16];
+	char a[16], b[16], c[128];
 
 	if (!json_object_object_get_ex(s, "maps", &maps))
 		maps = NULL;
@@ -56,9 +72,10 @@ static void print_status(json_object *s)
 	printf("  rules %llu, baseline destinations %llu\n",
 	       (unsigned long long)snap_u64_at(maps, "rules.entries"),
 	       (unsigned long long)snap_u64_at(maps, "baseline.entries"));
-	printf("  frames %s: non-IP %llu, malformed %llu\n",
+	printf("  frames %s: non-IP %llu,%s malformed %llu\n",
 	       fmt_si(snap_u64_at(stats, "frames"), b, sizeof(b)),
 	       (unsigned long long)snap_u64_at(stats, "non_ip"),
+	       unseen_text(stats, c, sizeof(c)),
 	       (unsigned long long)snap_u64_at(stats, "malformed_total"));
 	printf("  alerts: unexpected_protocol %llu, protocol_shift %llu, one_way_ipsec %llu\n",
 	       (unsigned long long)snap_u64_at(stats, "alerts.unexpected_protocol"),

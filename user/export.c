@@ -302,7 +302,8 @@ static void item_line(struct item *it, json_object *a, json_object *ev)
 	al.seq = it->seq;
 	al.len = (uint32_t)snap_u64(a, "len");
 	addrs = parse_addr(it->src, al.src) && parse_addr(it->dst, al.dst);
-	ports = c == PM_C_TCP || c == PM_C_UDP || c == PM_C_ESP_UDP || c == PM_C_IKE;
+	ports = c == PM_C_TCP || c == PM_C_UDP || c == PM_C_ESP_UDP || c == PM_C_IKE ||
+		c == PM_C_WIREGUARD;
 	if (snap_get(a, "sport", json_type_int) && snap_get(a, "dport", json_type_int)) {
 		al.sport = (uint16_t)snap_u64(a, "sport");
 		al.dport = (uint16_t)snap_u64(a, "dport");
@@ -782,6 +783,12 @@ static void md_counters(FILE *f, json_object *snap)
 	md_counts(f, snap_get(st, "bytes", json_type_object), true);
 	fputs(" |\n", f);
 	md_row(f, "non-IP frames", snap_u64(st, "non_ip"));
+	if (snap_get(st, "macsec", json_type_int))	/* since issue 13 */
+		md_row(f, "MACsec frames", snap_u64(st, "macsec"));
+	if (snap_get(st, "mpls_other", json_type_int))
+		md_row(f, "MPLS frames without IP", snap_u64(st, "mpls_other"));
+	if (snap_get(st, "pppoe_other", json_type_int))
+		md_row(f, "PPPoE frames without IP", snap_u64(st, "pppoe_other"));
 	md_row(f, "malformed frames", malformed);
 	if (json_object_is_type(mal, json_type_object)) {
 		json_object_object_foreach(mal, reason, v) {

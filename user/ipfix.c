@@ -807,6 +807,7 @@ static const uint8_t proto_of[PM_NCLASS] = {
 	[PM_C_SCTP] = 132, [PM_C_ESP] = 50, [PM_C_AH] = 51, [PM_C_ESP_UDP] = 17,
 	[PM_C_IKE] = 17, [PM_C_GRE] = 47, [PM_C_IPIP] = 4, [PM_C_IPV6_ENCAP] = 41,
 	[PM_C_OTHER] = 255,	/* any other protocol: the class name says which */
+	[PM_C_WIREGUARD] = 17,
 };
 
 static void varstr(fbVarfield_t *f, const char *s)

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "classes.h"
 #include "maps.h"
 #include "protomix.skel.h"
 
@@ -395,7 +396,7 @@ uint64_t stats_malformed(const struct pm_stats *s)
 	uint64_t sum = 0;
 
 	for (int r = 0; r < PM_NREASON; r++)
-		if (r != PM_R_NON_IP)
+		if (reason_is_malformed(r))
 			sum += s->reason[r];
 	return sum;
 }

@@ -81,7 +81,7 @@ int stats_read(int map_fd, struct pm_stats hooks[PM_NHOOK],
 /* The kernel memory a map holds ("memlock" of its fdinfo), or 0. */
 uint64_t map_memlock(int map_fd);
 
-/* Total frames counted under a reason that is not non_ip. */
+/* Total frames counted under a malformed reason (reason_is_malformed). */
 uint64_t stats_malformed(const struct pm_stats *s);
 
 #endif

@@ -360,13 +360,19 @@ static void write_exposition(FILE *f, struct metrics *m)
 	family(f, "protomix_malformed_total", "counter",
 	       "Frames not counted under a destination because their headers are cut short or invalid, by reason.");
 	for (int r = 0; r < PM_NREASON; r++) {
-		if (r == PM_R_NON_IP)
+		if (!reason_is_malformed(r))
 			continue;
 		snprintf(labels, sizeof(labels), "{reason=\"%s\"}", reason_name(r));
 		sample(f, "protomix_malformed_total", labels, s->reason[r]);
 	}
 	one(f, "protomix_non_ip_total", "counter",
 	    "Well-formed frames that carry neither IPv4 nor IPv6.", s->reason[PM_R_NON_IP]);
+	one(f, "protomix_macsec_total", "counter",
+	    "MACsec frames (802.1AE): encrypted, no IP header to count.", s->reason[PM_R_MACSEC]);
+	one(f, "protomix_mpls_other_total", "counter",
+	    "MPLS frames that carry neither IPv4 nor IPv6 (pseudowires).", s->reason[PM_R_MPLS_OTHER]);
+	one(f, "protomix_pppoe_other_total", "counter",
+	    "PPPoE session frames whose PPP protocol is neither IPv4 nor IPv6.", s->reason[PM_R_PPPOE_OTHER]);
 	one(f, "protomix_evicted_dests_total", "counter",
 	    "Destinations evicted from the full per-destination map (their counts stay in dst=\"other\").",
 	    view_evicted(v));

@@ -43,7 +43,7 @@ void report_interval(FILE *out, bool json, int top, double secs,
 	struct row *rows = calloc(t->n ? t->n : 1, sizeof(*rows));
 	uint64_t all_pkts = 0, all_bytes = 0;
 	size_t nrows = 0;
-	char tbuf[40], addr[64], a[16], b[16], mix[256];
+	char tbuf[40], addr[64], a[16], b[16], mix[256], unseen[96];
 
 	if (!rows)
 		return;
@@ -92,13 +92,14 @@ void report_interval(FILE *out, bool json, int top, double secs,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
-		fprintf(out, "%s  %s pkt/s  %sb/s  dests %zu/%llu  evicted %llu  malformed %llu  non-ip %llu\n",
+		fprintf(out, "%s  %s pkt/s  %sb/s  dests %zu/%llu  evicted %llu  malformed %llu  non-ip %llu%s\n",
 			tbuf, fmt_si(all_pkts / secs, a, sizeof(a)),
 			fmt_si(all_bytes * 8 / secs, b, sizeof(b)), t->n,
 			(unsigned long long)v->max_dests,
 			(unsigned long long)view_evicted(v),
 			(unsigned long long)stats_malformed(&v->total),
-			(unsigned long long)v->total.reason[PM_R_NON_IP]);
+			(unsigned long long)v->total.reason[PM_R_NON_IP],
+			stats_unseen_text(&v->total, unseen, sizeof(unseen)));
 		if (nrows)
 			fprintf(out, "  %-39s %9s %9s  %s\n", "DESTINATION",
 				"PKT/S", "BIT/S", "MIX");

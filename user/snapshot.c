@@ -42,11 +42,15 @@ static json_object *hook_stats(const struct pm_stats *s)
 	json_object_object_add(o, "frames", json_object_new_uint64(s->frames));
 	json_object_object_add(o, "packets", class_counts(s->class_packets));
 	json_object_object_add(o, "bytes", class_counts(s->class_bytes));
-	json_object_object_add(o, "non_ip",
-			       json_object_new_uint64(s->reason[PM_R_NON_IP]));
+	/* well-formed frames with no IP packet to count (non_ip, macsec,
+	 * mpls_other, pppoe_other): a key each; the malformed in one object */
+	for (int r = 0; r < PM_NREASON; r++)
+		if (!reason_is_malformed(r))
+			json_object_object_add(o, reason_name(r),
+					       json_object_new_uint64(s->reason[r]));
 	mal = json_object_new_object();
 	for (int r = 0; r < PM_NREASON; r++)
-		if (r != PM_R_NON_IP)
+		if (reason_is_malformed(r))
 			json_object_object_add(mal, reason_name(r),
 					       json_object_new_uint64(s->reason[r]));
 	json_object_object_add(o, "malformed", mal);

@@ -79,7 +79,7 @@ static char *fmt_uptime(uint64_t ns, char *buf, size_t len)
 
 static void draw_header(struct top *t)
 {
-	char line[1024], up[32], a[16], b[16], clock[16];
+	char line[1024], up[32], a[16], b[16], clock[16], unseen[96];
 	const struct pm_stats *s = &t->total;
 	time_t now = time(NULL);
 	struct tm tm;
@@ -109,9 +109,10 @@ static void draw_header(struct top *t)
 		 (unsigned long long)t->alerts_total);
 	put(2, 0, line);
 	snprintf(line, sizeof(line),
-		 "parser malformed %llu non-ip %llu  ring buffer sampled %llu suppressed %llu drops %llu",
+		 "parser malformed %llu non-ip %llu%s  ring buffer sampled %llu suppressed %llu drops %llu",
 		 (unsigned long long)stats_malformed(s),
 		 (unsigned long long)s->reason[PM_R_NON_IP],
+		 stats_unseen_text(s, unseen, sizeof(unseen)),
 		 (unsigned long long)s->sampled, (unsigned long long)s->suppressed,
 		 (unsigned long long)s->ringbuf_drops);
 	put(3, 0, line);
