@@ -88,7 +88,7 @@ void history_alert(struct history *h, const struct alert *a);
 void history_record(struct history *h, const struct pm_view *v,
 		    const struct dest_table *prev, uint64_t start_ns);
 
-/* The snapshot's "history" member (docs: snapshot schema), with v's
+/* The snapshot's "history" member (docs/snapshot.md, "history"), with v's
  * clocks and address format:
  *   {"interval_s": configured seconds, "capacity": W,
  *    "start": time of the first kept interval's start,
