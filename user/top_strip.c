@@ -56,14 +56,16 @@ static char class_letter(int c)
 	case PM_C_AH: return 'A';
 	case PM_C_ESP_UDP: return 'N';
 	case PM_C_IKE: return 'k';
+	case PM_C_WIREGUARD: return 'W';
 	case STRIP_IDLE: return ' ';
 	default: return 'o';
 	}
 }
 
+/* The encrypted classes: what a TCP destination must not turn to. */
 static bool class_alarms(int c)
 {
-	return c == PM_C_ESP || c == PM_C_AH || c == PM_C_ESP_UDP;
+	return c < PM_NCLASS && (class_encrypted_mask() & 1u << c);
 }
 
 void strip_draw(const struct top_strip *s, int y, int cols, const char *addr,

@@ -5,8 +5,8 @@
  * packets per class in each of the last STRIP_LEN refreshes, drawn as
  * STRIP_LINES lines: a title, a bar per refresh (its height the packets
  * relative to the busiest refresh shown, in ASCII levels), and under each
- * bar the letter of the class that had most of its packets (ESP, AH and
- * esp_udp in the alert colour). The strip starts empty when the top row
+ * bar the letter of the class that had most of its packets (the encrypted
+ * classes, ESP, AH, esp_udp and WireGuard, in the alert colour). The strip starts empty when the top row
  * becomes another destination. Fixed size, no allocation.
  */
 #ifndef PM_TOP_STRIP_H
