@@ -23,6 +23,7 @@
 #include "alerts.h"
 #include "classes.h"
 #include "export.h"
+#include "formats.h"
 #include "frames.h"
 #include "util.h"
 

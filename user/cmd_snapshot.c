@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "control.h"
 #include "export.h"
+#include "formats.h"
 #include "html.h"
 #include "snapshot.h"
 #include "util.h"
