@@ -12,6 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Room for a line decoded from at most PM_SNAP_LEN bytes (a longer
+ * line is cut), and for the alert line around it (time, interface,
+ * direction, kind and expected classes). */
+#define EVIDENCE_MAX		640
+#define EVIDENCE_LINE_MAX	(EVIDENCE_MAX + 256)
+
 enum evidence_end {
 	EVIDENCE_NONE = 0,	/* not an Ethernet frame this decodes: buf "" */
 	EVIDENCE_FULL,		/* buf is tcpdump's whole line */
