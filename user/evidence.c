@@ -702,6 +702,8 @@ static void ip6(struct out *o, struct cur c, uint32_t length)
 			if (!have(&c, p, 8))
 				return cut(o, "frag6");
 			hl = 8;
+			if (rem < hl)
+				return cut(o, "ip6");
 			out(o, "frag (%u|%u)", be16(p + 2) & 0xfff8, rem - 8);
 			if (be16(p + 2) & 0xfff8)
 				return;		/* no header of the next level */
