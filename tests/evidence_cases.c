@@ -83,6 +83,22 @@ static const struct frame_spec inner_ping6 = {
 	.l4 = FRAME_L4_ICMP6, .payload_len = 16,
 };
 
+static const struct frame_spec inner_natt_eth = {
+	ETH, .l3 = FRAME_L3_IPV4, .src4 = { 10, 10, 1, 10 }, .dst4 = { 10, 20, 0, 82 },
+	.l4 = FRAME_L4_UDP, .sport = 4500, .dport = 4500, .udp_esp = true,
+	.spi = 0xc0ffee01, .seq = 42, .payload_len = 64,
+};
+static const struct frame_spec inner_esp6_eth = {
+	ETH, .l3 = FRAME_L3_IPV6,
+	.src6 = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x10, [15] = 0x10 },
+	.dst6 = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x20, [15] = 0x80 },
+	.l4 = FRAME_L4_ESP, .spi = INC_SPI, .seq = INC_SEQ, .payload_len = 72,
+};
+static const struct frame_spec inner_tcp_eth = {
+	ETH, .l3 = FRAME_L3_IPV4, .src4 = { 10, 10, 1, 10 }, .dst4 = { 10, 20, 0, 83 },
+	.l4 = FRAME_L4_TCP, .sport = 49152, .dport = 443, .payload_len = 16,
+};
+
 /* A case: a frame of tests/frames.c (aimed at a destination of its own),
  * a spec of this file, or a tunnel header and an inner packet. */
 enum wrap {
@@ -96,6 +112,7 @@ enum wrap {
 	W_GRE_KEY,	/* GRE with key 0x2a and sequence 5, inner IP */
 	W_GRE_CSUM,	/* GRE with checksum, inner IP */
 	W_GRE_TEB,	/* GRE carrying Ethernet (0x6558), key 7 */
+	W_MPLS0,	/* MPLS label 0 (IPv4 explicit null), an inner IP packet */
 };
 
 struct ecase {
@@ -162,6 +179,16 @@ static const uint8_t ike2_marked[32] = {
 	0, 0x20, 34, 0x08, 0, 0, 0, 0, 0, 0, 0, 28,
 };
 static const uint8_t keepalive[1] = { 0xff };
+static const uint8_t http_get[18] = "GET / HTTP/1.1\r\n\r\n";
+static const uint8_t dns_query[12] = { 0x12, 0x34, 1, 0, 0, 1 };
+/* ICMP: an echo reply, and a port unreachable quoting the datagram's IP
+ * header and 8 bytes (10.20.1.9 -> 10.10.1.10, UDP 53 -> 40000) */
+static const uint8_t icmp_reply[16] = { 0, 0, 0xb2, 0xa7, 0x4d, 0x58, 0, 2 };
+static const uint8_t icmp_unreach[36] = {
+	3, 3, 0, 0, 0, 0, 0, 0,
+	0x45, 0, 0, 36, 0, 1, 0, 0, 64, 17, 0, 0, 10, 20, 1, 9, 10, 10, 1, 10,
+	0, 53, 0x9c, 0x40, 0, 16, 0, 0,
+};
 static const uint8_t wg_init[148] = { 1 };
 static const uint8_t wg_data[96] = { 4 };
 
@@ -215,6 +242,15 @@ static const struct ecase cases[] = {
 	{ "tcp4_rst", .spec = { S4(4), RAW_TCP(tcp_rst) } },
 	{ "tcp6_synack_sack", .spec = { S6(5), RAW_TCP(tcp_sack) } },
 
+	{ "tcp4_http_get", .spec = { S4(6), .l4 = FRAME_L4_TCP, .sport = 49160,
+				    .dport = 80, .payload = http_get,
+				    .payload_len = sizeof(http_get) } },
+	{ "udp4_dns", .spec = { S4(7), UDPP(40000, 53, dns_query) } },
+	{ "icmp4_reply", .spec = { S4(8), .l4 = FRAME_L4_RAW, .proto = 1,
+				   .payload = icmp_reply, .payload_len = sizeof(icmp_reply) } },
+	{ "icmp4_unreach", .spec = { S4(9), .l4 = FRAME_L4_RAW, .proto = 1,
+				     .payload = icmp_unreach, .payload_len = sizeof(icmp_unreach) } },
+
 	/* IKE */
 	{ "ikev1", .spec = { S4(10), UDPP(500, 500, ike1) } },
 	{ "ikev2_6", .spec = { S6(11), UDPP(500, 500, ike2) } },
@@ -239,6 +275,10 @@ static const struct ecase cases[] = {
 	{ "gre6_key_seq_ping6", .spec = { OUTER6 }, W_GRE_KEY, &inner_ping6 },
 	{ "gre4_csum_esp", .spec = { OUTER4 }, W_GRE_CSUM, &inner_esp },
 	{ "gre4_teb_esp", .spec = { OUTER4 }, W_GRE_TEB, &inner_esp_eth },
+	{ "vxlan4_natt", .spec = { OUTER4 }, W_VXLAN, &inner_natt_eth },
+	{ "vxlan4_tcp", .spec = { OUTER4 }, W_VXLAN, &inner_tcp_eth },
+	{ "geneve4_esp6", .spec = { OUTER4 }, W_GENEVE, &inner_esp6_eth },
+	{ "mpls0_esp4", .spec = { ETH }, W_MPLS0, &inner_esp },
 	{ "mpls_vxlan4_esp", .spec = { OUTER4, .carrier = FRAME_CARRIER_MPLS, .nmpls = 2 },
 	  W_VXLAN, &inner_esp_eth },
 };
@@ -303,6 +343,9 @@ static size_t tunnel_hdr(const struct ecase *c, uint8_t *hdr, uint16_t *port,
 		put16(hdr + 2, 0x6558);
 		put32(hdr + 4, 7);
 		return 8;
+	case W_MPLS0:
+		put32(hdr, 1u << 8 | 64);	/* label 0, S, TTL 64 */
+		return 4;
 	case W_NONE:
 		break;
 	}
@@ -354,7 +397,10 @@ static int build(const struct ecase *c, uint8_t *buf, size_t cap)
 		put16(payload + 2, n + hl - 8);	/* GTP length: after 8 bytes */
 	s.payload = payload;
 	s.payload_len = hl + n;
-	if (port) {
+	if (c->wrap == W_MPLS0) {
+		s.l3 = FRAME_L3_NONE;
+		s.ethertype = 0x8847;
+	} else if (port) {
 		s.l4 = FRAME_L4_UDP;
 		s.sport = port == 2152 ? 2152 : 49999;
 		s.dport = port;

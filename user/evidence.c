@@ -509,12 +509,10 @@ static void tcp(struct out *o, const struct ipctx *ip, struct cur c, uint32_t le
 
 static void icmp(struct out *o, struct cur c, uint32_t length)
 {
+	if (c.p < c.end && c.p[0] != 0 && c.p[0] != 8)
+		return stop(o);		/* tcpdump reads what the type quotes */
 	if (!have(&c, c.p, 8))
 		return cut(o, "icmp");
-	if (c.p[0] != 0 && c.p[0] != 8) {
-		out(o, "ICMP");
-		return stop(o);
-	}
 	out(o, "ICMP echo %s, id %u, seq %u, length %u",
 	    c.p[0] == 8 ? "request" : "reply", be16(c.p + 4), be16(c.p + 6), length);
 }
@@ -727,10 +725,6 @@ static void ip6(struct out *o, struct cur c, uint32_t length)
 
 static void mpls(struct out *o, struct cur c, uint32_t length)
 {
-	static const char *reserved[] = {
-		"IPv4 explicit NULL", "Router Alert", "IPv6 explicit NULL",
-		"Implicit NULL",
-	};
 	uint32_t e, label;
 
 	out(o, "MPLS");
@@ -739,16 +733,12 @@ static void mpls(struct out *o, struct cur c, uint32_t length)
 			return cut(o, "mpls");
 		e = be32(c.p);
 		label = e >> 12;
-		if (label >= 4 && label < 16)
-			return stop(o);
-		out(o, " (label %u", label);
-		if (label < 4)
-			out(o, " (%s)", reserved[label]);
-		out(o, ", tc %u%s, ttl %u)", (e >> 9) & 7, e & 0x100 ? ", [S]" : "",
-		    e & 0xff);
+		out(o, " (label %u, tc %u%s, ttl %u)", label, (e >> 9) & 7,
+		    e & 0x100 ? ", [S]" : "", e & 0xff);
 		c.p += 4;
 		length -= 4;
 	} while (!(e & 0x100));
+	/* label 0: IPv4 explicit null, 2: IPv6's; else the version nibble */
 	if (label == 0 || (label != 2 && have(&c, c.p, 1) && c.p[0] >> 4 == 4)) {
 		out(o, " ");
 		return ip4(o, c, length);
