@@ -345,6 +345,25 @@ static bool http_port(uint16_t port)
 	return port == 80 || port == 8080 || port == 3128;
 }
 
+/* tcpdump's LENCHECK for l bytes of an option's data at p: past the
+ * header's length a bad option (the line stops), past the capture its
+ * mark, followed by ">" after the first option. */
+static bool opt_data(struct out *o, const struct cur *c, const uint8_t *p,
+		     uint32_t l, uint32_t hlen, char ch)
+{
+	if (l > hlen) {
+		stop(o);
+		return false;
+	}
+	if (!have(c, p, l)) {
+		cut(o, "tcp");
+		if (ch)
+			out(o, ">");
+		return false;
+	}
+	return true;
+}
+
 /* The options of a TCP header, "options [...]"; false when the line
  * stopped (cut, or an option this file does not print). */
 static bool tcp_options(struct out *o, struct cur c, const uint8_t *p,
@@ -359,24 +378,20 @@ static bool tcp_options(struct out *o, struct cur c, const uint8_t *p,
 
 		if (ch)
 			out(o, "%c", ch);
-		if (!have(&c, p, 1))
-			return cut(o, "tcp"), false;
+		if (!have(&c, p, 1) || (p[0] > 1 && !have(&c, p, 2))) {
+			cut(o, "tcp");	/* no kind, or no length */
+			return false;
+		}
 		opt = *p++;
 		if (opt > 1) {
-			if (!have(&c, p, 1))
-				return cut(o, "tcp"), false;
 			len = *p++;
-			if (len < 2 || len > hlen)
-				return stop(o), false;
+			if (len < 2 || len > hlen) {
+				stop(o);	/* "[bad opt]" */
+				return false;
+			}
 			hlen--;
 		}
 		hlen--;
-#define LENCHECK(l) do { \
-		if ((l) > hlen) \
-			return stop(o), false; \
-		if (!have(&c, p, (l))) \
-			return cut(o, "tcp"), ch ? out(o, ">") : (void)0, false; \
-	} while (0)
 		switch (opt) {
 		case 0:
 			out(o, "eol");
@@ -387,13 +402,15 @@ static bool tcp_options(struct out *o, struct cur c, const uint8_t *p,
 		case 2:
 			out(o, "mss");
 			datalen = 2;
-			LENCHECK(datalen);
+			if (!opt_data(o, &c, p, datalen, hlen, ch))
+				return false;
 			out(o, " %u", be16(p));
 			break;
 		case 3:
 			out(o, "wscale");
 			datalen = 1;
-			LENCHECK(datalen);
+			if (!opt_data(o, &c, p, datalen, hlen, ch))
+				return false;
 			out(o, " %u", p[0]);
 			break;
 		case 4:
@@ -410,7 +427,8 @@ static bool tcp_options(struct out *o, struct cur c, const uint8_t *p,
 			for (uint32_t i = 0; i < datalen; i += 8) {
 				uint32_t s, e;
 
-				LENCHECK(i + 8);
+				if (!opt_data(o, &c, p, i + 8, hlen, ch))
+					return false;
 				s = be32(p + i);
 				e = be32(p + i + 4);
 				if (has_ack) {	/* relative, as to the first packet */
@@ -423,13 +441,14 @@ static bool tcp_options(struct out *o, struct cur c, const uint8_t *p,
 		case 8:
 			out(o, "TS");
 			datalen = 8;
-			LENCHECK(datalen);
+			if (!opt_data(o, &c, p, datalen, hlen, ch))
+				return false;
 			out(o, " val %u ecr %u", be32(p), be32(p + 4));
 			break;
 		default:
-			return stop(o), false;
+			stop(o);
+			return false;
 		}
-#undef LENCHECK
 		p += datalen;
 		hlen -= datalen;
 		datalen += opt > 1 ? 2 : 1;
