@@ -121,6 +121,8 @@ struct ecase {
 	struct frame_spec spec;		/* outer packet (payload filled by wrap) */
 	enum wrap wrap;
 	const struct frame_spec *inner;	/* for wrap */
+	int short_by;			/* the frame ends this many bytes
+					 * before its IP packet does */
 };
 
 /* A TCP SYN with the options a Linux client sends: mss, sackOK, TS, nop,
@@ -234,6 +236,11 @@ static const struct ecase cases[] = {
 	{ "vlan_pppoe_esp4", .frame = "vlan_pppoe_esp4" }, { "qinq_pppoe_tcp6", .frame = "qinq_pppoe_tcp6" },
 	{ "wg_init4", .frame = "wg_init4" }, { "wg_resp6", .frame = "wg_resp6" },
 	{ "wg_data4", .frame = "wg_data4" }, { "mpls_wg_data4", .frame = "mpls_wg_data4" },
+
+	/* short on the wire: the IP header says more */
+	{ "esp4_short", .frame = "esp4", .short_by = 10 },
+	{ "tcp6_short", .frame = "tcp6", .short_by = 12 },
+	{ "vxlan4_esp_short", .spec = { OUTER4 }, W_VXLAN, &inner_esp_eth, .short_by = 6 },
 
 	/* TCP flags and options */
 	{ "tcp4_syn_opts", .spec = { S4(1), RAW_TCP(tcp_syn) } },
@@ -438,6 +445,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "evidence_cases: %s: cannot build\n", cases[i].name);
 			return 1;
 		}
+		n -= cases[i].short_by;
 		h.len = n;
 		h.caplen = snap && snap < n ? snap : n;
 		pcap_dump((u_char *)d, &h, buf);
