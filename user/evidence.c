@@ -6,9 +6,9 @@
  * 4.99 prints without -e and -v, in the same order, so that a frame cut
  * short stops where tcpdump stops, with its " [|proto]" mark. Where
  * tcpdump goes on into a printer this file does not have (DNS, IKE's
- * payloads, ...), the line stops and is marked a prefix. The table of
- * docs/alerts.md ("Evidence") and tests/evidence_test.sh hold the two to
- * the same lines.
+ * payloads, ...), the line stops and is marked a prefix. docs/alerts.md
+ * ("The evidence line") lists both, and tests/evidence_test.sh holds the
+ * lines to tcpdump's.
  */
 #include <stdarg.h>
 #include <stdbool.h>
