@@ -7,7 +7,8 @@
  *
  * writes every case into OUT.pcap (link type Ethernet, frame i at time
  * i + 1 seconds), each cut to SNAP bytes if SNAP > 0 (the record keeps the
- * frame's length on the wire), and prints on stdout one line per frame:
+ * frame's length on the wire; SNAP "alert": PM_SNAP_LEN, what an alert
+ * keeps), and prints on stdout one line per frame:
  *
  *   NAME<TAB>eq|prefix<TAB>LINE
  *
@@ -25,6 +26,7 @@
 #include <pcap/pcap.h>
 #include "frames.h"
 #include "evidence.h"
+#include "protomix.h"
 
 #define BUF_MAX		4096
 #define ETH_HLEN	14
@@ -427,7 +429,9 @@ int main(int argc, char **argv)
 	char line[1024];
 	enum evidence_end end;
 
-	if (argc != 3 || (snap = strtol(argv[2], NULL, 10)) < 0) {
+	if (argc == 3 && !strcmp(argv[2], "alert"))
+		snap = PM_SNAP_LEN;
+	else if (argc != 3 || (snap = strtol(argv[2], NULL, 10)) < 0) {
 		fprintf(stderr, "usage: evidence_cases OUT.pcap SNAP\n");
 		return 2;
 	}

@@ -21,7 +21,6 @@ if [ ! -x "$CASES" ]; then
 	echo "FAIL evidence: $CASES not built (run make tests)"
 	exit 1
 fi
-SNAP=$(sed -n 's/^#define PM_SNAP_LEN[[:space:]]*\([0-9]*\).*/\1/p' headers/protomix.h)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -67,6 +66,6 @@ run() {
 }
 
 run full 0
-run snap "$SNAP"
+run snap alert		# PM_SNAP_LEN
 run cut64 64
 run cut40 40
