@@ -202,8 +202,13 @@ want=$(snap_by_proto "$LAB_DIR/n.json" "$re")
 assert_eq restart_snapshot "10.21.5.2 6 7 504 10.21.5.3 50 5 500" \
 	"$(grep -v : <<<"$want" | paste -sd' ')"
 assert_eq restart_nfdump_totals "$want" "$(nf_by_proto "$LAB_DIR/nfb" '10\.21\.5\.|2001:db8:21:')"
-# the refresh came with the interval, not after a refusal
-assert_eq restart_nothing_refused "" "$(grep -i refused "$(pm_errfile n)")"
+# a datagram sent while no collector listened may be refused (a slow
+# machine, e.g. 6.12 under QEMU, leaves a gap between the kill and the new
+# nfcapd): then the watch said so once and, the refresh having come with
+# the interval, that it answers again
+assert_eq restart_refused_then_answering \
+	"$(grep -c 'Connection refused' "$(pm_errfile n)")" \
+	"$(grep -c 'answering again' "$(pm_errfile n)")"
 
 # --- a TCP collector that never reads -----------------------------------------
 # The watch on gw-ws exports to it and to nfcapd; at the same time a
@@ -220,6 +225,14 @@ fill_forever() {	# ws|lb IFACE GW-MAC SRC-MAC: until SIGTERM, which stops the pa
 		wait "$pass" || break
 	done
 }
+# UDP datagrams the gateway's sockets could not take (its namespace's
+# /proc/net/snmp, Udp: RcvbufErrors)
+udp_rcvbuf_errors()
+{
+	lab_exec gw awk '$1 == "Udp:" && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
+		$1 == "Udp:" { print $c["RcvbufErrors"] }' /proc/net/snmp
+}
+overflow0=$(udp_rcvbuf_errors)
 mkdir -p "$LAB_DIR/nfs"
 lab_bg nfs gw nfcapd -b 127.0.0.1 -p 9994 -w "$LAB_DIR/nfs" -t 3600 -B 16000000
 wait_listen u 9994 || fail slow_nfcapd "nfcapd does not listen"
@@ -269,8 +282,18 @@ assert_eq slow_on_time 1 "$(awk -v g="${got:-99}" -v l="$limit" 'BEGIN { print (
 echo "# slow collector: longest report interval ${got}s (limit ${limit}s; the reference watch meanwhile ${ref_max}s)"
 tcp=$(jq -c '.ipfix[] | select(.collector | endswith("/tcp"))' <<<"$ST")
 udp=$(jq -c '.ipfix[] | select(.collector | endswith("/udp"))' <<<"$ST")
-made=$(nfdump -q -R "$LAB_DIR/nfs" -o "fmt:%pkt" 2>/dev/null | awk '$1 > 0' | wc -l)
-assert_eq slow_nfcapd_got_all "$(jq '.sent_records' <<<"$udp") 0" "$made $(jq '.dropped_records' <<<"$udp")"
+got=$(nfdump -q -R "$LAB_DIR/nfs" -o "fmt:%pkt" 2>/dev/null | awk '$1 > 0' | wc -l)
+# every record made went to both collectors: what the UDP one was sent
+made=$(jq '.sent_records + .dropped_records' <<<"$udp")
+assert_eq slow_udp_none_dropped 0 "$(jq '.dropped_records' <<<"$udp")"
+# nfcapd decoded all of them, unless its socket overflowed (the kernel
+# counts it: a machine too slow for nfcapd, e.g. under emulation)
+overflow=$(udp_rcvbuf_errors)
+if [ "$((overflow - overflow0))" -gt 0 ]; then
+	skip slow_nfcapd_got_all "nfcapd's socket overflowed $((overflow - overflow0)) datagrams (got $got of $made records): this machine is too slow for the collector"
+else
+	assert_eq slow_nfcapd_got_all "$made" "$got"
+fi
 assert_eq slow_records_add_up "$made" "$(jq '.sent_records + .dropped_records + .queued_records' <<<"$tcp")"
 assert_eq slow_then_sent_all "$made" \
 	"$(jq '.ipfix[] | select(.collector | endswith("/tcp")) | .sent_records + .dropped_records' <<<"$ST2")"
