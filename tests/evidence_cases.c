@@ -202,10 +202,10 @@ static const uint8_t icmp_unreach[36] = {
 	0, 53, 0x9c, 0x40, 0, 16, 0, 0,
 };
 static const uint8_t wg_init[148] = { 1 };
+static const uint8_t wg_data[96] = { 4 };
 /* GTPv2-C (version 2) and GTP' (PT 0) on port 2152: not GTPv1-U. */
 static const uint8_t gtpv2[12] = { 0x48, 1, 0, 8, 0, 0, 0, 1, 0, 0, 1, 0 };
 static const uint8_t gtp_prime[8] = { 0x2e, 1, 0, 2, 0, 1, 0, 0 };
-static const uint8_t wg_data[96] = { 4 };
 
 #define D4(n)		.src4 = { 10, 10, 1, 10 }, .dst4 = { 10, 20, 1, (n) }
 #define S4(n)		ETH, .l3 = FRAME_L3_IPV4, D4(n)
