@@ -10,11 +10,13 @@
  * frame's length on the wire; SNAP "alert": PM_SNAP_LEN, what an alert
  * keeps), and prints on stdout one line per frame:
  *
- *   NAME<TAB>eq|prefix<TAB>LINE
+ *   NAME<TAB>eq|prefix|ext<TAB>LINE
  *
  * LINE is evidence_line() for the bytes written; "eq": tcpdump -n must
  * print exactly LINE for the frame, "prefix": LINE must be the beginning
- * of tcpdump's line (docs/alerts.md: where the evidence stops short).
+ * of tcpdump's line (docs/alerts.md: where the evidence stops short),
+ * "ext": LINE goes on past tcpdump's "UDP, length N" in words of our own
+ * (GTP-U), checked against the line evidence_test.sh expects.
  * Every TCP case has a connection of its own (its own destination):
  * tcpdump prints the first packet of a connection with absolute sequence
  * numbers, later ones relative to it.
@@ -111,6 +113,10 @@ enum wrap {
 	W_GENEVE_IP,	/* Geneve carrying IPv4 (protocol 0x0800) */
 	W_GTPU,		/* UDP 2152, GTPv1-U G-PDU (teid 0x1234), an inner IP packet */
 	W_GTPU_SEQ,	/* the same with the S flag (sequence 7) */
+	W_GTPU_EXT,	/* E flag, a PDU session container (0x85), inner IP */
+	W_GTPU_EXT2,	/* E flag, PDU session container, then UDP port (0x40) */
+	W_GTPU_ECHO,	/* an echo request (S flag, sequence 1), no packet */
+	W_GTPU_END,	/* an end marker (type 254), no packet */
 	W_GRE_KEY,	/* GRE with key 0x2a and sequence 5, inner IP */
 	W_GRE_CSUM,	/* GRE with checksum, inner IP */
 	W_GRE_TEB,	/* GRE carrying Ethernet (0x6558), key 7 */
@@ -125,6 +131,8 @@ struct ecase {
 	const struct frame_spec *inner;	/* for wrap */
 	int short_by;			/* the frame ends this many bytes
 					 * before its IP packet does */
+	int cap;			/* > 0: the capture keeps at most
+					 * this many bytes, whatever SNAP */
 };
 
 /* A TCP SYN with the options a Linux client sends: mss, sackOK, TS, nop,
@@ -195,6 +203,9 @@ static const uint8_t icmp_unreach[36] = {
 };
 static const uint8_t wg_init[148] = { 1 };
 static const uint8_t wg_data[96] = { 4 };
+/* GTPv2-C (version 2) and GTP' (PT 0) on port 2152: not GTPv1-U. */
+static const uint8_t gtpv2[12] = { 0x48, 1, 0, 8, 0, 0, 0, 1, 0, 0, 1, 0 };
+static const uint8_t gtp_prime[8] = { 0x2e, 1, 0, 2, 0, 1, 0, 0 };
 
 #define D4(n)		.src4 = { 10, 10, 1, 10 }, .dst4 = { 10, 20, 1, (n) }
 #define S4(n)		ETH, .l3 = FRAME_L3_IPV4, D4(n)
@@ -280,6 +291,21 @@ static const struct ecase cases[] = {
 	{ "gtpu4_esp", .spec = { OUTER4 }, W_GTPU, &inner_esp },
 	{ "gtpu6_tcp6", .spec = { OUTER6 }, W_GTPU, &inner_tcp6 },
 	{ "gtpu4_seq_esp", .spec = { OUTER4 }, W_GTPU_SEQ, &inner_esp },
+	{ "gtpu4_ext_ping6", .spec = { OUTER4 }, W_GTPU_EXT, &inner_ping6 },
+	{ "gtpu6_ext2_esp", .spec = { OUTER6 }, W_GTPU_EXT2, &inner_esp },
+	{ "gtpu4_echo", .spec = { OUTER4 }, W_GTPU_ECHO },
+	{ "gtpu6_end_marker", .spec = { OUTER6 }, W_GTPU_END },
+	{ "udp2152_gtpv2", .spec = { S4(16), UDPP(2152, 2152, gtpv2) } },
+	{ "udp2152_gtp_prime", .spec = { S6(17), UDPP(40000, 2152, gtp_prime) } },
+	/* GTP-U cut: in its header (IPv4 outer: GTP-U from byte 42), in the
+	 * sequence number, in the extension header, right after the header,
+	 * in the inner IP header and in the inner ESP header */
+	{ "gtpu4_cut45", .spec = { OUTER4 }, W_GTPU, &inner_esp, .cap = 45 },
+	{ "gtpu4_seq_cut52", .spec = { OUTER4 }, W_GTPU_SEQ, &inner_esp, .cap = 52 },
+	{ "gtpu4_ext_cut56", .spec = { OUTER4 }, W_GTPU_EXT, &inner_ping6, .cap = 56 },
+	{ "gtpu4_cut50", .spec = { OUTER4 }, W_GTPU, &inner_esp, .cap = 50 },
+	{ "gtpu4_cut60", .spec = { OUTER4 }, W_GTPU, &inner_esp, .cap = 60 },
+	{ "gtpu4_cut74", .spec = { OUTER4 }, W_GTPU, &inner_esp, .cap = 74 },
 	{ "gre4_key_seq_esp", .spec = { OUTER4 }, W_GRE_KEY, &inner_esp },
 	{ "gre6_key_seq_ping6", .spec = { OUTER6 }, W_GRE_KEY, &inner_ping6 },
 	{ "gre4_csum_esp", .spec = { OUTER4 }, W_GRE_CSUM, &inner_esp },
@@ -336,6 +362,34 @@ static size_t tunnel_hdr(const struct ecase *c, uint8_t *hdr, uint16_t *port,
 		put32(hdr + 4, 0x1234);
 		put16(hdr + 8, 7);
 		return 12;
+	case W_GTPU_EXT:
+	case W_GTPU_EXT2:
+		*port = 2152;
+		hdr[0] = 0x34;		/* E */
+		hdr[1] = 0xff;
+		put32(hdr + 4, 0x1234);
+		hdr[11] = 0x85;		/* PDU session container */
+		hdr[12] = 1;		/* 4 bytes */
+		hdr[13] = 0x10;		/* uplink */
+		hdr[14] = 9;		/* QFI */
+		if (c->wrap == W_GTPU_EXT)
+			return 16;
+		hdr[15] = 0x40;		/* UDP port */
+		hdr[16] = 1;
+		put16(hdr + 17, 2152);
+		return 20;
+	case W_GTPU_ECHO:
+		*port = 2152;
+		hdr[0] = 0x32;		/* S */
+		hdr[1] = 1;		/* echo request */
+		put16(hdr + 8, 1);
+		return 12;
+	case W_GTPU_END:
+		*port = 2152;
+		hdr[0] = 0x30;
+		hdr[1] = 254;		/* end marker */
+		put32(hdr + 4, 0x1234);
+		return 8;
 	case W_GRE_KEY:
 		put16(hdr, 0x3000);	/* K, S */
 		put16(hdr + 2, *gre_proto);
@@ -385,9 +439,11 @@ static int build(const struct ecase *c, uint8_t *buf, size_t cap)
 	}
 	if (c->wrap == W_NONE)
 		return frame_build(&s, buf, cap);
-	gre_proto = c->inner->l3 == FRAME_L3_IPV6 ? 0x86dd : 0x0800;
+	gre_proto = c->inner && c->inner->l3 == FRAME_L3_IPV6 ? 0x86dd : 0x0800;
 	hl = tunnel_hdr(c, payload, &port, &gre_proto);
-	if (c->inner->nvlan || c->inner->dst_mac[0])
+	if (!c->inner)
+		n = 0;		/* a message with no packet */
+	else if (c->inner->nvlan || c->inner->dst_mac[0])
 		n = frame_build(c->inner, payload + hl, sizeof(payload) - hl);
 	else {
 		/* an IP packet: build it behind a dummy Ethernet header */
@@ -402,7 +458,7 @@ static int build(const struct ecase *c, uint8_t *buf, size_t cap)
 	}
 	if (n < 0)
 		return -1;
-	if (c->wrap == W_GTPU || c->wrap == W_GTPU_SEQ)
+	if (port == 2152)
 		put16(payload + 2, n + hl - 8);	/* GTP length: after 8 bytes */
 	s.payload = payload;
 	s.payload_len = hl + n;
@@ -452,10 +508,13 @@ int main(int argc, char **argv)
 		n -= cases[i].short_by;
 		h.len = n;
 		h.caplen = snap && snap < n ? snap : n;
+		if (cases[i].cap && cases[i].cap < (int)h.caplen)
+			h.caplen = cases[i].cap;
 		pcap_dump((u_char *)d, &h, buf);
 		end = evidence_line(buf, h.caplen, h.len, line, sizeof(line));
 		printf("%s\t%s\t%s\n", cases[i].name, end == EVIDENCE_FULL ? "eq" :
-		       end == EVIDENCE_PREFIX ? "prefix" : "none", line);
+		       end == EVIDENCE_PREFIX ? "prefix" :
+		       end == EVIDENCE_EXTENDED ? "ext" : "none", line);
 	}
 	pcap_dump_close(d);
 	pcap_close(p);

@@ -8,7 +8,8 @@
  * tcpdump goes on into a printer this file does not have (DNS, IKE's
  * payloads, ...), the line stops and is marked a prefix. docs/alerts.md
  * ("The evidence line") lists both, and tests/evidence_test.sh holds the
- * lines to tcpdump's.
+ * lines to tcpdump's. GTP-U, which tcpdump leaves at "UDP, length N", is
+ * decoded in words of our own (gtpu(); the same section says which).
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -21,6 +22,7 @@ struct out {
 	char *buf;
 	size_t len, pos;
 	bool prefix;		/* stopped before tcpdump's end */
+	bool ours;		/* words tcpdump does not print (GTP-U) */
 };
 
 /* Where the bytes end: the capture, or the end of the IP packet. */
@@ -251,6 +253,114 @@ static void gre(struct out *o, struct cur c, uint32_t length)
 	by_ethertype(o, proto, (struct cur){ p, c.end }, len);
 }
 
+/* GTPv1-U message types (3GPP TS 29.281, 6.1) other than G-PDU (255). */
+static const char *gtpu_type(uint8_t type)
+{
+	switch (type) {
+	case 1:
+		return "echo request";
+	case 2:
+		return "echo response";
+	case 26:
+		return "error indication";
+	case 31:
+		return "supported extension headers notification";
+	case 253:
+		return "tunnel status";
+	case 254:
+		return "end marker";
+	default:
+		return NULL;
+	}
+}
+
+/* The GTP-U extension headers followed before the line gives up. */
+#define GTPU_EXT_MAX	8
+
+/* The length of a GTPv1-U header at c.p, its optional fields and
+ * extension headers included; 0 when the capture or length cut it (the
+ * mark is printed), -1 when the chain is malformed (a length of 0, or
+ * more than GTPU_EXT_MAX headers). */
+static int gtpu_hlen(struct out *o, const struct cur *c, uint32_t length)
+{
+	const uint8_t *p = c->p;
+	uint32_t hl = 12;
+	uint8_t next;
+
+	if (!(p[0] & 0x07))		/* none of E, S, PN: 8 bytes */
+		return 8;
+	if (length < hl || !have(c, p, hl)) {
+		cut(o, "gtp");
+		return 0;
+	}
+	next = p[0] & 0x04 ? p[11] : 0;	/* the type is there with E only */
+	for (int i = 0; next; i++) {
+		uint32_t el;
+
+		if (i == GTPU_EXT_MAX)
+			return -1;
+		if (length < hl + 1 || !have(c, p, hl + 1)) {
+			cut(o, "gtp");
+			return 0;
+		}
+		el = p[hl] * 4u;	/* 4-byte units, length and next type in */
+		if (!el)
+			return -1;
+		if (length < hl + el || !have(c, p, hl + el)) {
+			cut(o, "gtp");
+			return 0;
+		}
+		next = p[hl + el - 1];
+		hl += el;
+	}
+	return (int)hl;
+}
+
+/* GTPv1-U (UDP 2152). tcpdump 4.99 has no printer for it and prints
+ * "UDP, length N": every word from "GTPv1-U" on is ours, chosen to read
+ * like VXLAN's. A G-PDU goes on with ": " and its IP packet. false when
+ * the payload is no GTPv1-U header (tcpdump's own line then). */
+static bool gtpu(struct out *o, struct cur c, uint32_t length)
+{
+	const char *name;
+	int hl;
+
+	if (!have(&c, c.p, 1) || !length || c.p[0] >> 4 != 3)
+		return false;		/* not version 1 with PT 1 */
+	o->ours = true;
+	out(o, "GTPv1-U");
+	if (length < 8 || !have(&c, c.p, 8)) {
+		cut(o, "gtp");
+		return true;
+	}
+	out(o, ", teid 0x%x", be32(c.p + 4));
+	if (c.p[1] != 0xff) {
+		name = gtpu_type(c.p[1]);
+		if (name)
+			out(o, ", %s", name);
+		else
+			out(o, ", type %u", c.p[1]);
+		return true;
+	}
+	hl = gtpu_hlen(o, &c, length);
+	if (hl <= 0 || length == (uint32_t)hl)
+		return true;		/* cut, malformed, or no packet */
+	c.p += hl;
+	length -= hl;
+	if (!have(&c, c.p, 1)) {
+		cut(o, "gtp");
+		return true;
+	}
+	if (c.p[0] >> 4 == 4) {
+		out(o, ": ");
+		ip4(o, c, length);
+	} else if (c.p[0] >> 4 == 6) {
+		out(o, ": ");
+		ip6(o, c, length);
+	}
+	return true;
+}
+
 /* ---- transports -------------------------------------------------------- */
 
 /* UDP ports tcpdump 4.99 hands to a printer this file does not have: the
@@ -318,6 +428,8 @@ static void udp(struct out *o, const struct ipctx *ip, struct cur c, uint32_t le
 		return vxlan(o, c, length);
 	if (sport == 6081 || dport == 6081)
 		return geneve(o, c, length);
+	if ((sport == 2152 || dport == 2152) && gtpu(o, c, length))
+		return;
 	if (ulen > length && !ip->more_frags)
 		out(o, "UDP, bad length %u > %u", ulen, length);
 	else
@@ -855,10 +967,10 @@ enum evidence_end evidence_line(const uint8_t *frame, size_t cap_len,
 	buf[o.pos] = 0;
 	if (!o.pos)
 		return EVIDENCE_NONE;
-	if (o.prefix) {
+	if (o.prefix)
 		while (o.pos && buf[o.pos - 1] == ' ')
 			buf[--o.pos] = 0;
-		return EVIDENCE_PREFIX;
-	}
-	return EVIDENCE_FULL;
+	if (o.ours)
+		return EVIDENCE_EXTENDED;
+	return o.prefix ? EVIDENCE_PREFIX : EVIDENCE_FULL;
 }

@@ -3,8 +3,9 @@
  * Evidence in tcpdump's words: the captured bytes of a frame decoded into
  * the line `tcpdump -n` (4.99, no -e, no -v) prints for it, carriers
  * (VLAN, MPLS, PPPoE) and tunnels (GRE, IP-in-IP, VXLAN, Geneve) on every
- * level. docs/alerts.md lists what is decoded and where the line stops
- * short of tcpdump's.
+ * level, and GTP-U, which tcpdump does not decode, in words of our own.
+ * docs/alerts.md lists what is decoded, where the line stops short of
+ * tcpdump's and which words are not tcpdump's.
  */
 #ifndef PM_EVIDENCE_H
 #define PM_EVIDENCE_H
@@ -23,14 +24,20 @@ enum evidence_end {
 	EVIDENCE_FULL,		/* buf is tcpdump's whole line */
 	EVIDENCE_PREFIX,	/* buf is the beginning of tcpdump's line: the
 				 * rest is a printer the decoder leaves out */
+	EVIDENCE_EXTENDED,	/* buf is tcpdump's line up to a GTP-U packet's
+				 * UDP ports, then the decoder's own words
+				 * for the GTP-U header and the packet inside
+				 * (where tcpdump prints "UDP, length N") */
 };
 
 /* Decode the cap_len bytes of an Ethernet frame of wire_len bytes on the
  * wire (cap_len < wire_len: a cut capture, printed as tcpdump prints
  * one, "[|esp]" and the like) into buf (cut to len, always terminated).
  * Where tcpdump prints a tunnel's inner packet on a line of its own
- * (VXLAN), the line goes on after ": ". TCP sequence numbers are
- * absolute, as tcpdump prints the first packet of a connection. */
+ * (VXLAN), the line goes on after ": "; so it does after a GTP-U G-PDU's
+ * header, which tcpdump does not decode (EVIDENCE_EXTENDED). TCP
+ * sequence numbers are absolute, as tcpdump prints the first packet of
+ * a connection. */
 enum evidence_end evidence_line(const uint8_t *frame, size_t cap_len,
 				uint32_t wire_len, char *buf, size_t len);
 

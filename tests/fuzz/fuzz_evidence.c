@@ -7,6 +7,7 @@
  * and lying lengths are both tried. The line must be terminated within
  * the buffer, with no byte under 0x20 (tcpdump's line: one line, no
  * control characters), and a shorter buffer must give its beginning.
+ * A line in words of our own (EVIDENCE_EXTENDED) is a GTP-U one.
  */
 #include <string.h>
 #include "evidence.h"
@@ -33,6 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	end = evidence_line(data, size, wire, line, sizeof(line));
 	n = strnlen(line, sizeof(line));
 	if (n == sizeof(line) || (end == EVIDENCE_NONE && n))
+		abort();
+	if (end == EVIDENCE_EXTENDED && !strstr(line, ": GTPv1-U"))
 		abort();
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)line[i] < 0x20)
