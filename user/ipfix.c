@@ -13,6 +13,7 @@
 #include <fixbuf/public.h>
 #include "classes.h"
 #include "ipfix.h"
+#include "ipfix_coll.h"
 #include "rules.h"
 #include "util.h"
 
@@ -123,63 +124,9 @@ static fbInfoElementSpec_t alert_spec[] = {
 	FB_IESPEC_NULL
 };
 
-enum { T_MIX4, T_MIX6, T_AL4, T_AL4_SPI, T_AL6, T_AL6_SPI, T_NEXT };
 static const uint32_t ext_flags[T_NEXT] = {
 	[T_MIX4] = F_V4, [T_MIX6] = F_V6, [T_AL4] = F_V4,
 	[T_AL4_SPI] = F_V4 | F_SPI, [T_AL6] = F_V6, [T_AL6_SPI] = F_V6 | F_SPI,
-};
-
-enum conn_state { C_DOWN, C_CONNECTING, C_UP };
-
-/* A message waiting in a TCP queue: its length and records. */
-struct qmsg {
-	uint32_t len, records;
-};
-#define QMSG_MAX 65536
-
-struct coll {
-	struct ipfix *x;
-	struct ipfix_target t;
-	struct sockaddr_storage addr;
-	socklen_t alen;
-	fbSession_t *session;	/* owned by fbuf */
-	fbExporter_t *exp;	/* owned by fbuf */
-	fBuf_t *fbuf;
-	uint8_t *msg;		/* what the exporter writes a message into */
-	size_t msgsize;
-	uint16_t itid_mix, itid_alert, etid[T_NEXT];
-	uint16_t cur_itid, cur_etid;
-	uint32_t in_msg;	/* records in the message being built */
-	bool msg_open;		/* something (records, templates) in it */
-	int fd;
-	enum conn_state state;
-	uint32_t events;	/* in the exporter's epoll */
-	uint64_t next_try_ns, backoff_ns;
-	uint64_t tmpl_ns;	/* templates last sent (UDP) */
-	bool tmpl_due;
-	/* TCP: bytes queued, and the messages they make */
-	uint8_t *q;
-	size_t qhead, qlen;
-	struct qmsg *qm;
-	size_t qm_head, qm_n;
-	size_t qm_sent;		/* bytes of the head message already sent */
-	uint64_t sent, dropped;
-	uint64_t tmpl_sent;	/* times the templates went out */
-	uint32_t connects;	/* TCP: transport sessions started */
-	bool said_down;		/* told stderr; told again when it is back */
-	bool said_slow;		/* TCP: told stderr the queue is full */
-	bool round_failed;	/* UDP: a send failed in this interval */
-	bool round_sent;	/* UDP: a send went out in this interval */
-};
-
-struct ipfix {
-	fbInfoModel_t *model;
-	struct coll c[IPFIX_MAX_COLLECTORS];
-	int n;
-	int ep, tfd;
-	uint8_t agg4, agg6;
-	uint32_t domain;
-	uint64_t tmpl_every_ns;	/* UDP template refresh */
 };
 
 /* --- options --------------------------------------------------------------- */
@@ -286,8 +233,6 @@ static uint16_t add_tmpl(struct coll *c, fbInfoElementSpec_t *spec, uint32_t fla
 	return tid;
 }
 
-static void coll_send(struct coll *c, const uint8_t *m, size_t len, uint32_t records);
-
 /* The message built so far, out to the transport. */
 static bool emit(struct coll *c)
 {
@@ -324,7 +269,7 @@ static bool set_tmpl(struct coll *c, uint16_t itid, uint16_t etid)
 	return true;
 }
 
-static bool templates(struct coll *c)
+bool templates(struct coll *c)
 {
 	GError *err = NULL;
 
@@ -430,7 +375,7 @@ static void say_caught_up(struct coll *c)
 	fprintf(stderr, "protomix: IPFIX collector %s: caught up\n", c->t.text);
 }
 
-static void queue_drop_all(struct coll *c)
+void queue_drop_all(struct coll *c)
 {
 	for (size_t i = 0; i < c->qm_n; i++)
 		c->dropped += c->qm[(c->qm_head + i) % QMSG_MAX].records;
@@ -457,7 +402,7 @@ static void tcp_down(struct coll *c, const char *why)
 }
 
 /* Send from the head of the queue until it is empty or the socket full. */
-static void tcp_flush(struct coll *c)
+void tcp_flush(struct coll *c)
 {
 	while (c->state == C_UP && c->qm_n) {
 		struct qmsg *m = &c->qm[c->qm_head];
@@ -489,12 +434,10 @@ static void tcp_flush(struct coll *c)
 		set_events(c, EPOLLIN | (c->qm_n ? EPOLLOUT : 0));
 }
 
-static int session_new(struct coll *c);
-
 /* A new transport session: a libfixbuf session of its own (the first is
  * made at open), so its sequence numbers start at 0 (RFC 7011 3.1: per
  * transport session and observation domain), and the templates first. */
-static void tcp_connect(struct coll *c)
+void tcp_connect(struct coll *c)
 {
 	int fd;
 
@@ -537,7 +480,7 @@ static bool queue_room(struct coll *c, size_t len)
 	return true;
 }
 
-static void coll_send(struct coll *c, const uint8_t *m, size_t len, uint32_t records)
+void coll_send(struct coll *c, const uint8_t *m, size_t len, uint32_t records)
 {
 	if (!len)
 		return;
@@ -576,7 +519,7 @@ static void coll_send(struct coll *c, const uint8_t *m, size_t len, uint32_t rec
 
 /* UDP, at the start of an interval: the collector's ICMP errors for the
  * last interval's messages have come back by now, or it took them. */
-static void udp_round(struct coll *c)
+void udp_round(struct coll *c)
 {
 	int err = 0;
 	socklen_t sl = sizeof(err);
@@ -590,7 +533,7 @@ static void udp_round(struct coll *c)
 	c->round_sent = c->round_failed = false;
 }
 
-static void coll_event(struct coll *c, uint32_t ev)
+void coll_event(struct coll *c, uint32_t ev)
 {
 	char b[256];
 	int err = 0;
@@ -637,7 +580,7 @@ static void session_free(struct coll *c)
  * from 0), its templates, and a message buffer writing into c->msg.
  * Records in a message not yet emitted are dropped (counted). 0, or -1
  * with the reason on stderr. */
-static int session_new(struct coll *c)
+int session_new(struct coll *c)
 {
 	struct ipfix *x = c->x;
 
