@@ -22,7 +22,7 @@
 
 /* Where the watch with this pid listens: RUNDIR/ctl.PID. The length of
  * the address, or 0 if the path does not fit. */
-static socklen_t ctl_addr(pid_t pid, struct sockaddr_un *sa)
+socklen_t ctl_addr(pid_t pid, struct sockaddr_un *sa)
 {
 	int n;
 
