@@ -93,7 +93,7 @@ struct ctl_server {
 	struct ctl_conn conn[CTL_MAX_CONNS];
 };
 
-static void close_fds(struct ctl_fds *fds)
+void close_fds(struct ctl_fds *fds)
 {
 	for (int i = 0; i < fds->n; i++)
 		close(fds->fd[i]);

@@ -44,6 +44,8 @@ struct ctl_fds {
 	int fd[CTL_MAX_FDS];
 	int n;
 };
+/* Close every one of them; fds is empty then. */
+void close_fds(struct ctl_fds *fds);
 
 #define CTL_MAX_CONNS	32	/* open at once, all users */
 #define CTL_PER_UID	8	/* open at once, one user */
