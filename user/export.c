@@ -105,33 +105,6 @@ static bool in_strings(json_object *arr, const char *s)
 	return false;
 }
 
-/* "2026-11-27T11:51:03.852511Z" -> ns since the epoch; false if not. */
-static bool parse_time(const char *s, int64_t *ns)
-{
-	struct tm tm = { 0 };
-	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	int64_t frac = 0, scale = 1000000000;
-
-	if (!p)
-		return false;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			if (scale > 1) {
-				scale /= 10;
-				frac += (*p - '0') * scale;
-			}
-	time_t secs;
-
-	if (strcmp(p, "Z"))
-		return false;
-	secs = timegm(&tm);
-	/* years 1970 to 2262: what fits in int64 nanoseconds */
-	if (secs < 0 || secs > INT64_MAX / 1000000000 - 1)
-		return false;
-	*ns = (int64_t)secs * 1000000000 + frac;
-	return true;
-}
-
 /* "1h 2m 3s", "2m 0s", "12.5s" */
 static char *fmt_duration(int64_t ns, char *buf, size_t len)
 {
@@ -354,11 +327,6 @@ char *export_alert_line(json_object *alert, json_object *evidence, char *buf,
 	item_fill(&it, 0, alert, evidence);
 	snprintf(buf, len, "%s", it.line);
 	return buf;
-}
-
-bool snap_parse_time(const char *s, int64_t *ns)
-{
-	return parse_time(s, ns);
 }
 
 static int cmp_item_key(const void *a, const void *b)
@@ -850,7 +818,7 @@ static void md_header(FILE *f, json_object *snap, const struct dest *d, size_t n
 	fprintf(f, "- **Kernel:** %s\n", *snap_str(snap, "kernel") ?
 		snap_str(snap, "kernel") : "-");
 	fprintf(f, "- **Window:** %s to %s", *from ? from : "?", *to ? to : "?");
-	if (parse_time(from, &t0) && parse_time(to, &t1) && t1 >= t0)
+	if (snap_parse_time(from, &t0) && snap_parse_time(to, &t1) && t1 >= t0)
 		fprintf(f, " (%s)", fmt_duration(t1 - t0, dur, sizeof(dur)));
 	fputs("\n- **Interfaces:** ", f);
 	for (size_t i = 0; i < nifs; i++) {

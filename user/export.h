@@ -62,7 +62,5 @@ int export_pcap(const char *path, json_object *snap_with_evidence);
  * "evidence", or NULL), as the Markdown report writes it. Returns buf. */
 char *export_alert_line(json_object *alert, json_object *evidence, char *buf,
 			size_t len);
-/* "2026-11-27T11:51:03.852511Z" -> ns since the epoch; false if not. */
-bool snap_parse_time(const char *s, int64_t *ns);
 
 #endif

@@ -2,6 +2,7 @@
 /* Tolerant readers of a snapshot document in memory (snapjson.h). */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "classes.h"
 #include "snapjson.h"
 #include "util.h"
@@ -112,4 +113,30 @@ char *snap_fmt_share(uint64_t part, uint64_t total, char *buf, size_t len)
 		snprintf(buf + n, len - n, "%%");
 	}
 	return buf;
+}
+
+bool snap_parse_time(const char *s, int64_t *ns)
+{
+	struct tm tm = { 0 };
+	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	int64_t frac = 0, scale = 1000000000;
+
+	if (!p)
+		return false;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (scale > 1) {
+				scale /= 10;
+				frac += (*p - '0') * scale;
+			}
+	time_t secs;
+
+	if (strcmp(p, "Z"))
+		return false;
+	secs = timegm(&tm);
+	/* years 1970 to 2262: what fits in int64 nanoseconds */
+	if (secs < 0 || secs > INT64_MAX / 1000000000 - 1)
+		return false;
+	*ns = (int64_t)secs * 1000000000 + frac;
+	return true;
 }
