@@ -10,6 +10,7 @@
 #include "alerts.h"
 #include "classes.h"
 #include "export.h"
+#include "export_md.h"
 #include "util.h"
 
 /* The keys of an object of counts, in class order (names point into o). */
@@ -75,7 +76,7 @@ static size_t dests_sorted(json_object *snap, struct dest **out)
 }
 
 /* A JSON array of strings joined by sep ("" if none). */
-static char *join_strings(json_object *arr, const char *sep, char *buf, size_t len)
+char *join_strings(json_object *arr, const char *sep, char *buf, size_t len)
 {
 	size_t n = arr ? json_object_array_length(arr) : 0, off = 0;
 
@@ -123,7 +124,7 @@ static char *fmt_duration(int64_t ns, char *buf, size_t len)
 /* ---- Markdown ------------------------------------------------------ */
 
 /* Text in a table cell: '|' escaped, line breaks as spaces. */
-static void md_cell(FILE *f, const char *s)
+void md_cell(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '|')
@@ -451,7 +452,7 @@ static void md_group_row(FILE *f, size_t num, const struct group *g)
 	fprintf(f, " | %zu | %s | %s |\n", g->n, a->time, z->time);
 }
 
-static void md_alerts(FILE *f, json_object *snap)
+void md_alerts(FILE *f, json_object *snap)
 {
 	json_object *alerts = snap_get(snap, "alerts", json_type_array);
 	json_object *evidence = snap_get(snap, "evidence", json_type_array);
