@@ -194,7 +194,7 @@ static bool set_tmpl(struct coll *c, uint16_t itid, uint16_t etid)
 	return true;
 }
 
-bool templates(struct coll *c)
+static bool templates(struct coll *c)
 {
 	GError *err = NULL;
 
@@ -264,7 +264,7 @@ static void session_free(struct coll *c)
  * from 0), its templates, and a message buffer writing into c->msg.
  * Records in a message not yet emitted are dropped (counted). 0, or -1
  * with the reason on stderr. */
-int session_new(struct coll *c)
+static int session_new(struct coll *c)
 {
 	struct ipfix *x = c->x;
 
@@ -292,6 +292,22 @@ int session_new(struct coll *c)
 	c->fbuf = fBufAllocForExport(c->session, c->exp);
 	fBufSetAutomaticMode(c->fbuf, FALSE);
 	return set_tmpl(c, c->itid_mix, c->etid[T_MIX4]) ? 0 : -1;
+}
+
+/* TCP: a new transport session: a libfixbuf session of its own (the
+ * first is made at open), so its sequence numbers start at 0 (RFC 7011
+ * 3.1: per transport session and observation domain), and the templates
+ * first. */
+static void coll_connect(struct coll *c)
+{
+	if (c->connects++ && session_new(c)) {
+		c->said_slow = false;	/* as tcp_connect would */
+		tcp_down(c, "cannot start an IPFIX session");
+		return;
+	}
+	tcp_connect(c);
+	if (c->state == C_CONNECTING)
+		templates(c);
 }
 
 static int coll_open(struct ipfix *x, struct coll *c, const struct ipfix_target *t)
@@ -325,7 +341,7 @@ static int coll_open(struct ipfix *x, struct coll *c, const struct ipfix_target 
 		return -1;
 
 	if (t->tcp) {
-		tcp_connect(c);
+		coll_connect(c);
 		return 0;
 	}
 	c->fd = socket(c->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -423,7 +439,7 @@ void ipfix_run(struct ipfix *x)
 		struct coll *c = &x->c[i];
 
 		if (c->t.tcp && c->state == C_DOWN && now >= c->next_try_ns)
-			tcp_connect(c);
+			coll_connect(c);
 	}
 }
 

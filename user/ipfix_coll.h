@@ -80,7 +80,10 @@ void coll_send(struct coll *c, const uint8_t *m, size_t len, uint32_t records);
 /* TCP: send from the head of the queue until it is empty or the socket
  * full. */
 void tcp_flush(struct coll *c);
-/* TCP: a new connection, with a session of its own; templates first. */
+/* TCP: the connection down (queue dropped, counted), said once on
+ * stderr with why, tried again after a backoff. */
+void tcp_down(struct coll *c, const char *why);
+/* TCP: a new connection started (non-blocking), its queue empty. */
 void tcp_connect(struct coll *c);
 /* TCP: EV (epoll events) on the collector's socket. */
 void coll_event(struct coll *c, uint32_t ev);
@@ -89,13 +92,8 @@ void udp_round(struct coll *c);
 /* TCP: every queued message dropped, counted. */
 void queue_drop_all(struct coll *c);
 
-/* ipfix.c */
-
-/* The templates out, in a message of their own: false on failure
- * (reported). */
-bool templates(struct coll *c);
-/* A fresh libfixbuf session in place of the collector's: 0, or -1
- * (reported). */
-int session_new(struct coll *c);
+/* The transport calls nothing of ipfix.c: what a new connection needs
+ * of the encoder (a session, the templates) ipfix.c's coll_connect does
+ * around tcp_connect. */
 
 #endif

@@ -73,7 +73,7 @@ void queue_drop_all(struct coll *c)
 	c->qhead = c->qlen = 0;
 }
 
-static void tcp_down(struct coll *c, const char *why)
+void tcp_down(struct coll *c, const char *why)
 {
 	char buf[160];
 
@@ -124,19 +124,12 @@ void tcp_flush(struct coll *c)
 		set_events(c, EPOLLIN | (c->qm_n ? EPOLLOUT : 0));
 }
 
-/* A new transport session: a libfixbuf session of its own (the first is
- * made at open), so its sequence numbers start at 0 (RFC 7011 3.1: per
- * transport session and observation domain), and the templates first. */
 void tcp_connect(struct coll *c)
 {
 	int fd;
 
 	queue_drop_all(c);
 	c->said_slow = false;	/* a queue of its own too */
-	if (c->connects++ && session_new(c)) {
-		tcp_down(c, "cannot start an IPFIX session");
-		return;
-	}
 	fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		tcp_down(c, strerror(errno));
@@ -150,7 +143,6 @@ void tcp_connect(struct coll *c)
 	}
 	c->state = C_CONNECTING;
 	set_events(c, EPOLLOUT);
-	templates(c);
 }
 
 /* TCP: room for LEN more bytes at the queue's tail? Bytes already sent
