@@ -74,23 +74,6 @@ static size_t dests_sorted(json_object *snap, struct dest **out)
 	return m;
 }
 
-/* A JSON array of strings joined by sep ("" if none). */
-char *join_strings(json_object *arr, const char *sep, char *buf, size_t len)
-{
-	size_t n = arr ? json_object_array_length(arr) : 0, off = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && off < len; i++) {
-		json_object *v = json_object_array_get_idx(arr, i);
-
-		if (!json_object_is_type(v, json_type_string))
-			continue;
-		off += snprintf(buf + off, len - off, "%s%s", off ? sep : "",
-				json_object_get_string(v));
-	}
-	return buf;
-}
-
 static bool in_strings(json_object *arr, const char *s)
 {
 	size_t n = arr ? json_object_array_length(arr) : 0;

@@ -14,9 +14,6 @@
 
 /* export.c */
 
-/* A JSON array of strings joined by sep into buf ("" if none). Returns
- * buf. */
-char *join_strings(json_object *arr, const char *sep, char *buf, size_t len);
 /* Text in a table cell: '|' escaped, line breaks as spaces. */
 void md_cell(FILE *f, const char *s);
 

@@ -140,3 +140,20 @@ bool snap_parse_time(const char *s, int64_t *ns)
 	*ns = (int64_t)secs * 1000000000 + frac;
 	return true;
 }
+
+/* A JSON array of strings joined by sep ("" if none). */
+char *join_strings(json_object *arr, const char *sep, char *buf, size_t len)
+{
+	size_t n = arr ? json_object_array_length(arr) : 0, off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && off < len; i++) {
+		json_object *v = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(v, json_type_string))
+			continue;
+		off += snprintf(buf + off, len - off, "%s%s", off ? sep : "",
+				json_object_get_string(v));
+	}
+	return buf;
+}

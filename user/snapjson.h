@@ -37,5 +37,8 @@ int snap_cmp_addr(const char *a, const char *b);
 /* A snapshot's time, "2026-11-27T11:51:03.852511Z" (fmt_time's form), as
  * ns since the epoch; false if not that form or outside 1970 to 2262. */
 bool snap_parse_time(const char *s, int64_t *ns);
+/* A JSON array of strings joined by sep into buf ("" if none; what does
+ * not fit is cut). Returns buf. */
+char *join_strings(json_object *arr, const char *sep, char *buf, size_t len);
 
 #endif
