@@ -105,19 +105,6 @@ static char *fmt_duration(int64_t ns, char *buf, size_t len)
 
 /* ---- Markdown ------------------------------------------------------ */
 
-/* Text in a table cell: '|' escaped, line breaks as spaces. */
-void md_cell(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '|')
-			fputs("\\|", f);
-		else if (*s == '\n' || *s == '\r')
-			fputc(' ', f);
-		else
-			fputc(*s, f);
-	}
-}
-
 /* "esp 95.2%, tcp 4.8%": classes by share, largest first. */
 struct share {
 	const char *name;

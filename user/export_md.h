@@ -2,8 +2,8 @@
 /*
  * Inside the Markdown report (export.h): what export.c (the report, its
  * destinations and counters) and evidence.c (its alerts section, the
- * alert lines, the evidence as pcap) call across. Nothing else includes
- * it.
+ * alert lines, the evidence as pcap) share; export.c calls down into
+ * evidence.c, never the other way. Nothing else includes it.
  */
 #ifndef PM_EXPORT_MD_H
 #define PM_EXPORT_MD_H
@@ -12,10 +12,18 @@
 #include <stdio.h>
 #include <json-c/json.h>
 
-/* export.c */
-
 /* Text in a table cell: '|' escaped, line breaks as spaces. */
-void md_cell(FILE *f, const char *s);
+static inline void md_cell(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputs("\\|", f);
+		else if (*s == '\n' || *s == '\r')
+			fputc(' ', f);
+		else
+			fputc(*s, f);
+	}
+}
 
 /* evidence.c */
 
