@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The files a user names (files.h): outputs, the stdout that keeps its
- * errors, inputs. */
+/* The files a user names (util.h, "files.c"): outputs, the stdout that
+ * keeps its errors, inputs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
