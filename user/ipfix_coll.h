@@ -13,7 +13,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <fixbuf/public.h>
-#include "ipfix.h"
+#include "ipfix_target.h"
+
+/* Bytes queued per TCP collector before records are dropped. */
+#define IPFIX_TCP_QUEUE		(32u << 20)
 
 /* The external templates of a session: mix records by family, alert
  * records by family, with or without the IPsec SPI and sequence. */

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The IPFIX exporter's options (ipfix.h): a --ipfix target parsed and
+/* The IPFIX exporter's options (ipfix_target.h): a --ipfix target parsed and
  * resolved, the default observation domain. */
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "ipfix.h"
+#include "ipfix_target.h"
 #include "util.h"
 
 /* --- options --------------------------------------------------------------- */
