@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <microhttpd.h>
-#include "metrics.h"
+#include "view.h"
 
 #define METRICS_PATH		"/metrics"
 /* What one client can hold. Every limit is the server's, not the
