@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* A snapshot's alerts and their evidence (export.h): each alert's
+/* A snapshot's alerts and their evidence (evidence.h): each alert's
  * tcpdump-style line, the Markdown report's alerts section, the evidence
  * frames as pcap. */
 #include <errno.h>
@@ -8,8 +8,9 @@
 #include <pcap/pcap.h>
 #include "alerts.h"
 #include "classes.h"
-#include "export.h"
+#include "evidence.h"
 #include "export_md.h"
+#include "snapjson.h"
 #include "util.h"
 
 /* Ports from an evidence frame: Ethernet, up to two VLAN tags, IPv4 or
