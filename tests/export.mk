@@ -1,4 +1,4 @@
-# export_test: the Markdown, CSV and pcap exports (user/export.c) of a
+# export_test: the Markdown, CSV and pcap exports (user/export.c, user/evidence.c) of a
 # snapshot whose evidence comes from the frame builder. Links every user
 # object but main.o (USER_LIB_OBJS, the Makefile's), with libpcap.
 EXPORT_TEST_SRCS := tests/export_test.c tests/frames.c
