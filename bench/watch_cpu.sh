@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The CPU of a watch with and without OPTIONS: what bench/history.sh and
 # bench/ipfix.sh share (sourced by them; it runs nothing by itself).
 #
