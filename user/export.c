@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* A snapshot as Markdown and CSV (export.h); its alerts and evidence:
- * evidence.c. */
+ * export_alerts.c. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>

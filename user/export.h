@@ -21,14 +21,14 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <json-c/json.h>
-#include "evidence.h"
+#include "export_alerts.h"
 #include "snapjson.h"
 
 /* Markdown: host, kernel, time window, interfaces and hooks; the alerts
  * grouped by flow (kind, interface, direction, source, destination, class,
  * SPI) in a table, then each group's tcpdump-style evidence lines in a code
  * block, identical lines folded into one with a count and at most
- * EXPORT_MD_LINES (evidence.h) distinct lines per group; the
+ * EXPORT_MD_LINES (export_alerts.h) distinct lines per group; the
  * EXPORT_MD_TOP busiest destinations with packets, bytes and class mix;
  * the destinations with expectations and what broke them; the counters. 0, or -EIO if writing
  * failed (not reported: the caller knows the file). */

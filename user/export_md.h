@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Inside the Markdown report (export.h): what export.c (the report, its
- * destinations and counters) and evidence.c (its alerts section, the
+ * destinations and counters) and export_alerts.c (its alerts section, the
  * alert lines, the evidence as pcap) share; export.c calls down into
- * evidence.c, never the other way. Nothing else includes it.
+ * export_alerts.c, never the other way. Nothing else includes it.
  */
 #ifndef PM_EXPORT_MD_H
 #define PM_EXPORT_MD_H
@@ -25,7 +25,7 @@ static inline void md_cell(FILE *f, const char *s)
 	}
 }
 
-/* evidence.c */
+/* export_alerts.c */
 
 /* The report's alerts: grouped by flow in a table, then each group's
  * evidence lines (at most EXPORT_MD_GROUPS groups, EXPORT_MD_LINES

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* A snapshot's alerts and their evidence (evidence.h): each alert's
+/* A snapshot's alerts and their evidence (export_alerts.h): each alert's
  * tcpdump-style line, the Markdown report's alerts section, the evidence
  * frames as pcap. */
 #include <errno.h>
@@ -8,7 +8,7 @@
 #include <pcap/pcap.h>
 #include "alerts.h"
 #include "classes.h"
-#include "evidence.h"
+#include "export_alerts.h"
 #include "export_md.h"
 #include "snapjson.h"
 #include "util.h"

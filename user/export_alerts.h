@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * A snapshot's alerts and their evidence (evidence.c), for export.h,
+ * A snapshot's alerts and their evidence (export_alerts.c), for export.h,
  * which includes it: each alert's tcpdump-style line, the Markdown
  * report's alerts section (export_md.h), the evidence frames as pcap.
  * The evidence array is described in export.h.
  */
-#ifndef PM_EVIDENCE_H
-#define PM_EVIDENCE_H
+#ifndef PM_EXPORT_ALERTS_H
+#define PM_EXPORT_ALERTS_H
 
 #include <stddef.h>
 #include <json-c/json.h>
