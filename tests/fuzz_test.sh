@@ -2,8 +2,8 @@
 # fuzz_test: a short libFuzzer run of each userspace parser target
 # (tests/fuzz/*.c, built with clang -fsanitize=fuzzer,address,undefined by
 # `make fuzz`): the rules parser, capture reading as replay does it, the
-# snapshot readers (snapshot_read, baseline_load) and the Markdown/CSV
-# export of any JSON object. FUZZ_TARGETS="fuzz_rules ..." picks some. Seeds come from tests/build/gen_corpus and a small
+# snapshot readers (snapshot_read, baseline_load), the Markdown/CSV
+# export of any JSON object and the evidence decoder (user/evidence.c). FUZZ_TARGETS="fuzz_rules ..." picks some. Seeds come from tests/build/gen_corpus and a small
 # snapshot; each target runs FUZZ_SECS seconds (default 5).
 #
 # A crash, a leak, a sanitizer report or a failed check is a FAIL; the
@@ -33,7 +33,8 @@ if ! make -s fuzz >"$tmp/build.log" 2>&1; then
 fi
 
 # ---- seeds --------------------------------------------------------------
-mkdir -p "$tmp/seeds_rules" "$tmp/seeds_pcap" "$tmp/seeds_snapshot" "$tmp/seeds_export"
+mkdir -p "$tmp/seeds_rules" "$tmp/seeds_pcap" "$tmp/seeds_snapshot" "$tmp/seeds_export" \
+	"$tmp/seeds_evidence"
 printf '10.20.0.0/16=tcp\n' >"$tmp/seeds_rules/one"
 printf '# the load balancers\n10.20.0.0/16=tcp,icmp\n2001:db8:20::/48=tcp\n\n10.20.0.80=esp,ah # tunnel\n' \
 	>"$tmp/seeds_rules/file"
@@ -66,10 +67,23 @@ cat >"$tmp/seeds_snapshot/snap.json" <<'EOF'
 EOF
 
 cp "$tmp/seeds_snapshot/snap.json" "$tmp/seeds_export/"
+# the frames of tests/evidence_test.sh, one file each (a pcap's records)
+if [ -x tests/build/evidence_cases ] &&
+   tests/build/evidence_cases "$tmp/evidence.pcap" 0 >/dev/null; then
+	python3 - "$tmp/evidence.pcap" "$tmp/seeds_evidence" <<'PY'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+off, i = 24, 0
+while off + 16 <= len(d):
+    cap = struct.unpack('<I', d[off + 8:off + 12])[0]
+    open('%s/%03d' % (sys.argv[2], i), 'wb').write(d[off + 16:off + 16 + cap])
+    off, i = off + 16 + cap, i + 1
+PY
+fi
 
 # ---- runs -----------------------------------------------------------------
 rc=0
-for t in ${FUZZ_TARGETS:-fuzz_rules fuzz_pcap fuzz_snapshot fuzz_export}; do
+for t in ${FUZZ_TARGETS:-fuzz_rules fuzz_pcap fuzz_snapshot fuzz_export fuzz_evidence}; do
 	bin=tests/build/fuzz/$t
 	seeds=$tmp/seeds_${t#fuzz_}
 	mkdir -p "$tmp/corpus_$t"

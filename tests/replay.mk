@@ -29,7 +29,7 @@ FUZZ_CFLAGS := -g -O1 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	-Iheaders -I$(BUILD) -Iuser -Itests/fuzz $(FIXBUF_CFLAGS)
 FUZZ_OBJS := $(patsubst user/%.c,$(FUZZ_BUILD)/obj/%.o,$(USER_LIB_SRCS))
 FUZZ_TARGETS := $(FUZZ_BUILD)/fuzz_rules $(FUZZ_BUILD)/fuzz_pcap $(FUZZ_BUILD)/fuzz_snapshot \
-	$(FUZZ_BUILD)/fuzz_export
+	$(FUZZ_BUILD)/fuzz_export $(FUZZ_BUILD)/fuzz_evidence
 
 .PHONY: fuzz
 fuzz: $(FUZZ_TARGETS)

@@ -32,3 +32,12 @@ $(TEST_BUILD)/table_test: tests/table_test.c $(FRAMES_SRCS) $(FRAMES_HDRS) \
 # user/util.c's conversion of monotonic instants to wall-clock time.
 $(TEST_BUILD)/clock_test: tests/clock_test.c user/util.c user/util.h $(CHECK_SRCS) $(CHECK_HDRS) $(SKELS) | $(TEST_BUILD)
 	$(CC) $(TEST_CFLAGS) tests/clock_test.c user/util.c $(CHECK_SRCS) -o $@ $(TEST_LDLIBS)
+
+# evidence_cases OUT.pcap SNAP: the frames of tests/evidence_test.sh and
+# user/evidence.c's line for each (compared with tcpdump's by the script).
+$(TEST_BUILD)/evidence_cases: tests/evidence_cases.c user/evidence.c user/evidence.h \
+		$(FRAMES_SRCS) $(FRAMES_HDRS) | $(TEST_BUILD)
+	$(CC) $(TEST_CFLAGS) tests/evidence_cases.c user/evidence.c $(FRAMES_SRCS) -o $@ \
+		-lpcap $(FRAMES_LDLIBS)
+
+tests: $(TEST_BUILD)/evidence_cases

@@ -7,6 +7,7 @@
 #include <time.h>
 #include "alerts.h"
 #include "classes.h"
+#include "evidence.h"
 #include "rules.h"
 #include "util.h"
 
@@ -76,7 +77,9 @@ void alert_from_event(struct alert *a, const struct pm_event *ev)
 	memcpy(a->frame, ev->frame, a->cap_len);
 }
 
-char *alert_evidence(const struct alert *a, char *buf, size_t len)
+/* Without the frame (one_way_ipsec, or a snapshot without its evidence):
+ * the line made of the alert's fields. */
+static char *alert_fields_line(const struct alert *a, char *buf, size_t len)
 {
 	char s[64], d[64], sp[8] = "", dp[8] = "";
 	const char *ip = addr_is_v4(a->dst) ? "IP" : "IP6";
@@ -119,6 +122,16 @@ char *alert_evidence(const struct alert *a, char *buf, size_t len)
 	return buf;
 }
 
+char *alert_evidence(const struct alert *a, char *buf, size_t len)
+{
+	uint32_t wire = a->wire_len > a->cap_len ? a->wire_len : a->cap_len;
+
+	if (a->cap_len && evidence_line(a->frame, a->cap_len, wire, buf, len) !=
+			  EVIDENCE_NONE)
+		return buf;
+	return alert_fields_line(a, buf, len);
+}
+
 static const char *dir_name(uint8_t hook)
 {
 	return hook == PM_HOOK_TC_EGRESS ? "egress" : "ingress";
@@ -154,7 +167,7 @@ json_object *alert_json(const struct alert *a)
 
 void alert_print(FILE *out, bool json, const struct alert *a)
 {
-	char ev[256], exp[128], t[16];
+	char ev[EVIDENCE_MAX], exp[128], t[16];
 	time_t secs = a->real_ns / 1000000000ull;
 	struct tm tm;
 

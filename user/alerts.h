@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <net/if.h>
 #include <json-c/json.h>
+#include "evidence.h"
 #include "protomix.h"
 
 struct alert {

@@ -15,7 +15,7 @@ json_object *top_alerts_json(const struct alert_log *log, const char *since)
 {
 	json_object *o, *arr, *tot, *a;
 	uint64_t after, raised = 0;
-	char line[320];
+	char line[EVIDENCE_LINE_MAX];
 
 	if (!parse_u64(since, 0, UINT64_MAX, &after))
 		return NULL;

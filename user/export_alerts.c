@@ -128,17 +128,18 @@ static bool hex_member(json_object *o, const char *key, uint32_t *out)
 struct item {
 	size_t idx;		/* in "alerts" */
 	char key[512];		/* what makes a group */
-	char line[320];		/* tcpdump-style, without the time */
+	char line[EVIDENCE_MAX];	/* tcpdump-style, without the time */
 	const char *time, *kind, *iface, *dir, *src, *dst, *class;
 	char expected[128];
 	bool has_spi;
 	uint32_t spi, seq;
 };
 
-/* tcpdump's line for an alert (alert_evidence), with the ports taken from
- * "sport"/"dport" or else from the evidence frame. Without ports for a
- * class that has them, or without addresses, the line leaves out what it
- * does not know. */
+/* tcpdump's line for an alert: decoded from its evidence frame when the
+ * snapshot has it (user/evidence.c), else made of the alert's fields
+ * (alert_evidence), with the ports taken from "sport"/"dport" or else
+ * from the frame. Without ports for a class that has them, or without
+ * addresses, the line leaves out what it does not know. */
 static void item_line(struct item *it, json_object *a, json_object *ev)
 {
 	struct alert al = { 0 };
@@ -154,11 +155,23 @@ static void item_line(struct item *it, json_object *a, json_object *ev)
 	addrs = parse_addr(it->src, al.src) && parse_addr(it->dst, al.dst);
 	ports = c == PM_C_TCP || c == PM_C_UDP || c == PM_C_ESP_UDP || c == PM_C_IKE ||
 		c == PM_C_WIREGUARD;
+	n = unhex(snap_str(ev, "frame"), frame, sizeof(frame));
+	if (n > 0) {
+		/* the frame's own line (user/evidence.c) */
+		al.cap_len = n < PM_SNAP_LEN ? n : PM_SNAP_LEN;
+		memcpy(al.frame, frame, al.cap_len);
+		al.wire_len = (uint32_t)snap_u64(ev, "wire_len");
+		if (evidence_line(al.frame, al.cap_len, al.wire_len > al.cap_len ?
+				  al.wire_len : al.cap_len, it->line,
+				  sizeof(it->line)) != EVIDENCE_NONE)
+			return;
+		al.cap_len = 0;
+	}
 	if (snap_get(a, "sport", json_type_int) && snap_get(a, "dport", json_type_int)) {
 		al.sport = (uint16_t)snap_u64(a, "sport");
 		al.dport = (uint16_t)snap_u64(a, "dport");
 		have_ports = true;
-	} else if ((n = unhex(snap_str(ev, "frame"), frame, sizeof(frame))) > 0) {
+	} else if (n > 0) {
 		have_ports = frame_ports(frame, n, &al.sport, &al.dport);
 	}
 	if (c >= 0 && addrs && (!ports || have_ports)) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "classes.h"
+#include "evidence.h"
 #include "export.h"
 #include "html.h"
 
@@ -448,7 +449,7 @@ static void html_alerts(FILE *f, json_object *snap, json_object *evidence)
 	json_object *alerts = snap_get(snap, "alerts", json_type_array);
 	size_t ng = 0, shown;
 	struct agroup *g = group_alerts(alerts, &ng);
-	char line[512];
+	char line[EVIDENCE_MAX];
 
 	fputs("<h2>Alerts</h2>\n", f);
 	if (!ng) {

@@ -577,7 +577,7 @@ void ipfix_export_mix(struct ipfix *x, const struct pm_view *v,
 void ipfix_export_alert(struct ipfix *x, const struct alert *a)
 {
 	struct alert_rec r = {};
-	char exp_text[160], ev[512];
+	char exp_text[160], ev[EVIDENCE_MAX];
 	bool v4 = addr_is_v4(a->dst), spi = a->class == PM_C_ESP ||
 		  a->class == PM_C_AH || a->class == PM_C_ESP_UDP;
 	int t = v4 ? (spi ? T_AL4_SPI : T_AL4) : (spi ? T_AL6_SPI : T_AL6);

@@ -37,7 +37,7 @@ struct row {
 struct talert {
 	uint64_t seq;
 	struct pm_dest_key dst;
-	char line[320];			/* as `watch` prints it */
+	char line[EVIDENCE_LINE_MAX];	/* as `watch` prints it */
 };
 
 struct top {

@@ -171,7 +171,7 @@ void top_alerts_total_set(struct top *t, uint64_t total)
 
 static void alerts_from_log(struct top *t, const struct alert_log *log)
 {
-	char line[320];
+	char line[EVIDENCE_LINE_MAX];
 	size_t i = 0;
 
 	t->alerts_total = 0;
