@@ -33,7 +33,7 @@ int cmd_poll(int argc, char **argv);
 int cmd_pcap(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 
-/* "pmbench: ..." on stderr. */
+/* What the commands share (common.c). "pmbench: ..." on stderr. */
 void bench_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void bench_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -93,18 +93,6 @@ ujson()
 	echo "{$res}"
 }
 
-# wait_for FILE PATTERN [SECONDS]: until grep -E finds PATTERN in FILE
-wait_for()
-{
-	local i
-
-	for ((i = 0; i < ${3:-5} * 20; i++)); do
-		grep -qE -- "$2" "$1" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # --- 1, 2: unexpected_protocol, allowed traffic, the longest prefix ---------
 
 n=rules

@@ -233,23 +233,8 @@ start w1 watch -i 0.2 -o "$S" -e 10.20.0.0/16=tcp --metrics 127.0.0.1:$MPORT \
 send_ws esp4 3
 lab_exec ws ping -c 1 -W 1 "$LAB_LB4" >/dev/null 2>&1
 # scrape until the read after the frames: protomix_violations_total moved
-for ((i = 0; i < 50; i++)); do
-	code=$(lab_exec gw "$LAB_PYTHON" - "http://127.0.0.1:$MPORT/metrics" "$M" <<'EOF'
-import sys, urllib.error, urllib.request
-try:
-    r = urllib.request.urlopen(sys.argv[1], timeout=5)
-    code, body = r.status, r.read()
-except urllib.error.HTTPError as e:
-    code, body = e.code, e.read()
-except Exception as e:
-    code, body = 0, str(e).encode()
-open(sys.argv[2], "wb").write(body)
-print(code)
-EOF
-)
-	[ "$code" = 200 ] && grep -q '^protomix_violations_total{kind="unexpected_protocol"} [1-9]' "$M" && break
-	sleep 0.2
-done
+code=$(lab_scrape_until "http://127.0.0.1:$MPORT/metrics" "$M" \
+	'^protomix_violations_total\{kind="unexpected_protocol"\} [1-9]' 10)
 assert_eq docs_live_scrape 200 "$code"
 stop w1
 

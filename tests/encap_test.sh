@@ -38,22 +38,11 @@ dest() { jqs "$1" ".destinations[] | select(.addr == \"$2\") | {packets, violati
 FIELDS='{kind, iface, dir, src, dst, class, spi, len, expected}'
 MPORT=9464	# protomix's metrics, in the gateway namespace
 
-# scrape_until FILE: GET /metrics (python's urllib, in the gateway) into
-# FILE until protomix_macsec_total says 5 (the watch reads the maps every
-# interval), 5 s at most
+# scrape_until FILE: GET /metrics into FILE until protomix_macsec_total
+# says 5 (the watch reads the maps every interval), 5 s at most
 scrape_until()
 {
-	local i
-
-	for ((i = 0; i < 25; i++)); do
-		lab_exec gw "$LAB_PYTHON" -c '
-import sys, urllib.request
-open(sys.argv[2], "wb").write(urllib.request.urlopen(sys.argv[1], timeout=5).read())' \
-			"http://127.0.0.1:$MPORT/metrics" "$1" 2>/dev/null &&
-			grep -qx 'protomix_macsec_total 5' "$1" && return 0
-		sleep 0.2
-	done
-	return 1
+	lab_scrape_until "http://127.0.0.1:$MPORT/metrics" "$1" '^protomix_macsec_total 5$' >/dev/null
 }
 
 # shift_alert DST: what the first alert for DST must say

@@ -85,14 +85,6 @@ with open(sys.argv[2], "wb") as f:
         f.flush()
 ' "$2" "$3"
 }
-wait_listen() {	# PROTO PORT: until something listens in the gateway (5 s)
-	local i
-	for ((i = 0; i < 100; i++)); do
-		lab_exec gw ss -Hln"$1" "sport = :$2" | grep -q . && return 0
-		sleep 0.05
-	done
-	return 1
-}
 # what the destinations of the snapshot received, per IP protocol (the
 # class's): "ADDR PROTO PACKETS BYTES", sorted; a prefix without its length
 snap_by_proto() {	# SNAPSHOT ADDR-REGEX
@@ -116,8 +108,7 @@ run_udp() {	# TAG WATCH-OPTIONS...
 	local tag=$1 dir=$LAB_DIR/nf-$1
 	shift
 	mkdir -p "$dir"
-	lab_bg "nf$tag" gw nfcapd -b 127.0.0.1 -p 9995 -w "$dir" -t 3600
-	wait_listen u 9995 || { fail "${tag}_nfcapd" "nfcapd does not listen"; return 1; }
+	lab_nfcapd "nf$tag" 9995 "$dir" || { fail "${tag}_nfcapd" "nfcapd does not listen"; return 1; }
 	start "u$tag" watch --json -o "$LAB_DIR/u$tag.json" --ipfix 127.0.0.1:9995/udp \
 		--ipfix-domain 77 "$@" gw-ws || return 1
 	send_ws tcp4 7 --dst 10.21.0.80

@@ -100,14 +100,6 @@ else:
         pass
 EOF
 
-wait_listen() {	# PROTO PORT: until something listens in the gateway (5 s)
-	local i
-	for ((i = 0; i < 100; i++)); do
-		lab_exec gw ss -Hln"$1" "sport = :$2" | grep -q . && return 0
-		sleep 0.05
-	done
-	return 1
-}
 # the status of our watch NAME (others may run in the namespace)
 status_of() {	# NAME
 	lab_exec gw "$PROTOMIX" status --json |
@@ -168,8 +160,7 @@ assert_eq refresh_default_data_no_templates "0" \
 # --- nfcapd restarted: decodes again after the next refresh ------------------
 TI=2 IV=0.5
 mkdir -p "$LAB_DIR/nfa" "$LAB_DIR/nfb"
-lab_bg nfa gw nfcapd -b 127.0.0.1 -p 9995 -w "$LAB_DIR/nfa" -t 3600
-wait_listen u 9995 || fail restart_nfcapd "nfcapd does not listen"
+lab_nfcapd nfa 9995 "$LAB_DIR/nfa" || fail restart_nfcapd "nfcapd does not listen"
 start n watch --json -i $IV -o "$LAB_DIR/n.json" --ipfix 127.0.0.1:9995 \
 	--ipfix-template-interval $TI gw-ws || exit 1
 send_ws tcp4 4 --dst 10.21.5.1		# before the restart
@@ -187,8 +178,7 @@ tmpl_after() {
 t0=$(tmpl_sent)
 tmpl_after "$t0" || fail restart_refresh0 "no template refresh in 10 s"
 lab_bg_stop nfa KILL			# gone, and at once a new one
-lab_bg nfb gw nfcapd -b 127.0.0.1 -p 9995 -w "$LAB_DIR/nfb" -t 3600
-wait_listen u 9995 || fail restart_nfcapd2 "nfcapd does not listen"
+lab_nfcapd nfb 9995 "$LAB_DIR/nfb" || fail restart_nfcapd2 "nfcapd does not listen"
 t1=$(tmpl_sent)
 tmpl_after "$t1" || fail restart_refresh "no template refresh in 10 s"
 send_ws tcp4 7 --dst 10.21.5.2
@@ -234,8 +224,7 @@ udp_rcvbuf_errors()
 }
 overflow0=$(udp_rcvbuf_errors)
 mkdir -p "$LAB_DIR/nfs"
-lab_bg nfs gw nfcapd -b 127.0.0.1 -p 9994 -w "$LAB_DIR/nfs" -t 3600 -B 16000000
-wait_listen u 9994 || fail slow_nfcapd "nfcapd does not listen"
+lab_nfcapd nfs 9994 "$LAB_DIR/nfs" -B 16000000 || fail slow_nfcapd "nfcapd does not listen"
 lab_bg stall gw "$LAB_PYTHON" "$COLL" stall 4744
 wait_listen t 4744 || fail slow_listener "the listener does not listen"
 start ref watch --json --top 1 -i $IV --max-dests $((2 * N)) \
@@ -301,8 +290,7 @@ assert_eq slow_dropped_is_stat "$(jq '.dropped_records' <<<"$tcp")" "$(jq '.stat
 
 # --- stopped with records queued: dropped, counted in the exit snapshot --------
 mkdir -p "$LAB_DIR/nfq"
-lab_bg nfq gw nfcapd -b 127.0.0.1 -p 9991 -w "$LAB_DIR/nfq" -t 3600 -B 16000000
-wait_listen u 9991 || fail exitq_nfcapd "nfcapd does not listen"
+lab_nfcapd nfq 9991 "$LAB_DIR/nfq" -B 16000000 || fail exitq_nfcapd "nfcapd does not listen"
 lab_bg stallq gw "$LAB_PYTHON" "$COLL" stall 4745
 wait_listen t 4745 || fail exitq_listener "the listener does not listen"
 start q watch --json --top 1 -i $IV --max-dests $((2 * N)) -o "$LAB_DIR/q.json" \

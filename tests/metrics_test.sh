@@ -41,30 +41,11 @@ TCP4_BYTES=72 ESP4_BYTES=100	# IP bytes of one frame (sendframes --list)
 
 attached() { lab_attached gw gw-ws; }
 
-# fetch URL FILE: GET URL from inside the gateway namespace (no curl:
-# python's urllib); the body in FILE, the HTTP status on stdout (0: no
-# answer).
-fetch()
-{
-	lab_exec gw "$LAB_PYTHON" - "$1" "$2" <<'EOF'
-import sys, urllib.error, urllib.request
-try:
-    r = urllib.request.urlopen(sys.argv[1], timeout=5)
-    code, body = r.status, r.read()
-except urllib.error.HTTPError as e:
-    code, body = e.code, e.read()
-except Exception as e:
-    code, body = 0, str(e).encode()
-open(sys.argv[2], "wb").write(body)
-print(code)
-EOF
-}
-
 # value FILE SERIES: the value of SERIES (name{labels}, exactly) in FILE
 value() { awk -v s="$2" 'index($0, s " ") == 1 { print $2 }' "$1"; }
 
 # scrape FILE: GET /metrics into FILE; 0 if it answered 200
-scrape() { [ "$(fetch "$URL" "$1")" = 200 ]; }
+scrape() { [ "$(lab_fetch "$URL" "$1")" = 200 ]; }
 
 # scrape_until FILE SERIES WANT [SECONDS]: scrape until SERIES is WANT
 # (the watch reads the maps every interval); 0 if it got there
@@ -226,7 +207,7 @@ if start "$n" watch --json -i 0.2 --sample-rate 1000 --metrics "127.0.0.1:$MPORT
 		/^#/ { next }
 		{ name = $0; sub(/[{ ].*/, "", name); if (!type[name]) print "no TYPE: " name }' "$m" | sort -u | head -3)"
 	assert_eq http_not_found "404 404" \
-		"$(fetch "http://127.0.0.1:$MPORT/" "$LAB_DIR/nf") $(fetch "http://127.0.0.1:$MPORT/metrics/x" "$LAB_DIR/nf")"
+		"$(lab_fetch "http://127.0.0.1:$MPORT/" "$LAB_DIR/nf") $(lab_fetch "http://127.0.0.1:$MPORT/metrics/x" "$LAB_DIR/nf")"
 
 	if [ "$prom_up" = yes ]; then
 		if promql_until "$(pk 10.20.0.80 esp)" 300; then
@@ -298,7 +279,7 @@ fi
 n=v6
 if start "$n" watch -i 0.2 --metrics "[::]:$MPORT" gw-ws; then
 	assert_eq listen_any_v6_v4 "200 200" \
-		"$(fetch "http://[::1]:$MPORT/metrics" "$LAB_DIR/v6a") $(fetch "$URL" "$LAB_DIR/v6b")"
+		"$(lab_fetch "http://[::1]:$MPORT/metrics" "$LAB_DIR/v6a") $(lab_fetch "$URL" "$LAB_DIR/v6b")"
 	stop "$n"
 fi
 

@@ -69,17 +69,6 @@ hpy()
 }
 chmod 0755 "$HOSTILE_DIR"
 
-wait_for()	# FILE REGEX SECONDS
-{
-	local i
-
-	for ((i = 0; i < $3 * 20; i++)); do
-		grep -qE -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # --- 1: the pin folder -----------------------------------------------------------
 
 # A mount namespace of the gateway with a bpffs of its own on /sys/fs/bpf

@@ -37,18 +37,6 @@ H=$HOSTILE_DIR
 
 attached() { lab_attached gw gw-ws; }
 
-# wait_for FILE PATTERN [SECONDS]: until grep -E finds PATTERN in FILE
-wait_for()
-{
-	local i
-
-	for ((i = 0; i < ${3:-5} * 20; i++)); do
-		grep -qE -- "$2" "$1" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # A running watch's stderr is not truncated (its offset would stay, and
 # leave a hole): mark its length, then read what came after the mark.
 mark() { MARK=$(wc -l <"$1"); }

@@ -141,18 +141,6 @@ pcap_rows()
 		sed -E 's/^([0-9]+\.[0-9]{6})[0-9]*/\1/'
 }
 
-# wait_for FILE PATTERN [SECONDS]: until grep -E finds PATTERN in FILE
-wait_for()
-{
-	local i
-
-	for ((i = 0; i < ${3:-5} * 20; i++)); do
-		grep -qE -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # ctl_socket PID: the watch's control socket in the gateway namespace, if
 # any (listening, or its file left in the run folder)
 ctl_socket()

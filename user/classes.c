@@ -102,16 +102,22 @@ const char *reason_desc(unsigned int r)
 	return r < PM_NREASON ? reasons[r].desc : "?";
 }
 
-char *stats_unseen_text(const struct pm_stats *s, char *buf, size_t len)
+char *reasons_unseen_text(const __u64 reason[PM_NREASON], const char *after,
+			  char *buf, size_t len)
 {
 	size_t n = 0;
 
 	buf[0] = 0;
 	for (int r = 0; r < PM_NREASON && n < len; r++)
-		if (r != PM_R_NON_IP && !reason_is_malformed(r) && s->reason[r])
-			n += snprintf(buf + n, len - n, " %s %llu", reason_name(r),
-				      (unsigned long long)s->reason[r]);
+		if (r != PM_R_NON_IP && !reason_is_malformed(r) && reason[r])
+			n += snprintf(buf + n, len - n, " %s %llu%s", reason_name(r),
+				      (unsigned long long)reason[r], after);
 	return buf;
+}
+
+char *stats_unseen_text(const struct pm_stats *s, char *buf, size_t len)
+{
+	return reasons_unseen_text(s->reason, "", buf, len);
 }
 
 const char *hook_name(unsigned int h)

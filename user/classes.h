@@ -50,6 +50,10 @@ static inline bool reason_is_malformed(unsigned int r)
  * IP packet to count, other than non_ip, that are not 0 ("" if none), for
  * a line that already says non-ip. Returns buf. */
 char *stats_unseen_text(const struct pm_stats *s, char *buf, size_t len);
+/* The same over counts by reason (a struct pm_stats's reason[], or read
+ * from a status answer), each "NAME N" followed by after ("," or ""). */
+char *reasons_unseen_text(const __u64 reason[PM_NREASON], const char *after,
+			  char *buf, size_t len);
 const char *hook_name(unsigned int h);
 
 /* "tcp,icmp" and ["tcp","icmp"] for a class mask. */

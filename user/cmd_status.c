@@ -26,18 +26,15 @@ static uint64_t snap_u64_at(json_object *o, const char *path)
 }
 
 /* " macsec N, mpls_other N,": the well-formed frames with no IP packet
- * to count besides non_ip, those not 0. Returns buf. */
+ * to count besides non_ip, those not 0 (reasons_unseen_text over the
+ * answer's stats). Returns buf. */
 static char *unseen_text(json_object *stats, char *buf, size_t len)
 {
-	size_t n = 0;
+	__u64 reason[PM_NREASON];
 
-	buf[0] = 0;
-	for (int r = 0; r < PM_NREASON && n < len; r++)
-		if (r != PM_R_NON_IP && !reason_is_malformed(r) &&
-		    snap_u64_at(stats, reason_name(r)))
-			n += snprintf(buf + n, len - n, " %s %llu,", reason_name(r),
-				      (unsigned long long)snap_u64_at(stats, reason_name(r)));
-	return buf;
+	for (int r = 0; r < PM_NREASON; r++)
+		reason[r] = snap_u64_at(stats, reason_name(r));
+	return reasons_unseen_text(reason, ",", buf, len);
 }
 
 static void print_status(json_object *s)

@@ -31,7 +31,9 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <json-c/json.h>
 
 #define CTL_MAX_INSTANCES 64
@@ -42,6 +44,8 @@ struct ctl_fds {
 	int fd[CTL_MAX_FDS];
 	int n;
 };
+/* Close every one of them; fds is empty then. */
+void close_fds(struct ctl_fds *fds);
 
 #define CTL_MAX_CONNS	32	/* open at once, all users */
 #define CTL_PER_UID	8	/* open at once, one user */
@@ -63,8 +67,13 @@ struct ctl_req {
 /* The answer to a request; NULL for an unknown request (unless taken). */
 typedef json_object *(*ctl_handler)(struct ctl_req *req, void *ctx);
 
+/* Where the watch with this pid listens: RUNDIR/ctl.PID into *sa. The
+ * length of the address, or 0 if the path does not fit. Both sides use it
+ * (control.c, control_client.c). */
+socklen_t ctl_addr(pid_t pid, struct sockaddr_un *sa);
+
 struct ctl_server;
-/* The watch's side: bind RUNDIR/ctl.PID (removing the sockets of killed
+/* The watch's side (control.c): bind RUNDIR/ctl.PID (removing the sockets of killed
  * watches), listen. NULL with the error reported. */
 struct ctl_server *ctl_server_open(ctl_handler fn, void *ctx);
 /* A descriptor for the event loop: readable when the server has work. */
@@ -74,7 +83,7 @@ void ctl_server_run(struct ctl_server *s);
 /* Close every connection and the socket; remove its file. */
 void ctl_server_close(struct ctl_server *s);
 
-/* The client's side: the pids of the watches in this network namespace,
+/* The client's side (control_client.c): the pids of the watches in this network namespace,
  * sorted. Returns how many (at most max), or -errno. */
 int ctl_find(pid_t *pids, int max);
 /* Pick the one watch to talk to: --pid, or the only one. On failure the

@@ -21,19 +21,18 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <json-c/json.h>
+#include "export_alerts.h"
 #include "snapjson.h"
 
 /* Markdown: host, kernel, time window, interfaces and hooks; the alerts
  * grouped by flow (kind, interface, direction, source, destination, class,
  * SPI) in a table, then each group's tcpdump-style evidence lines in a code
  * block, identical lines folded into one with a count and at most
- * EXPORT_MD_LINES distinct lines per group; the EXPORT_MD_TOP busiest
- * destinations with packets, bytes and class mix; the destinations with
- * expectations and what broke them; the counters. 0, or -EIO if writing
+ * EXPORT_MD_LINES (export_alerts.h) distinct lines per group; the
+ * EXPORT_MD_TOP busiest destinations with packets, bytes and class mix;
+ * the destinations with expectations and what broke them; the counters. 0, or -EIO if writing
  * failed (not reported: the caller knows the file). */
 #define EXPORT_MD_TOP	20
-#define EXPORT_MD_LINES	10
-#define EXPORT_MD_GROUPS 20	/* groups shown with their evidence lines */
 int export_md(FILE *f, json_object *snap);
 
 /* CSV, one row per destination and class with packets > 0:
@@ -47,22 +46,7 @@ int export_md(FILE *f, json_object *snap);
  * quote, CR or LF is quoted as RFC 4180 says ("" for a quote). 0 or -EIO. */
 int export_csv(FILE *f, json_object *snap);
 
-/* pcap (nanosecond timestamps, LINKTYPE_ETHERNET) of the evidence frames,
- * in alert order: caplen = the frame's bytes, len = wire_len (at least
- * caplen), time = ts_ns. Entries without a frame (or with a malformed one)
- * are left out; none at all still makes a valid pcap (the header only).
- * Written by write_output (util.h): a file atomically (a temporary file
- * in path's folder, mode 0600, then renamed; nothing is left at path on
- * failure), "-" to stdout, a device or FIFO as a stream, a symlink or a
- * folder refused. 0, or -errno with a line on stderr naming path. */
-int export_pcap(const char *path, json_object *snap_with_evidence);
 
 
-/* tcpdump's line of an alert of "alerts" (evidence: its entry of
- * "evidence", or NULL), as the Markdown report writes it. Returns buf. */
-char *export_alert_line(json_object *alert, json_object *evidence, char *buf,
-			size_t len);
-/* "2026-11-27T11:51:03.852511Z" -> ns since the epoch; false if not. */
-bool snap_parse_time(const char *s, int64_t *ns);
 
 #endif

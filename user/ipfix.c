@@ -13,6 +13,7 @@
 #include <fixbuf/public.h>
 #include "classes.h"
 #include "ipfix.h"
+#include "ipfix_coll.h"
 #include "rules.h"
 #include "util.h"
 
@@ -123,139 +124,10 @@ static fbInfoElementSpec_t alert_spec[] = {
 	FB_IESPEC_NULL
 };
 
-enum { T_MIX4, T_MIX6, T_AL4, T_AL4_SPI, T_AL6, T_AL6_SPI, T_NEXT };
 static const uint32_t ext_flags[T_NEXT] = {
 	[T_MIX4] = F_V4, [T_MIX6] = F_V6, [T_AL4] = F_V4,
 	[T_AL4_SPI] = F_V4 | F_SPI, [T_AL6] = F_V6, [T_AL6_SPI] = F_V6 | F_SPI,
 };
-
-enum conn_state { C_DOWN, C_CONNECTING, C_UP };
-
-/* A message waiting in a TCP queue: its length and records. */
-struct qmsg {
-	uint32_t len, records;
-};
-#define QMSG_MAX 65536
-
-struct coll {
-	struct ipfix *x;
-	struct ipfix_target t;
-	struct sockaddr_storage addr;
-	socklen_t alen;
-	fbSession_t *session;	/* owned by fbuf */
-	fbExporter_t *exp;	/* owned by fbuf */
-	fBuf_t *fbuf;
-	uint8_t *msg;		/* what the exporter writes a message into */
-	size_t msgsize;
-	uint16_t itid_mix, itid_alert, etid[T_NEXT];
-	uint16_t cur_itid, cur_etid;
-	uint32_t in_msg;	/* records in the message being built */
-	bool msg_open;		/* something (records, templates) in it */
-	int fd;
-	enum conn_state state;
-	uint32_t events;	/* in the exporter's epoll */
-	uint64_t next_try_ns, backoff_ns;
-	uint64_t tmpl_ns;	/* templates last sent (UDP) */
-	bool tmpl_due;
-	/* TCP: bytes queued, and the messages they make */
-	uint8_t *q;
-	size_t qhead, qlen;
-	struct qmsg *qm;
-	size_t qm_head, qm_n;
-	size_t qm_sent;		/* bytes of the head message already sent */
-	uint64_t sent, dropped;
-	uint64_t tmpl_sent;	/* times the templates went out */
-	uint32_t connects;	/* TCP: transport sessions started */
-	bool said_down;		/* told stderr; told again when it is back */
-	bool said_slow;		/* TCP: told stderr the queue is full */
-	bool round_failed;	/* UDP: a send failed in this interval */
-	bool round_sent;	/* UDP: a send went out in this interval */
-};
-
-struct ipfix {
-	fbInfoModel_t *model;
-	struct coll c[IPFIX_MAX_COLLECTORS];
-	int n;
-	int ep, tfd;
-	uint8_t agg4, agg6;
-	uint32_t domain;
-	uint64_t tmpl_every_ns;	/* UDP template refresh */
-};
-
-/* --- options --------------------------------------------------------------- */
-
-int ipfix_parse_target(const char *arg, struct ipfix_target *t)
-{
-	char esc[PM_ESC_LEN(64)], buf[sizeof(t->host)];
-	const char *proto = "udp", *host, *port;
-	struct addrinfo hints = { .ai_family = AF_UNSPEC,
-				  .ai_flags = AI_NUMERICSERV }, *ai = NULL;
-	char *slash, *colon;
-	uint64_t p;
-	int rc;
-
-	memset(t, 0, sizeof(*t));
-	if (strlen(arg) >= sizeof(buf) - 1)
-		goto bad;
-	strcpy(buf, arg);
-	slash = strrchr(buf, '/');
-	if (slash && (!strcmp(slash + 1, "udp") || !strcmp(slash + 1, "tcp"))) {
-		proto = slash[1] == 't' ? "tcp" : "udp";
-		*slash = 0;
-	} else if (slash) {
-		pm_err("invalid --ipfix '%s': the transport is /udp or /tcp",
-		       pm_esc(arg, esc, sizeof(esc)));
-		return EXIT_USAGE;
-	}
-	colon = strrchr(buf, ':');
-	if (!colon)
-		goto bad;
-	*colon = 0;
-	port = colon + 1;
-	host = buf;
-	if (host[0] == '[') {
-		size_t n = strlen(host);
-
-		if (n < 3 || host[n - 1] != ']')
-			goto bad;
-		buf[n - 1] = 0;
-		host++;
-	} else if (strchr(host, ':')) {
-		goto bad;	/* an IPv6 address goes in brackets */
-	}
-	if (!*host || !parse_u64(port, 1, 65535, &p))
-		goto bad;
-	hints.ai_socktype = proto[0] == 't' ? SOCK_STREAM : SOCK_DGRAM;
-	rc = getaddrinfo(host, port, &hints, &ai);
-	if (rc || !ai) {
-		pm_err("invalid --ipfix '%s': cannot resolve '%s': %s",
-		       pm_esc(arg, esc, sizeof(esc)), host, gai_strerror(rc));
-		return EXIT_USAGE;
-	}
-	freeaddrinfo(ai);
-	memmove(t->host, host, strlen(host) + 1);
-	snprintf(t->port, sizeof(t->port), "%u", (unsigned int)p);
-	t->tcp = proto[0] == 't';
-	snprintf(t->text, sizeof(t->text), "%s%.255s%s:%.5s/%.3s",
-		 strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
-		 t->port, proto);
-	return 0;
-bad:
-	pm_err("invalid --ipfix '%s': HOST:PORT[/udp|/tcp], e.g. 192.0.2.7:4739 or [2001:db8::7]:4739/tcp",
-	       pm_esc(arg, esc, sizeof(esc)));
-	return EXIT_USAGE;
-}
-
-uint32_t ipfix_default_domain(void)
-{
-	char host[256] = "";
-	uint32_t h = 2166136261u;	/* FNV-1a */
-
-	gethostname(host, sizeof(host) - 1);
-	for (const char *s = host; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h ? h : 1;
-}
 
 /* --- encoding ---------------------------------------------------------------- */
 
@@ -285,8 +157,6 @@ static uint16_t add_tmpl(struct coll *c, fbInfoElementSpec_t *spec, uint32_t fla
 	}
 	return tid;
 }
-
-static void coll_send(struct coll *c, const uint8_t *m, size_t len, uint32_t records);
 
 /* The message built so far, out to the transport. */
 static bool emit(struct coll *c)
@@ -376,249 +246,6 @@ ok:
 	return true;
 }
 
-/* --- transport --------------------------------------------------------------- */
-
-static void set_events(struct coll *c, uint32_t ev)
-{
-	struct epoll_event e = { .events = ev, .data.ptr = c };
-
-	if (c->fd < 0 || ev == c->events)
-		return;
-	if (!c->events)
-		epoll_ctl(c->x->ep, EPOLL_CTL_ADD, c->fd, &e);
-	else if (!ev)
-		epoll_ctl(c->x->ep, EPOLL_CTL_DEL, c->fd, NULL);
-	else
-		epoll_ctl(c->x->ep, EPOLL_CTL_MOD, c->fd, &e);
-	c->events = ev;
-}
-
-static void say_down(struct coll *c, const char *why)
-{
-	if (c->said_down)
-		return;
-	c->said_down = true;
-	fprintf(stderr, "protomix: IPFIX collector %s: %s; records are dropped (counted) until it %s\n",
-		c->t.text, why, c->t.tcp ? "reconnects" : "answers again");
-}
-
-static void say_up(struct coll *c)
-{
-	if (!c->said_down)
-		return;
-	c->said_down = false;
-	fprintf(stderr, "protomix: IPFIX collector %s: %s\n", c->t.text,
-		c->t.tcp ? "connected again" : "answering again");
-}
-
-/* TCP: the queue is full, records are dropped: said once, until the
- * collector has taken all of it. */
-static void say_slow(struct coll *c)
-{
-	if (c->said_slow)
-		return;
-	c->said_slow = true;
-	fprintf(stderr, "protomix: IPFIX collector %s: not reading fast enough (its %u MiB queue is full); records are dropped (counted) until it catches up\n",
-		c->t.text, IPFIX_TCP_QUEUE >> 20);
-}
-
-static void say_caught_up(struct coll *c)
-{
-	if (!c->said_slow)
-		return;
-	c->said_slow = false;
-	fprintf(stderr, "protomix: IPFIX collector %s: caught up\n", c->t.text);
-}
-
-static void queue_drop_all(struct coll *c)
-{
-	for (size_t i = 0; i < c->qm_n; i++)
-		c->dropped += c->qm[(c->qm_head + i) % QMSG_MAX].records;
-	c->qm_head = c->qm_n = c->qm_sent = 0;
-	c->qhead = c->qlen = 0;
-}
-
-static void tcp_down(struct coll *c, const char *why)
-{
-	char buf[160];
-
-	queue_drop_all(c);
-	set_events(c, 0);
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-	c->state = C_DOWN;
-	c->backoff_ns = c->backoff_ns ? c->backoff_ns * 2 : 1000000000ull;
-	if (c->backoff_ns > 60000000000ull)
-		c->backoff_ns = 60000000000ull;
-	c->next_try_ns = now_mono_ns() + c->backoff_ns;
-	snprintf(buf, sizeof(buf), "%s", why);
-	say_down(c, buf);
-}
-
-/* Send from the head of the queue until it is empty or the socket full. */
-static void tcp_flush(struct coll *c)
-{
-	while (c->state == C_UP && c->qm_n) {
-		struct qmsg *m = &c->qm[c->qm_head];
-		ssize_t n = send(c->fd, c->q + c->qhead, m->len - c->qm_sent,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			tcp_down(c, strerror(errno));
-			return;
-		}
-		c->qhead += n;
-		c->qlen -= n;
-		c->qm_sent += n;
-		if (c->qm_sent == m->len) {
-			c->sent += m->records;
-			c->qm_sent = 0;
-			c->qm_head = (c->qm_head + 1) % QMSG_MAX;
-			c->qm_n--;
-		}
-	}
-	if (!c->qlen) {
-		c->qhead = 0;
-		if (c->state == C_UP)
-			say_caught_up(c);
-	}
-	if (c->state == C_UP)
-		set_events(c, EPOLLIN | (c->qm_n ? EPOLLOUT : 0));
-}
-
-static int session_new(struct coll *c);
-
-/* A new transport session: a libfixbuf session of its own (the first is
- * made at open), so its sequence numbers start at 0 (RFC 7011 3.1: per
- * transport session and observation domain), and the templates first. */
-static void tcp_connect(struct coll *c)
-{
-	int fd;
-
-	queue_drop_all(c);
-	c->said_slow = false;	/* a queue of its own too */
-	if (c->connects++ && session_new(c)) {
-		tcp_down(c, "cannot start an IPFIX session");
-		return;
-	}
-	fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		tcp_down(c, strerror(errno));
-		return;
-	}
-	c->fd = fd;
-	c->events = 0;
-	if (connect(fd, (struct sockaddr *)&c->addr, c->alen) && errno != EINPROGRESS) {
-		tcp_down(c, strerror(errno));
-		return;
-	}
-	c->state = C_CONNECTING;
-	set_events(c, EPOLLOUT);
-	templates(c);
-}
-
-/* TCP: room for LEN more bytes at the queue's tail? Bytes already sent
- * from its head are reused (the queue moved down) once they are a quarter
- * of it: a collector that takes a little at a time costs a few bytes
- * moved per byte queued, never a full queue moved per message. */
-static bool queue_room(struct coll *c, size_t len)
-{
-	if (c->qm_n == QMSG_MAX || c->qlen + len > IPFIX_TCP_QUEUE)
-		return false;
-	if (c->qhead + c->qlen + len <= IPFIX_TCP_QUEUE)
-		return true;
-	if (c->qhead < IPFIX_TCP_QUEUE / 4)
-		return false;
-	memmove(c->q, c->q + c->qhead, c->qlen);
-	c->qhead = 0;
-	return true;
-}
-
-static void coll_send(struct coll *c, const uint8_t *m, size_t len, uint32_t records)
-{
-	if (!len)
-		return;
-	if (!c->t.tcp) {
-		/* A connected UDP socket reports the collector's ICMP errors
-		 * at a later send, which then sends nothing: counted. */
-		if (send(c->fd, m, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len) {
-			c->sent += records;
-			c->round_sent = true;
-		} else {
-			c->dropped += records;
-			c->round_failed = true;
-			if (errno != EAGAIN && errno != ENOBUFS && errno != EINTR) {
-				/* a collector restarted knows no templates */
-				c->tmpl_due = true;
-				say_down(c, strerror(errno));
-			}
-		}
-		return;
-	}
-	if (c->state == C_DOWN) {
-		c->dropped += records;
-		return;
-	}
-	if (!queue_room(c, len)) {
-		c->dropped += records;
-		say_slow(c);
-		return;
-	}
-	memcpy(c->q + c->qhead + c->qlen, m, len);
-	c->qlen += len;
-	c->qm[(c->qm_head + c->qm_n) % QMSG_MAX] = (struct qmsg){ len, records };
-	c->qm_n++;
-	tcp_flush(c);
-}
-
-/* UDP, at the start of an interval: the collector's ICMP errors for the
- * last interval's messages have come back by now, or it took them. */
-static void udp_round(struct coll *c)
-{
-	int err = 0;
-	socklen_t sl = sizeof(err);
-
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 && err) {
-		c->tmpl_due = true;
-		say_down(c, strerror(err));
-	} else if (c->round_sent && !c->round_failed) {
-		say_up(c);
-	}
-	c->round_sent = c->round_failed = false;
-}
-
-static void coll_event(struct coll *c, uint32_t ev)
-{
-	char b[256];
-	int err = 0;
-	socklen_t sl = sizeof(err);
-	ssize_t n;
-
-	if (c->state == C_CONNECTING) {
-		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) || err) {
-			tcp_down(c, strerror(err ? err : errno));
-			return;
-		}
-		c->state = C_UP;
-		c->backoff_ns = 0;
-		say_up(c);
-		tcp_flush(c);
-		return;
-	}
-	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		n = recv(c->fd, b, sizeof(b), MSG_DONTWAIT);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			tcp_down(c, n == 0 ? "connection closed" : strerror(errno));
-			return;
-		}
-	}
-	if (ev & EPOLLOUT)
-		tcp_flush(c);
-}
-
 /* --- setup ------------------------------------------------------------------- */
 
 /* The collector's libfixbuf session, with its buffer and exporter. */
@@ -667,6 +294,22 @@ static int session_new(struct coll *c)
 	return set_tmpl(c, c->itid_mix, c->etid[T_MIX4]) ? 0 : -1;
 }
 
+/* TCP: a new transport session: a libfixbuf session of its own (the
+ * first is made at open), so its sequence numbers start at 0 (RFC 7011
+ * 3.1: per transport session and observation domain), and the templates
+ * first. */
+static void coll_connect(struct coll *c)
+{
+	if (c->connects++ && session_new(c)) {
+		c->said_slow = false;	/* as tcp_connect would */
+		tcp_down(c, "cannot start an IPFIX session");
+		return;
+	}
+	tcp_connect(c);
+	if (c->state == C_CONNECTING)
+		templates(c);
+}
+
 static int coll_open(struct ipfix *x, struct coll *c, const struct ipfix_target *t)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC,
@@ -698,7 +341,7 @@ static int coll_open(struct ipfix *x, struct coll *c, const struct ipfix_target 
 		return -1;
 
 	if (t->tcp) {
-		tcp_connect(c);
+		coll_connect(c);
 		return 0;
 	}
 	c->fd = socket(c->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -796,7 +439,7 @@ void ipfix_run(struct ipfix *x)
 		struct coll *c = &x->c[i];
 
 		if (c->t.tcp && c->state == C_DOWN && now >= c->next_try_ns)
-			tcp_connect(c);
+			coll_connect(c);
 	}
 }
 

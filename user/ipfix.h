@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <json-c/json.h>
 #include "alerts.h"
+#include "ipfix_target.h"
 #include "maps.h"
 #include "snapshot.h"
 
@@ -28,7 +29,6 @@
  * packaging/protomix-ipfix.xml). */
 #define PROTOMIX_PEN		32473
 
-#define IPFIX_MAX_COLLECTORS	2
 /* Templates go again on UDP every --ipfix-template-interval seconds
  * (RFC 7011 8.4; its default and range), and at every TCP (re)connect. */
 #define IPFIX_TEMPLATE_SECS	60
@@ -40,21 +40,6 @@
 #define IPFIX_TCP_MSG		32768
 /* At exit, the longest ipfix_finish waits for TCP queues to go out. */
 #define IPFIX_FINISH_MS		1000
-/* Bytes queued per TCP collector before records are dropped. */
-#define IPFIX_TCP_QUEUE		(32u << 20)
-
-struct ipfix_target {
-	char host[256];		/* as given, without brackets */
-	char port[8];
-	bool tcp;
-	char text[280];		/* HOST:PORT/proto, for messages */
-};
-
-/* Parse one --ipfix value (HOST:PORT, [V6ADDR]:PORT, optional /udp or
- * /tcp) and resolve HOST. 0, or EXIT_USAGE with one line on stderr. */
-int ipfix_parse_target(const char *arg, struct ipfix_target *t);
-/* --ipfix-domain's default: a hash of the host name. */
-uint32_t ipfix_default_domain(void);
 
 struct ipfix;
 

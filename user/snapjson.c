@@ -2,6 +2,7 @@
 /* Tolerant readers of a snapshot document in memory (snapjson.h). */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "classes.h"
 #include "snapjson.h"
 #include "util.h"
@@ -110,6 +111,49 @@ char *snap_fmt_share(uint64_t part, uint64_t total, char *buf, size_t len)
 		if (n >= 2 && !strcmp(buf + n - 2, ".0"))
 			n -= 2;
 		snprintf(buf + n, len - n, "%%");
+	}
+	return buf;
+}
+
+bool snap_parse_time(const char *s, int64_t *ns)
+{
+	struct tm tm = { 0 };
+	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	int64_t frac = 0, scale = 1000000000;
+
+	if (!p)
+		return false;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (scale > 1) {
+				scale /= 10;
+				frac += (*p - '0') * scale;
+			}
+	time_t secs;
+
+	if (strcmp(p, "Z"))
+		return false;
+	secs = timegm(&tm);
+	/* years 1970 to 2262: what fits in int64 nanoseconds */
+	if (secs < 0 || secs > INT64_MAX / 1000000000 - 1)
+		return false;
+	*ns = (int64_t)secs * 1000000000 + frac;
+	return true;
+}
+
+/* A JSON array of strings joined by sep ("" if none). */
+char *join_strings(json_object *arr, const char *sep, char *buf, size_t len)
+{
+	size_t n = arr ? json_object_array_length(arr) : 0, off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && off < len; i++) {
+		json_object *v = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(v, json_type_string))
+			continue;
+		off += snprintf(buf + off, len - off, "%s%s", off ? sep : "",
+				json_object_get_string(v));
 	}
 	return buf;
 }

@@ -9,6 +9,7 @@
 #ifndef PM_SNAPJSON_H
 #define PM_SNAPJSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
@@ -33,5 +34,11 @@ char *snap_fmt_share(uint64_t part, uint64_t total, char *buf, size_t len);
 /* Order of addresses as text: numeric (IPv4 before IPv6), unparsable ones
  * after, by text. */
 int snap_cmp_addr(const char *a, const char *b);
+/* A snapshot's time, "2026-11-27T11:51:03.852511Z" (fmt_time's form), as
+ * ns since the epoch; false if not that form or outside 1970 to 2262. */
+bool snap_parse_time(const char *s, int64_t *ns);
+/* A JSON array of strings joined by sep into buf ("" if none; what does
+ * not fit is cut). Returns buf. */
+char *join_strings(json_object *arr, const char *sep, char *buf, size_t len);
 
 #endif

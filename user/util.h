@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* Small helpers every command uses: errors, verbosity, clocks, address
- * formatting and atomic file writes. */
+ * formatting (util.c); the files a user names, written atomically or as
+ * streams, and read after a look at what they are (files.c). */
 #ifndef PM_UTIL_H
 #define PM_UTIL_H
 
@@ -76,6 +77,8 @@ char *pm_esc(const char *s, char *buf, size_t len);
 /* Room for the escape of n bytes of input. */
 #define PM_ESC_LEN(n)	(4 * (n) + 4)
 
+/* --- files.c: the files a user names, written and read -------------- */
+
 /* Write what a command was given a file name for (-o, --pcap, top's
  * export); write_cb writes the content into f (and may return -errno).
  *  - "-" and /dev/stdout (/dev/fd/1) are standard output, /dev/stderr
@@ -120,12 +123,16 @@ bool output_is_std(const char *path);
  * errno on failure. */
 FILE *fwrap_noclose(FILE *f);
 
+/* --- util.c ------------------------------------------------------------ */
+
 /* The signals a command's event loop takes through a signalfd: SIGINT,
  * SIGTERM, SIGHUP and SIGWINCH. */
 void loop_signals(sigset_t *mask);
 /* A CLOCK_MONOTONIC timerfd firing after secs (and every secs if
  * periodic). The fd, or -errno. */
 int timerfd_after(double secs, bool periodic);
+
+/* --- files.c ----------------------------------------------------------- */
 
 /* A file the user names for protomix to read (a rules file, a snapshot),
  * which another user may have made: a regular file (a symlink to one is
@@ -141,6 +148,8 @@ int input_open(const char *path, const char *what, uint64_t max, uint64_t *size)
  * reason on stderr. */
 char *input_read(int fd, const char *path, const char *what, uint64_t size,
 		 uint64_t max, size_t *len);
+
+/* --- util.c ------------------------------------------------------------ */
 
 /* A process with this pid exists (ours to signal or not). */
 bool pid_alive(long pid);

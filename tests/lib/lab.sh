@@ -28,6 +28,8 @@
 #   pm_wait_attached w1 gw-ws || ...
 #   lab_exec ws ping -c 5 10.20.0.80
 #   lab_bg srv lb iperf3 -s -1   # a background command; lab_bg_stop srv
+#   wait_for "$(pm_errfile w1)" 'reloaded' 5   # until a line appears
+#   lab_scrape_until "$URL" "$LAB_DIR/m" '^protomix_frames_total [1-9]'
 #   pm_stop w1; rc=$?         # SIGINT, wait, exit status
 #   no_leftovers pmt-$$-my    # checks, then tears the lab down
 #
@@ -297,6 +299,81 @@ lab_bg_stop()
 	} 2>/dev/null
 	unset "LAB_BG_PIDS[$name]"
 	return $rc
+}
+
+# wait_for FILE REGEX [SECONDS]: until grep -E finds REGEX in FILE (a file
+# that is not there yet is no error), every 0.05 s, SECONDS (5) at most;
+# 0 if it did
+wait_for()
+{
+	local i
+
+	for ((i = 0; i < ${3:-5} * 20; i++)); do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_listen u|t PORT: until something listens on PORT (UDP or TCP) in
+# the gateway, 5 s at most; 0 if it does
+wait_listen()
+{
+	local i
+
+	for ((i = 0; i < 100; i++)); do
+		lab_exec gw ss -Hln"$1" "sport = :$2" | grep -q . && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# lab_nfcapd NAME PORT DIR [ARGS...]: nfdump's nfcapd as an IPFIX
+# collector on 127.0.0.1:PORT (UDP) in the gateway, storing into DIR
+# (lab_bg NAME; lab_bg_stop NAME ends it); 0 once it listens
+lab_nfcapd()
+{
+	local name=$1 port=$2 dir=$3
+
+	shift 3
+	lab_bg "$name" gw nfcapd -b 127.0.0.1 -p "$port" -w "$dir" -t 3600 "$@"
+	wait_listen u "$port"
+}
+
+# lab_fetch URL FILE: GET URL from inside the gateway namespace (no curl:
+# python's urllib); the body in FILE, the HTTP status on stdout (0: no
+# answer).
+lab_fetch()
+{
+	lab_exec gw "$LAB_PYTHON" - "$1" "$2" <<'EOF'
+import sys, urllib.error, urllib.request
+try:
+    r = urllib.request.urlopen(sys.argv[1], timeout=5)
+    code, body = r.status, r.read()
+except urllib.error.HTTPError as e:
+    code, body = e.code, e.read()
+except Exception as e:
+    code, body = 0, str(e).encode()
+open(sys.argv[2], "wb").write(body)
+print(code)
+EOF
+}
+
+# lab_scrape_until URL FILE REGEX [SECONDS]: lab_fetch URL into FILE every
+# 0.2 s until it answers 200 with a line that grep -E finds REGEX in,
+# SECONDS (5) at most (a watch reads its maps every interval); the last
+# HTTP status on stdout; 0 if it got there
+lab_scrape_until()
+{
+	local i code=0
+
+	for ((i = 0; i < ${4:-5} * 5; i++)); do
+		code=$(lab_fetch "$1" "$2")
+		[ "$code" = 200 ] && grep -qE -- "$3" "$2" && { echo "$code"; return 0; }
+		sleep 0.2
+	done
+	echo "$code"
+	return 1
 }
 
 # --- what is attached ------------------------------------------------------
