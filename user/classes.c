@@ -21,6 +21,9 @@ static const struct {
 	[PM_C_IPIP]	  = { "ipip", "IPv4 in IP (protocol 4)" },
 	[PM_C_IPV6_ENCAP] = { "ipv6_encap", "IPv6 in IP (protocol 41)" },
 	[PM_C_OTHER]	  = { "other", "any other IP protocol" },
+	[PM_C_VXLAN]	  = { "vxlan", "UDP to port 4789 (VXLAN, RFC 7348)" },
+	[PM_C_GENEVE]	  = { "geneve", "UDP to port 6081 (Geneve, RFC 8926)" },
+	[PM_C_GTP_U]	  = { "gtp_u", "UDP to or from port 2152 whose payload starts with a GTPv1 header (version 1, protocol type 1)" },
 	[PM_C_WIREGUARD]  = { "wireguard", "UDP (not port 500 or 4500) whose payload is a WireGuard message: type 1-4, three zero bytes, payload length 148 (type 1), 92 (2), 64 (3), or (4) at least 32 and a multiple of 16" },
 };
 
@@ -47,6 +50,9 @@ static const struct {
 	[PM_R_PPPOE_BAD_HDR] = { "pppoe_bad_hdr", "PPPoE version or type not 1, code not 0, or length under 2" },
 	[PM_R_PPPOE_OTHER]   = { "pppoe_other", "PPPoE session carrying a PPP protocol other than IPv4 or IPv6 (LCP, IPCP, ...)" },
 	[PM_R_MACSEC]	     = { "macsec", "MACsec (802.1AE, ethertype 0x88e5): encrypted, no IP header to see" },
+	[PM_R_TUN_TRUNC]     = { "tun_trunc", "inside a tunnel: the tunnel's header (VXLAN, Geneve and its options, GTP-U and its extensions, GRE and its optional words) cut short" },
+	[PM_R_TUN_BAD_HDR]   = { "tun_bad_hdr", "inside a tunnel: VXLAN without the I flag, Geneve version not 0, GRE version not 0 or with routing" },
+	[PM_R_TUN_OTHER]     = { "tun_other", "inside a tunnel: neither IP nor Ethernet carried (GTP-U echo and other signalling, PPP or ERSPAN in GRE, ...)" },
 };
 
 static const char *hooks[PM_NHOOK] = {
