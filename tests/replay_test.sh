@@ -53,8 +53,8 @@ replay_json()
 		fail "$name" "exit $?: $(head -1 "$tmp/$name.err")"
 		return 1
 	fi
-	if ! jq -e '.schema == "protomix.snapshot/2"' "$tmp/$name.json" >/dev/null 2>&1; then
-		fail "$name" "not a protomix.snapshot/2 document"
+	if ! jq -e '.schema == "protomix.snapshot/3"' "$tmp/$name.json" >/dev/null 2>&1; then
+		fail "$name" "not a protomix.snapshot/3 document"
 		return 1
 	fi
 }

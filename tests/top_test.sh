@@ -315,7 +315,7 @@ if wait_screen v '^snapshot written to protomix-[0-9]{8}-[0-9]{6}\.json \(2 dest
 	name=$(screen_of v | sed -nE 's/^snapshot written to (protomix-[0-9-]+\.json) .*/\1/p')
 	pass export_shown
 	f=$LAB_DIR/$name
-	assert_eq export_schema protomix.snapshot/2 "$(jq -r .schema "$f" 2>&1)"
+	assert_eq export_schema protomix.snapshot/3 "$(jq -r .schema "$f" 2>&1)"
 	assert_eq export_dest '{"tcp":3,"esp":1} 1' \
 		"$(jq -c '.destinations[] | select(.addr == "10.20.9.80") | .packets, .violations' "$f" 2>&1 | paste -sd' ')"
 	assert_eq export_no_evidence false "$(jq 'has("evidence")' "$f" 2>&1)"
@@ -415,7 +415,7 @@ if pm_wait_attached w; then
 	keys a e
 	if wait_screen a '^snapshot written to protomix-[0-9-]+\.json \(2 destinations\)'; then
 		name=$(screen_of a | sed -nE 's/^snapshot written to (protomix-[0-9-]+\.json) .*/\1/p')
-		assert_eq top_export "protomix.snapshot/2 false" \
+		assert_eq top_export "protomix.snapshot/3 false" \
 			"$(jq -r '.schema, has("evidence")' "$LAB_DIR/$name" 2>&1 | paste -sd' ')"
 	else
 		fail top_export "$(screen_of a)"

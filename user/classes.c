@@ -83,7 +83,8 @@ uint32_t class_tunnel_mask(void)
 {
 	return 1u << PM_C_ESP | 1u << PM_C_AH | 1u << PM_C_ESP_UDP |
 	       1u << PM_C_GRE | 1u << PM_C_IPIP | 1u << PM_C_IPV6_ENCAP |
-	       1u << PM_C_WIREGUARD;
+	       1u << PM_C_WIREGUARD | 1u << PM_C_VXLAN | 1u << PM_C_GENEVE |
+	       1u << PM_C_GTP_U;
 }
 
 uint32_t class_encrypted_mask(void)
@@ -114,9 +115,32 @@ char *stats_unseen_text(const struct pm_stats *s, char *buf, size_t len)
 
 	buf[0] = 0;
 	for (int r = 0; r < PM_NREASON && n < len; r++)
-		if (r != PM_R_NON_IP && !reason_is_malformed(r) && s->reason[r])
+		if (r != PM_R_NON_IP && !reason_is_malformed(r) &&
+		    !reason_is_inner_only(r) && s->reason[r])
 			n += snprintf(buf + n, len - n, " %s %llu", reason_name(r),
 				      (unsigned long long)s->reason[r]);
+	return buf;
+}
+
+char *stats_inner_text(const struct pm_stats *s, char *buf, size_t len)
+{
+	size_t n = 0;
+	int shown = 0;
+
+	buf[0] = 0;
+	for (int r = 0; r < PM_NREASON && n < len; r++) {
+		if (!s->inner_reason[r])
+			continue;
+		if (!shown++)
+			n += snprintf(buf + n, len - n, " inner %llu (not counted:",
+				      (unsigned long long)s->inner_packets);
+		n += snprintf(buf + n, len - n, "%s %s %llu", shown > 1 ? "," : "",
+			      reason_name(r), (unsigned long long)s->inner_reason[r]);
+	}
+	if (shown && n < len)
+		snprintf(buf + n, len - n, ")");
+	else if (!shown && s->inner_packets)
+		snprintf(buf, len, " inner %llu", (unsigned long long)s->inner_packets);
 	return buf;
 }
 
@@ -135,6 +159,19 @@ char *classes_text(uint32_t mask, char *buf, size_t len)
 		if (mask & (1u << c))
 			n += snprintf(buf + n, len - n, "%s%s", n ? "," : "",
 				      class_name(c));
+	return buf;
+}
+
+char *via_text(uint32_t via, char *buf, size_t len)
+{
+	char names[96];
+
+	if (!via) {
+		if (len)
+			buf[0] = 0;
+		return buf;
+	}
+	snprintf(buf, len, " (via %s)", classes_text(via, names, sizeof(names)));
 	return buf;
 }
 

@@ -91,6 +91,20 @@ static char *join_strings(json_object *arr, const char *sep, char *buf, size_t l
 	return buf;
 }
 
+/* " (via vxlan,gtp_u)" for a destination with "via", else "" (via_text's
+ * words, from the document). */
+static char *via_suffix(json_object *d, char *buf, size_t len)
+{
+	char names[128];
+
+	join_strings(snap_get(d, "via", json_type_array), ",", names, sizeof(names));
+	if (*names)
+		snprintf(buf, len, " (via %s)", names);
+	else if (len)
+		buf[0] = 0;
+	return buf;
+}
+
 static bool in_strings(json_object *arr, const char *s)
 {
 	size_t n = arr ? json_object_array_length(arr) : 0;
@@ -279,6 +293,7 @@ struct item {
 	char key[512];		/* what makes a group */
 	char line[320];		/* tcpdump-style, without the time */
 	const char *time, *kind, *iface, *dir, *src, *dst, *class;
+	const char *via;	/* the tunnel it came inside, or "" */
 	char expected[128];
 	bool has_spi;
 	uint32_t spi, seq;
@@ -307,7 +322,8 @@ static void item_line(struct item *it, json_object *a, json_object *ev)
 		al.sport = (uint16_t)snap_u64(a, "sport");
 		al.dport = (uint16_t)snap_u64(a, "dport");
 		have_ports = true;
-	} else if ((n = unhex(snap_str(ev, "frame"), frame, sizeof(frame))) > 0) {
+	} else if (!*it->via &&	/* a tunnel's frame starts with the outer ports */
+		   (n = unhex(snap_str(ev, "frame"), frame, sizeof(frame))) > 0) {
 		have_ports = frame_ports(frame, n, &al.sport, &al.dport);
 	}
 	if (c >= 0 && addrs && (!ports || have_ports)) {
@@ -335,15 +351,16 @@ static void item_fill(struct item *it, size_t idx, json_object *a, json_object *
 	it->src = snap_str(a, "src");
 	it->dst = snap_str(a, "dst");
 	it->class = snap_str(a, "class");
+	it->via = snap_str(a, "via");
 	join_strings(snap_get(a, "expected", json_type_array), ", ",
 		     it->expected, sizeof(it->expected));
 	it->has_spi = hex_member(a, "spi", &it->spi);
 	if (!hex_member(a, "seq", &it->seq))
 		it->seq = 0;
 	item_line(it, a, ev);
-	snprintf(it->key, sizeof(it->key), "%s|%s|%s|%s|%s|%s|%08x%c|%s",
+	snprintf(it->key, sizeof(it->key), "%s|%s|%s|%s|%s|%s|%08x%c|%s|%s",
 		 it->kind, it->iface, it->dir, it->src, it->dst, it->class,
-		 it->spi, it->has_spi ? 's' : '-', it->expected);
+		 it->spi, it->has_spi ? 's' : '-', it->expected, it->via);
 }
 
 char *export_alert_line(json_object *alert, json_object *evidence, char *buf,
@@ -467,6 +484,11 @@ static void md_group_row(FILE *f, size_t num, const struct group *g)
 	md_cell(f, a->src);
 	fputs(" > ", f);
 	md_cell(f, a->dst);
+	if (*a->via) {
+		fputs(" (via ", f);
+		md_cell(f, a->via);
+		fputc(')', f);
+	}
 	if (a->has_spi) {
 		fprintf(f, " | 0x%08x | 0x%x", a->spi, lo);
 		if (hi != lo)
@@ -521,8 +543,9 @@ static void md_alerts(FILE *f, json_object *snap)
 	qsort(groups, ng, sizeof(*groups), cmp_group);
 
 	fprintf(f, "%zu alert%s in %zu group%s (same kind, interface, direction, "
-		"source, destination, class and SPI), in the order they were "
-		"first raised. Times are UTC.\n\n", n, n == 1 ? "" : "s", ng,
+		"source, destination, class, SPI and tunnel), in the order they were "
+		"first raised; \"via\": inside that tunnel. Times are UTC.\n\n",
+		n, n == 1 ? "" : "s", ng,
 		ng == 1 ? "" : "s");
 	fputs("| # | Kind | Packet | SPI | Seq | Expected | Seen on | Alerts | First | Last |\n"
 	      "|--:|---|---|---|---|---|---|--:|---|---|\n", f);
@@ -537,8 +560,9 @@ static void md_alerts(FILE *f, json_object *snap)
 	for (size_t i = 0; i < ng && i < EXPORT_MD_GROUPS; i++) {
 		const struct item *a = groups[i].v[0];
 
-		fprintf(f, "%zu. **%s**: %s %s > %s on %s %s", i + 1, a->kind,
-			a->class, a->src, a->dst, a->iface, a->dir);
+		fprintf(f, "%zu. **%s**: %s %s > %s%s%s%s on %s %s", i + 1, a->kind,
+			a->class, a->src, a->dst, *a->via ? " (via " : "", a->via,
+			*a->via ? ")" : "", a->iface, a->dir);
 		if (*a->expected)
 			fprintf(f, ", expected %s", a->expected);
 		else if (!strcmp(a->kind, "one_way_ipsec"))
@@ -601,7 +625,7 @@ static void md_mix(FILE *f, json_object *packets, uint64_t total)
 
 static void md_dests(FILE *f, const struct dest *d, size_t n)
 {
-	char exp[256];
+	char exp[256], via[160];
 	size_t shown = n < EXPORT_MD_TOP ? n : EXPORT_MD_TOP;
 	uint64_t rest = 0;
 
@@ -616,12 +640,13 @@ static void md_dests(FILE *f, const struct dest *d, size_t n)
 		fprintf(f, "%s %zu destination%s, busiest first", n == 1 ? "The" : "All",
 			n, n == 1 ? "" : "s");
 	fputs(" (packets received; the mix is the share of each class in its "
-	      "packets).\n\n", f);
+	      "packets; \"via\": seen inside those tunnels).\n\n", f);
 	fputs("| # | Destination | Packets | Bytes | Class mix | Expected | Violations |\n"
 	      "|--:|---|--:|--:|---|---|--:|\n", f);
 	for (size_t i = 0; i < shown; i++) {
 		fprintf(f, "| %zu | ", i + 1);
 		md_cell(f, d[i].addr);
+		md_cell(f, via_suffix(d[i].o, via, sizeof(via)));
 		fprintf(f, " | %" PRIu64 " | %" PRIu64 " | ", d[i].packets, d[i].bytes);
 		md_mix(f, snap_get(d[i].o, "packets", json_type_object), d[i].packets);
 		fputs(" | ", f);
@@ -798,6 +823,20 @@ static void md_counters(FILE *f, json_object *snap)
 			fprintf(f, " | %" PRIu64 " |\n", snap_u64_of(v));
 		}
 	}
+	if (snap_get(st, "inner_packets", json_type_int)) {	/* schema 3 */
+		json_object *inner = snap_get(st, "inner_reason", json_type_object);
+
+		md_row(f, "packets inside tunnels, counted", snap_u64(st, "inner_packets"));
+		if (json_object_is_type(inner, json_type_object)) {
+			json_object_object_foreach(inner, reason, v) {
+				if (!snap_u64_of(v))
+					continue;
+				fputs("| inside tunnels, not counted: ", f);
+				md_cell(f, reason);
+				fprintf(f, " | %" PRIu64 " |\n", snap_u64_of(v));
+			}
+		}
+	}
 	md_row(f, "VLAN-tagged frames", snap_u64(st, "vlan_frames"));
 	md_row(f, "GSO frames", snap_u64(st, "gso_frames"));
 	fprintf(f, "| destinations tracked | %" PRIu64 " of %" PRIu64 " |\n",
@@ -937,9 +976,9 @@ int export_csv(FILE *f, json_object *snap)
 {
 	struct dest *d;
 	size_t n = dests_sorted(snap, &d);
-	char exp[512];
+	char exp[512], via[160];
 
-	fputs("addr,class,packets,bytes,first_seen,last_seen,expected,violations\n", f);
+	fputs("addr,class,packets,bytes,first_seen,last_seen,expected,violations,via\n", f);
 	for (size_t i = 0; i < n; i++) {
 		json_object *packets = snap_get(d[i].o, "packets", json_type_object);
 		json_object *bytes = snap_get(d[i].o, "bytes", json_type_object);
@@ -948,6 +987,8 @@ int export_csv(FILE *f, json_object *snap)
 
 		join_strings(snap_get(d[i].o, "expected", json_type_array), ";",
 			     exp, sizeof(exp));
+		join_strings(snap_get(d[i].o, "via", json_type_array), ";",
+			     via, sizeof(via));
 		for (size_t k = 0; k < nk; k++) {
 			uint64_t p = snap_u64(packets, keys[k]);
 
@@ -962,7 +1003,9 @@ int export_csv(FILE *f, json_object *snap)
 			csv_field(f, snap_str(d[i].o, "last_seen"));
 			fputc(',', f);
 			csv_field(f, exp);
-			fprintf(f, ",%" PRIu64 "\n", snap_u64(d[i].o, "violations"));
+			fprintf(f, ",%" PRIu64 ",", snap_u64(d[i].o, "violations"));
+			csv_field(f, via);
+			fputc('\n', f);
 		}
 		free(keys);
 	}
