@@ -100,7 +100,7 @@ cases=(
 	"dup_addr.json|destinations[4].addr: \"10.20.0.53\" again (destinations[1])"
 	"bad_expected.json|destinations[1].expected[1]: \"bogus\" is not a class"
 	"no_addr.json|destinations[5]: no \"addr\""
-	"schema.json|schema: \"protomix.snapshot/9\", not \"protomix.snapshot/2\" or \"protomix.snapshot/1\""
+	"schema.json|schema: \"protomix.snapshot/9\", not \"protomix.snapshot/3\", \"protomix.snapshot/2\" or \"protomix.snapshot/1\""
 	"deep.json|nested deeper than 64 levels at byte 99"
 )
 printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' \
