@@ -86,7 +86,10 @@ enum pm_hook {
 #define PM_MAX_VLAN	2
 #define PM_MAX_MPLS	8	/* labels in a stack */
 #define PM_MAX_IP6_EXT	8
-#define PM_SNAP_LEN	128	/* bytes of an evidence frame kept per sample */
+#define PM_MAX_GTP_EXT	4	/* GTP-U extension headers walked (--decap) */
+/* Bytes of an evidence frame kept per sample: the outer headers and the
+ * inner ones of a tunnel, e.g. IPv6 VXLAN carrying IPv6 ESP (132 bytes) */
+#define PM_SNAP_LEN	192
 
 #define PM_ALL_CLASSES	((1u << PM_NCLASS) - 1)
 

@@ -305,6 +305,9 @@ void replay_usage(FILE *f)
 "      --max-dests N      size of the per-destination map (default %d)\n"
 "      --aggregate V4LEN[,V6LEN]\n"
 "                         count per prefix instead of per address\n"
+"      --decap            count the packet inside a tunnel under its own\n"
+"                         destination too (the default)\n"
+"      --no-decap         count tunnels under their outer destination only\n"
 "      --top N            destinations in the text report (default %d; 0: all)\n"
 "  -v, --verbose          libbpf's messages on stderr (-vv: debug)\n"
 "  -h, --help             this text\n"
@@ -680,7 +683,8 @@ int cmd_replay(int argc, char **argv)
 	cfg = (struct observer_cfg){ .max_dests = r->o.ob.max_dests,
 				     .sample_rate = r->o.ob.sample_rate,
 				     .base = &r->base, .replay = true,
-				     .agg4 = r->o.ob.agg4, .agg6 = r->o.ob.agg6 };
+				     .agg4 = r->o.ob.agg4, .agg6 = r->o.ob.agg6,
+				     .no_decap = r->o.ob.no_decap };
 	rc = observer_open(&r->ob, &cfg, &rules);
 	if (rc)
 		goto out_cap;
