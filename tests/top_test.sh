@@ -10,7 +10,10 @@
 #   the status line and on the terminal afterwards.
 # - `protomix top` attaches to a watch that has no terminal (its maps
 #   passed over the control socket) and shows its destinations and
-#   alerts; it ends when the watch ends; with no watch: one line, exit 1.
+#   alerts; it ends when the watch ends; with no watch: one line, exit 1;
+#   destinations seen inside tunnels (tests/lib/tunnel_frames.py) are
+#   marked "(via gre,vxlan)" after their row, and the parser line counts
+#   the packets inside tunnels.
 # The checks are on the text tmux captures (exact lines, or regexes that
 # leave out only the clock).
 #
@@ -420,6 +423,16 @@ if pm_wait_attached w; then
 	else
 		fail top_export "$(screen_of a)"
 	fi
+	# tunnels (--decap): the inner destinations marked after their row,
+	# the packets inside tunnels on the parser line
+	lab_exec gw ip route add blackhole 192.0.2.0/24
+	lab_exec gw ip route add blackhole 10.20.0.81/32
+	lab_exec ws "$LAB_PYTHON" "$LAB_ROOT/tests/lib/tunnel_frames.py" send ws0 \
+		"$LAB_MAC_GW_WS" "$LAB_MAC_WS0" || fail top_tunnel_send "tunnel_frames.py send failed"
+	check_screen top_row_via a '^! 10\.20\.0\.80 +[0-9].* \(via gre,vxlan\)$'
+	check_screen top_row_via_gtp_u a '^  10\.30\.0\.5 +[0-9].* \(via gtp_u\)$'
+	check_screen top_row_outer_unmarked a '^  192\.0\.2\.2 +[0-9.]+[kMG]? +[0-9.]+[kMG]? +0 +0 +0 +0 +100 +0$'
+	check_screen top_header_inner a '^parser malformed 0 non-ip 0 inner 11 \(not counted: tun_bad_hdr 1, tun_other 1\)  ring buffer '
 	keys a q
 	assert_eq top_quit_status 0 "$(rc_of a)"
 	assert_eq top_quit_restored "0 1" "$(restored a)"
