@@ -15,7 +15,7 @@
 #  2. a watch in the lab (root): the same frames sent into gw-ws; its
 #     metrics (protomix_inner_packets_total, protomix_inner_reason_total),
 #     `status` (text and --json), the watch's report lines and its
-#     snapshot say the same.
+#     snapshot say the same; so do the text report's rows and header.
 # Output: PASS name / FAIL name: why / SKIP name: why (see tests/run.sh).
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -153,5 +153,22 @@ assert_eq watch_alerts_via "3 vxlan" \
 	"$(jq -r 'select(.type == "alert") | .via' "$O" | sort | uniq -c | awk '{ print $1, $2 }')"
 assert_eq watch_snapshot_dests "$WANT_DESTS" "$(dests "$W")"
 assert_eq watch_snapshot_inner "$WANT_INNER" "$(inner "$W")"
+
+# the text report: rows marked, the header line's inner counts
+start t watch -i 0.3 gw-ws || { no_leftovers "$P"; exit 1; }
+lab_exec ws "$LAB_PYTHON" "$LAB_ROOT/$FRAMES" send ws0 "$LAB_MAC_GW_WS" "$LAB_MAC_WS0" ||
+	fail tunnel_send_text "tunnel_frames.py send failed"
+for ((i = 0; i < 50; i++)); do
+	grep -q ' inner 11 (not counted: tun_bad_hdr 1, tun_other 1)$' "$(pm_out t)" && break
+	sleep 0.2
+done
+stop t
+O=$(pm_out t)
+assert_eq text_header_inner 1 \
+	"$(tail -n +2 "$O" | grep -E '^[0-9T:.-]+Z .* non-ip 0 inner 11 \(not counted: tun_bad_hdr 1, tun_other 1\)$' | tail -1 | wc -l)"
+# (the rows of every interval with packets: the mix may be split)
+assert_eq text_rows_via "10.20.0.80 (via gre,vxlan)|10.30.0.5 (via gtp_u)" \
+	"$(grep -E '^  10\.(20\.0\.80|30\.0\.5) ' "$O" | sed -nE 's/^  ([0-9.]+) .*( \(via [a-z_,]+\))$/\1\2/p' | sort -u | paste -sd'|')"
+assert_eq text_outer_unmarked "" "$(grep -E '^  192\.0\.2\.[0-9]+ .*via' "$O")"
 no_leftovers "$P"
 exit 0
