@@ -280,7 +280,7 @@ static void check_case(struct env *env, const struct frame_case *c,
 		wd[1] = (struct want_dest){ .set = true, .class = c->inner_class,
 					    .packets = segs, .bytes = c->inner_bytes,
 					    .via = PM_D_VIA(c->class) };
-		frame_case_inner_dst(c, wd[1].key);
+		frame_case_inner_dst(c, r->addrs, wd[1].key);
 		w->new_dests++;
 	} else if (decap) {
 		w->inner_reason[c->inner_reason] = segs;
@@ -346,7 +346,7 @@ static void check_table(const struct frame_case *c)
 		complain(&ck, "a tunnel class wants an inner outcome, no other case one");
 	else if (c->decap && (c->inner_class < 0) == (c->inner_reason < 0))
 		complain(&ck, "wants one of inner class and inner reason");
-	else if (c->decap && c->inner_class >= 0 && !frame_case_inner_dst(c, key))
+	else if (c->decap && c->inner_class >= 0 && !frame_case_inner_dst(c, NULL, key))
 		complain(&ck, "an inner class wants an inner packet");
 	failed += report(name, &ck);
 }

@@ -719,12 +719,12 @@ static const uint8_t macsec_tag[24] = { 0x2c, 0, 0, 0, 0, 1 };
 /* ---- tunnels (--decap) ---- */
 
 /* Inside the tunnels, the incident again in an overlay: the workstation
- * 10.99.1.10 and the load balancer 10.99.0.80 (2001:db8:99::10, ::80);
+ * 10.97.1.10 and the load balancer 10.97.0.80 (2001:db8:97::10, ::80);
  * the outer header joins the tunnel's ends, the cases' own addresses. */
-#define OV_WKS4		{ 10, 99, 1, 10 }
-#define OV_LB4		{ 10, 99, 0, 80 }
-#define OV_WKS6		{ 0x20, 0x01, 0x0d, 0xb8, 0, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 }
-#define OV_LB6		{ 0x20, 0x01, 0x0d, 0xb8, 0, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80 }
+#define OV_WKS4		{ 10, 97, 1, 10 }
+#define OV_LB4		{ 10, 97, 0, 80 }
+#define OV_WKS6		{ 0x20, 0x01, 0x0d, 0xb8, 0, 0x97, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 }
+#define OV_LB6		{ 0x20, 0x01, 0x0d, 0xb8, 0, 0x97, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80 }
 #define OV4		.l3 = FRAME_L3_IPV4, .src4 = OV_WKS4, .dst4 = OV_LB4
 #define OV6		.l3 = FRAME_L3_IPV6, .src6 = OV_WKS6, .dst6 = OV_LB6
 #define OV_ETH		.dst_mac = { 0x02, 0x00, 0x5e, 0x00, 0x02, 0x80 }, \
@@ -1378,12 +1378,27 @@ static void aim(struct frame_spec *s, const struct frame_addrs *a)
 	}
 }
 
+/* The inner packet of s aimed by a's inner_dst*, into *in. */
+static void aim_inner(struct frame_spec *s, const struct frame_addrs *a,
+		      struct frame_spec *in)
+{
+	if (!a || !s->inner)
+		return;
+	*in = *s->inner;
+	if (in->l3 == FRAME_L3_IPV4 && a->has_inner_dst4)
+		memcpy(in->dst4, a->inner_dst4, 4);
+	else if (in->l3 == FRAME_L3_IPV6 && a->has_inner_dst6)
+		memcpy(in->dst6, a->inner_dst6, 16);
+	s->inner = in;
+}
+
 int frame_case_build(const struct frame_case *c, const struct frame_addrs *addrs,
 		     uint8_t *buf, size_t cap)
 {
-	struct frame_spec s = c->spec;
+	struct frame_spec s = c->spec, in;
 
 	aim(&s, addrs);
+	aim_inner(&s, addrs, &in);
 	return frame_build(&s, buf, cap);
 }
 
@@ -1411,11 +1426,15 @@ bool frame_case_dst(const struct frame_case *c, const struct frame_addrs *addrs,
 	return true;
 }
 
-bool frame_case_inner_dst(const struct frame_case *c, uint8_t key[16])
+bool frame_case_inner_dst(const struct frame_case *c, const struct frame_addrs *addrs,
+			  uint8_t key[16])
 {
-	if (!c->decap || c->inner_class < 0 || !c->spec.inner)
+	struct frame_spec s = c->spec, in;
+
+	if (!c->decap || c->inner_class < 0 || !s.inner)
 		return false;
-	dst_key(c->spec.inner, key);
+	aim_inner(&s, addrs, &in);
+	dst_key(s.inner, key);
 	return true;
 }
 

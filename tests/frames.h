@@ -190,12 +190,15 @@ const struct frame_case *frame_case_find(const char *name);
 
 /* Where to aim a case. NULL or unset fields keep the case's own. An
  * IPv4 address replaces only the addresses of IPv4 cases, an IPv6 one
- * only those of IPv6 cases; the inner packet of a tunnel is kept. */
+ * only those of IPv6 cases; the inner packet of a tunnel is kept, but
+ * for inner_dst4/inner_dst6, which aim it the same way. */
 struct frame_addrs {
 	bool has_dst_mac, has_src_mac;
 	uint8_t dst_mac[6], src_mac[6];
 	bool has_src4, has_dst4, has_src6, has_dst6;
 	uint8_t src4[4], dst4[4], src6[16], dst6[16];
+	bool has_inner_dst4, has_inner_dst6;
+	uint8_t inner_dst4[4], inner_dst6[16];
 };
 
 /* Builds a case, aimed by addrs (may be NULL). Returns as frame_build. */
@@ -209,8 +212,10 @@ bool frame_case_dst(const struct frame_case *c, const struct frame_addrs *addrs,
 		    uint8_t key[16]);
 
 /* The inner destination a tunnel case counts under (spec.inner's
- * destination, mapped as frame_case_dst). false: none. */
-bool frame_case_inner_dst(const struct frame_case *c, uint8_t key[16]);
+ * destination, aimed by addrs, which may be NULL; mapped as
+ * frame_case_dst). false: none. */
+bool frame_case_inner_dst(const struct frame_case *c, const struct frame_addrs *addrs,
+			  uint8_t key[16]);
 
 /* The class or reason name of the expected outcome. */
 const char *frame_case_outcome(const struct frame_case *c);
