@@ -18,9 +18,7 @@
  *   cases   every case once, each aimed at a destination of its own, and
  *           a jumbo (9000 bytes) and a GRO-sized (65549 bytes) TCP frame.
  *           --expect FILE writes what the classifier must make of each
- *           frame: "ADDR CLASS" or "- REASON", one line per frame, and
- *           "ADDR CLASS inner" after it for the packet inside a tunnel
- *           that --decap counts under its own destination.
+ *           frame: "ADDR CLASS" or "- REASON", one line per frame.
  *   seq     the items of --seq NAME:COUNT[:rev] in order, with the cases'
  *           own addresses (rev: source and destination swapped).
  *   dests   --frames N TCP frames, each to a destination of its own (as
@@ -662,19 +660,8 @@ static void emit_case(const struct frame_case *c, int ntags, FILE *ex)
 		return;
 	}
 	if (c->class >= 0) {
-		uint8_t inner[16];
-
 		addr_text(&cc.spec, &a, addr, sizeof(addr));
 		fprintf(ex, "%s %s\n", addr, class_name(c->class));
-		/* --decap (replay's default): the packet inside a tunnel
-		 * counts under its own destination too */
-		if (frame_case_inner_dst(&cc, &a, inner)) {
-			bool v4 = !memcmp(inner, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
-
-			inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? inner + 12 : inner,
-				  addr, sizeof(addr));
-			fprintf(ex, "%s %s inner\n", addr, class_name(c->inner_class));
-		}
 	} else {
 		fprintf(ex, "- %s\n", reason_name(c->reason));
 	}
