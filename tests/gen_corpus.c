@@ -18,7 +18,9 @@
  *   cases   every case once, each aimed at a destination of its own, and
  *           a jumbo (9000 bytes) and a GRO-sized (65549 bytes) TCP frame.
  *           --expect FILE writes what the classifier must make of each
- *           frame: "ADDR CLASS" or "- REASON", one line per frame.
+ *           frame: "ADDR CLASS" or "- REASON", one line per frame, and
+ *           after a tunnel case's line, when --decap counts the packet
+ *           inside under its destination, "+ ADDR CLASS" for it.
  *   seq     the items of --seq NAME:COUNT[:rev] in order, with the cases'
  *           own addresses (rev: source and destination swapped).
  *   dests   --frames N TCP frames, each to a destination of its own (as
@@ -660,8 +662,17 @@ static void emit_case(const struct frame_case *c, int ntags, FILE *ex)
 		return;
 	}
 	if (c->class >= 0) {
+		uint8_t key[16];
+
 		addr_text(&cc.spec, &a, addr, sizeof(addr));
 		fprintf(ex, "%s %s\n", addr, class_name(c->class));
+		if (frame_case_inner_dst(&cc, &a, key)) {
+			if (cc.spec.inner->l3 == FRAME_L3_IPV4)
+				inet_ntop(AF_INET, key + 12, addr, sizeof(addr));
+			else
+				inet_ntop(AF_INET6, key, addr, sizeof(addr));
+			fprintf(ex, "+ %s %s\n", addr, class_name(c->inner_class));
+		}
 	} else {
 		fprintf(ex, "- %s\n", reason_name(c->reason));
 	}
