@@ -333,7 +333,8 @@ frames_run()
 	assert_eq "$h/totals_are_ingress" \
 		"$(jqs "$s" ".stats.hooks.$ih")" \
 		"$(jqs "$s" ".stats | {frames, packets, bytes, non_ip, macsec, mpls_other,
-			pppoe_other, malformed, vlan_frames, gso_frames}")"
+			pppoe_other, malformed, vlan_frames, gso_frames, inner_packets,
+			inner_reason}")"
 }
 
 # --- real TCP ----------------------------------------------------------------
