@@ -323,6 +323,7 @@ pm = json.load(open(pmjson))
 got = {d['addr']: Counter(d['packets']) for d in pm['destinations']}
 
 want, clean, errors, nonip, unsure = {}, 0, 0, 0, 0
+inner_seen = Counter()	# --decap: inner packets the rules count, per destination
 error_dsts, reasons = set(), Counter()
 for row in rows:
     sev = [num(s) for s in vals(row, '_ws.expert.severity')]
@@ -359,6 +360,7 @@ for row in rows:
                     ik, idst, iwhat = classify(sub_row(row, start), inner=True)
                     if ik == 'class':
                         want.setdefault(idst, Counter())[iwhat] += 1
+                        inner_seen[idst] += 1
                     elif ik == 'reason' and iwhat == 'wg_unaligned':
                         want.setdefault(dst_of(sub_row(row, start)), Counter())['udp'] += 1
             except (IndexError, ValueError):
@@ -399,6 +401,11 @@ extra = [d for d in got if d not in want and d not in error_dsts]
 compared = sum(sum(c.values()) for d, c in want.items() if d not in error_dsts)
 check('classes', not bad and not extra,
       f"{len(bad)} destinations differ, e.g. {bad[:3]}; {len(extra)} only in protomix, e.g. {extra[:3]}")
+inner_compared = sum(n for d, n in inner_seen.items() if d not in error_dsts)
+check('inner', inner_compared > 0,
+      "no packet inside a tunnel compared (every inner destination left out)")
+print(f"# {lt}: {inner_compared} packets inside tunnels compared under "
+      f"{len([d for d in inner_seen if d not in error_dsts])} inner destinations")
 print(f"# {lt}: {len(rows)} frames: {clean} decoded by tshark without error, {errors} with "
       f"errors (left out); {compared} compared per destination over "
       f"{len([d for d in want if d not in error_dsts])} destinations; by reason: {dict(reasons)}; "
