@@ -746,7 +746,7 @@ static __always_inline __be16 tun_gtpu(struct hdr_cursor *nh, void *data_end,
 {
 	struct gtpu_hdr *gh = nh->pos;
 	__u8 *p, next = 0;
-	__u32 len;
+	__u64 len;	/* 64 bits: 6.1's verifier loses a 32-bit len - 1 */
 	int i;
 
 	*reason = PM_R_TUN_TRUNC;
@@ -774,10 +774,14 @@ static __always_inline __be16 tun_gtpu(struct hdr_cursor *nh, void *data_end,
 			*reason = PM_R_TUN_BAD_HDR;
 			return 0;
 		}
-		p += len - 1;	/* its last byte: the next type */
-		if ((void *)(p + 1) > data_end)
+		p += len;
+		/* the pointer checked is the one read through: the
+		 * compiler may not compute it again, unknown to the
+		 * verifier */
+		asm volatile("" : "+r"(p));
+		if ((void *)p > data_end)
 			return 0;
-		next = *p++;
+		next = p[-1];	/* its last byte: the next type */
 	}
 	if (next) {
 		*reason = PM_R_TUN_OTHER;

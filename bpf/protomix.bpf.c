@@ -313,8 +313,10 @@ static __always_inline void sample(struct frame *f, struct pm_dest_hdr *d,
 /* Count a packet of class cls and bytes under its destination (f->pi's,
  * or its --aggregate prefix): the rules, the learned expectation, the
  * IPsec pairs and the sampling, for the frame's own packet and for the
- * one inside a tunnel alike. */
-static __always_inline void count_dest(struct frame *f, __u32 cls, __u64 bytes)
+ * one inside a tunnel alike. tun: f->tunnel, a constant at the frame's
+ * own call (PM_TUN_NONE), so that its test costs a plain packet nothing. */
+static __always_inline void count_dest(struct frame *f, __u32 cls, __u64 bytes,
+				       __u8 tun)
 {
 	struct pkt_info *pi = f->pi;
 	struct pm_stats *st = f->st;
@@ -337,9 +339,9 @@ static __always_inline void count_dest(struct frame *f, __u32 cls, __u64 bytes)
 		return;
 	if (IPSEC_MASK & (1u << cls) && cls != PM_C_AH)
 		track_pair(f, d);
-	if (f->tunnel != PM_TUN_NONE) {
-		/* PM_D_VIA(f->tunnel), its shift kept in range */
-		via = 1u << ((8 + f->tunnel - PM_C_GRE) & 0x1f);
+	if (tun != PM_TUN_NONE) {
+		/* PM_D_VIA(tun), its shift kept in range */
+		via = 1u << ((8 + tun - PM_C_GRE) & 0x1f);
 		if (!(d->flags & via))
 			__sync_fetch_and_or(&d->flags, via);
 	}
@@ -416,7 +418,7 @@ static __always_inline void account(struct frame *f, int reason)
 		return;
 	st->class_packets[cls] += f->segs;
 	st->class_bytes[cls] += bytes;
-	count_dest(f, cls, bytes);
+	count_dest(f, cls, bytes, PM_TUN_NONE);
 }
 
 /* --decap: the parse of the packet inside a frame that account() counted
@@ -472,14 +474,17 @@ static __always_inline void account_inner(struct frame *f, struct pkt_info *pi,
 		return;
 	f->tunnel = tun;
 	f->pi = pi;
-	count_dest(f, cls, ip_bytes(f, pi));
+	count_dest(f, cls, ip_bytes(f, pi), tun);
 }
 
 /* Whether account() counted the frame under a tunnel class whose inner
- * packet --decap counts too: the one test a plain packet pays. */
-static __always_inline bool decap_wanted(const struct pkt_info *pi, int reason)
+ * packet --decap counts too: the one test a plain packet pays (cfg_decap
+ * is a constant to the verifier). A parse that ends in a reason leaves no
+ * tunnel class in pi: parse_l4() gives the UDP tunnels their class on
+ * success only, and gre, ipip, ipv6_encap are never a reason. */
+static __always_inline bool decap_wanted(const struct pkt_info *pi)
 {
-	return cfg_decap && (PM_TUNNEL_CLASSES >> pi->class & 1) && reason < 0;
+	return cfg_decap && (PM_TUNNEL_CLASSES >> pi->class & 1);
 }
 
 SEC("xdp")
@@ -501,7 +506,7 @@ int pm_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	reason = parse_frame(data, data_end, 0, &pi);
 	account(&f, reason);
-	if (decap_wanted(&pi, reason)) {
+	if (decap_wanted(&pi)) {
 		reason = tunnel_xdp(ctx, &pi, &inner);
 		f.data = (void *)(long)ctx->data;
 		f.data_end = (void *)(long)ctx->data_end;
@@ -549,7 +554,7 @@ static __always_inline void account_skb(struct __sk_buff *skb, __u32 hook)
 	 * PULL_LEN bytes at most; inner headers past them end in an inner
 	 * *_trunc reason. */
 	if (((reason >= 0 && reason < 32 && (TRUNC_REASONS & (1u << reason))) ||
-	     decap_wanted(&pi, reason)) &&
+	     decap_wanted(&pi)) &&
 	    skb->len > skb->data_end - skb->data) {
 		bpf_skb_pull_data(skb, skb->len < PULL_LEN ? skb->len : PULL_LEN);
 		reason = parse_skb(skb, stripped, &pi);
@@ -564,7 +569,7 @@ static __always_inline void account_skb(struct __sk_buff *skb, __u32 hook)
 	f.stripped_vlans = stripped;
 	f.tunnel = PM_TUN_NONE;
 	account(&f, reason);
-	if (decap_wanted(&pi, reason)) {
+	if (decap_wanted(&pi)) {
 		reason = tunnel_skb(skb, &pi, &inner);
 		f.data = (void *)(long)skb->data;
 		f.data_end = (void *)(long)skb->data_end;

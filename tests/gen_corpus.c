@@ -353,7 +353,8 @@ static bool emit(const uint8_t *f, int len)
 
 static uint32_t next_dst;
 
-/* The n-th destination of its own: 10.64.0.0/10 or 2001:db8:c0::/48. */
+/* The n-th destination of its own: 10.64.0.0/10 or 2001:db8:c0::/48 (and
+ * the packet inside a tunnel case: 10.128.0.0/10, 2001:db8:c1::/48). */
 static void own_dst(struct frame_addrs *a, uint32_t n)
 {
 	memset(a, 0, sizeof(*a));
@@ -368,6 +369,12 @@ static void own_dst(struct frame_addrs *a, uint32_t n)
 	a->dst6[13] = n >> 16;
 	a->dst6[14] = n >> 8;
 	a->dst6[15] = n;
+	/* a tunnel's inner packet: 10.128.0.0/10, 2001:db8:c1::/48 */
+	a->has_inner_dst4 = a->has_inner_dst6 = true;
+	memcpy(a->inner_dst4, a->dst4, 4);
+	a->inner_dst4[1] += 64;
+	memcpy(a->inner_dst6, a->dst6, 16);
+	a->inner_dst6[5] = 0xc1;
 }
 
 static void addr_text(const struct frame_spec *s, const struct frame_addrs *a,
