@@ -12,6 +12,11 @@
  * Carriers are peeled: behind Ethernet and up to two VLAN tags, an MPLS
  * label stack (up to PM_MAX_MPLS labels) or a PPPoE session header leads
  * to the IP packet, which is then parsed as if it were the frame's own.
+ *
+ * Tunnels are not peeled by parse_frame(): the frame counts under the
+ * tunnel's class (gre, ipip, ipv6_encap, vxlan, geneve, gtp_u), and
+ * parse_tunnel() then reads the packet it carries, one level deep, for
+ * --decap to count under its own destination.
  */
 #ifndef PARSE_BPF_H
 #define PARSE_BPF_H
@@ -46,6 +51,10 @@
 
 #define PORT_IKE	500
 #define PORT_NATT	4500
+#define PORT_VXLAN	4789	/* RFC 7348: the destination port */
+#define PORT_GENEVE	6081	/* RFC 8926: the destination port */
+#define PORT_GTPU	2152	/* 3GPP TS 29.281: either port */
+#define ETH_P_TEB	0x6558	/* transparent Ethernet bridging */
 
 /* WireGuard's messages (the protocol's whitepaper, section 5.4): a type
  * byte, three zero bytes, and a fixed UDP payload length per type; transport
@@ -80,6 +89,7 @@ struct pkt_info {
 	__u8 l4proto;		/* IP protocol / final next header */
 	__u8 is_v6;
 	__u8 vlans;		/* tags parsed in the frame */
+	__u8 nonfirst;		/* a non-first fragment: no L4 header */
 };
 
 /* Returns the class of an IP protocol number, before looking at ports. */
@@ -423,8 +433,49 @@ static __always_inline bool is_wireguard(void *pos, void *data_end, __u16 plen)
 	}
 }
 
-/* UDP: ike, esp_udp (NAT-T, RFC 3948), wireguard or plain udp. Ports 500
- * and 4500 decide first; WireGuard is known by its header, not its port. */
+/* GTPv1 (3GPP TS 29.060, 29.281): version 1 in the top 3 bits of the
+ * first byte, then the protocol type bit (1: GTP, 0: GTP'). */
+#define GTP_V1_PT_MASK	0xf0
+#define GTP_V1_PT	0x30
+
+/* UDP that neither port 500 nor 4500 decides, with a payload of plen
+ * bytes (the UDP length's) at nh->pos: vxlan and geneve by their
+ * destination port, gtp_u by either port and a GTPv1 header, wireguard by
+ * its header, else udp. A payload byte the check needs that the UDP
+ * length promises but the frame does not hold (at tc: not in the skb's
+ * linear part, which is then pulled in) is l4_trunc, never a guess.
+ * Returns -1 with the class set, or a reason. */
+static __always_inline int udp_payload_class(struct hdr_cursor *nh,
+					     void *data_end,
+					     struct pkt_info *pi, __u16 plen)
+{
+	__u8 *m = nh->pos;
+
+	if (pi->dport == PORT_VXLAN) {
+		pi->class = PM_C_VXLAN;
+		return -1;
+	}
+	if (pi->dport == PORT_GENEVE) {
+		pi->class = PM_C_GENEVE;
+		return -1;
+	}
+	if (plen && (pi->sport == PORT_GTPU || pi->dport == PORT_GTPU)) {
+		if ((void *)(m + 1) > data_end)
+			return PM_R_L4_TRUNC;
+		if ((*m & GTP_V1_PT_MASK) == GTP_V1_PT) {
+			pi->class = PM_C_GTP_U;
+			return -1;
+		}
+	}
+	if (plen >= sizeof(__u32) && (void *)(m + sizeof(__u32)) > data_end)
+		return PM_R_L4_TRUNC;
+	pi->class = is_wireguard(m, data_end, plen) ? PM_C_WIREGUARD : PM_C_UDP;
+	return -1;
+}
+
+/* UDP: ike, esp_udp (NAT-T, RFC 3948), then the tunnels by their ports,
+ * wireguard or plain udp. Ports 500 and 4500 decide first; WireGuard is
+ * known by its header, not its port. */
 static __always_inline int parse_udp(struct hdr_cursor *nh, void *data_end,
 				     struct pkt_info *pi)
 {
@@ -447,11 +498,8 @@ static __always_inline int parse_udp(struct hdr_cursor *nh, void *data_end,
 		pi->class = PM_C_IKE;
 		return -1;
 	}
-	if (sport != PORT_NATT && dport != PORT_NATT) {
-		pi->class = is_wireguard(nh->pos, data_end, ulen - sizeof(*uh)) ?
-			    PM_C_WIREGUARD : PM_C_UDP;
-		return -1;
-	}
+	if (sport != PORT_NATT && dport != PORT_NATT)
+		return udp_payload_class(nh, data_end, pi, ulen - sizeof(*uh));
 	/* Port 4500: a payload under 4 bytes is a NAT keepalive, a zero
 	 * first word is the non-ESP marker of IKE; anything else is ESP. */
 	if (ulen - sizeof(*uh) < 4) {
@@ -486,6 +534,7 @@ static __always_inline int parse_l4(struct hdr_cursor *nh, void *data_end,
 
 	pi->l4proto = proto;
 	pi->class = proto_class(proto);
+	pi->nonfirst = nonfirst;
 	if (nonfirst)
 		return -1;
 
@@ -525,16 +574,41 @@ static __always_inline int parse_l4(struct hdr_cursor *nh, void *data_end,
 	}
 }
 
+/* The IP packet at nh->pos (eth_type: IPv4 or IPv6, network order) and
+ * its transport header. Returns -1 with pi filled in (l3_off, l4_off,
+ * hdr_len, the class, addresses, SPI/seq), or a reason. */
+static __always_inline int parse_ip(struct hdr_cursor *nh, void *data,
+				    void *data_end, __be16 eth_type,
+				    struct pkt_info *pi)
+{
+	bool nonfirst = false;
+	int reason = PM_R_NON_IP;
+	int proto;
+
+	pi->l3_off = nh->pos - data;
+	if (eth_type == bpf_htons(ETH_P_IP))
+		proto = parse_ipv4(nh, data_end, pi, &nonfirst, &reason);
+	else
+		proto = parse_ipv6(nh, data_end, pi, &nonfirst, &reason);
+	if (proto < 0)
+		return reason;
+	pi->l4_off = nh->pos - data;
+
+	reason = parse_l4(nh, data_end, proto, nonfirst, pi);
+	if (reason >= 0)
+		return reason;
+	pi->hdr_len = nh->pos - data;
+	return -1;
+}
+
 /* Parse one frame. Returns -1 with pi filled in (class, addresses,
  * l3_off, hdr_len, SPI/seq), or a reason (enum pm_reason). */
 static __always_inline int parse_frame(void *data, void *data_end,
 				       __u8 stripped_vlans, struct pkt_info *pi)
 {
 	struct hdr_cursor nh = { .pos = data };
-	bool nonfirst = false;
 	int reason = PM_R_NON_IP;
 	__be16 eth_type;
-	int proto;
 
 	eth_type = parse_eth(&nh, data_end, stripped_vlans, pi, &reason);
 	if (!eth_type)
@@ -546,21 +620,290 @@ static __always_inline int parse_frame(void *data, void *data_end,
 	}
 	/* the first byte of the Ethernet header, read already */
 	nh.pos = carrier_merge(data, nh.pos, *(__u8 *)data);
-	pi->l3_off = nh.pos - data;
+	return parse_ip(&nh, data, data_end, eth_type, pi);
+}
 
-	if (eth_type == bpf_htons(ETH_P_IP))
-		proto = parse_ipv4(&nh, data_end, pi, &nonfirst, &reason);
-	else
-		proto = parse_ipv6(&nh, data_end, pi, &nonfirst, &reason);
-	if (proto < 0)
-		return reason;
-	pi->l4_off = nh.pos - data;
+/* ---- tunnels: the packet inside, one level deep (--decap) ---------- */
 
-	reason = parse_l4(&nh, data_end, proto, nonfirst, pi);
-	if (reason >= 0)
+/* Where a tunnel's header and the IP header inside may start: past
+ * byte 4095 of the frame (IPv6 extensions, Geneve options or GTP-U
+ * extensions of kilobytes before them), tun_trunc. Low bits, as a mask. */
+#define TUN_OFF_MASK	0xfff
+
+/* The tunnel's offset, made one the verifier cannot tell apart on any
+ * path (as carrier_merge does), so that the inner parse is walked once,
+ * not once per outer header layout. The value is unchanged. */
+static __always_inline void *tunnel_merge(void *data, __u32 off, __u8 noise)
+{
+	__u64 o = off;
+
+	asm volatile("%0 += %1; %0 -= %1; %0 &= %2"
+		     : "+r"(o) : "r"((__u64)noise), "i"(TUN_OFF_MASK));
+	return data + o;
+}
+
+struct vxlan_hdr_ {	/* RFC 7348 section 5 */
+	__u8 flags;	/* 0x08: I, the VNI is valid */
+	__u8 reserved1[3];
+	__u8 vni[3];
+	__u8 reserved2;
+};
+#define VXLAN_FLAG_I	0x08
+
+struct geneve_hdr_ {	/* RFC 8926 section 3.4 */
+	__u8 ver_optlen;	/* version (2 bits), options length (6 bits,
+				 * in 4-byte words) */
+	__u8 flags;		/* O, C */
+	__be16 proto;		/* an ethertype; 0x6558: Ethernet */
+	__u8 vni[3];
+	__u8 reserved;
+};
+#define GENEVE_VER_SHIFT	6
+#define GENEVE_OPTLEN_MASK	0x3f
+
+struct gtpu_hdr {	/* 3GPP TS 29.281 section 5.1 */
+	__u8 flags;		/* version 3, PT 1, spare 1, E S PN */
+	__u8 type;		/* message type; 0xff: G-PDU (user data) */
+	__be16 length;
+	__be32 teid;
+};
+#define GTP_FLAGS_OPT	0x07	/* E, S or PN: the 4 optional bytes follow */
+#define GTP_FLAG_E	0x04	/* extension headers follow */
+#define GTP_OPT_LEN	4	/* sequence (2), N-PDU (1), next extension (1) */
+#define GTP_TYPE_GPDU	0xff
+
+struct gre_base_hdr_ {	/* RFC 2784, RFC 2890; version 1: RFC 2637 */
+	__be16 flags;
+	__be16 proto;
+};
+#define GRE_F_CSUM	0x8000	/* C: checksum and reserved, 4 bytes */
+#define GRE_F_ROUTING	0x4000	/* R: routing (RFC 1701), not handled */
+#define GRE_F_KEY	0x2000	/* K: 4 bytes */
+#define GRE_F_SEQ	0x1000	/* S: 4 bytes */
+#define GRE_VERSION	0x0007
+#define GRE_V1_PPTP	1
+
+/* What a tunnel header says it carries: an ethertype (IPv4, IPv6, or
+ * ETH_P_TEB for an Ethernet frame), in network order, or 0 with *reason
+ * set. Each reads from nh->pos and leaves it after the header. */
+
+static __always_inline __be16 tun_vxlan(struct hdr_cursor *nh, void *data_end,
+					int *reason)
+{
+	struct vxlan_hdr_ *vh = nh->pos;
+
+	if ((void *)(vh + 1) > data_end) {
+		*reason = PM_R_TUN_TRUNC;
+		return 0;
+	}
+	if (!(vh->flags & VXLAN_FLAG_I)) {
+		*reason = PM_R_TUN_BAD_HDR;
+		return 0;
+	}
+	nh->pos = vh + 1;
+	return bpf_htons(ETH_P_TEB);
+}
+
+static __always_inline __be16 tun_geneve(struct hdr_cursor *nh, void *data_end,
+					 int *reason)
+{
+	struct geneve_hdr_ *gh = nh->pos;
+	__u32 optlen;
+
+	if ((void *)(gh + 1) > data_end) {
+		*reason = PM_R_TUN_TRUNC;
+		return 0;
+	}
+	if (gh->ver_optlen >> GENEVE_VER_SHIFT) {
+		*reason = PM_R_TUN_BAD_HDR;
+		return 0;
+	}
+	optlen = (gh->ver_optlen & GENEVE_OPTLEN_MASK) * 4;
+	if ((void *)(gh + 1) + optlen > data_end) {
+		*reason = PM_R_TUN_TRUNC;
+		return 0;
+	}
+	nh->pos = (void *)(gh + 1) + optlen;
+	switch (gh->proto) {
+	case bpf_htons(ETH_P_TEB):
+	case bpf_htons(ETH_P_IP):
+	case bpf_htons(ETH_P_IPV6):
+		return gh->proto;
+	default:
+		*reason = PM_R_TUN_OTHER;
+		return 0;
+	}
+}
+
+/* GTP-U: the 8-byte header, the 4 optional bytes when E, S or PN is set,
+ * and with E the extension headers, up to PM_MAX_GTP_EXT of them (each
+ * its length in 4-byte words first, its next type last; length 0:
+ * tun_bad_hdr; a longer chain: tun_other). Only a G-PDU carries a user
+ * packet: any other message type (echo, end marker, error indication) is
+ * tun_other. The packet's first nibble says IPv4 or IPv6, else tun_other. */
+static __always_inline __be16 tun_gtpu(struct hdr_cursor *nh, void *data_end,
+				       int *reason)
+{
+	struct gtpu_hdr *gh = nh->pos;
+	__u8 *p, next = 0;
+	__u64 len;	/* 64 bits: 6.1's verifier loses a 32-bit len - 1 */
+	int i;
+
+	*reason = PM_R_TUN_TRUNC;
+	if ((void *)(gh + 1) > data_end)
+		return 0;
+	if (gh->type != GTP_TYPE_GPDU) {
+		*reason = PM_R_TUN_OTHER;
+		return 0;
+	}
+	p = (void *)(gh + 1);
+	if (gh->flags & GTP_FLAGS_OPT) {
+		if ((void *)(p + GTP_OPT_LEN) > data_end)
+			return 0;
+		if (gh->flags & GTP_FLAG_E)	/* the next extension's type */
+			next = p[GTP_OPT_LEN - 1];
+		p += GTP_OPT_LEN;
+	}
+	for (i = 0; i < PM_MAX_GTP_EXT; i++) {	/* a bounded loop */
+		if (!next)
+			break;
+		if ((void *)(p + 1) > data_end)
+			return 0;
+		len = *p * 4;
+		if (!len) {
+			*reason = PM_R_TUN_BAD_HDR;
+			return 0;
+		}
+		p += len;
+		/* the pointer checked is the one read through: the
+		 * compiler may not compute it again, unknown to the
+		 * verifier */
+		asm volatile("" : "+r"(p));
+		if ((void *)p > data_end)
+			return 0;
+		next = p[-1];	/* its last byte: the next type */
+	}
+	if (next) {
+		*reason = PM_R_TUN_OTHER;
+		return 0;
+	}
+	nh->pos = p;
+	if ((void *)(p + 1) > data_end)
+		return 0;
+	switch (*p >> 4) {
+	case 4:
+		return bpf_htons(ETH_P_IP);
+	case 6:
+		return bpf_htons(ETH_P_IPV6);
+	default:
+		*reason = PM_R_TUN_OTHER;
+		return 0;
+	}
+}
+
+/* GRE version 0 with its checksum, key and sequence words; version 1
+ * (PPTP, carrying PPP) is tun_other, any other version or the routing bit
+ * tun_bad_hdr. */
+static __always_inline __be16 tun_gre(struct hdr_cursor *nh, void *data_end,
+				      int *reason)
+{
+	struct gre_base_hdr_ *gh = nh->pos;
+	__u16 flags;
+	__u32 len;
+
+	if ((void *)(gh + 1) > data_end) {
+		*reason = PM_R_TUN_TRUNC;
+		return 0;
+	}
+	flags = bpf_ntohs(gh->flags);
+	if ((flags & GRE_VERSION) == GRE_V1_PPTP) {
+		*reason = PM_R_TUN_OTHER;
+		return 0;
+	}
+	if ((flags & GRE_VERSION) || (flags & GRE_F_ROUTING)) {
+		*reason = PM_R_TUN_BAD_HDR;
+		return 0;
+	}
+	len = sizeof(*gh) + (flags & GRE_F_CSUM ? 4 : 0) +
+	      (flags & GRE_F_KEY ? 4 : 0) + (flags & GRE_F_SEQ ? 4 : 0);
+	if (nh->pos + len > data_end) {
+		*reason = PM_R_TUN_TRUNC;
+		return 0;
+	}
+	nh->pos += len;
+	switch (gh->proto) {
+	case bpf_htons(ETH_P_TEB):
+	case bpf_htons(ETH_P_IP):
+	case bpf_htons(ETH_P_IPV6):
+		return gh->proto;
+	default:
+		*reason = PM_R_TUN_OTHER;
+		return 0;
+	}
+}
+
+/* The packet inside a frame that parse_frame() counted under a tunnel
+ * class (outer), one level deep: the tunnel's header, an Ethernet frame
+ * with up to PM_MAX_VLAN tags when it carries one, then the IP packet
+ * and its transport header, parsed as parse_frame() does (a tunnel class
+ * inside is counted as such, not looked into). A non-first fragment of
+ * the outer packet holds no tunnel header: tun_trunc. Returns -1 with pi
+ * filled in (offsets from the frame's first byte), or a reason. */
+static __always_inline int parse_tunnel(void *data, void *data_end,
+					const struct pkt_info *outer,
+					struct pkt_info *pi)
+{
+	struct hdr_cursor nh;
+	int reason = PM_R_NON_IP;
+	__u32 off = outer->l4_off;
+	__be16 type;
+	__u8 noise;
+
+	if (outer->nonfirst)
+		return PM_R_TUN_TRUNC;
+	if (outer->l4proto == IPPROTO_UDP)
+		off += sizeof(struct udphdr);
+	if (off > TUN_OFF_MASK || data + 1 > data_end)
+		return PM_R_TUN_TRUNC;
+	noise = *(__u8 *)data;	/* a byte the verifier cannot know */
+	nh.pos = tunnel_merge(data, off, noise);
+
+	switch (outer->class) {
+	case PM_C_IPIP:
+		type = bpf_htons(ETH_P_IP);
+		break;
+	case PM_C_IPV6_ENCAP:
+		type = bpf_htons(ETH_P_IPV6);
+		break;
+	case PM_C_GRE:
+		type = tun_gre(&nh, data_end, &reason);
+		break;
+	case PM_C_VXLAN:
+		type = tun_vxlan(&nh, data_end, &reason);
+		break;
+	case PM_C_GENEVE:
+		type = tun_geneve(&nh, data_end, &reason);
+		break;
+	case PM_C_GTP_U:
+		type = tun_gtpu(&nh, data_end, &reason);
+		break;
+	default:
+		return PM_R_TUN_OTHER;
+	}
+	if (!type)
 		return reason;
-	pi->hdr_len = nh.pos - data;
-	return -1;
+	if (type == bpf_htons(ETH_P_TEB)) {
+		type = parse_eth(&nh, data_end, 0, pi, &reason);
+		if (!type)
+			return reason;
+		if (type != bpf_htons(ETH_P_IP) && type != bpf_htons(ETH_P_IPV6))
+			return PM_R_NON_IP;
+	}
+	off = nh.pos - data;
+	if (off > TUN_OFF_MASK)
+		return PM_R_TUN_TRUNC;
+	nh.pos = tunnel_merge(data, off, noise);
+	return parse_ip(&nh, data, data_end, type, pi);
 }
 
 #endif /* PARSE_BPF_H */

@@ -28,6 +28,9 @@ enum pm_class {
 	PM_C_IPV6_ENCAP,
 	PM_C_OTHER,
 	PM_C_WIREGUARD,		/* appended: the classes above keep their index */
+	PM_C_VXLAN,		/* UDP port 4789 */
+	PM_C_GENEVE,		/* UDP port 6081 */
+	PM_C_GTP_U,		/* UDP port 2152 with a GTPv1 header */
 	PM_NCLASS,
 };
 
@@ -59,6 +62,17 @@ enum pm_reason {
 	PM_R_PPPOE_OTHER,	/* well-formed PPPoE session, PPP protocol not
 				 * IPv4/IPv6 (LCP, IPCP, ...) */
 	PM_R_MACSEC,		/* MACsec (802.1AE): encrypted, no IP to see */
+	/* Tunnels (--decap): why the packet inside a tunnel was not counted
+	 * under its own destination. Only in pm_stats.inner_reason, with the
+	 * reasons above applied to the inner packet. */
+	PM_R_TUN_TRUNC,		/* the tunnel's own header cut short (VXLAN,
+				 * Geneve with its options, GTP-U with its
+				 * extensions, GRE with its optional words) */
+	PM_R_TUN_BAD_HDR,	/* VXLAN without the I flag, Geneve version
+				 * not 0, GRE version not 0 or routing set */
+	PM_R_TUN_OTHER,		/* a well-formed tunnel carrying neither IP
+				 * nor Ethernet (GTP-U signalling such as echo,
+				 * GRE with PPP or ERSPAN, ...) */
 	PM_NREASON,
 };
 
@@ -72,7 +86,10 @@ enum pm_hook {
 #define PM_MAX_VLAN	2
 #define PM_MAX_MPLS	8	/* labels in a stack */
 #define PM_MAX_IP6_EXT	8
-#define PM_SNAP_LEN	128	/* bytes of an evidence frame kept per sample */
+#define PM_MAX_GTP_EXT	4	/* GTP-U extension headers walked (--decap) */
+/* Bytes of an evidence frame kept per sample: the outer headers and the
+ * inner ones of a tunnel, e.g. IPv6 VXLAN carrying IPv6 ESP (132 bytes) */
+#define PM_SNAP_LEN	192
 
 #define PM_ALL_CLASSES	((1u << PM_NCLASS) - 1)
 
@@ -93,6 +110,18 @@ enum pm_kind {
 #define PM_D_SHIFTED	(1u << 0)	/* learned: TCP, then IPsec */
 #define PM_D_BASE_TCP	(1u << 1)	/* --baseline: had TCP */
 #define PM_D_BASE_IPSEC	(1u << 2)	/* --baseline: had an IPsec class */
+/* Bits 8-15: the tunnels this destination's packets came inside
+ * (--decap), one bit per tunnel class from PM_C_GRE to PM_C_GTP_U. */
+#define PM_D_VIA(cls)	(1u << (8 + (cls) - PM_C_GRE))
+#define PM_D_VIA_MASK	0xff00u
+
+/* The classes that are tunnels: their packets carry another packet, which
+ * --decap counts under its own destination too. */
+#define PM_TUNNEL_CLASSES \
+	(1u << PM_C_GRE | 1u << PM_C_IPIP | 1u << PM_C_IPV6_ENCAP | \
+	 1u << PM_C_VXLAN | 1u << PM_C_GENEVE | 1u << PM_C_GTP_U)
+/* pm_event.tunnel when the packet came inside no tunnel */
+#define PM_TUN_NONE	0xff
 
 /* Expectation rules: an LPM trie keyed by prefix, at most PM_RULES_MAX
  * of them. IPv4 prefixes are stored mapped into IPv6, with 96 added to
@@ -136,7 +165,9 @@ struct pm_event {
 	__u8 hook;		/* enum pm_hook */
 	__u8 kind;		/* enum pm_kind */
 	__u8 class;		/* enum pm_class */
-	__u8 pad0;
+	__u8 tunnel;		/* the class of the tunnel it came inside
+				 * (addresses, ports, SPI are the inner
+				 * packet's), or PM_TUN_NONE */
 	__u8 src[16];
 	__u8 dst[16];
 	__u32 spi, seq;		/* ESP, AH, esp_udp; else 0 */
@@ -301,6 +332,13 @@ struct pm_stats {
 	__u64 suppressed;		/* ... over the per-destination rate */
 	__u64 ringbuf_drops;		/* ... lost: the ring buffer was full */
 	__u64 pair_update_fail;		/* IPsec pair not tracked */
+	/* --decap: the packets inside tunnels (one level deep). Every packet
+	 * counted under a tunnel class ends in exactly one of these:
+	 * counted under its own destination (inner_packets) or not, for
+	 * one reason (inner_reason). The frames' own sum above is not
+	 * changed by them. */
+	__u64 inner_packets;
+	__u64 inner_reason[PM_NREASON];
 	/* The coarse clock, read once per tick per CPU (bpf_jiffies64() is
 	 * inlined; the clock helper is a call). Not a counter. */
 	__u64 clock_jiffies;

@@ -35,6 +35,7 @@ static bool verbose;
 static int failed;
 
 struct env {
+	bool decap;			/* cfg_decap as loaded */
 	struct protomix *skel;
 	int stats_fd;
 	struct dest_maps dm;		/* the destination table, writable */
@@ -81,6 +82,11 @@ static const char *stat_name(size_t idx, char *buf, size_t len)
 		return "dest_update_fail";
 	else if (off == FIELD(gso_frames))
 		return "gso_frames";
+	else if (off == FIELD(inner_packets))
+		return "inner_packets";
+	else if (IN(inner_reason, PM_NREASON))
+		snprintf(buf, len, "inner_reason[%s]",
+			 reason_name((off - FIELD(inner_reason)) / sizeof(__u64)));
 	else
 		snprintf(buf, len, "stats[%zu]", idx);
 #undef IN
@@ -186,20 +192,60 @@ static const char *unrunnable(__u32 hook, const __u8 *frame, int len)
 	return NULL;
 }
 
-/* Runs a case through one hook and checks the maps. */
+/* What one destination must hold after the case: packets and bytes in
+ * one class, and the tunnels its packets came inside (PM_D_VIA bits). */
+struct want_dest {
+	bool set;
+	__u8 key[16];
+	int class;
+	__u64 packets, bytes;
+	__u32 via;
+};
+
+static void check_dest(const struct pm_dest_key *key, const struct pm_dest *d,
+		       const struct want_dest *w, struct check *ck)
+{
+	char b1[64];
+
+	for (int k = 0; k < PM_NCLASS; k++) {
+		__u64 wp = k == w->class ? w->packets : 0;
+		__u64 wb = k == w->class ? w->bytes : 0;
+
+		if (d->packets[k] != wp || d->bytes[k] != wb)
+			complain(ck, "%s: %s %llu packets %llu bytes, want %llu %llu",
+				 key_str(key->addr, b1, sizeof(b1)), class_name(k),
+				 (unsigned long long)d->packets[k],
+				 (unsigned long long)d->bytes[k],
+				 (unsigned long long)wp, (unsigned long long)wb);
+	}
+	if ((d->flags & PM_D_VIA_MASK) != w->via)
+		complain(ck, "%s: flags 0x%x, want tunnel bits 0x%x",
+			 key_str(key->addr, b1, sizeof(b1)), d->flags, w->via);
+	if (!d->first_seen || d->last_seen != d->first_seen)
+		complain(ck, "%s: first_seen %llu last_seen %llu",
+			 key_str(key->addr, b1, sizeof(b1)),
+			 (unsigned long long)d->first_seen,
+			 (unsigned long long)d->last_seen);
+}
+
+/* Runs a case through one hook and checks the maps: the outer packet as
+ * the case says, and with --decap (env->decap) the packet inside a
+ * tunnel in the inner counters and under its own destination. */
 static void check_case(struct env *env, const struct frame_case *c,
 		       const struct run *r, const char *name)
 {
 	__u64 before[NSTAT], after[NSTAT];
 	struct pm_stats want_st = { 0 };
 	const __u64 *want = (const __u64 *)&want_st;
-	__u8 frame[FRAME_MAX_LEN], dkey[16];
+	__u8 frame[FRAME_MAX_LEN];
 	struct pm_stats *w = &want_st;
 	struct check ck = { .n = 0 };
 	__u32 segs = r->gso_segs > 1 ? r->gso_segs : 1;
 	__u64 bytes = c->bytes + (__u64)(segs - 1) * c->hdr_len;
-	int len, err, nkeys = 0;
-	char b1[64], b2[64];
+	struct want_dest wd[2] = { { .set = false } };
+	bool decap = env->decap && c->decap;
+	int len, err;
+	char b1[64];
 
 	len = frame_case_build(c, r->addrs, frame, sizeof(frame));
 	if (len < 0) {
@@ -223,8 +269,21 @@ static void check_case(struct env *env, const struct frame_case *c,
 		w->class_bytes[c->class] = bytes;
 		w->new_dests = 1;
 		w->gso_frames = segs > 1;
+		wd[0] = (struct want_dest){ .set = true, .class = c->class,
+					    .packets = segs, .bytes = bytes };
+		frame_case_dst(c, r->addrs, wd[0].key);
 	} else {
 		w->reason[c->reason] = 1;
+	}
+	if (decap && c->inner_class >= 0) {
+		w->inner_packets = segs;
+		wd[1] = (struct want_dest){ .set = true, .class = c->inner_class,
+					    .packets = segs, .bytes = c->inner_bytes,
+					    .via = PM_D_VIA(c->class) };
+		frame_case_inner_dst(c, r->addrs, wd[1].key);
+		w->new_dests++;
+	} else if (decap) {
+		w->inner_reason[c->inner_reason] = segs;
 	}
 	if ((err = read_stats(env, r->hook, after))) {
 		complain(&ck, "stats: %s", strerror(-err));
@@ -237,37 +296,27 @@ static void check_case(struct env *env, const struct frame_case *c,
 					 (unsigned long long)want[i]);
 	}
 
-	/* The destination's entry: this class only, exactly. */
-	bool has_dst = frame_case_dst(c, r->addrs, dkey);
+	/* The destinations' entries: their class only, exactly. */
 	dests_read(&env->dm, &env->tab);
 	for (size_t e = 0; e < env->tab.n; e++) {
 		const struct pm_dest_key key = env->tab.keys[e];
 		const struct pm_dest d = env->tab.vals[e];
+		int k;
 
-		nkeys++;
-		if (!has_dst || memcmp(key.addr, dkey, 16)) {
+		for (k = 0; k < 2; k++)
+			if (wd[k].set && !memcmp(key.addr, wd[k].key, 16))
+				break;
+		if (k == 2) {
 			complain(&ck, "dests has %s", key_str(key.addr, b1, sizeof(b1)));
 			continue;
 		}
-		for (int k = 0; k < PM_NCLASS; k++) {
-			__u64 wp = k == c->class ? segs : 0;
-			__u64 wb = k == c->class ? bytes : 0;
-
-			if (d.packets[k] != wp || d.bytes[k] != wb)
-				complain(&ck, "%s: %s %llu packets %llu bytes, want %llu %llu",
-					 key_str(key.addr, b1, sizeof(b1)), class_name(k),
-					 (unsigned long long)d.packets[k],
-					 (unsigned long long)d.bytes[k],
-					 (unsigned long long)wp, (unsigned long long)wb);
-		}
-		if (!d.first_seen || d.last_seen != d.first_seen)
-			complain(&ck, "%s: first_seen %llu last_seen %llu",
-				 key_str(key.addr, b1, sizeof(b1)),
-				 (unsigned long long)d.first_seen,
-				 (unsigned long long)d.last_seen);
+		check_dest(&key, &d, &wd[k], &ck);
+		wd[k].set = false;	/* found */
 	}
-	if (has_dst && nkeys == 0)
-		complain(&ck, "dests has no entry for %s", key_str(dkey, b2, sizeof(b2)));
+	for (int k = 0; k < 2; k++)
+		if (wd[k].set)
+			complain(&ck, "dests has no entry for %s",
+				 key_str(wd[k].key, b1, sizeof(b1)));
 	failed += report(name, &ck);
 }
 
@@ -276,6 +325,7 @@ static void check_table(const struct frame_case *c)
 {
 	__u8 frame[FRAME_MAX_LEN];
 	struct check ck = { .n = 0 };
+	__u8 key[16];
 	char name[96];
 	int len, l3;
 
@@ -292,7 +342,57 @@ static void check_table(const struct frame_case *c)
 			 c->bytes, len - l3);
 	else if (c->class < 0 && c->bytes)
 		complain(&ck, "a reason counts no bytes");
+	else if (c->decap != (c->class >= 0 && (PM_TUNNEL_CLASSES >> c->class & 1)))
+		complain(&ck, "a tunnel class wants an inner outcome, no other case one");
+	else if (c->decap && (c->inner_class < 0) == (c->inner_reason < 0))
+		complain(&ck, "wants one of inner class and inner reason");
+	else if (c->decap && c->inner_class >= 0 && !frame_case_inner_dst(c, NULL, key))
+		complain(&ck, "an inner class wants an inner packet");
 	failed += report(name, &ck);
+}
+
+/* Open and load the programs with cfg_decap = decap and map their
+ * tables. 0, or 1 with a FAIL line printed. */
+static int env_open(struct env *env, bool decap)
+{
+	int err;
+
+	env->decap = decap;
+	env->skel = protomix__open();
+	if (!env->skel) {
+		printf("FAIL bpf_parse: opening the skeleton: %s\n", strerror(errno));
+		return 1;
+	}
+	env->skel->rodata->cfg_decap = decap;
+	dest_maps_size(env->skel, TEST_MAX_DESTS, 0x70726f746f6d6978ull);
+	err = protomix__load(env->skel);
+	if (err) {
+		printf("FAIL bpf_parse: loading the programs: %s (-v shows the verifier log)\n",
+		       strerror(-err));
+		protomix__destroy(env->skel);
+		return 1;
+	}
+	env->stats_fd = bpf_map__fd(env->skel->maps.stats);
+	if (dest_maps_open_skel(&env->dm, env->skel, true) ||
+	    dest_table_init(&env->tab, TEST_MAX_DESTS)) {
+		printf("FAIL bpf_parse: cannot map the destination table\n");
+		protomix__destroy(env->skel);
+		return 1;
+	}
+	env->ncpus = libbpf_num_possible_cpus();
+	env->percpu = env->ncpus > 0 ? calloc(env->ncpus, sizeof(*env->percpu)) : NULL;
+	if (!env->percpu) {
+		printf("FAIL bpf_parse: cannot size the per-CPU stats\n");
+		protomix__destroy(env->skel);
+		return 1;
+	}
+	return 0;
+}
+
+static void env_close(struct env *env)
+{
+	free(env->percpu);
+	protomix__destroy(env->skel);
 }
 
 /* ---- main --------------------------------------------------------- */
@@ -313,7 +413,6 @@ int main(int argc, char **argv)
 	static const __u32 hooks[] = { PM_HOOK_XDP, PM_HOOK_TC_INGRESS, PM_HOOK_TC_EGRESS };
 	struct env env = { 0 };
 	char name[96];
-	int err;
 
 	if (argc > 1 && strcmp(argv[1], "-v") == 0) {
 		verbose = true;
@@ -341,34 +440,8 @@ int main(int argc, char **argv)
 		return failed ? 1 : 0;
 	}
 
-	env.skel = protomix__open();
-	if (!env.skel) {
-		printf("FAIL bpf_parse: opening the skeleton: %s\n", strerror(errno));
+	if (env_open(&env, true))
 		return 1;
-	}
-	dest_maps_size(env.skel, TEST_MAX_DESTS, 0x70726f746f6d6978ull);
-	err = protomix__load(env.skel);
-	if (err) {
-		printf("FAIL bpf_parse: loading the programs: %s (-v shows the verifier log)\n",
-		       strerror(-err));
-		protomix__destroy(env.skel);
-		return 1;
-	}
-	env.stats_fd = bpf_map__fd(env.skel->maps.stats);
-	if (dest_maps_open_skel(&env.dm, env.skel, true) ||
-	    dest_table_init(&env.tab, TEST_MAX_DESTS)) {
-		printf("FAIL bpf_parse: cannot map the destination table\n");
-		protomix__destroy(env.skel);
-		return 1;
-	}
-	env.ncpus = libbpf_num_possible_cpus();
-	env.percpu = env.ncpus > 0 ? calloc(env.ncpus, sizeof(*env.percpu)) : NULL;
-	if (!env.percpu) {
-		printf("FAIL bpf_parse: cannot size the per-CPU stats\n");
-		protomix__destroy(env.skel);
-		return 1;
-	}
-
 	for (size_t i = 0; i < frame_ncases; i++) {
 		const struct frame_case *c = &frame_cases[i];
 
@@ -433,8 +506,24 @@ int main(int argc, char **argv)
 
 	printf("SKIP tc_ingress/vlan_tci: BPF_PROG_TEST_RUN cannot put an outer "
 	       "VLAN tag in skb metadata\n");
+	env_close(&env);
 
-	free(env.percpu);
-	protomix__destroy(env.skel);
+	/* --no-decap: a tunnel counts under its outer destination only, and
+	 * the inner counters stay at zero. */
+	if (env_open(&env, false))
+		return 1;
+	for (size_t i = 0; i < frame_ncases; i++) {
+		const struct frame_case *c = &frame_cases[i];
+
+		if (!c->decap || !wanted(c->name, argc, argv))
+			continue;
+		for (size_t h = 0; h < 2; h++) {
+			struct run r = { .hook = hooks[h] };
+
+			snprintf(name, sizeof(name), "%s/%s/no_decap", hook_name(r.hook), c->name);
+			check_case(&env, c, &r, name);
+		}
+	}
+	env_close(&env);
 	return failed ? 1 : 0;
 }

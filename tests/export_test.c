@@ -146,7 +146,7 @@ struct sample {
 	char time[40];
 };
 
-#define NSAMPLES 8
+#define NSAMPLES 9
 static struct sample samples[NSAMPLES];
 static int nsamples;
 
@@ -278,6 +278,9 @@ static json_object *base_snapshot(void)
 	json_object_array_add(d, dest("2001:db8:20::80", counts("ah", 3, "esp_udp", 2),
 				      counts("ah", 300, "esp_udp", 220),
 				      strings("tcp", NULL), 5));
+	/* seen inside tunnels (--decap, snapshot/3) */
+	json_object_object_add(json_object_array_get_idx(d, 0), "via",
+			       strings("vxlan", "gtp_u"));
 	json_object_object_add(o, "destinations", d);
 
 	st = json_object_new_object();
@@ -293,6 +296,8 @@ static json_object *base_snapshot(void)
 	json_object_object_add(st, "sampled", json_object_new_uint64(7));
 	json_object_object_add(st, "suppressed", json_object_new_uint64(11));
 	json_object_object_add(st, "ringbuf_drops", json_object_new_uint64(0));
+	json_object_object_add(st, "inner_packets", json_object_new_uint64(12));
+	json_object_object_add(st, "inner_reason", counts("tun_other", 3, "l4_trunc", 0));
 	json_object_object_add(o, "stats", st);
 	return o;
 }
@@ -326,6 +331,9 @@ static json_object *build_snapshot(void)
 	add_sample("esp4_long", esp4, &s, PM_K_UNEXPECTED, t + 6000006);
 	add_sample("one_way", esp4, &esp4->spec, PM_K_ONE_WAY, t + 7000007);
 	samples[nsamples - 1].a.cap_len = 0;	/* no frame */
+	/* the same packet, inside GTP-U (pm_event.tunnel) */
+	add_sample("esp4_via_gtp_u", esp4, &esp4->spec, PM_K_SHIFT, t + 8000008);
+	samples[nsamples - 1].a.tunnel = PM_C_GTP_U;
 
 	alerts = json_object_new_array();
 	ev = json_object_new_array();
@@ -390,7 +398,7 @@ static void test_md(json_object *snap)
 	check("md_dest_table",
 	      strstr(md, "| # | Destination | Packets | Bytes | Class mix | Expected | Violations |\n") &&
 	      strstr(md, "| 1 | 10.20.0.53 | 200 | 30000 | udp 100% | - | 0 |\n") &&
-	      strstr(md, "| 2 | 10.20.0.80 | 70 | 4700 | tcp 71.4%, esp 28.6% | tcp, icmp | 20 |\n") &&
+	      strstr(md, "| 2 | 10.20.0.80 (via vxlan,gtp_u) | 70 | 4700 | tcp 71.4%, esp 28.6% | tcp, icmp | 20 |\n") &&
 	      strstr(md, "| 3 | 2001:db8:20::80 | 5 | 520 | ah 60%, esp_udp 40% | tcp | 5 |\n"),
 	      "destination table rows missing");
 	check("md_expectations",
@@ -401,8 +409,18 @@ static void test_md(json_object *snap)
 	      strstr(md, "| malformed: ip4_trunc | 2 |\n") && !strstr(md, "l4_trunc") &&
 	      strstr(md, "| destinations evicted | 1 |\n") &&
 	      strstr(md, "| samples suppressed (rate limit) | 11 |\n") &&
-	      strstr(md, "| non-IP frames | 4 |\n"),
+	      strstr(md, "| non-IP frames | 4 |\n") &&
+	      strstr(md, "| packets inside tunnels, counted | 12 |\n") &&
+	      strstr(md, "| inside tunnels, not counted: tun_other | 3 |\n") &&
+	      !strstr(md, "not counted: l4_trunc"),
 	      "counter rows wrong");
+	/* an alert inside a tunnel: a group of its own, the tunnel named */
+	check("md_alert_via", strstr(md, " | protocol_shift | esp 10.10.1.10 > 10.20.0.80 "
+				     "(via gtp_u) | 0xd7ca145d | 0x3de0a5 | tcp, icmp | "
+				     "lan0 ingress | 1 |") &&
+	      strstr(md, ". **protocol_shift**: esp 10.10.1.10 > 10.20.0.80 (via gtp_u) "
+		     "on lan0 ingress, expected tcp, icmp\n"),
+	      "no group row or title for the alert via gtp_u");
 	free(md);
 }
 
@@ -520,19 +538,19 @@ static int csv_record(const char **p, char fields[][128], int max)
 
 static void test_csv(json_object *snap)
 {
-	static const char *want[][8] = {
+	static const char *want[][9] = {
 		{ "addr", "class", "packets", "bytes", "first_seen", "last_seen",
-		  "expected", "violations" },
+		  "expected", "violations", "via" },
 		{ "10.20.0.53", "udp", "200", "30000", "2026-11-27T11:50:00.000001Z",
-		  "2026-11-27T11:52:00.000002Z", "", "0" },
+		  "2026-11-27T11:52:00.000002Z", "", "0", "" },
 		{ "10.20.0.80", "tcp", "50", "2700", "2026-11-27T11:50:00.000001Z",
-		  "2026-11-27T11:52:00.000002Z", "tcp;icmp", "20" },
+		  "2026-11-27T11:52:00.000002Z", "tcp;icmp", "20", "vxlan;gtp_u" },
 		{ "10.20.0.80", "esp", "20", "2000", "2026-11-27T11:50:00.000001Z",
-		  "2026-11-27T11:52:00.000002Z", "tcp;icmp", "20" },
+		  "2026-11-27T11:52:00.000002Z", "tcp;icmp", "20", "vxlan;gtp_u" },
 		{ "2001:db8:20::80", "ah", "3", "300", "2026-11-27T11:50:00.000001Z",
-		  "2026-11-27T11:52:00.000002Z", "tcp", "5" },
+		  "2026-11-27T11:52:00.000002Z", "tcp", "5", "" },
 		{ "2001:db8:20::80", "esp_udp", "2", "220", "2026-11-27T11:50:00.000001Z",
-		  "2026-11-27T11:52:00.000002Z", "tcp", "5" },
+		  "2026-11-27T11:52:00.000002Z", "tcp", "5", "" },
 	};
 	const int nwant = sizeof(want) / sizeof(want[0]);
 	const char *path = path_in("dests.csv"), *p;
@@ -552,11 +570,11 @@ static void test_csv(json_object *snap)
 		if (row >= nwant) {
 			fail("csv_rows", "row %d too many: %s", row + 1, fields[0]);
 			ok = false;
-		} else if (n != 8) {
+		} else if (n != 9) {
 			fail("csv_rows", "row %d: %d fields", row + 1, n);
 			ok = false;
 		}
-		for (int i = 0; ok && i < 8; i++)
+		for (int i = 0; ok && i < 9; i++)
 			if (strcmp(fields[i], want[row][i])) {
 				fail("csv_rows", "row %d field %d: '%s', want '%s'",
 				     row + 1, i + 1, fields[i], want[row][i]);
@@ -592,7 +610,7 @@ static void test_csv_quoting(void)
 	p = csv;
 	csv_record(&p, fields, 16);
 	n = csv_record(&p, fields, 16);
-	check("csv_quoting", !err && n == 8 && !strcmp(fields[0], "lab,\"x\"\nnet") &&
+	check("csv_quoting", !err && n == 9 && !strcmp(fields[0], "lab,\"x\"\nnet") &&
 	      !strcmp(fields[3], "0") && !strcmp(fields[6], "tcp;udp") && !*p &&
 	      strstr(csv, "\"lab,\"\"x\"\"\nnet\",tcp,1,0,"),
 	      "err %d, %d fields, csv '%s'", err, n, csv);

@@ -28,6 +28,13 @@
 #define MPLS_CW_LEN	4	/* a pseudowire control word */
 #define PPPOE_HLEN	8	/* session header (6) and PPP protocol (2) */
 #define MPLS_LABEL0	16	/* the first label not reserved (RFC 3032) */
+#define VXLAN_HLEN	8
+#define GENEVE_HLEN	8
+#define GTP_HLEN	8	/* and 4 optional bytes with E, S or PN */
+#define GTP_EXT_LEN	4	/* a PDU session container (TS 38.415) */
+#define PORT_VXLAN	4789
+#define PORT_GENEVE	6081
+#define PORT_GTPU	2152
 
 /* ---- checksums ---------------------------------------------------- */
 
@@ -94,7 +101,10 @@ static uint8_t l4_proto(const struct frame_spec *s)
 {
 	switch (s->l4) {
 	case FRAME_L4_TCP:		return 6;
-	case FRAME_L4_UDP:		return 17;
+	case FRAME_L4_UDP:
+	case FRAME_L4_VXLAN:
+	case FRAME_L4_GENEVE:
+	case FRAME_L4_GTPU:		return 17;
 	case FRAME_L4_ICMP:		return 1;
 	case FRAME_L4_ICMP6:		return 58;
 	case FRAME_L4_SCTP:		return 132;
@@ -120,6 +130,105 @@ static long put_payload(const struct frame_spec *s, uint8_t *p, size_t cap)
 }
 
 static long build_ip(const struct frame_spec *s, uint8_t *p, size_t cap);
+
+/* What a tunnel carries: spec.inner's Ethernet frame (eth) or IP packet;
+ * without an inner, the payload. */
+static long build_inner(const struct frame_spec *s, bool eth, uint8_t *p,
+			size_t cap)
+{
+	if (!s->inner)
+		return put_payload(s, p, cap);
+	if (eth)
+		return frame_build(s->inner, p, cap);
+	return build_ip(s->inner, p, cap);
+}
+
+/* The protocol field of GRE and Geneve: tun_proto, else by the inner. */
+static uint16_t tun_proto(const struct frame_spec *s)
+{
+	if (s->tun_proto)
+		return s->tun_proto;
+	if (s->inner_eth)
+		return 0x6558;
+	return s->inner && s->inner->l3 == FRAME_L3_IPV6 ? 0x86dd : 0x0800;
+}
+
+/* GRE with its optional words (checksum 0 and reserved, key, sequence). */
+static long build_gre(const struct frame_spec *s, uint8_t *p, size_t cap)
+{
+	uint16_t f = s->gre_flags;
+	size_t hl = GRE_HLEN;
+	long n;
+
+	hl += (f & 0x8000 ? 4 : 0) + (f & 0x2000 ? 4 : 0) + (f & 0x1000 ? 4 : 0);
+	if (hl > cap)
+		return -1;
+	memset(p, 0, hl);
+	put16(p, f);
+	put16(p + 2, tun_proto(s));
+	if (f & 0x2000)
+		put32(p + hl - (f & 0x1000 ? 8 : 4), 0x00010064);	/* key */
+	if (f & 0x1000)
+		put32(p + hl - 4, 7);					/* sequence */
+	n = build_inner(s, s->inner_eth, p + hl, cap - hl);
+	return n < 0 ? -1 : (long)hl + n;
+}
+
+/* A UDP tunnel's header and what it carries, after the UDP header. */
+static long build_udp_tun(const struct frame_spec *s, uint8_t *p, size_t cap)
+{
+	size_t hl, opt;
+	long n;
+
+	switch (s->l4) {
+	case FRAME_L4_VXLAN:
+		if (VXLAN_HLEN > cap)
+			return -1;
+		memset(p, 0, VXLAN_HLEN);
+		p[0] = s->vxlan_no_i ? 0 : 0x08;
+		put32(p + 4, 100 << 8);			/* VNI 100 */
+		n = build_inner(s, true, p + VXLAN_HLEN, cap - VXLAN_HLEN);
+		return n < 0 ? -1 : VXLAN_HLEN + n;
+	case FRAME_L4_GENEVE:
+		hl = GENEVE_HLEN + s->tun_opt_words * 4;
+		if (hl > cap || s->tun_opt_words > 63)
+			return -1;
+		memset(p, 0, hl);
+		p[0] = s->tun_ver << 6 | s->tun_opt_words;
+		put16(p + 2, tun_proto(s));
+		put32(p + 4, 100 << 8);			/* VNI 100 */
+		for (size_t i = GENEVE_HLEN; i < hl; i++)
+			p[i] = 0x40 + i;		/* options, unread */
+		n = build_inner(s, s->inner_eth, p + hl, cap - hl);
+		return n < 0 ? -1 : (long)hl + n;
+	case FRAME_L4_GTPU:
+		opt = s->gtp_flags || s->gtp_next ? 4 : 0;
+		hl = GTP_HLEN + opt + s->gtp_next * GTP_EXT_LEN;
+		if (hl > cap)
+			return -1;
+		memset(p, 0, hl);
+		p[0] = 0x30 | (s->gtp_flags & 0x03) | (s->gtp_next ? 0x04 : 0);
+		p[1] = s->gtp_type ? s->gtp_type : 0xff;
+		put32(p + 4, 0x1a2b3c4d);		/* TEID */
+		if (opt)
+			p[GTP_HLEN + 3] = s->gtp_next ? 0x85 : 0;
+		for (int i = 0; i < s->gtp_next; i++) {
+			uint8_t *e = p + GTP_HLEN + opt + i * GTP_EXT_LEN;
+
+			e[0] = i == 0 && s->gtp_ext_len0 ? 0 : 1;
+			e[1] = 0x10;			/* UL PDU session info */
+			e[2] = 9;			/* QFI */
+			e[3] = i + 1 < s->gtp_next ? 0x85 : 0;
+		}
+		n = build_inner(s, false, p + hl, cap - hl);
+		if (n < 0)
+			return -1;
+		put16(p + 2, hl - GTP_HLEN + n);	/* after the 8 bytes */
+		return hl + n;
+	default:
+		return -1;
+	}
+}
 
 /* The transport (or tunnel) header and what follows it. */
 static long build_l4(const struct frame_spec *s, bool v6, const uint8_t *src,
@@ -150,21 +259,33 @@ static long build_l4(const struct frame_spec *s, bool v6, const uint8_t *src,
 		put16(p + 16, l4_csum(v6, src, dst, 6, p, hl + n));
 		return hl + n;
 	}
-	case FRAME_L4_UDP: {
+	case FRAME_L4_UDP:
+	case FRAME_L4_VXLAN:
+	case FRAME_L4_GENEVE:
+	case FRAME_L4_GTPU: {
+		uint16_t sport = s->sport, dport = s->dport;
 		size_t len;
 		bool real_len;
 
+		if (s->l4 != FRAME_L4_UDP && !sport)
+			sport = s->l4 == FRAME_L4_GTPU ? PORT_GTPU : 49152;
+		if (s->l4 != FRAME_L4_UDP && !dport)
+			dport = s->l4 == FRAME_L4_VXLAN ? PORT_VXLAN :
+				s->l4 == FRAME_L4_GENEVE ? PORT_GENEVE : PORT_GTPU;
 		hl = UDP_HLEN + (s->udp_esp ? ESP_HLEN : 0);
 		if (hl > cap)
 			return -1;
-		put16(p, s->sport);
-		put16(p + 2, s->dport);
+		put16(p, sport);
+		put16(p + 2, dport);
 		put16(p + 6, 0);
 		if (s->udp_esp) {
 			put32(p + 8, s->spi);
 			put32(p + 12, s->seq);
 		}
-		n = put_payload(s, p + hl, cap - hl);
+		if (s->l4 == FRAME_L4_UDP)
+			n = put_payload(s, p + hl, cap - hl);
+		else
+			n = build_udp_tun(s, p + hl, cap - hl);
 		if (n < 0)
 			return -1;
 		len = hl + n;
@@ -222,15 +343,7 @@ static long build_l4(const struct frame_spec *s, bool v6, const uint8_t *src,
 		put32(p + 4, s->seq);
 		break;
 	case FRAME_L4_GRE:
-		if (!s->inner)
-			return -1;
-		hl = GRE_HLEN;
-		if (hl > cap)
-			return -1;
-		put16(p, 0);	/* no checksum, key or sequence; version 0 */
-		put16(p + 2, s->inner->l3 == FRAME_L3_IPV6 ? 0x86dd : 0x0800);
-		n = build_ip(s->inner, p + hl, cap - hl);
-		return n < 0 ? -1 : (long)hl + n;
+		return build_gre(s, p, cap);
 	case FRAME_L4_IPIP:
 	case FRAME_L4_IPV6_ENCAP:
 		if (!s->inner || s->inner->l3 != (s->l4 == FRAME_L4_IPIP ?
@@ -602,6 +715,66 @@ static const uint8_t lcp_req[4] = { 1, 1, 0, 4 };
  * TCI/AN, short length, packet number and the encrypted rest. */
 static const uint8_t macsec_tag[24] = { 0x2c, 0, 0, 0, 0, 1 };
 
+
+/* ---- tunnels (--decap) ---- */
+
+/* Inside the tunnels, the incident again in an overlay: the workstation
+ * 10.97.1.10 and the load balancer 10.97.0.80 (2001:db8:97::10, ::80);
+ * the outer header joins the tunnel's ends, the cases' own addresses. */
+#define OV_WKS4		{ 10, 97, 1, 10 }
+#define OV_LB4		{ 10, 97, 0, 80 }
+#define OV_WKS6		{ 0x20, 0x01, 0x0d, 0xb8, 0, 0x97, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 }
+#define OV_LB6		{ 0x20, 0x01, 0x0d, 0xb8, 0, 0x97, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80 }
+#define OV4		.l3 = FRAME_L3_IPV4, .src4 = OV_WKS4, .dst4 = OV_LB4
+#define OV6		.l3 = FRAME_L3_IPV6, .src6 = OV_WKS6, .dst6 = OV_LB6
+#define OV_ETH		.dst_mac = { 0x02, 0x00, 0x5e, 0x00, 0x02, 0x80 }, \
+			.src_mac = { 0x02, 0x00, 0x5e, 0x00, 0x02, 0x10 }
+
+static const struct frame_spec ov_tcp4 = { OV4, TCP80(32) };
+static const struct frame_spec ov_esp4 = { OV4, ESP(ESP_PAYLOAD) };
+static const struct frame_spec ov_tcp6 = { OV6, TCP80(32) };
+static const struct frame_spec ov_esp6 = { OV6, ESP(ESP_PAYLOAD) };
+static const struct frame_spec ov_bad4 = { OV4, TCP80(32), .ip4_version = 6 };
+static const struct frame_spec ove_tcp4 = { OV_ETH, OV4, TCP80(32) };
+static const struct frame_spec ove_esp4 = { OV_ETH, OV4, ESP(ESP_PAYLOAD) };
+static const struct frame_spec ove_tcp6 = { OV_ETH, OV6, TCP80(32) };
+static const struct frame_spec ove_esp6 = { OV_ETH, OV6, ESP(ESP_PAYLOAD) };
+static const struct frame_spec ove_wg4 = { OV_ETH, OV4, WG(wg_data) };
+static const struct frame_spec ove_vlan_tcp4 = {
+	OV_ETH, OV4, TCP80(32), .nvlan = 1, .vlan = { VLAN(10) } };
+static const struct frame_spec ove_qinq_esp4 = {
+	OV_ETH, OV4, ESP(ESP_PAYLOAD), .nvlan = 2, .vlan = { SVLAN(20), VLAN(10) } };
+static const struct frame_spec ove_vlan3_tcp4 = {
+	OV_ETH, OV4, TCP80(32), .nvlan = 3, .vlan = { SVLAN(30), SVLAN(20), VLAN(10) } };
+static const struct frame_spec ove_arp = {
+	OV_ETH, .ethertype = 0x0806, .payload = arp_req, .payload_len = sizeof(arp_req) };
+/* a VXLAN packet inside a tunnel: counted as vxlan, not looked into */
+static const struct frame_spec ov_vxlan4 = {
+	OV4, .l4 = FRAME_L4_VXLAN, .inner = &ove_tcp4 };
+/* GTP version 0 on port 2152 (flags 0x1e): not GTPv1, so udp */
+static const uint8_t gtp_v0[20] = { 0x1e, 0xff };
+
+/* Bytes of the inner packets, from their IP header on */
+#define OV_TCP4_LEN	(IP4_HLEN + TCP_HLEN + 32)
+#define OV_TCP6_LEN	(IP6_HLEN + TCP_HLEN + 32)
+#define OV_ESP4_LEN	(IP4_HLEN + ESP_HLEN + ESP_PAYLOAD)
+#define OV_ESP6_LEN	(IP6_HLEN + ESP_HLEN + ESP_PAYLOAD)
+#define OV_WG4_LEN	(IP4_HLEN + UDP_HLEN + 96)
+/* ... and what comes before them, from the outer IP header on */
+#define VX4		(IP4_HLEN + UDP_HLEN + VXLAN_HLEN + ETH_HLEN)
+#define VX6		(IP6_HLEN + UDP_HLEN + VXLAN_HLEN + ETH_HLEN)
+#define GN4		(IP4_HLEN + UDP_HLEN + GENEVE_HLEN)
+#define GT4		(IP4_HLEN + UDP_HLEN + GTP_HLEN)
+#define GT6		(IP6_HLEN + UDP_HLEN + GTP_HLEN)
+#define HDR4_UDP	(IP4_HLEN + UDP_HLEN)
+#define HDR6_UDP	(IP6_HLEN + UDP_HLEN)
+
+#define TUN(t)		.l4 = FRAME_L4_##t
+#define INNER(c, b)	.decap = true, .inner_class = PM_C_##c, .inner_reason = -1, \
+			.inner_bytes = (b)
+#define IREASON(r)	.decap = true, .inner_class = -1, .inner_reason = PM_R_##r
+#define CUT(n)		.truncate_to = ETH_HLEN + (n)	/* n bytes from the IP header */
+
 const struct frame_case frame_cases[] = {
 	/* ---- well-formed: one class each ---- */
 	{ "tcp4", "TCP to port 80",
@@ -689,16 +862,20 @@ const struct frame_case frame_cases[] = {
 	  .bytes = IP4_HLEN + UDP_HLEN + 3, .hdr_len = IP4_HLEN + UDP_HLEN },
 	{ "gre4", "GRE carrying IPv4",
 	  { V4, .l4 = FRAME_L4_GRE, .inner = &inner4 }, CLASS(GRE),
-	  .bytes = IP4_HLEN + GRE_HLEN + INNER4_LEN, .hdr_len = IP4_HLEN },
+	  .bytes = IP4_HLEN + GRE_HLEN + INNER4_LEN, .hdr_len = IP4_HLEN,
+	  INNER(ICMP, INNER4_LEN) },
 	{ "ipip4", "IPv4 in IPv4",
 	  { V4, .l4 = FRAME_L4_IPIP, .inner = &inner4 }, CLASS(IPIP),
-	  .bytes = IP4_HLEN + INNER4_LEN, .hdr_len = IP4_HLEN },
+	  .bytes = IP4_HLEN + INNER4_LEN, .hdr_len = IP4_HLEN,
+	  INNER(ICMP, INNER4_LEN) },
 	{ "ipip6", "IPv4 in IPv6 (next header 4)",
 	  { V6, .l4 = FRAME_L4_IPIP, .inner = &inner4 }, CLASS(IPIP),
-	  .bytes = IP6_HLEN + INNER4_LEN, .hdr_len = IP6_HLEN },
+	  .bytes = IP6_HLEN + INNER4_LEN, .hdr_len = IP6_HLEN,
+	  INNER(ICMP, INNER4_LEN) },
 	{ "ipv6_encap4", "IPv6 in IPv4 (protocol 41)",
 	  { V4, .l4 = FRAME_L4_IPV6_ENCAP, .inner = &inner6 }, CLASS(IPV6_ENCAP),
-	  .bytes = IP4_HLEN + INNER6_LEN, .hdr_len = IP4_HLEN },
+	  .bytes = IP4_HLEN + INNER6_LEN, .hdr_len = IP4_HLEN,
+	  INNER(ICMP6, INNER6_LEN) },
 	{ "other4", "IP protocol 99",
 	  { V4, .l4 = FRAME_L4_RAW, .proto = 99, .payload_len = 32 }, CLASS(OTHER),
 	  .bytes = IP4_HLEN + 32, .hdr_len = IP4_HLEN },
@@ -865,6 +1042,232 @@ const struct frame_case frame_cases[] = {
 	    .payload = macsec_tag, .payload_len = sizeof(macsec_tag) },
 	  REASON(MACSEC), .vlans = 1 },
 
+	/* ---- tunnels: the outer class, and the packet inside (--decap) ---- */
+	{ "vxlan_tcp4", "VXLAN (IPv4) carrying TCP over IPv4",
+	  { V4, TUN(VXLAN), .inner = &ove_tcp4 }, CLASS(VXLAN),
+	  .bytes = VX4 + OV_TCP4_LEN, .hdr_len = HDR4_UDP, INNER(TCP, OV_TCP4_LEN) },
+	{ "vxlan_esp4", "VXLAN (IPv4) carrying the incident's ESP",
+	  { V4, TUN(VXLAN), .inner = &ove_esp4 }, CLASS(VXLAN),
+	  .bytes = VX4 + OV_ESP4_LEN, .hdr_len = HDR4_UDP, INNER(ESP, OV_ESP4_LEN) },
+	{ "vxlan_tcp6", "VXLAN (IPv4) carrying TCP over IPv6",
+	  { V4, TUN(VXLAN), .inner = &ove_tcp6 }, CLASS(VXLAN),
+	  .bytes = VX4 + OV_TCP6_LEN, .hdr_len = HDR4_UDP, INNER(TCP, OV_TCP6_LEN) },
+	{ "vxlan6_esp6", "VXLAN over IPv6 carrying ESP over IPv6 (132 bytes of headers)",
+	  { V6, TUN(VXLAN), .inner = &ove_esp6 }, CLASS(VXLAN),
+	  .bytes = VX6 + OV_ESP6_LEN, .hdr_len = HDR6_UDP, INNER(ESP, OV_ESP6_LEN) },
+	{ "vxlan6_tcp4", "VXLAN over IPv6 carrying TCP over IPv4",
+	  { V6, TUN(VXLAN), .inner = &ove_tcp4 }, CLASS(VXLAN),
+	  .bytes = VX6 + OV_TCP4_LEN, .hdr_len = HDR6_UDP, INNER(TCP, OV_TCP4_LEN) },
+	{ "vxlan_vlan_tcp4", "VXLAN carrying an 802.1Q-tagged frame, TCP inside",
+	  { V4, TUN(VXLAN), .inner = &ove_vlan_tcp4 }, CLASS(VXLAN),
+	  .bytes = VX4 + VLAN_HLEN + OV_TCP4_LEN, .hdr_len = HDR4_UDP,
+	  INNER(TCP, OV_TCP4_LEN) },
+	{ "vxlan_qinq_esp4", "VXLAN carrying a QinQ-tagged frame, ESP inside",
+	  { V4, TUN(VXLAN), .inner = &ove_qinq_esp4 }, CLASS(VXLAN),
+	  .bytes = VX4 + 2 * VLAN_HLEN + OV_ESP4_LEN, .hdr_len = HDR4_UDP,
+	  INNER(ESP, OV_ESP4_LEN) },
+	{ "vlan_vxlan_esp4", "an 802.1Q tag, then VXLAN carrying ESP",
+	  { V4, TUN(VXLAN), .inner = &ove_esp4, .nvlan = 1, .vlan = { VLAN(100) } },
+	  CLASS(VXLAN), .bytes = VX4 + OV_ESP4_LEN, .hdr_len = HDR4_UDP, .vlans = 1,
+	  INNER(ESP, OV_ESP4_LEN) },
+	{ "mpls_vxlan_tcp4", "an MPLS label, then VXLAN carrying TCP",
+	  { V4, TUN(VXLAN), .inner = &ove_tcp4, MPLS(1) }, CLASS(VXLAN),
+	  .bytes = VX4 + OV_TCP4_LEN, .hdr_len = HDR4_UDP, INNER(TCP, OV_TCP4_LEN) },
+	{ "vxlan_wg4", "VXLAN carrying WireGuard transport data",
+	  { V4, TUN(VXLAN), .inner = &ove_wg4 }, CLASS(VXLAN),
+	  .bytes = VX4 + OV_WG4_LEN, .hdr_len = HDR4_UDP, INNER(WIREGUARD, OV_WG4_LEN) },
+	{ "vxlan_sport4789", "UDP from port 4789 to 40000: not VXLAN (the destination port decides)",
+	  { V4, .l4 = FRAME_L4_UDP, .sport = 4789, .dport = 40000, .payload_len = 24 },
+	  CLASS(UDP), .bytes = HDR4_UDP + 24, .hdr_len = HDR4_UDP },
+	{ "geneve_eth_tcp4", "Geneve carrying an Ethernet frame (0x6558), TCP inside",
+	  { V4, TUN(GENEVE), .inner = &ove_tcp4, .inner_eth = true }, CLASS(GENEVE),
+	  .bytes = GN4 + ETH_HLEN + OV_TCP4_LEN, .hdr_len = HDR4_UDP,
+	  INNER(TCP, OV_TCP4_LEN) },
+	{ "geneve_opts_esp4", "Geneve with 8 bytes of options carrying IPv4 ESP (0x0800)",
+	  { V4, TUN(GENEVE), .inner = &ov_esp4, .tun_opt_words = 2 }, CLASS(GENEVE),
+	  .bytes = GN4 + 8 + OV_ESP4_LEN, .hdr_len = HDR4_UDP, INNER(ESP, OV_ESP4_LEN) },
+	{ "geneve6_tcp6", "Geneve over IPv6 carrying IPv6 TCP (0x86dd)",
+	  { V6, TUN(GENEVE), .inner = &ov_tcp6 }, CLASS(GENEVE),
+	  .bytes = IP6_HLEN + UDP_HLEN + GENEVE_HLEN + OV_TCP6_LEN, .hdr_len = HDR6_UDP,
+	  INNER(TCP, OV_TCP6_LEN) },
+	{ "gtpu_esp4", "GTP-U G-PDU carrying the incident's ESP",
+	  { V4, TUN(GTPU), .inner = &ov_esp4 }, CLASS(GTP_U),
+	  .bytes = GT4 + OV_ESP4_LEN, .hdr_len = HDR4_UDP, INNER(ESP, OV_ESP4_LEN) },
+	{ "gtpu_tcp4", "GTP-U G-PDU carrying TCP over IPv4",
+	  { V4, TUN(GTPU), .inner = &ov_tcp4 }, CLASS(GTP_U),
+	  .bytes = GT4 + OV_TCP4_LEN, .hdr_len = HDR4_UDP, INNER(TCP, OV_TCP4_LEN) },
+	{ "gtpu_tcp6", "GTP-U carrying TCP over IPv6",
+	  { V4, TUN(GTPU), .inner = &ov_tcp6 }, CLASS(GTP_U),
+	  .bytes = GT4 + OV_TCP6_LEN, .hdr_len = HDR4_UDP, INNER(TCP, OV_TCP6_LEN) },
+	{ "gtpu6_esp6", "GTP-U over IPv6 carrying ESP over IPv6",
+	  { V6, TUN(GTPU), .inner = &ov_esp6 }, CLASS(GTP_U),
+	  .bytes = GT6 + OV_ESP6_LEN, .hdr_len = HDR6_UDP, INNER(ESP, OV_ESP6_LEN) },
+	{ "gtpu_seq_tcp4", "GTP-U with a sequence number (S) carrying TCP",
+	  { V4, TUN(GTPU), .inner = &ov_tcp4, .gtp_flags = 0x02 }, CLASS(GTP_U),
+	  .bytes = GT4 + 4 + OV_TCP4_LEN, .hdr_len = HDR4_UDP, INNER(TCP, OV_TCP4_LEN) },
+	{ "gtpu_ext_esp4", "GTP-U with a PDU session container extension carrying ESP",
+	  { V4, TUN(GTPU), .inner = &ov_esp4, .gtp_next = 1 }, CLASS(GTP_U),
+	  .bytes = GT4 + 4 + 4 + OV_ESP4_LEN, .hdr_len = HDR4_UDP,
+	  INNER(ESP, OV_ESP4_LEN) },
+	{ "gtpu_ext4_tcp4", "GTP-U with four extension headers (the most walked)",
+	  { V4, TUN(GTPU), .inner = &ov_tcp4, .gtp_next = 4 }, CLASS(GTP_U),
+	  .bytes = GT4 + 4 + 16 + OV_TCP4_LEN, .hdr_len = HDR4_UDP,
+	  INNER(TCP, OV_TCP4_LEN) },
+	{ "gtpu_from_port", "GTP-U from port 2152 to 40000 (either port)",
+	  { V4, TUN(GTPU), .inner = &ov_tcp4, .dport = 40000 }, CLASS(GTP_U),
+	  .bytes = GT4 + OV_TCP4_LEN, .hdr_len = HDR4_UDP, INNER(TCP, OV_TCP4_LEN) },
+	{ "gtp_v0_2152", "GTP version 0 on port 2152: udp",
+	  { V4, .l4 = FRAME_L4_UDP, .sport = 2152, .dport = 2152,
+	    .payload = gtp_v0, .payload_len = sizeof(gtp_v0) }, CLASS(UDP),
+	  .bytes = HDR4_UDP + sizeof(gtp_v0), .hdr_len = HDR4_UDP },
+	{ "gtp_empty_2152", "UDP port 2152 without a payload: udp",
+	  { V4, .l4 = FRAME_L4_UDP, .sport = 2152, .dport = 2152 }, CLASS(UDP),
+	  .bytes = HDR4_UDP, .hdr_len = HDR4_UDP },
+	{ "gre6_tcp6", "GRE over IPv6 carrying TCP over IPv6",
+	  { V6, .l4 = FRAME_L4_GRE, .inner = &ov_tcp6 }, CLASS(GRE),
+	  .bytes = IP6_HLEN + GRE_HLEN + OV_TCP6_LEN, .hdr_len = IP6_HLEN,
+	  INNER(TCP, OV_TCP6_LEN) },
+	{ "gre_cks_esp4", "GRE with checksum, key and sequence words carrying ESP",
+	  { V4, .l4 = FRAME_L4_GRE, .inner = &ov_esp4, .gre_flags = 0xb000 }, CLASS(GRE),
+	  .bytes = IP4_HLEN + GRE_HLEN + 12 + OV_ESP4_LEN, .hdr_len = IP4_HLEN,
+	  INNER(ESP, OV_ESP4_LEN) },
+	{ "gre_key_tcp4", "GRE with a key carrying TCP",
+	  { V4, .l4 = FRAME_L4_GRE, .inner = &ov_tcp4, .gre_flags = 0x2000 }, CLASS(GRE),
+	  .bytes = IP4_HLEN + GRE_HLEN + 4 + OV_TCP4_LEN, .hdr_len = IP4_HLEN,
+	  INNER(TCP, OV_TCP4_LEN) },
+	{ "gre_teb_tcp4", "GRE transparent Ethernet bridging (0x6558) carrying TCP",
+	  { V4, .l4 = FRAME_L4_GRE, .inner = &ove_tcp4, .inner_eth = true }, CLASS(GRE),
+	  .bytes = IP4_HLEN + GRE_HLEN + ETH_HLEN + OV_TCP4_LEN, .hdr_len = IP4_HLEN,
+	  INNER(TCP, OV_TCP4_LEN) },
+	{ "gre_teb_vlan_tcp4", "GRE bridging an 802.1Q-tagged frame with a key",
+	  { V4, .l4 = FRAME_L4_GRE, .inner = &ove_vlan_tcp4, .inner_eth = true,
+	    .gre_flags = 0x2000 }, CLASS(GRE),
+	  .bytes = IP4_HLEN + GRE_HLEN + 4 + ETH_HLEN + VLAN_HLEN + OV_TCP4_LEN,
+	  .hdr_len = IP4_HLEN, INNER(TCP, OV_TCP4_LEN) },
+	{ "gre_vxlan4", "GRE carrying a VXLAN packet: counted as vxlan inside, not deeper",
+	  { V4, .l4 = FRAME_L4_GRE, .inner = &ov_vxlan4 }, CLASS(GRE),
+	  .bytes = IP4_HLEN + GRE_HLEN + VX4 + OV_TCP4_LEN, .hdr_len = IP4_HLEN,
+	  INNER(VXLAN, VX4 + OV_TCP4_LEN) },
+	{ "ipip_esp4", "IPv4 in IPv4 carrying the incident's ESP",
+	  { V4, .l4 = FRAME_L4_IPIP, .inner = &ov_esp4 }, CLASS(IPIP),
+	  .bytes = IP4_HLEN + OV_ESP4_LEN, .hdr_len = IP4_HLEN, INNER(ESP, OV_ESP4_LEN) },
+	{ "ipv6_encap6", "IPv6 in IPv6 carrying TCP",
+	  { V6, .l4 = FRAME_L4_IPV6_ENCAP, .inner = &ov_tcp6 }, CLASS(IPV6_ENCAP),
+	  .bytes = IP6_HLEN + OV_TCP6_LEN, .hdr_len = IP6_HLEN, INNER(TCP, OV_TCP6_LEN) },
+
+	/* ---- tunnels: nothing to count inside, one inner reason each ---- */
+	{ "vxlan_no_i", "VXLAN without the I flag",
+	  { V4, TUN(VXLAN), .inner = &ove_tcp4, .vxlan_no_i = true }, CLASS(VXLAN),
+	  .bytes = VX4 + OV_TCP4_LEN, .hdr_len = HDR4_UDP, IREASON(TUN_BAD_HDR) },
+	{ "vxlan_arp", "VXLAN carrying ARP",
+	  { V4, TUN(VXLAN), .inner = &ove_arp }, CLASS(VXLAN),
+	  .bytes = VX4 + sizeof(arp_req), .hdr_len = HDR4_UDP, IREASON(NON_IP) },
+	{ "vxlan_vlan3", "VXLAN carrying a frame with three VLAN tags",
+	  { V4, TUN(VXLAN), .inner = &ove_vlan3_tcp4 }, CLASS(VXLAN),
+	  .bytes = VX4 + 3 * VLAN_HLEN + OV_TCP4_LEN, .hdr_len = HDR4_UDP,
+	  IREASON(VLAN_DEPTH) },
+	{ "vxlan_cut_hdr", "VXLAN cut 4 bytes into its header",
+	  { V4, TUN(VXLAN), .inner = &ove_tcp4, CUT(HDR4_UDP + 4) }, CLASS(VXLAN),
+	  .bytes = HDR4_UDP + 4, .hdr_len = HDR4_UDP, IREASON(TUN_TRUNC) },
+	{ "vxlan_cut_eth", "VXLAN, then the inner Ethernet header cut after 10 bytes",
+	  { V4, TUN(VXLAN), .inner = &ove_tcp4, CUT(HDR4_UDP + VXLAN_HLEN + 10) },
+	  CLASS(VXLAN), .bytes = HDR4_UDP + VXLAN_HLEN + 10, .hdr_len = HDR4_UDP,
+	  IREASON(ETH_TRUNC) },
+	{ "vxlan_cut_vlan", "VXLAN, then the inner VLAN tag cut after 2 bytes",
+	  { V4, TUN(VXLAN), .inner = &ove_vlan_tcp4, CUT(VX4 + 2) }, CLASS(VXLAN),
+	  .bytes = VX4 + 2, .hdr_len = HDR4_UDP, IREASON(VLAN_TRUNC) },
+	{ "vxlan_cut_ip4", "VXLAN, then the inner IPv4 header cut after 12 bytes",
+	  { V4, TUN(VXLAN), .inner = &ove_tcp4, CUT(VX4 + 12) }, CLASS(VXLAN),
+	  .bytes = VX4 + 12, .hdr_len = HDR4_UDP, IREASON(IP4_TRUNC) },
+	{ "vxlan_cut_ip6", "VXLAN, then the inner IPv6 header cut after 30 bytes",
+	  { V4, TUN(VXLAN), .inner = &ove_tcp6, CUT(VX4 + 30) }, CLASS(VXLAN),
+	  .bytes = VX4 + 30, .hdr_len = HDR4_UDP, IREASON(IP6_TRUNC) },
+	{ "vxlan_cut_tcp", "VXLAN, then the inner TCP header cut after 10 bytes",
+	  { V4, TUN(VXLAN), .inner = &ove_tcp4, CUT(VX4 + IP4_HLEN + 10) }, CLASS(VXLAN),
+	  .bytes = VX4 + IP4_HLEN + 10, .hdr_len = HDR4_UDP, IREASON(L4_TRUNC) },
+	{ "vxlan_cut_esp", "VXLAN, then the inner ESP header cut after 4 bytes",
+	  { V4, TUN(VXLAN), .inner = &ove_esp4, CUT(VX4 + IP4_HLEN + 4) }, CLASS(VXLAN),
+	  .bytes = VX4 + IP4_HLEN + 4, .hdr_len = HDR4_UDP, IREASON(L4_TRUNC) },
+	{ "geneve_ver1", "Geneve version 1",
+	  { V4, TUN(GENEVE), .inner = &ov_tcp4, .tun_ver = 1 }, CLASS(GENEVE),
+	  .bytes = GN4 + OV_TCP4_LEN, .hdr_len = HDR4_UDP, IREASON(TUN_BAD_HDR) },
+	{ "geneve_other", "Geneve carrying protocol 0x8847 (MPLS)",
+	  { V4, TUN(GENEVE), .inner = &ov_tcp4, .tun_proto = 0x8847 }, CLASS(GENEVE),
+	  .bytes = GN4 + OV_TCP4_LEN, .hdr_len = HDR4_UDP, IREASON(TUN_OTHER) },
+	{ "geneve_cut_hdr", "Geneve cut 6 bytes into its header",
+	  { V4, TUN(GENEVE), .inner = &ov_tcp4, CUT(HDR4_UDP + 6) }, CLASS(GENEVE),
+	  .bytes = HDR4_UDP + 6, .hdr_len = HDR4_UDP, IREASON(TUN_TRUNC) },
+	{ "geneve_cut_opts", "Geneve with 16 bytes of options, cut 8 bytes into them",
+	  { V4, TUN(GENEVE), .inner = &ov_tcp4, .tun_opt_words = 4, CUT(GN4 + 8) },
+	  CLASS(GENEVE), .bytes = GN4 + 8, .hdr_len = HDR4_UDP, IREASON(TUN_TRUNC) },
+	{ "gtpu_echo", "GTP-U echo request (type 1): no user packet",
+	  { V4, TUN(GTPU), .gtp_type = 1, .gtp_flags = 0x02 }, CLASS(GTP_U),
+	  .bytes = GT4 + 4, .hdr_len = HDR4_UDP, IREASON(TUN_OTHER) },
+	{ "gtpu_not_ip", "a GTP-U G-PDU whose payload is neither IPv4 nor IPv6",
+	  { V4, TUN(GTPU), .payload_len = 20 }, CLASS(GTP_U),
+	  .bytes = GT4 + 20, .hdr_len = HDR4_UDP, IREASON(TUN_OTHER) },
+	{ "gtpu_ext_len0", "a GTP-U extension header of length 0",
+	  { V4, TUN(GTPU), .inner = &ov_tcp4, .gtp_next = 1, .gtp_ext_len0 = true },
+	  CLASS(GTP_U), .bytes = GT4 + 8 + OV_TCP4_LEN, .hdr_len = HDR4_UDP,
+	  IREASON(TUN_BAD_HDR) },
+	{ "gtpu_ext5", "five GTP-U extension headers: more than are walked",
+	  { V4, TUN(GTPU), .inner = &ov_tcp4, .gtp_next = 5 }, CLASS(GTP_U),
+	  .bytes = GT4 + 4 + 20 + OV_TCP4_LEN, .hdr_len = HDR4_UDP, IREASON(TUN_OTHER) },
+	{ "gtpu_cut_hdr", "GTP-U cut 5 bytes into its header",
+	  { V4, TUN(GTPU), .inner = &ov_tcp4, CUT(HDR4_UDP + 5) }, CLASS(GTP_U),
+	  .bytes = HDR4_UDP + 5, .hdr_len = HDR4_UDP, IREASON(TUN_TRUNC) },
+	{ "gtpu_cut_opt", "GTP-U with S set, cut 2 bytes into the optional fields",
+	  { V4, TUN(GTPU), .inner = &ov_tcp4, .gtp_flags = 0x02, CUT(GT4 + 2) },
+	  CLASS(GTP_U), .bytes = GT4 + 2, .hdr_len = HDR4_UDP, IREASON(TUN_TRUNC) },
+	{ "gtpu_cut_ext", "GTP-U cut 2 bytes into its extension header",
+	  { V4, TUN(GTPU), .inner = &ov_tcp4, .gtp_next = 1, CUT(GT4 + 4 + 2) },
+	  CLASS(GTP_U), .bytes = GT4 + 4 + 2, .hdr_len = HDR4_UDP, IREASON(TUN_TRUNC) },
+	{ "gtpu_cut_inner", "a GTP-U G-PDU that ends with its header",
+	  { V4, TUN(GTPU), .inner = &ov_tcp4, CUT(GT4) }, CLASS(GTP_U),
+	  .bytes = GT4, .hdr_len = HDR4_UDP, IREASON(TUN_TRUNC) },
+	{ "gtpu_cut_ip4", "GTP-U, then the inner IPv4 header cut after 12 bytes",
+	  { V4, TUN(GTPU), .inner = &ov_tcp4, CUT(GT4 + 12) }, CLASS(GTP_U),
+	  .bytes = GT4 + 12, .hdr_len = HDR4_UDP, IREASON(IP4_TRUNC) },
+	{ "gre_v1_pptp", "GRE version 1 (PPTP) carrying PPP",
+	  { V4, .l4 = FRAME_L4_GRE, .gre_flags = 0x3001, .tun_proto = 0x880b,
+	    .payload_len = 16 }, CLASS(GRE),
+	  .bytes = IP4_HLEN + GRE_HLEN + 8 + 16, .hdr_len = IP4_HLEN, IREASON(TUN_OTHER) },
+	{ "gre_routing", "GRE with the routing bit",
+	  { V4, .l4 = FRAME_L4_GRE, .inner = &ov_tcp4, .gre_flags = 0x4000 }, CLASS(GRE),
+	  .bytes = IP4_HLEN + GRE_HLEN + OV_TCP4_LEN, .hdr_len = IP4_HLEN,
+	  IREASON(TUN_BAD_HDR) },
+	{ "gre_ver2", "GRE version 2",
+	  { V4, .l4 = FRAME_L4_GRE, .inner = &ov_tcp4, .gre_flags = 0x0002 }, CLASS(GRE),
+	  .bytes = IP4_HLEN + GRE_HLEN + OV_TCP4_LEN, .hdr_len = IP4_HLEN,
+	  IREASON(TUN_BAD_HDR) },
+	{ "gre_erspan", "GRE carrying ERSPAN (0x88be)",
+	  { V4, .l4 = FRAME_L4_GRE, .tun_proto = 0x88be, .payload_len = 24 }, CLASS(GRE),
+	  .bytes = IP4_HLEN + GRE_HLEN + 24, .hdr_len = IP4_HLEN, IREASON(TUN_OTHER) },
+	{ "gre_cut_hdr", "GRE cut 2 bytes into its header",
+	  { V4, .l4 = FRAME_L4_GRE, .inner = &ov_tcp4, CUT(IP4_HLEN + 2) }, CLASS(GRE),
+	  .bytes = IP4_HLEN + 2, .hdr_len = IP4_HLEN, IREASON(TUN_TRUNC) },
+	{ "gre_cut_opts", "GRE with C, K and S, cut 8 bytes into its optional words",
+	  { V4, .l4 = FRAME_L4_GRE, .inner = &ov_tcp4, .gre_flags = 0xb000,
+	    CUT(IP4_HLEN + GRE_HLEN + 8) }, CLASS(GRE),
+	  .bytes = IP4_HLEN + GRE_HLEN + 8, .hdr_len = IP4_HLEN, IREASON(TUN_TRUNC) },
+	{ "gre_teb_cut_eth", "GRE bridging Ethernet, cut 6 bytes into the inner Ethernet",
+	  { V4, .l4 = FRAME_L4_GRE, .inner = &ove_tcp4, .inner_eth = true,
+	    CUT(IP4_HLEN + GRE_HLEN + 6) }, CLASS(GRE),
+	  .bytes = IP4_HLEN + GRE_HLEN + 6, .hdr_len = IP4_HLEN, IREASON(ETH_TRUNC) },
+	{ "gre_frag_nonfirst", "a non-first fragment of a GRE packet: no GRE header",
+	  { V4, .l4 = FRAME_L4_GRE, .ip4_frag_off = 185, .payload_len = 32 }, CLASS(GRE),
+	  .bytes = IP4_HLEN + 32, .hdr_len = IP4_HLEN, IREASON(TUN_TRUNC) },
+	{ "ipip_cut_ip4", "IPv4 in IPv4, the inner header cut after 10 bytes",
+	  { V4, .l4 = FRAME_L4_IPIP, .inner = &ov_tcp4, CUT(IP4_HLEN + 10) }, CLASS(IPIP),
+	  .bytes = IP4_HLEN + 10, .hdr_len = IP4_HLEN, IREASON(IP4_TRUNC) },
+	{ "ipip_bad_ver", "protocol 4 carrying a packet of version 6",
+	  { V4, .l4 = FRAME_L4_IPIP, .inner = &ov_bad4 }, CLASS(IPIP),
+	  .bytes = IP4_HLEN + OV_TCP4_LEN, .hdr_len = IP4_HLEN, IREASON(IP4_BAD_HDR) },
+	{ "ipv6_encap_cut", "IPv6 in IPv4, the inner header cut after 20 bytes",
+	  { V4, .l4 = FRAME_L4_IPV6_ENCAP, .inner = &ov_tcp6, CUT(IP4_HLEN + 20) },
+	  CLASS(IPV6_ENCAP), .bytes = IP4_HLEN + 20, .hdr_len = IP4_HLEN,
+	  IREASON(IP6_TRUNC) },
+
 	/* ---- malformed or not IP: one reason each ---- */
 	{ "non_ip_arp", "an ARP request",
 	  { ETH, .ethertype = 0x0806, .payload = arp_req, .payload_len = sizeof(arp_req) },
@@ -931,6 +1334,10 @@ const struct frame_case frame_cases[] = {
 	{ "esp_udp_spi_trunc", "ESP in UDP cut 2 bytes into the SPI",
 	  { V4, NATT(64), .truncate_to = ETH_HLEN + IP4_HLEN + UDP_HLEN + 2 },
 	  REASON(L4_TRUNC) },
+	{ "wg_cut", "WireGuard transport data cut 2 bytes into the message: not a guess",
+	  { V4, WG(wg_data), CUT(HDR4_UDP + 2) }, REASON(L4_TRUNC) },
+	{ "gtp_cut_2152", "UDP port 2152 whose payload the frame does not hold",
+	  { V4, TUN(GTPU), .inner = &ov_tcp4, CUT(HDR4_UDP) }, REASON(L4_TRUNC) },
 	{ "ah_trunc", "AH cut after 8 bytes",
 	  { V4, TCP80(32), .next = 1, .ext = { AH_EXT },
 	    .truncate_to = ETH_HLEN + IP4_HLEN + 8 }, REASON(L4_TRUNC) },
@@ -971,13 +1378,40 @@ static void aim(struct frame_spec *s, const struct frame_addrs *a)
 	}
 }
 
+/* The inner packet of s aimed by a's inner_dst*, into *in. */
+static void aim_inner(struct frame_spec *s, const struct frame_addrs *a,
+		      struct frame_spec *in)
+{
+	if (!a || !s->inner)
+		return;
+	*in = *s->inner;
+	if (in->l3 == FRAME_L3_IPV4 && a->has_inner_dst4)
+		memcpy(in->dst4, a->inner_dst4, 4);
+	else if (in->l3 == FRAME_L3_IPV6 && a->has_inner_dst6)
+		memcpy(in->dst6, a->inner_dst6, 16);
+	s->inner = in;
+}
+
 int frame_case_build(const struct frame_case *c, const struct frame_addrs *addrs,
 		     uint8_t *buf, size_t cap)
 {
-	struct frame_spec s = c->spec;
+	struct frame_spec s = c->spec, in;
 
 	aim(&s, addrs);
+	aim_inner(&s, addrs, &in);
 	return frame_build(&s, buf, cap);
+}
+
+/* The map key of the spec's destination. */
+static void dst_key(const struct frame_spec *s, uint8_t key[16])
+{
+	memset(key, 0, 16);
+	if (s->l3 == FRAME_L3_IPV4) {
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, s->dst4, 4);
+	} else {
+		memcpy(key, s->dst6, 16);
+	}
 }
 
 bool frame_case_dst(const struct frame_case *c, const struct frame_addrs *addrs,
@@ -988,13 +1422,19 @@ bool frame_case_dst(const struct frame_case *c, const struct frame_addrs *addrs,
 	if (c->class < 0)
 		return false;
 	aim(&s, addrs);
-	memset(key, 0, 16);
-	if (s.l3 == FRAME_L3_IPV4) {
-		key[10] = key[11] = 0xff;
-		memcpy(key + 12, s.dst4, 4);
-	} else {
-		memcpy(key, s.dst6, 16);
-	}
+	dst_key(&s, key);
+	return true;
+}
+
+bool frame_case_inner_dst(const struct frame_case *c, const struct frame_addrs *addrs,
+			  uint8_t key[16])
+{
+	struct frame_spec s = c->spec, in;
+
+	if (!c->decap || c->inner_class < 0 || !s.inner)
+		return false;
+	aim_inner(&s, addrs, &in);
+	dst_key(s.inner, key);
 	return true;
 }
 

@@ -34,9 +34,19 @@ enum frame_l4 {
 	FRAME_L4_ICMP6,		/* echo request */
 	FRAME_L4_SCTP,
 	FRAME_L4_ESP,		/* spi, seq, then the payload */
-	FRAME_L4_GRE,		/* GRE (RFC 2784) carrying spec.inner */
+	FRAME_L4_GRE,		/* GRE (RFC 2784) carrying spec.inner: its IP
+				 * packet, or with inner_eth its Ethernet
+				 * frame (0x6558); gre_flags */
 	FRAME_L4_IPIP,		/* spec.inner, an IPv4 packet (protocol 4) */
 	FRAME_L4_IPV6_ENCAP,	/* spec.inner, an IPv6 packet (protocol 41) */
+	/* UDP tunnels: sport (0: 49152), dport (0: the tunnel's port), the
+	 * tunnel's header, then spec.inner (or, without one, the payload) */
+	FRAME_L4_VXLAN,		/* port 4789, VXLAN, spec.inner's Ethernet frame */
+	FRAME_L4_GENEVE,	/* port 6081, Geneve with tun_opt_words of
+				 * options, spec.inner's IP packet or with
+				 * inner_eth its Ethernet frame */
+	FRAME_L4_GTPU,		/* port 2152 (both), GTP-U, spec.inner's IP
+				 * packet */
 };
 
 struct frame_vlan {
@@ -114,7 +124,23 @@ struct frame_spec {
 	bool udp_esp;		/* UDP: spi and seq before the payload (NAT-T) */
 	uint32_t spi, seq;	/* ESP, udp_esp */
 	const struct frame_spec *inner;	/* GRE, IPIP, IPV6_ENCAP: from its
-					 * IP header on */
+					 * IP header on; the UDP tunnels: see
+					 * enum frame_l4 */
+	/* Tunnel headers */
+	bool inner_eth;		/* GRE, Geneve: the inner is an Ethernet frame */
+	uint16_t tun_proto;	/* GRE, Geneve: the protocol field (0: 0x0800,
+				 * 0x86dd or 0x6558 by the inner) */
+	uint16_t gre_flags;	/* C 0x8000, R 0x4000, K 0x2000, S 0x1000 (each
+				 * adds its 4-byte word; R writes none),
+				 * version in the low 3 bits */
+	bool vxlan_no_i;	/* VXLAN flags 0 instead of 0x08 (I) */
+	uint8_t tun_ver;	/* Geneve: version (2 bits) */
+	uint8_t tun_opt_words;	/* Geneve: options, in 4-byte words */
+	uint8_t gtp_flags;	/* GTP-U: S 0x02, PN 0x01 (E is set by gtp_next) */
+	uint8_t gtp_type;	/* GTP-U message type (0: 0xff, G-PDU) */
+	uint8_t gtp_next;	/* GTP-U: extension headers of 4 bytes (PDU
+				 * session container, 0x85) */
+	bool gtp_ext_len0;	/* ... the first with length 0 (malformed) */
 
 	const uint8_t *payload;	/* NULL: a pattern of payload_len bytes */
 	size_t payload_len;
@@ -149,6 +175,12 @@ struct frame_case {
 				 * and UDP, the L4 header (what a GSO
 				 * segment repeats); 0 otherwise */
 	uint8_t vlans;		/* tags the parser reads (vlan_frames) */
+	/* Tunnel classes (--decap): the packet inside, exactly one of */
+	bool decap;		/* set for every case of a tunnel class */
+	int inner_class;	/* enum pm_class, counted under the inner
+				 * destination (spec.inner's), or -1 */
+	int inner_reason;	/* stats inner_reason, or -1 */
+	uint32_t inner_bytes;	/* from the inner IP header on */
 };
 
 extern const struct frame_case frame_cases[];
@@ -158,12 +190,15 @@ const struct frame_case *frame_case_find(const char *name);
 
 /* Where to aim a case. NULL or unset fields keep the case's own. An
  * IPv4 address replaces only the addresses of IPv4 cases, an IPv6 one
- * only those of IPv6 cases; the inner packet of a tunnel is kept. */
+ * only those of IPv6 cases; the inner packet of a tunnel is kept, but
+ * for inner_dst4/inner_dst6, which aim it the same way. */
 struct frame_addrs {
 	bool has_dst_mac, has_src_mac;
 	uint8_t dst_mac[6], src_mac[6];
 	bool has_src4, has_dst4, has_src6, has_dst6;
 	uint8_t src4[4], dst4[4], src6[16], dst6[16];
+	bool has_inner_dst4, has_inner_dst6;
+	uint8_t inner_dst4[4], inner_dst6[16];
 };
 
 /* Builds a case, aimed by addrs (may be NULL). Returns as frame_build. */
@@ -175,6 +210,12 @@ int frame_case_build(const struct frame_case *c, const struct frame_addrs *addrs
  * no destination (a reason). */
 bool frame_case_dst(const struct frame_case *c, const struct frame_addrs *addrs,
 		    uint8_t key[16]);
+
+/* The inner destination a tunnel case counts under (spec.inner's
+ * destination, aimed by addrs, which may be NULL; mapped as
+ * frame_case_dst). false: none. */
+bool frame_case_inner_dst(const struct frame_case *c, const struct frame_addrs *addrs,
+			  uint8_t key[16]);
 
 /* The class or reason name of the expected outcome. */
 const char *frame_case_outcome(const struct frame_case *c);

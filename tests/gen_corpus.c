@@ -18,7 +18,9 @@
  *   cases   every case once, each aimed at a destination of its own, and
  *           a jumbo (9000 bytes) and a GRO-sized (65549 bytes) TCP frame.
  *           --expect FILE writes what the classifier must make of each
- *           frame: "ADDR CLASS" or "- REASON", one line per frame.
+ *           frame: "ADDR CLASS" or "- REASON", one line per frame, and
+ *           after a tunnel case's line, when --decap counts the packet
+ *           inside under its destination, "+ ADDR CLASS" for it.
  *   seq     the items of --seq NAME:COUNT[:rev] in order, with the cases'
  *           own addresses (rev: source and destination swapped).
  *   dests   --frames N TCP frames, each to a destination of its own (as
@@ -351,7 +353,8 @@ static bool emit(const uint8_t *f, int len)
 
 static uint32_t next_dst;
 
-/* The n-th destination of its own: 10.64.0.0/10 or 2001:db8:c0::/48. */
+/* The n-th destination of its own: 10.64.0.0/10 or 2001:db8:c0::/48 (and
+ * the packet inside a tunnel case: 10.128.0.0/10, 2001:db8:c1::/48). */
 static void own_dst(struct frame_addrs *a, uint32_t n)
 {
 	memset(a, 0, sizeof(*a));
@@ -366,6 +369,12 @@ static void own_dst(struct frame_addrs *a, uint32_t n)
 	a->dst6[13] = n >> 16;
 	a->dst6[14] = n >> 8;
 	a->dst6[15] = n;
+	/* a tunnel's inner packet: 10.128.0.0/10, 2001:db8:c1::/48 */
+	a->has_inner_dst4 = a->has_inner_dst6 = true;
+	memcpy(a->inner_dst4, a->dst4, 4);
+	a->inner_dst4[1] += 64;
+	memcpy(a->inner_dst6, a->dst6, 16);
+	a->inner_dst6[5] = 0xc1;
 }
 
 static void addr_text(const struct frame_spec *s, const struct frame_addrs *a,
@@ -660,8 +669,17 @@ static void emit_case(const struct frame_case *c, int ntags, FILE *ex)
 		return;
 	}
 	if (c->class >= 0) {
+		uint8_t key[16];
+
 		addr_text(&cc.spec, &a, addr, sizeof(addr));
 		fprintf(ex, "%s %s\n", addr, class_name(c->class));
+		if (frame_case_inner_dst(&cc, &a, key)) {
+			if (cc.spec.inner->l3 == FRAME_L3_IPV4)
+				inet_ntop(AF_INET, key + 12, addr, sizeof(addr));
+			else
+				inet_ntop(AF_INET6, key, addr, sizeof(addr));
+			fprintf(ex, "+ %s %s\n", addr, class_name(c->inner_class));
+		}
 	} else {
 		fprintf(ex, "- %s\n", reason_name(c->reason));
 	}

@@ -4,7 +4,7 @@
 #
 #  1. The history in the snapshot: written by the watch at exit (-o) and
 #     by the forked child that answers `protomix snapshot`: schema
-#     protomix.snapshot/2, 10.20.0.80 alerted, its packets per class
+#     protomix.snapshot/3, 10.20.0.80 alerted, its packets per class
 #     exactly what was sent (300 tcp, 400 esp), each burst in at most two
 #     consecutive intervals, the first ESP interval within one interval of
 #     the first ESP frame sent, the first protocol_shift after it.
@@ -100,7 +100,7 @@ consecutive() {	# "3,4" or "5": at most two, one after the other
 }
 for f in exit live; do
 	F=$LAB_DIR/$f.json
-	assert_eq "history_${f}_schema" protomix.snapshot/2 "$(jq -r .schema "$F" 2>&1)"
+	assert_eq "history_${f}_schema" protomix.snapshot/3 "$(jq -r .schema "$F" 2>&1)"
 	read -r alerted tcp esp tcp_iv esp_iv <<<"$(series "$F")"
 	assert_eq "history_${f}_counts" "true $NTCP $NESP" "$alerted $tcp $esp"
 	if consecutive "$tcp_iv" && consecutive "$esp_iv" &&

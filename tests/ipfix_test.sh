@@ -13,6 +13,9 @@
 #    evidence line the watch printed), and the interfaces: mix records
 #    gw-ws's ifindex as ingressInterface and egressInterface, alert
 #    records (frames that came in on gw-ws) as ingressInterface only;
+#  - tunnels (tests/lib/tunnel_frames.py, --decap): records of the classes
+#    vxlan, gtp_u (protocol 17) and gre for the outer destinations, and of
+#    the inner destinations' own classes, with exact packet totals;
 #  - a TCP collector killed and started again: the watch counts on, says
 #    so once, reconnects (templates first, in a transport session of its
 #    own: the first message's sequence number is 0 again), and the records
@@ -201,6 +204,33 @@ for ((i = 0; i < ${#name}; i++)); do
 done
 assert_eq tcp_domain_default "observation domain id: $h" \
 	"$(grep -o 'observation domain id: [0-9]*' "$DUMP" | sort -u)"
+
+# --- tunnels (--decap): the new classes and the inner destinations ------------
+# tests/lib/tunnel_frames.py's 15 frames: VXLAN (9), GTP-U (3) and GRE (1)
+# to their outer destinations, TCP and ESP inside them to 10.20.0.80 and
+# 10.30.0.5, TCP to 10.20.0.81
+lab_exec gw ip route add blackhole 192.0.2.0/24
+lab_exec gw ip route add blackhole 10.30.0.0/24
+lab_exec gw ip route add blackhole 10.20.0.81/32
+tcp_collector tu 4743 "$LAB_DIR/tun.ipfix"
+wait_listen t 4743 || fail tun_listener "the listener does not listen"
+start tun watch --json -o "$LAB_DIR/tun.json" --ipfix 127.0.0.1:4743/tcp gw-ws || exit 1
+lab_exec ws "$LAB_PYTHON" "$LAB_ROOT/tests/lib/tunnel_frames.py" send ws0 \
+	"$LAB_MAC_GW_WS" "$LAB_MAC_WS0" || fail tun_send "tunnel_frames.py send failed"
+sleep 1.3
+stop tun
+lab_bg_stop tu
+ipfixDump -e "$ELEMENTS" -i "$LAB_DIR/tun.ipfix" >"$LAB_DIR/tun.dump" 2>"$LAB_DIR/tun.err"
+assert_eq tun_dump_clean "" "$(grep -E 'WARN|Missing|alien' "$LAB_DIR/tun.err" "$LAB_DIR/tun.dump")"
+# per mix record: destination, class, protocol, packets; summed per
+# destination and class
+assert_eq tun_records "10.20.0.80 esp 50 3|10.20.0.80 tcp 6 6|10.20.0.81 tcp 6 2|10.30.0.5 tcp 6 2|192.0.2.2 vxlan 17 9|192.0.2.4 gtp_u 17 3|192.0.2.6 gre 47 1" \
+	"$(awk '/^[[:space:]]+\([0-9\/]+\)[[:space:]]+packetDeltaCount :/ { p = $NF }
+		/^[[:space:]]+\([0-9\/]+\)[[:space:]]+protomixClassName :/ { c = $NF }
+		/^[[:space:]]+\([0-9\/]+\)[[:space:]]+destinationIPv4Address :/ { a = $NF }
+		/^[[:space:]]+\([0-9\/]+\)[[:space:]]+protocolIdentifier :/ { if (p != "") n[a " " c " " $NF] += p; p = "" }
+		/^[[:space:]]+\([0-9\/]+\)[[:space:]]+observationTimeMilliseconds :/ { p = "" }
+		END { for (k in n) print k, n[k] }' "$LAB_DIR/tun.dump" | sort -V | paste -sd'|')"
 
 # --- a TCP collector killed and started again ---------------------------------
 tcp_collector k1 4741 "$LAB_DIR/k1.ipfix"

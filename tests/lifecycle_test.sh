@@ -86,7 +86,7 @@ if [ "$ms" -ge 2000 ] && [ "${win:-0}" -ge 2000 ] 2>/dev/null && [ "$win" -lt 35
 else
 	fail duration_elapsed "--duration 2 took ${ms} ms, watching ${win:-?} ms"
 fi
-assert_eq duration_snapshot_schema '"protomix.snapshot/2"' "$(jqs "$s" .schema)"
+assert_eq duration_snapshot_schema '"protomix.snapshot/3"' "$(jqs "$s" .schema)"
 assert_eq duration_snapshot_mode 600 "$(stat -c %a "$s" 2>&1)"
 assert_eq duration_snapshot_iface '[{"name":"gw-ws","hooks":["tc_ingress","tc_egress"]}]' \
 	"$(jqs "$s" '[.interfaces[] | {name, hooks}]')"
@@ -105,7 +105,7 @@ for sig in INT TERM; do
 	assert_eq "${n}_attached" "$TCX" "$(attached)"
 	pm_stop "$n" "$sig"
 	assert_eq "${n}_exit_status" 0 "$?"
-	assert_eq "${n}_snapshot" '"protomix.snapshot/2" 600' \
+	assert_eq "${n}_snapshot" '"protomix.snapshot/3" 600' \
 		"$(jqs "$s" .schema) $(stat -c %a "$s" 2>&1)"
 	assert_eq "${n}_detached" "" "$(attached)"
 done

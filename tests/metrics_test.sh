@@ -190,6 +190,10 @@ if start "$n" watch --json -i 0.2 --sample-rate 1000 --metrics "127.0.0.1:$MPORT
 	# arrives there in the lab); none at XDP
 	assert_eq scrape_frames "tc_ingress=307 xdp=0 non_ip=0 max_dests=262144" \
 		"tc_ingress=$(value "$m" 'protomix_frames_total{hook="tc_ingress"}') xdp=$(value "$m" 'protomix_frames_total{hook="xdp"}') non_ip=$(value "$m" protomix_non_ip_total) max_dests=$(value "$m" protomix_max_dests)"
+	# no tunnel in this traffic: nothing inside one, a series per reason
+	# (22, the tun_* ones included) all at 0
+	assert_eq scrape_inner "inner=0 reasons=22 sum=0" \
+		"inner=$(value "$m" protomix_inner_packets_total) reasons=$(grep -c '^protomix_inner_reason_total{reason="' "$m") sum=$(awk '/^protomix_inner_reason_total\{/ { s += $2 } END { print s + 0 }' "$m")"
 	# the alerts on stdout (JSON) are the ones counted
 	assert_eq scrape_alerts_match_stdout 300 \
 		"$(jq -c 'select(.type == "alert" and .kind == "protocol_shift")' "$(pm_out "$n")" 2>/dev/null | wc -l | tr -d ' ')"
@@ -254,8 +258,8 @@ if start "$n" watch -i 0.2 --metrics "127.0.0.1:$MPORT" --metrics-top 3 gw-ws; t
 		fail top_other_esp "other esp '$(value "$m" "$(pk other esp)")', not 30"
 	assert_eq top_dst_series "10.20.0.91 10.20.0.92 10.20.0.93 other" \
 		"$(sed -n 's/^protomix_packets_total{dst="\([^"]*\)".*/\1/p' "$m" | sort -u | paste -sd' ')"
-	# a series per class (14, with wireguard) for each of the 4 dst
-	assert_eq top_series_count "$((4 * 14)) $((4 * 14))" \
+	# a series per class (17, with vxlan, geneve, gtp_u) for each of the 4 dst
+	assert_eq top_series_count "$((4 * 17)) $((4 * 17))" \
 		"$(grep -c '^protomix_packets_total{' "$m") $(grep -c '^protomix_bytes_total{' "$m")"
 	assert_eq top_values "91=50 92=40 93=30 other=30 other_bytes=$((30 * ESP4_BYTES)) other_tcp=0" \
 		"91=$(value "$m" "$(pk 10.20.0.91 esp)") 92=$(value "$m" "$(pk 10.20.0.92 esp)") 93=$(value "$m" "$(pk 10.20.0.93 esp)") other=$(value "$m" "$(pk other esp)") other_bytes=$(value "$m" "$(by other esp)") other_tcp=$(value "$m" "$(pk other tcp)")"

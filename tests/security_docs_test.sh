@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.." || exit 1
 OLD=tests/fixtures/diff_old.json
 NEW=tests/fixtures/diff_new.json
 skip_unless_root security_docs || exit 0
-need_cmds security_docs python3 setpriv useradd timeout || exit 0
+need_cmds security_docs python3 setpriv useradd timeout jq || exit 0
 [ -x "$PROTOMIX" ] || { fail security_docs "$PROTOMIX not built (run make)"; exit 1; }
 
 hostile_up || { fail security_docs "cannot create the hostile user"; exit 1; }
@@ -55,6 +55,10 @@ mk prefix_99 "d['destinations'][0]['addr'] = '10.20.0.0/99'"
 mk dup_addr "d['destinations'][4]['addr'] = d['destinations'][1]['addr']"
 mk bad_expected "d['destinations'][1]['expected'] = ['tcp', 'bogus']"
 mk no_addr "del d['destinations'][5]['addr']"
+mk via_not_tunnel "d['destinations'][2]['via'] = ['vxlan', 'tcp']"
+mk via_twice "d['destinations'][2]['via'] = ['gtp_u', 'gtp_u']"
+mk via_string "d['destinations'][2]['via'] = 'vxlan'"
+mk via_number "d['destinations'][2]['via'] = [4789]"
 mk schema "d['schema'] = 'protomix.snapshot/9'"
 as_hostile "$LAB_PYTHON" -c "
 open('$H/deep.json', 'w').write('{\"schema\":\"protomix.snapshot/1\",\"x\":' + '[' * 100000)"
@@ -100,7 +104,11 @@ cases=(
 	"dup_addr.json|destinations[4].addr: \"10.20.0.53\" again (destinations[1])"
 	"bad_expected.json|destinations[1].expected[1]: \"bogus\" is not a class"
 	"no_addr.json|destinations[5]: no \"addr\""
-	"schema.json|schema: \"protomix.snapshot/9\", not \"protomix.snapshot/2\" or \"protomix.snapshot/1\""
+	"via_not_tunnel.json|destinations[2].via[1]: \"tcp\" is not a tunnel class (gre, ipip, ipv6_encap, vxlan, geneve, gtp_u)"
+	"via_twice.json|destinations[2].via[1]: \"gtp_u\" given twice"
+	"via_string.json|destinations[2].via: a string, not an array"
+	"via_number.json|destinations[2].via[0]: a number, not a string"
+	"schema.json|schema: \"protomix.snapshot/9\", not \"protomix.snapshot/3\", \"protomix.snapshot/2\" or \"protomix.snapshot/1\""
 	"deep.json|nested deeper than 64 levels at byte 99"
 )
 printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' \
@@ -129,6 +137,16 @@ assert_eq docs_valid_diff "$want" "$(timeout 10 "$PROTOMIX" diff "$OLD" "$NEW" 2
 mk count_max "d['destinations'][0]['packets'] = {'tcp': 2**64 - 1}"
 assert_eq docs_valid_count_max "0 changed, 0 appeared, 0 vanished, 8 unchanged" \
 	"$(timeout 10 "$PROTOMIX" diff "$H/count_max.json" "$H/count_max.json" 2>&1 | cut -d'(' -f1 | sed 's/ $//')"
+# schema 3 with "via" (tunnels, --decap): read by diff, --baseline and
+# snapshot --input (which marks the destination)
+mk via_ok "d['schema'] = 'protomix.snapshot/3'; d['destinations'][2]['via'] = ['vxlan', 'gtp_u']"
+assert_eq docs_valid_via_diff "0 changed, 0 appeared, 0 vanished, 8 unchanged" \
+	"$(timeout 10 "$PROTOMIX" diff "$OLD" "$H/via_ok.json" 2>&1 | cut -d'(' -f1 | sed 's/ $//')"
+out=$(timeout 10 "$PROTOMIX" replay --baseline "$H/via_ok.json" "$TMP/empty.pcap" 2>&1)
+assert_eq docs_valid_via_baseline 0 "$?"
+addr=$(jq -r '.destinations[2].addr' "$H/via_ok.json")
+assert_eq docs_valid_via_input "1" \
+	"$(timeout 10 "$PROTOMIX" snapshot --input "$H/via_ok.json" -f md 2>&1 | grep -cF "| $addr (via vxlan,gtp_u) |")"
 out=$(timeout 10 "$PROTOMIX" replay --baseline "$OLD" "$TMP/empty.pcap" 2>&1)
 assert_eq docs_valid_baseline 0 "$?"
 # a prefix snapshot (--aggregate) is a valid baseline

@@ -169,7 +169,7 @@ run watch_dev_full "$LAB_DIR/watch_dev_full.out" watch -d 1 -o /dev/full gw-lb
 assert_eq watch_o_dev_full "rc=1 message=1" \
 	"rc=$RC message=$(grep -c "^protomix: /dev/full: cannot write: $ENOSPC\$" "$ERR")"
 run watch_stdout "$LAB_DIR/watch_stdout.out" watch -d 1 --alerts-only -o /dev/stdout gw-lb
-assert_eq watch_o_dev_stdout "rc=0 protomix.snapshot/2" \
+assert_eq watch_o_dev_stdout "rc=0 protomix.snapshot/3" \
 	"rc=$RC $(jq -r .schema "$OUT" 2>&1)"
 assert_eq watch_gw_lb_detached "" "$(lab_attached gw gw-lb)"
 

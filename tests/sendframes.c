@@ -9,9 +9,14 @@
  *
  * --src and --dst take an IPv4 or an IPv6 address and may be given once
  * per family: an IPv4 address aims the IPv4 cases, an IPv6 one the IPv6
- * cases. --list prints every case as "name<TAB>class-or-reason<TAB>bytes<TAB>family"
- * (family 4, 6, or - for a frame without IP),
- * bytes being what one frame counts (0 for a reason).
+ * cases; --inner-dst aims the packet inside a tunnel case the same way.
+ * --list prints every case as
+ * "name<TAB>class-or-reason<TAB>bytes<TAB>family<TAB>inner<TAB>inner-bytes<TAB>inner-dst"
+ * (family 4, 6, or - for a frame without IP), bytes being what one frame
+ * counts (0 for a reason); for a tunnel case, what --decap makes of the
+ * packet inside (its class or reason), the bytes it counts (0 for a
+ * reason) and the destination it counts under ("-" for a reason); "-", 0
+ * and "-" for any other case.
  *
  * Prints nothing on success. Exit 2 on bad usage, 1 on a runtime failure,
  * with one line on stderr.
@@ -43,6 +48,7 @@
 #include <linux/if_packet.h>
 #include <sys/socket.h>
 #include "frames.h"
+#include "classes.h"
 
 #define ETH_HLEN	14
 #define MAX_COUNT	100000000L
@@ -67,9 +73,20 @@ static void list_cases(void)
 	for (size_t i = 0; i < frame_ncases; i++) {
 		const struct frame_case *c = &frame_cases[i];
 
-		printf("%s\t%s\t%u\t%s\n", c->name, frame_case_outcome(c), c->bytes,
-		       c->spec.l3 == FRAME_L3_IPV4 ? "4" :
-		       c->spec.l3 == FRAME_L3_IPV6 ? "6" : "-");
+		char dst[INET6_ADDRSTRLEN] = "-";
+		uint8_t key[16];
+
+		if (frame_case_inner_dst(c, NULL, key)) {
+			if (c->spec.inner->l3 == FRAME_L3_IPV4)
+				inet_ntop(AF_INET, key + 12, dst, sizeof(dst));
+			else
+				inet_ntop(AF_INET6, key, dst, sizeof(dst));
+		}
+		printf("%s\t%s\t%u\t%s\t%s\t%u\t%s\n", c->name, frame_case_outcome(c),
+		       c->bytes, c->spec.l3 == FRAME_L3_IPV4 ? "4" :
+		       c->spec.l3 == FRAME_L3_IPV6 ? "6" : "-",
+		       !c->decap ? "-" : c->inner_class >= 0 ? class_name(c->inner_class) :
+		       reason_name(c->inner_reason), c->decap ? c->inner_bytes : 0, dst);
 	}
 }
 
@@ -166,6 +183,7 @@ int main(int argc, char **argv)
 		{ "src-mac", required_argument, NULL, 'S' },
 		{ "src", required_argument, NULL, 's' },
 		{ "dst", required_argument, NULL, 'd' },
+		{ "inner-dst", required_argument, NULL, 'i' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "seq-step", required_argument, NULL, 'q' },
 		{ "seq-start", required_argument, NULL, 'Q' },
@@ -207,6 +225,10 @@ int main(int argc, char **argv)
 			parse_ip("--dst", optarg, &addrs.has_dst4, addrs.dst4,
 				 &addrs.has_dst6, addrs.dst6);
 			break;
+		case 'i':
+			parse_ip("--inner-dst", optarg, &addrs.has_inner_dst4, addrs.inner_dst4,
+				 &addrs.has_inner_dst6, addrs.inner_dst6);
+			break;
 		case 'l':
 			list = true;
 			break;
@@ -224,7 +246,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: sendframes IFACE CASE COUNT [--dst-mac MAC] [--src-mac MAC]\n"
-			       "                  [--src IP] [--dst IP] [--seq-step N] [--seq-start S]\n"
+			       "                  [--src IP] [--dst IP] [--inner-dst IP]\n"
+			       "                  [--seq-step N] [--seq-start S]\n"
+			       "  --inner-dst IP: the destination of the packet inside a tunnel\n"
 			       "  --seq-step N: the ESP/AH sequence number grows by N a frame\n"
 			       "  --seq-start S: from S (default: the case's own)\n"
 			       "       sendframes --list\n");

@@ -108,6 +108,8 @@ void snapgen_fill(struct dest_table *t, size_t n, uint64_t seed, bool odd)
 			d->last_seen = d->first_seen + (r >> 8) % 60000000000ull;
 			d->violations = (r % 97 == 0) ? r % 1000 : 0;
 			d->flags = (r % 89 == 0) ? PM_D_SHIFTED : 0;
+			if (r % 7 == 0)		/* seen inside VXLAN */
+				d->flags |= PM_D_VIA(PM_C_VXLAN);
 		} else {
 			odd_key(a, i, r);
 			switch (i % 11) {
@@ -142,6 +144,9 @@ void snapgen_fill(struct dest_table *t, size_t n, uint64_t seed, bool odd)
 				snapgen_rand(&s) % (11 * day);
 			d->last_seen = d->first_seen + (i % 3 ? snapgen_rand(&s) % (2 * day) : 0);
 			d->flags = r % 4 == 0 ? PM_D_SHIFTED : 0;
+			/* any PM_D_VIA bits, those of classes that are no
+			 * tunnel (other, wireguard) included: never written */
+			d->flags |= (uint32_t)(r >> 36) & PM_D_VIA_MASK;
 			/* rule verdicts: cached for generation 3 (rule 1 or 2),
 			 * stale, or a rule id beyond the rules */
 			d->rules_gen = r % 5 == 0 ? 3 : r % 5 == 1 ? 2 : 0;

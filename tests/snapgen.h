@@ -16,7 +16,7 @@ uint64_t snapgen_rand(uint64_t *state);
  * destinations. odd: every corner case in turn (IPv6 of every shape,
  * IPv4-mapped edges, zero counts, every class, UINT64_MAX counts, ties in
  * packets, times 0 and across days, rule verdicts cached or stale,
- * learned shifts); otherwise a gateway's kind of table (mostly IPv4, a
+ * learned shifts, every combination of PM_D_VIA bits); otherwise a gateway's kind of table (mostly IPv4, a
  * few classes each). Times are CLOCK_MONOTONIC ns below 10^15. */
 void snapgen_fill(struct dest_table *t, size_t n, uint64_t seed, bool odd);
 

@@ -199,7 +199,7 @@ cli snap1 "$GW" snapshot
 cp "$OUT" "$OUTD/after.json"
 S1=$OUTD/after.json
 assert_eq snap1_status "rc=0 stderr=" "rc=$RC stderr=$(cat "$ERR")"
-assert_eq snap1_schema '"protomix.snapshot/2"' "$(jqs "$S1" .schema)"
+assert_eq snap1_schema '"protomix.snapshot/3"' "$(jqs "$S1" .schema)"
 assert_eq snap1_interfaces '[{"hooks":["tc_ingress","tc_egress"],"name":"gw-ws"}]' \
 	"$(jqs "$S1" '.interfaces | map({name, hooks})')"
 assert_eq snap1_no_evidence_key false "$(jqs "$S1" 'has("evidence")')"
@@ -332,11 +332,11 @@ cli csv "$GW" snapshot -f csv
 cp "$OUT" "$LAB_DIR/s.csv"
 assert_eq csv_status "rc=0 stderr=" "rc=$RC stderr=$(cat "$ERR")"
 times() { jq -r ".destinations[] | select(.addr == \"$1\") | \"\(.first_seen),\(.last_seen)\"" "$S2"; }
-assert_eq csv_rows "addr,class,packets,bytes,first_seen,last_seen,expected,violations
-10.20.0.80,tcp,12,$((12 * TCP4_B)),$(times 10.20.0.80),tcp,340
-10.20.0.80,esp,340,$((340 * ESP4_B)),$(times 10.20.0.80),tcp,340
-10.30.0.5,udp,15,$((15 * UDP4_B)),$(times 10.30.0.5),,0
-10.30.0.6,udp,6,$((6 * UDP4_B)),$(times 10.30.0.6),,0" "$(cat "$LAB_DIR/s.csv")"
+assert_eq csv_rows "addr,class,packets,bytes,first_seen,last_seen,expected,violations,via
+10.20.0.80,tcp,12,$((12 * TCP4_B)),$(times 10.20.0.80),tcp,340,
+10.20.0.80,esp,340,$((340 * ESP4_B)),$(times 10.20.0.80),tcp,340,
+10.30.0.5,udp,15,$((15 * UDP4_B)),$(times 10.30.0.5),,0,
+10.30.0.6,udp,6,$((6 * UDP4_B)),$(times 10.30.0.6),,0," "$(cat "$LAB_DIR/s.csv")"
 cli csvo "$GW" snapshot -f csv -o "$OUTD/s.csv"
 assert_eq csv_file "rc=0 600 $(lines "$LAB_DIR/s.csv")" \
 	"rc=$RC $(stat -c %a "$OUTD/s.csv" 2>&1) $(lines "$OUTD/s.csv" 2>&1)"

@@ -10,7 +10,10 @@
 #   the status line and on the terminal afterwards.
 # - `protomix top` attaches to a watch that has no terminal (its maps
 #   passed over the control socket) and shows its destinations and
-#   alerts; it ends when the watch ends; with no watch: one line, exit 1.
+#   alerts; it ends when the watch ends; with no watch: one line, exit 1;
+#   destinations seen inside tunnels (tests/lib/tunnel_frames.py) are
+#   marked "(via gre,vxlan)" after their row, and the parser line counts
+#   the packets inside tunnels.
 # The checks are on the text tmux captures (exact lines, or regexes that
 # leave out only the clock).
 #
@@ -315,7 +318,7 @@ if wait_screen v '^snapshot written to protomix-[0-9]{8}-[0-9]{6}\.json \(2 dest
 	name=$(screen_of v | sed -nE 's/^snapshot written to (protomix-[0-9-]+\.json) .*/\1/p')
 	pass export_shown
 	f=$LAB_DIR/$name
-	assert_eq export_schema protomix.snapshot/2 "$(jq -r .schema "$f" 2>&1)"
+	assert_eq export_schema protomix.snapshot/3 "$(jq -r .schema "$f" 2>&1)"
 	assert_eq export_dest '{"tcp":3,"esp":1} 1' \
 		"$(jq -c '.destinations[] | select(.addr == "10.20.9.80") | .packets, .violations' "$f" 2>&1 | paste -sd' ')"
 	assert_eq export_no_evidence false "$(jq 'has("evidence")' "$f" 2>&1)"
@@ -415,11 +418,21 @@ if pm_wait_attached w; then
 	keys a e
 	if wait_screen a '^snapshot written to protomix-[0-9-]+\.json \(2 destinations\)'; then
 		name=$(screen_of a | sed -nE 's/^snapshot written to (protomix-[0-9-]+\.json) .*/\1/p')
-		assert_eq top_export "protomix.snapshot/2 false" \
+		assert_eq top_export "protomix.snapshot/3 false" \
 			"$(jq -r '.schema, has("evidence")' "$LAB_DIR/$name" 2>&1 | paste -sd' ')"
 	else
 		fail top_export "$(screen_of a)"
 	fi
+	# tunnels (--decap): the inner destinations marked after their row,
+	# the packets inside tunnels on the parser line
+	lab_exec gw ip route add blackhole 192.0.2.0/24
+	lab_exec gw ip route add blackhole 10.20.0.81/32
+	lab_exec ws "$LAB_PYTHON" "$LAB_ROOT/tests/lib/tunnel_frames.py" send ws0 \
+		"$LAB_MAC_GW_WS" "$LAB_MAC_WS0" || fail top_tunnel_send "tunnel_frames.py send failed"
+	check_screen top_row_via a '^! 10\.20\.0\.80 +[0-9].* \(via gre,vxlan\)$'
+	check_screen top_row_via_gtp_u a '^  10\.30\.0\.5 +[0-9].* \(via gtp_u\)$'
+	check_screen top_row_outer_unmarked a '^  192\.0\.2\.2 +[0-9.]+[kMG]? +[0-9.]+[kMG]? +0 +0 +0 +0 +100 +0$'
+	check_screen top_header_inner a '^parser malformed 0 non-ip 0 inner 11 \(not counted: tun_bad_hdr 1, tun_other 1\)  ring buffer '
 	keys a q
 	assert_eq top_quit_status 0 "$(rc_of a)"
 	assert_eq top_quit_restored "0 1" "$(restored a)"

@@ -57,7 +57,7 @@ fields=(frame.number frame.protocols eth.type sll.etype vlan.etype ip.dst
 	ipv6.routing.nxt ipv6.fraghdr.nxt ipv6.fraghdr.offset ipv6.dstopts.nxt
 	udp.srcport udp.dstport udp.length udp.payload ieee8021ad.svid
 	ieee8021ad.cvid ah.length mpls.label pppoe.version pppoe.type pppoe.code
-	pppoe.payload_length
+	pppoe.payload_length gre.flags_and_version gre.proto
 	_ws.malformed _ws.short ipv6.plen_exceeds_framing _ws.expert.severity)
 args=()
 for f in "${fields[@]}"; do args+=(-e "$f"); done
@@ -108,20 +108,124 @@ def is_wireguard(p, plen):
 def dst_of(row):
     return str(ipaddress.ip_address((vals(row, 'ip.dst') + vals(row, 'ipv6.dst'))[0]))
 
-def classify(row):
+TUNNELS = ('gre', 'ipip', 'ipv6_encap', 'vxlan', 'geneve', 'gtp_u')
+
+def owner(field, protos):
+    """The layer of frame.protocols a field belongs to: its longest dotted
+    prefix found there (ipv6.hopopts.nxt: ipv6.hopopts), else its first
+    part; None for the frame's own fields."""
+    parts = field.split('.')
+    if parts[0] in ('frame', '_ws'):
+        return None
+    for n in range(len(parts) - 1, 0, -1):
+        if '.'.join(parts[:n]) in protos:
+            return '.'.join(parts[:n])
+    return {'pppoe': 'pppoes'}.get(parts[0], parts[0])
+
+def sub_row(row, start):
+    """The row as the layers from frame.protocols[start] on would give it:
+    each field's occurrences in the layers before start dropped."""
+    protos = row['frame.protocols'].split(':')
+    before = Counter(protos[:start])
+    new = {}
+    for f, v in row.items():
+        if f == 'frame.protocols' or f.startswith('-'):
+            continue
+        layer = owner(f, protos)
+        k = before.get(layer, 0) if layer else 0
+        new[f] = ','.join(v.split(',')[k:]) if v else ''
+    new['frame.protocols'] = ':'.join(protos[start:])
+    return new
+
+def tunnel_inner(row, cls):
+    """docs/classes.md's Tunnels rules: where in frame.protocols the packet
+    inside a tunnel of class cls starts, or ('reason', name), or ('none',
+    why). UDP tunnels by their header's bytes (the outer UDP payload)."""
+    protos = row['frame.protocols'].split(':')
+    ip = int(row['-ip'])
+    if cls in ('ipip', 'ipv6_encap'):
+        for j in range(ip + 1, len(protos)):
+            if protos[j] in ('ip', 'ipv6'):
+                return j
+        return ('none', 'no inner IP layer')
+    if cls == 'gre':
+        if 'gre' not in protos[ip:] or not vals(row, 'gre.flags_and_version'):
+            return ('none', 'no gre layer')
+        fv = num(vals(row, 'gre.flags_and_version')[0])
+        if fv & 7 == 1:
+            return ('reason', 'tun_other')
+        if fv & 7 or fv & 0x4000:
+            return ('reason', 'tun_bad_hdr')
+        if num(vals(row, 'gre.proto')[0]) not in (0x0800, 0x86dd, 0x6558):
+            return ('reason', 'tun_other')
+        return protos.index('gre', ip) + 1
+    payload = vals(row, 'udp.payload')
+    p = bytes.fromhex(payload[0].replace(':', '')) if payload else b''
+    layer = {'vxlan': 'vxlan', 'geneve': 'geneve', 'gtp_u': 'gtp'}[cls]
+    if len(p) < 8:
+        return ('reason', 'tun_trunc')
+    if cls == 'vxlan' and not p[0] & 0x08:
+        return ('reason', 'tun_bad_hdr')
+    if cls == 'geneve':
+        if p[0] >> 6:
+            return ('reason', 'tun_bad_hdr')
+        if len(p) < 8 + (p[0] & 0x3f) * 4:
+            return ('reason', 'tun_trunc')
+        if int.from_bytes(p[2:4], 'big') not in (0x6558, 0x0800, 0x86dd):
+            return ('reason', 'tun_other')
+    if cls == 'gtp_u':
+        if p[1] != 0xff:
+            return ('reason', 'tun_other')
+        off, nxt = 8, 0
+        if p[0] & 0x07:
+            if len(p) < 12:
+                return ('reason', 'tun_trunc')
+            nxt = p[11] if p[0] & 0x04 else 0
+            off = 12
+        for _ in range(4):
+            if not nxt:
+                break
+            if off >= len(p):
+                return ('reason', 'tun_trunc')
+            n = p[off] * 4
+            if not n:
+                return ('reason', 'tun_bad_hdr')
+            if off + n > len(p):
+                return ('reason', 'tun_trunc')
+            nxt, off = p[off + n - 1], off + n
+        if nxt:
+            return ('reason', 'tun_other')
+        if off >= len(p):
+            return ('reason', 'tun_trunc')
+        if p[off] >> 4 not in (4, 6):
+            return ('reason', 'tun_other')
+    if layer not in protos[ip:]:
+        return ('none', f'no {layer} layer')
+    return protos.index(layer, ip) + 1
+
+def classify(row, inner=False):
     """docs/classes.md's rules over tshark's fields: ('class', dst, name),
-    ('reason', None, name), or ('none', None, why)."""
+    ('reason', None, name), or ('none', None, why). inner: the packet
+    inside a tunnel (no carrier peeled there). Keeps in row['-ip'] where
+    the IP layer is in frame.protocols."""
     protos = row['frame.protocols'].split(':')
     i = 0
     while i < len(protos) and protos[i] in ('eth', 'sll', 'ethertype') + TAGS:
         i += 1
     # An 802.1ad layer holds the S-tag, and the C-tag too when that is
     # 0x88a8 again: count the IDs.
+    # 802.1ad IDs cannot be told apart per layer: with 802.1ad tags in a
+    # tunnel's inner frame too, the frame is left out (see below).
+    if not inner and 'ieee8021ad' in protos[i:]:
+        return ('none', None, 'inner 802.1ad')
     tags = protos[:i].count('vlan') + len(vals(row, 'ieee8021ad.svid')) + \
         len(vals(row, 'ieee8021ad.cvid'))
     if tags > 2:
         return ('reason', None, 'vlan_depth')
-    # Carriers: MPLS and PPPoE sessions are peeled, the IP inside counts.
+    # Carriers: MPLS and PPPoE sessions are peeled, the IP inside counts;
+    # inside a tunnel they are not: non_ip.
+    if inner and i < len(protos) and protos[i] in ('mpls', 'pppoes'):
+        return ('reason', None, 'non_ip')
     if i < len(protos) and protos[i] == 'mpls':
         if len(vals(row, 'mpls.label')) > 8:
             return ('reason', None, 'mpls_depth')
@@ -152,6 +256,7 @@ def classify(row):
             return ('reason', None, 'non_ip')
         return ('none', None, 'no IP layer')
     nonfirst = False
+    row['-ip'] = str(i)
     if protos[i] == 'ip':
         dst = vals(row, 'ip.dst')[0]
         proto = num(vals(row, 'ip.proto')[0])
@@ -196,6 +301,14 @@ def classify(row):
                 cls = 'ike'
             else:
                 cls = 'esp_udp'
+        elif dp == 4789:
+            cls = 'vxlan'
+        elif dp == 6081:
+            cls = 'geneve'
+        elif 2152 in (sp, dp) and ulen > 8 and not payload:
+            return ('none', None, 'no GTP byte')
+        elif 2152 in (sp, dp) and ulen > 8 and int(payload[:2], 16) >> 4 == 3:
+            cls = 'gtp_u'
         elif is_wireguard(bytes.fromhex(payload), ulen - 8):
             cls = 'wireguard'
         elif 'wg' in protos[i + 1:]:
@@ -210,6 +323,7 @@ pm = json.load(open(pmjson))
 got = {d['addr']: Counter(d['packets']) for d in pm['destinations']}
 
 want, clean, errors, nonip, unsure = {}, 0, 0, 0, 0
+inner_seen = Counter()	# --decap: inner packets the rules count, per destination
 error_dsts, reasons = set(), Counter()
 for row in rows:
     sev = [num(s) for s in vals(row, '_ws.expert.severity')]
@@ -226,14 +340,31 @@ for row in rows:
     if bad:
         errors += 1
         v4 = vals(row, 'ip.dst'); v6 = vals(row, 'ipv6.dst')
-        for a in v4[:1] + v6[:1]:
-            error_dsts.add(str(ipaddress.ip_address(a)))
+        # every IP layer's: a tunnel's inner destination too
+        for a in v4 + v6:
+            try:
+                error_dsts.add(str(ipaddress.ip_address(a)))
+            except ValueError:
+                pass
         if kind == 'reason' and what == 'non_ip':
             nonip += 1
         continue
     clean += 1
     if kind == 'class':
         want.setdefault(dst, Counter())[what] += 1
+        # --decap: the packet inside a tunnel under its own destination
+        if what in TUNNELS:
+            try:
+                start = tunnel_inner(row, what)
+                if isinstance(start, int):
+                    ik, idst, iwhat = classify(sub_row(row, start), inner=True)
+                    if ik == 'class':
+                        want.setdefault(idst, Counter())[iwhat] += 1
+                        inner_seen[idst] += 1
+                    elif ik == 'reason' and iwhat == 'wg_unaligned':
+                        want.setdefault(dst_of(sub_row(row, start)), Counter())['udp'] += 1
+            except (IndexError, ValueError):
+                pass
     elif kind == 'reason':
         reasons[what] += 1
         if what == 'non_ip':
@@ -242,6 +373,9 @@ for row in rows:
             want.setdefault(dst_of(row), Counter())['udp'] += 1
     else:
         unsure += 1
+        if what == 'inner 802.1ad':	# its destinations are not compared
+            for a in vals(row, 'ip.dst') + vals(row, 'ipv6.dst'):
+                error_dsts.add(str(ipaddress.ip_address(a)))
 
 failed = 0
 def check(name, ok, why):
@@ -267,6 +401,11 @@ extra = [d for d in got if d not in want and d not in error_dsts]
 compared = sum(sum(c.values()) for d, c in want.items() if d not in error_dsts)
 check('classes', not bad and not extra,
       f"{len(bad)} destinations differ, e.g. {bad[:3]}; {len(extra)} only in protomix, e.g. {extra[:3]}")
+inner_compared = sum(n for d, n in inner_seen.items() if d not in error_dsts)
+check('inner', inner_compared > 0,
+      "no packet inside a tunnel compared (every inner destination left out)")
+print(f"# {lt}: {inner_compared} packets inside tunnels compared under "
+      f"{len([d for d in inner_seen if d not in error_dsts])} inner destinations")
 print(f"# {lt}: {len(rows)} frames: {clean} decoded by tshark without error, {errors} with "
       f"errors (left out); {compared} compared per destination over "
       f"{len([d for d in want if d not in error_dsts])} destinations; by reason: {dict(reasons)}; "

@@ -60,6 +60,7 @@ void alert_from_event(struct alert *a, const struct pm_event *ev)
 	a->kind = ev->kind;
 	a->class = ev->class;
 	a->hook = ev->hook;
+	a->tunnel = ev->tunnel;
 	a->ifindex = ev->ifindex;
 	if (!if_indextoname(ev->ifindex, a->iface))
 		snprintf(a->iface, sizeof(a->iface), "if%u", ev->ifindex);
@@ -162,6 +163,9 @@ json_object *alert_json(const struct alert *a)
 	json_object_object_add(o, "len", json_object_new_int64(a->len));
 	if (a->kind != PM_K_ONE_WAY)
 		json_object_object_add(o, "expected", classes_json(a->expected));
+	if (tunnel_class(a->tunnel) >= 0)
+		json_object_object_add(o, "via", json_object_new_string(
+					       class_name(a->tunnel)));
 	return o;
 }
 
@@ -256,6 +260,7 @@ int oneway_scan(int fd, uint64_t now, uint64_t window_ns, struct oneway *ow,
 		memset(&a, 0, sizeof(a));
 		a.real_ns = mono_to_real_ns(now);
 		a.kind = PM_K_ONE_WAY;
+		a.tunnel = PM_TUN_NONE;	/* a pair's state, not a packet's */
 		a.class = p->class;
 		a.hook = p->hook;
 		a.ifindex = p->ifindex;

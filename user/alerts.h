@@ -18,6 +18,10 @@
 struct alert {
 	uint64_t real_ns;		/* wall clock */
 	uint8_t kind, class, hook;
+	uint8_t tunnel;			/* pm_event.tunnel: the tunnel class it
+					 * came inside, or PM_TUN_NONE (a
+					 * zeroed alert's 0, tcp, is no tunnel:
+					 * read it with tunnel_class()) */
 	char iface[IF_NAMESIZE];
 	uint32_t ifindex;		/* of iface, where it was seen */
 	uint8_t src[16], dst[16];
@@ -50,6 +54,8 @@ void alert_from_event(struct alert *a, const struct pm_event *ev);
  * ESP(spi=0xd7ca145d,seq=0x3de0a5), length 100". */
 char *alert_evidence(const struct alert *a, char *buf, size_t len);
 void alert_print(FILE *out, bool json, const struct alert *a);
+/* The alert object of docs/alerts.md ("via": the tunnel's class, only
+ * when it came inside one). */
 json_object *alert_json(const struct alert *a);
 /* The line `watch` prints for an alert, without its newline, in buf
  * (cut to len; "" if memory runs out). */

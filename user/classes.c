@@ -21,6 +21,9 @@ static const struct {
 	[PM_C_IPIP]	  = { "ipip", "IPv4 in IP (protocol 4)" },
 	[PM_C_IPV6_ENCAP] = { "ipv6_encap", "IPv6 in IP (protocol 41)" },
 	[PM_C_OTHER]	  = { "other", "any other IP protocol" },
+	[PM_C_VXLAN]	  = { "vxlan", "UDP to port 4789 (VXLAN, RFC 7348)" },
+	[PM_C_GENEVE]	  = { "geneve", "UDP to port 6081 (Geneve, RFC 8926)" },
+	[PM_C_GTP_U]	  = { "gtp_u", "UDP to or from port 2152 whose payload starts with a GTPv1 header (version 1, protocol type 1)" },
 	[PM_C_WIREGUARD]  = { "wireguard", "UDP (not port 500 or 4500) whose payload is a WireGuard message: type 1-4, three zero bytes, payload length 148 (type 1), 92 (2), 64 (3), or (4) at least 32 and a multiple of 16" },
 };
 
@@ -47,6 +50,9 @@ static const struct {
 	[PM_R_PPPOE_BAD_HDR] = { "pppoe_bad_hdr", "PPPoE version or type not 1, code not 0, or length under 2" },
 	[PM_R_PPPOE_OTHER]   = { "pppoe_other", "PPPoE session carrying a PPP protocol other than IPv4 or IPv6 (LCP, IPCP, ...)" },
 	[PM_R_MACSEC]	     = { "macsec", "MACsec (802.1AE, ethertype 0x88e5): encrypted, no IP header to see" },
+	[PM_R_TUN_TRUNC]     = { "tun_trunc", "inside a tunnel: the tunnel's header (VXLAN, Geneve and its options, GTP-U and its extensions, GRE and its optional words) cut short" },
+	[PM_R_TUN_BAD_HDR]   = { "tun_bad_hdr", "inside a tunnel: VXLAN without the I flag, Geneve version not 0, GRE version not 0 or with routing" },
+	[PM_R_TUN_OTHER]     = { "tun_other", "inside a tunnel: neither IP nor Ethernet carried (GTP-U echo and other signalling, PPP or ERSPAN in GRE, ...)" },
 };
 
 static const char *hooks[PM_NHOOK] = {
@@ -77,7 +83,8 @@ uint32_t class_tunnel_mask(void)
 {
 	return 1u << PM_C_ESP | 1u << PM_C_AH | 1u << PM_C_ESP_UDP |
 	       1u << PM_C_GRE | 1u << PM_C_IPIP | 1u << PM_C_IPV6_ENCAP |
-	       1u << PM_C_WIREGUARD;
+	       1u << PM_C_WIREGUARD | 1u << PM_C_VXLAN | 1u << PM_C_GENEVE |
+	       1u << PM_C_GTP_U;
 }
 
 uint32_t class_encrypted_mask(void)
@@ -109,7 +116,8 @@ char *reasons_unseen_text(const __u64 reason[PM_NREASON], const char *after,
 
 	buf[0] = 0;
 	for (int r = 0; r < PM_NREASON && n < len; r++)
-		if (r != PM_R_NON_IP && !reason_is_malformed(r) && reason[r])
+		if (r != PM_R_NON_IP && !reason_is_malformed(r) &&
+		    !reason_is_inner_only(r) && reason[r])
 			n += snprintf(buf + n, len - n, " %s %llu%s", reason_name(r),
 				      (unsigned long long)reason[r], after);
 	return buf;
@@ -118,6 +126,28 @@ char *reasons_unseen_text(const __u64 reason[PM_NREASON], const char *after,
 char *stats_unseen_text(const struct pm_stats *s, char *buf, size_t len)
 {
 	return reasons_unseen_text(s->reason, "", buf, len);
+}
+
+char *stats_inner_text(const struct pm_stats *s, char *buf, size_t len)
+{
+	size_t n = 0;
+	int shown = 0;
+
+	buf[0] = 0;
+	for (int r = 0; r < PM_NREASON && n < len; r++) {
+		if (!s->inner_reason[r])
+			continue;
+		if (!shown++)
+			n += snprintf(buf + n, len - n, " inner %llu (not counted:",
+				      (unsigned long long)s->inner_packets);
+		n += snprintf(buf + n, len - n, "%s %s %llu", shown > 1 ? "," : "",
+			      reason_name(r), (unsigned long long)s->inner_reason[r]);
+	}
+	if (shown && n < len)
+		snprintf(buf + n, len - n, ")");
+	else if (!shown && s->inner_packets)
+		snprintf(buf, len, " inner %llu", (unsigned long long)s->inner_packets);
+	return buf;
 }
 
 const char *hook_name(unsigned int h)
@@ -135,6 +165,19 @@ char *classes_text(uint32_t mask, char *buf, size_t len)
 		if (mask & (1u << c))
 			n += snprintf(buf + n, len - n, "%s%s", n ? "," : "",
 				      class_name(c));
+	return buf;
+}
+
+char *via_text(uint32_t via, char *buf, size_t len)
+{
+	char names[96];
+
+	if (!via) {
+		if (len)
+			buf[0] = 0;
+		return buf;
+	}
+	snprintf(buf, len, " (via %s)", classes_text(via, names, sizeof(names)));
 	return buf;
 }
 

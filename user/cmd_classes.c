@@ -42,8 +42,13 @@ int cmd_classes(int argc, char **argv)
 	print_mask("IPsec classes:    ", class_ipsec_mask());
 	print_mask("Encrypted classes:", class_encrypted_mask());
 	printf("  (protocol_shift: a TCP destination that turns to one; one_way_ipsec: one of them one way)\n");
+	print_mask("Decapsulated:     ", PM_TUNNEL_CLASSES);
+	printf("  (--decap, the default: the packet inside, one level deep, counts under its own\n"
+	       "   destination too, marked \"via\" the tunnel; the tun_* reasons are its own;\n"
+	       "   --no-decap: the tunnel's class only)\n");
 	printf("\nCarriers seen through: up to 2 VLAN tags (802.1Q, 802.1ad), then an MPLS\n"
 	       "label stack (up to 8 labels) or a PPPoE session: the IP packet inside counts.\n");
+
 	printf("\nNot counted per destination, counted in stats by reason:\n");
 	for (int r = 0; r < PM_NREASON; r++)
 		printf("  %-13s %s\n", reason_name(r), reason_desc(r));

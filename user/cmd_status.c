@@ -37,6 +37,24 @@ static char *unseen_text(json_object *stats, char *buf, size_t len)
 	return reasons_unseen_text(reason, ",", buf, len);
 }
 
+/* " (tun_other 2, l4_trunc 1)": why packets inside tunnels were not
+ * counted, the reasons not 0; "" if none. Returns buf. */
+static char *inner_text(json_object *stats, char *buf, size_t len)
+{
+	json_object *o = snap_get(stats, "inner_reason", json_type_object);
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int r = 0; r < PM_NREASON && n < len; r++)
+		if (snap_u64(o, reason_name(r)))
+			n += snprintf(buf + n, len - n, "%s%s %llu", n ? ", " : " (",
+				      reason_name(r),
+				      (unsigned long long)snap_u64(o, reason_name(r)));
+	if (n && n < len)
+		snprintf(buf + n, len - n, ")");
+	return buf;
+}
+
 static void print_status(json_object *s)
 {
 	json_object *ifs = snap_get(s, "interfaces", json_type_array), *ifc, *hooks, *maps, *stats, *up;
@@ -74,6 +92,12 @@ static void print_status(json_object *s)
 	       (unsigned long long)snap_u64_at(stats, "non_ip"),
 	       unseen_text(stats, c, sizeof(c)),
 	       (unsigned long long)snap_u64_at(stats, "malformed_total"));
+	if (snap_get(stats, "inner_packets", json_type_int))
+		printf("  inside tunnels: %llu packets counted under their destination, %llu not%s\n",
+		       (unsigned long long)snap_u64_at(stats, "inner_packets"),
+		       (unsigned long long)snap_sum(snap_get(stats, "inner_reason",
+							     json_type_object)),
+		       inner_text(stats, c, sizeof(c)));
 	printf("  alerts: unexpected_protocol %llu, protocol_shift %llu, one_way_ipsec %llu\n",
 	       (unsigned long long)snap_u64_at(stats, "alerts.unexpected_protocol"),
 	       (unsigned long long)snap_u64_at(stats, "alerts.protocol_shift"),

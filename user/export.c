@@ -74,6 +74,20 @@ static size_t dests_sorted(json_object *snap, struct dest **out)
 	return m;
 }
 
+/* " (via vxlan,gtp_u)" for a destination with "via", else "" (via_text's
+ * words, from the document). */
+static char *via_suffix(json_object *d, char *buf, size_t len)
+{
+	char names[128];
+
+	join_strings(snap_get(d, "via", json_type_array), ",", names, sizeof(names));
+	if (*names)
+		snprintf(buf, len, " (via %s)", names);
+	else if (len)
+		buf[0] = 0;
+	return buf;
+}
+
 static bool in_strings(json_object *arr, const char *s)
 {
 	size_t n = arr ? json_object_array_length(arr) : 0;
@@ -151,7 +165,7 @@ static void md_mix(FILE *f, json_object *packets, uint64_t total)
 
 static void md_dests(FILE *f, const struct dest *d, size_t n)
 {
-	char exp[256];
+	char exp[256], via[160];
 	size_t shown = n < EXPORT_MD_TOP ? n : EXPORT_MD_TOP;
 	uint64_t rest = 0;
 
@@ -166,12 +180,13 @@ static void md_dests(FILE *f, const struct dest *d, size_t n)
 		fprintf(f, "%s %zu destination%s, busiest first", n == 1 ? "The" : "All",
 			n, n == 1 ? "" : "s");
 	fputs(" (packets received; the mix is the share of each class in its "
-	      "packets).\n\n", f);
+	      "packets; \"via\": seen inside those tunnels).\n\n", f);
 	fputs("| # | Destination | Packets | Bytes | Class mix | Expected | Violations |\n"
 	      "|--:|---|--:|--:|---|---|--:|\n", f);
 	for (size_t i = 0; i < shown; i++) {
 		fprintf(f, "| %zu | ", i + 1);
 		md_cell(f, d[i].addr);
+		md_cell(f, via_suffix(d[i].o, via, sizeof(via)));
 		fprintf(f, " | %" PRIu64 " | %" PRIu64 " | ", d[i].packets, d[i].bytes);
 		md_mix(f, snap_get(d[i].o, "packets", json_type_object), d[i].packets);
 		fputs(" | ", f);
@@ -348,6 +363,20 @@ static void md_counters(FILE *f, json_object *snap)
 			fprintf(f, " | %" PRIu64 " |\n", snap_u64_of(v));
 		}
 	}
+	if (snap_get(st, "inner_packets", json_type_int)) {	/* schema 3 */
+		json_object *inner = snap_get(st, "inner_reason", json_type_object);
+
+		md_row(f, "packets inside tunnels, counted", snap_u64(st, "inner_packets"));
+		if (json_object_is_type(inner, json_type_object)) {
+			json_object_object_foreach(inner, reason, v) {
+				if (!snap_u64_of(v))
+					continue;
+				fputs("| inside tunnels, not counted: ", f);
+				md_cell(f, reason);
+				fprintf(f, " | %" PRIu64 " |\n", snap_u64_of(v));
+			}
+		}
+	}
 	md_row(f, "VLAN-tagged frames", snap_u64(st, "vlan_frames"));
 	md_row(f, "GSO frames", snap_u64(st, "gso_frames"));
 	fprintf(f, "| destinations tracked | %" PRIu64 " of %" PRIu64 " |\n",
@@ -487,9 +516,9 @@ int export_csv(FILE *f, json_object *snap)
 {
 	struct dest *d;
 	size_t n = dests_sorted(snap, &d);
-	char exp[512];
+	char exp[512], via[160];
 
-	fputs("addr,class,packets,bytes,first_seen,last_seen,expected,violations\n", f);
+	fputs("addr,class,packets,bytes,first_seen,last_seen,expected,violations,via\n", f);
 	for (size_t i = 0; i < n; i++) {
 		json_object *packets = snap_get(d[i].o, "packets", json_type_object);
 		json_object *bytes = snap_get(d[i].o, "bytes", json_type_object);
@@ -498,6 +527,8 @@ int export_csv(FILE *f, json_object *snap)
 
 		join_strings(snap_get(d[i].o, "expected", json_type_array), ";",
 			     exp, sizeof(exp));
+		join_strings(snap_get(d[i].o, "via", json_type_array), ";",
+			     via, sizeof(via));
 		for (size_t k = 0; k < nk; k++) {
 			uint64_t p = snap_u64(packets, keys[k]);
 
@@ -512,7 +543,9 @@ int export_csv(FILE *f, json_object *snap)
 			csv_field(f, snap_str(d[i].o, "last_seen"));
 			fputc(',', f);
 			csv_field(f, exp);
-			fprintf(f, ",%" PRIu64 "\n", snap_u64(d[i].o, "violations"));
+			fprintf(f, ",%" PRIu64 ",", snap_u64(d[i].o, "violations"));
+			csv_field(f, via);
+			fputc('\n', f);
 		}
 		free(keys);
 	}

@@ -130,6 +130,7 @@ struct item {
 	char key[512];		/* what makes a group */
 	char line[EVIDENCE_MAX];	/* tcpdump-style, without the time */
 	const char *time, *kind, *iface, *dir, *src, *dst, *class;
+	const char *via;	/* the tunnel it came inside, or "" */
 	char expected[128];
 	bool has_spi;
 	uint32_t spi, seq;
@@ -171,7 +172,7 @@ static void item_line(struct item *it, json_object *a, json_object *ev)
 		al.sport = (uint16_t)snap_u64(a, "sport");
 		al.dport = (uint16_t)snap_u64(a, "dport");
 		have_ports = true;
-	} else if (n > 0) {
+	} else if (!*it->via && n > 0) {	/* a tunnel's frame starts with the outer ports */
 		have_ports = frame_ports(frame, n, &al.sport, &al.dport);
 	}
 	if (c >= 0 && addrs && (!ports || have_ports)) {
@@ -199,15 +200,16 @@ static void item_fill(struct item *it, size_t idx, json_object *a, json_object *
 	it->src = snap_str(a, "src");
 	it->dst = snap_str(a, "dst");
 	it->class = snap_str(a, "class");
+	it->via = snap_str(a, "via");
 	join_strings(snap_get(a, "expected", json_type_array), ", ",
 		     it->expected, sizeof(it->expected));
 	it->has_spi = hex_member(a, "spi", &it->spi);
 	if (!hex_member(a, "seq", &it->seq))
 		it->seq = 0;
 	item_line(it, a, ev);
-	snprintf(it->key, sizeof(it->key), "%s|%s|%s|%s|%s|%s|%08x%c|%s",
+	snprintf(it->key, sizeof(it->key), "%s|%s|%s|%s|%s|%s|%08x%c|%s|%s",
 		 it->kind, it->iface, it->dir, it->src, it->dst, it->class,
-		 it->spi, it->has_spi ? 's' : '-', it->expected);
+		 it->spi, it->has_spi ? 's' : '-', it->expected, it->via);
 }
 
 char *export_alert_line(json_object *alert, json_object *evidence, char *buf,
@@ -326,6 +328,11 @@ static void md_group_row(FILE *f, size_t num, const struct group *g)
 	md_cell(f, a->src);
 	fputs(" > ", f);
 	md_cell(f, a->dst);
+	if (*a->via) {
+		fputs(" (via ", f);
+		md_cell(f, a->via);
+		fputc(')', f);
+	}
 	if (a->has_spi) {
 		fprintf(f, " | 0x%08x | 0x%x", a->spi, lo);
 		if (hi != lo)
@@ -380,8 +387,9 @@ void md_alerts(FILE *f, json_object *snap)
 	qsort(groups, ng, sizeof(*groups), cmp_group);
 
 	fprintf(f, "%zu alert%s in %zu group%s (same kind, interface, direction, "
-		"source, destination, class and SPI), in the order they were "
-		"first raised. Times are UTC.\n\n", n, n == 1 ? "" : "s", ng,
+		"source, destination, class, SPI and tunnel), in the order they were "
+		"first raised; \"via\": inside that tunnel. Times are UTC.\n\n",
+		n, n == 1 ? "" : "s", ng,
 		ng == 1 ? "" : "s");
 	fputs("| # | Kind | Packet | SPI | Seq | Expected | Seen on | Alerts | First | Last |\n"
 	      "|--:|---|---|---|---|---|---|--:|---|---|\n", f);
@@ -396,8 +404,9 @@ void md_alerts(FILE *f, json_object *snap)
 	for (size_t i = 0; i < ng && i < EXPORT_MD_GROUPS; i++) {
 		const struct item *a = groups[i].v[0];
 
-		fprintf(f, "%zu. **%s**: %s %s > %s on %s %s", i + 1, a->kind,
-			a->class, a->src, a->dst, a->iface, a->dir);
+		fprintf(f, "%zu. **%s**: %s %s > %s%s%s%s on %s %s", i + 1, a->kind,
+			a->class, a->src, a->dst, *a->via ? " (via " : "", a->via,
+			*a->via ? ")" : "", a->iface, a->dir);
 		if (*a->expected)
 			fprintf(f, ", expected %s", a->expected);
 		else if (!strcmp(a->kind, "one_way_ipsec"))

@@ -11,13 +11,13 @@
  * left the top N longest ago first), and its series starts again.
  *
  * Memory, fixed at history_open and never grown:
- *     2N slots x W cells of 168 bytes (with 14 classes: a 32-bit packet
+ *     2N slots x W cells of 208 bytes (with 17 classes: a 32-bit packet
  *     count, saturating, and a 64-bit byte count per class, padded to 8)
  *   + W x 16 bytes of interval times
  *   + N x 16 bytes of selection scratch, 2N slot headers, and the
  *     HISTORY_PENDING_MAX alerts noted between two intervals (about 16 KB)
- * 32 x 900 (the defaults): 2 x 32 x 900 x 168 = 9,676,800 bytes of
- * cells, 9.7 MB (9.3 MiB) in all; history_mem_bytes() says it for any N
+ * 32 x 900 (the defaults): 2 x 32 x 900 x 208 = 11,980,800 bytes of
+ * cells, 12 MB (11.4 MiB) in all; history_mem_bytes() says it for any N
  * and W, and `protomix status --json` shows it ("history_bytes").
  *
  * Cost per interval: one pass over the destinations read (a lookup of

@@ -48,7 +48,8 @@ static const struct { const char *cls, *color; } colors[] = {
 	{ "tcp", "#4e79a7" },	{ "udp", "#59a14f" },	{ "icmp", "#76b7b2" },
 	{ "icmp6", "#4b9b94" },	{ "sctp", "#b07aa1" },	{ "ike", "#edc948" },
 	{ "gre", "#9c755f" },	{ "ipip", "#bab0ac" },	{ "ipv6_encap", "#79706e" },
-	{ "other", "#c9c9c9" },
+	{ "other", "#c9c9c9" },	{ "vxlan", "#a0cbe8" },	{ "geneve", "#8cd17d" },
+	{ "gtp_u", "#f1ce63" },
 	/* warning colours: what a TCP service should never receive */
 	{ "esp", "#d62728" },	{ "ah", "#ff7f0e" },	{ "esp_udp", "#c2185b" },
 	{ "wireguard", "#8c1a00" },
@@ -412,9 +413,31 @@ static void html_facts(FILE *f, json_object *snap)
 	fputs("</table>\n", f);
 }
 
-/* Alerts of one kind, destination and class. */
+/* " (via vxlan)" for an object with "via" (a destination's array of
+ * tunnels, or an alert's one tunnel), escaped; nothing without. */
+static void html_via(FILE *f, json_object *o)
+{
+	json_object *v = snap_get(o, "via", json_type_array);
+	const char *one = snap_str(o, "via");
+
+	if (v && json_object_array_length(v)) {
+		fputs(" (via ", f);
+		for (size_t k = 0; k < json_object_array_length(v); k++) {
+			fputs(k ? "," : "", f);
+			esc(f, json_object_get_string(json_object_array_get_idx(v, k)));
+		}
+		fputc(')', f);
+	} else if (*one) {
+		fputs(" (via ", f);
+		esc(f, one);
+		fputc(')', f);
+	}
+}
+
+/* Alerts of one kind, destination, class and tunnel. */
 struct agroup {
-	const char *kind, *dst, *class;
+	const char *kind, *dst, *class, *via;
+	json_object *a;			/* the first alert */
 	size_t first, n;		/* first alert's index, count */
 	const char *t_first, *t_last;
 };
@@ -427,16 +450,17 @@ static struct agroup *group_alerts(json_object *alerts, size_t *ng)
 	for (size_t i = 0; g && i < n; i++) {
 		json_object *a = json_object_array_get_idx(alerts, i);
 		const char *k = snap_str(a, "kind"), *d = snap_str(a, "dst"),
-			   *c = snap_str(a, "class");
+			   *c = snap_str(a, "class"), *v = snap_str(a, "via");
 		size_t j;
 
 		for (j = 0; j < m; j++)
 			if (!strcmp(g[j].kind, k) && !strcmp(g[j].dst, d) &&
-			    !strcmp(g[j].class, c))
+			    !strcmp(g[j].class, c) && !strcmp(g[j].via, v))
 				break;
 		if (j == m)
 			g[m++] = (struct agroup){ .kind = k, .dst = d, .class = c,
-						  .first = i, .t_first = snap_str(a, "time") };
+						  .via = v, .a = a, .first = i,
+						  .t_first = snap_str(a, "time") };
 		g[j].n++;
 		g[j].t_last = snap_str(a, "time");
 	}
@@ -465,6 +489,7 @@ static void html_alerts(FILE *f, json_object *snap, json_object *evidence)
 		esc(f, g[i].kind);
 		fputs("</td><td>", f);
 		esc(f, g[i].dst);
+		html_via(f, g[i].a);
 		fputs("</td><td>", f);
 		esc(f, g[i].class);
 		fprintf(f, "</td><td class=\"n\">%zu</td><td>", g[i].n);
@@ -488,7 +513,8 @@ static void html_alerts(FILE *f, json_object *snap, json_object *evidence)
 
 			if (strcmp(snap_str(a, "kind"), g[i].kind) ||
 			    strcmp(snap_str(a, "dst"), g[i].dst) ||
-			    strcmp(snap_str(a, "class"), g[i].class))
+			    strcmp(snap_str(a, "class"), g[i].class) ||
+			    strcmp(snap_str(a, "via"), g[i].via))
 				continue;
 			esc(f, snap_str(a, "time"));
 			fputc(' ', f);
@@ -577,7 +603,7 @@ static void html_top(FILE *f, json_object *snap)
 	size_t shown = n < HTML_TOP ? n : HTML_TOP;
 
 	fprintf(f, "<h2>Top destinations</h2>\n<p class=\"note\">%zu of %zu, "
-		"busiest first.</p>\n", shown, n);
+		"busiest first; (via ...): seen inside those tunnels.</p>\n", shown, n);
 	fputs("<table>\n<tr><th>Destination</th><th>Packets</th><th>Bytes</th>"
 	      "<th>Class mix</th><th>Expected</th><th>Violations</th></tr>\n", f);
 	/* the document's order is busiest first (snapshot.h) */
@@ -589,6 +615,7 @@ static void html_top(FILE *f, json_object *snap)
 
 		fputs("<tr><td>", f);
 		esc(f, snap_str(d, "addr"));
+		html_via(f, d);
 		fprintf(f, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
 			"</td><td>", total, snap_sum(snap_get(d, "bytes", json_type_object)));
 		html_mix(f, pk, total);
@@ -644,6 +671,14 @@ static void html_counters(FILE *f, json_object *snap)
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
 		fprintf(f, "<tr><th>%s</th><td class=\"n\">%" PRIu64 "</td></tr>\n",
 			plain[i].label, snap_u64(st, plain[i].key));
+	if (snap_get(st, "inner_packets", json_type_int)) {	/* schema 3 */
+		fprintf(f, "<tr><th>packets inside tunnels, counted</th>"
+			"<td class=\"n\">%" PRIu64 "</td></tr>\n",
+			snap_u64(st, "inner_packets"));
+		fputs("<tr><th>inside tunnels, not counted</th><td>", f);
+		html_counts(f, snap_get(st, "inner_reason", json_type_object));
+		fputs("</td></tr>\n", f);
+	}
 	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
 		fprintf(f, "<tr><th>%s</th><td>", objs[i].label);
 		html_counts(f, snap_get(st, objs[i].key, json_type_object));

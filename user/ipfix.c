@@ -450,8 +450,10 @@ static const uint8_t proto_of[PM_NCLASS] = {
 	[PM_C_SCTP] = 132, [PM_C_ESP] = 50, [PM_C_AH] = 51, [PM_C_ESP_UDP] = 17,
 	[PM_C_IKE] = 17, [PM_C_GRE] = 47, [PM_C_IPIP] = 4, [PM_C_IPV6_ENCAP] = 41,
 	[PM_C_OTHER] = 255,	/* any other protocol: the class name says which */
-	[PM_C_WIREGUARD] = 17,
+	[PM_C_WIREGUARD] = 17, [PM_C_VXLAN] = 17, [PM_C_GENEVE] = 17,
+	[PM_C_GTP_U] = 17,
 };
+_Static_assert(PM_NCLASS == 17, "a new class needs its protocol in proto_of");
 
 static void varstr(fbVarfield_t *f, const char *s)
 {

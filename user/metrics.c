@@ -297,7 +297,7 @@ void write_exposition(FILE *f, struct metrics *m)
 	family(f, "protomix_malformed_total", "counter",
 	       "Frames not counted under a destination because their headers are cut short or invalid, by reason.");
 	for (int r = 0; r < PM_NREASON; r++) {
-		if (!reason_is_malformed(r))
+		if (!reason_is_malformed(r) || reason_is_inner_only(r))
 			continue;
 		snprintf(labels, sizeof(labels), "{reason=\"%s\"}", reason_name(r));
 		sample(f, "protomix_malformed_total", labels, s->reason[r]);
@@ -310,6 +310,15 @@ void write_exposition(FILE *f, struct metrics *m)
 	    "MPLS frames that carry neither IPv4 nor IPv6 (pseudowires).", s->reason[PM_R_MPLS_OTHER]);
 	one(f, "protomix_pppoe_other_total", "counter",
 	    "PPPoE session frames whose PPP protocol is neither IPv4 nor IPv6.", s->reason[PM_R_PPPOE_OTHER]);
+	one(f, "protomix_inner_packets_total", "counter",
+	    "Packets inside tunnels (--decap) counted under their own destination too.",
+	    s->inner_packets);
+	family(f, "protomix_inner_reason_total", "counter",
+	       "Packets inside tunnels (--decap) not counted under a destination, by reason.");
+	for (int r = 0; r < PM_NREASON; r++) {
+		snprintf(labels, sizeof(labels), "{reason=\"%s\"}", reason_name(r));
+		sample(f, "protomix_inner_reason_total", labels, s->inner_reason[r]);
+	}
 	one(f, "protomix_evicted_dests_total", "counter",
 	    "Destinations evicted from the full per-destination map (their counts stay in dst=\"other\").",
 	    view_evicted(v));

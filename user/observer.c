@@ -257,6 +257,7 @@ int observer_open(struct observer *ob, const struct observer_cfg *cfg,
 	ob->agg6 = cfg->agg6 ? cfg->agg6 : PM_AGG6_NONE;
 	ob->skel->rodata->cfg_agg4 = ob->agg4;
 	ob->skel->rodata->cfg_agg6 = ob->agg6;
+	ob->skel->rodata->cfg_decap = !cfg->no_decap;
 	memset(&vlog, 0, sizeof(vlog));
 	vlog.prev = libbpf_set_print(capture_print);
 	err = protomix__load(ob->skel);
@@ -413,6 +414,10 @@ int observer_opt(struct observer_opts *o, int c, const char *arg)
 		pm_err("invalid --max-dests '%s': a number from 1 to %d",
 		       pm_esc(arg, esc, sizeof(esc)), 1 << 26);
 		return EXIT_USAGE;
+	case OO_DECAP:
+	case OO_NO_DECAP:
+		o->no_decap = c == OO_NO_DECAP;
+		return 0;
 	case OO_AGGREGATE:
 		if (!parse_aggregate(arg, &o->agg4, &o->agg6))
 			return 0;

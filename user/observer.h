@@ -33,10 +33,11 @@ struct observer_opts {
 	uint64_t sample_rate;
 	double oneway_window;		/* seconds */
 	uint8_t agg4, agg6;		/* --aggregate; 0: per address */
+	bool no_decap;			/* --no-decap (--decap: the default) */
 };
 
 enum { OO_BASELINE = 0x200, OO_SAMPLE_RATE, OO_ONEWAY_WINDOW, OO_MAX_DESTS,
-       OO_AGGREGATE };
+       OO_AGGREGATE, OO_DECAP, OO_NO_DECAP };
 #define OBSERVER_LONG_OPTIONS						\
 	{ "expect", required_argument, NULL, 'e' },			\
 	{ "expect-file", required_argument, NULL, 'E' },		\
@@ -44,7 +45,9 @@ enum { OO_BASELINE = 0x200, OO_SAMPLE_RATE, OO_ONEWAY_WINDOW, OO_MAX_DESTS,
 	{ "sample-rate", required_argument, NULL, OO_SAMPLE_RATE },	\
 	{ "oneway-window", required_argument, NULL, OO_ONEWAY_WINDOW },	\
 	{ "max-dests", required_argument, NULL, OO_MAX_DESTS },		\
-	{ "aggregate", required_argument, NULL, OO_AGGREGATE }
+	{ "aggregate", required_argument, NULL, OO_AGGREGATE },		\
+	{ "decap", no_argument, NULL, OO_DECAP },			\
+	{ "no-decap", no_argument, NULL, OO_NO_DECAP }
 
 void observer_opts_init(struct observer_opts *o);
 /* One option of OBSERVER_LONG_OPTIONS: 0 taken, 1 not one of them,
@@ -58,6 +61,7 @@ struct observer_cfg {
 	const struct baseline *base;	/* or NULL */
 	bool replay;			/* time comes from skel->bss->replay_now */
 	uint8_t agg4, agg6;		/* --aggregate; 0 = per address */
+	bool no_decap;			/* --no-decap: tunnels counted outside only */
 	alert_fn on_alert;		/* after the alert is kept; or NULL */
 	void *ctx;
 };

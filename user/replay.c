@@ -291,7 +291,7 @@ void replay_usage(FILE *f)
 "types: Ethernet, raw IP, Linux cooked (SLL, SLL2), BSD loopback. No\n"
 "interface is touched; needs the rights to load BPF programs.\n"
 "\n"
-"      --json             the snapshot JSON (protomix.snapshot/2) instead\n"
+"      --json             the snapshot JSON (protomix.snapshot/3) instead\n"
 "                         of the text report\n"
 "  -e, --expect PREFIX=CLASS[,CLASS...]\n"
 "                         what PREFIX should receive (repeatable)\n"
@@ -305,6 +305,9 @@ void replay_usage(FILE *f)
 "      --max-dests N      size of the per-destination map (default %d)\n"
 "      --aggregate V4LEN[,V6LEN]\n"
 "                         count per prefix instead of per address\n"
+"      --decap            count the packet inside a tunnel under its own\n"
+"                         destination too (the default)\n"
+"      --no-decap         count tunnels under their outer destination only\n"
 "      --top N            destinations in the text report (default %d; 0: all)\n"
 "  -v, --verbose          libbpf's messages on stderr (-vv: debug)\n"
 "  -h, --help             this text\n"
@@ -514,7 +517,7 @@ static json_object *replay_json(const struct replay *r)
 	return o;
 }
 
-/* The snapshot (protomix.snapshot/2), one top-level member per line and
+/* The snapshot (protomix.snapshot/3), one top-level member per line and
  * one destination per line: the destinations are written as they are
  * made, so a capture of a million destinations needs no document of a
  * million objects in memory. Every time in it is the capture's. */
@@ -585,7 +588,7 @@ static int print_text(struct replay *r)
 	const struct dest_table *t = &r->tab;
 	const struct pm_stats *s = &r->view.total;
 	const struct alert_log *log = &r->ob.alerts;
-	char t0[40], t1[40], link[64], addr[64], mix[256];
+	char t0[40], t1[40], link[64], addr[64], mix[256], inner[320], via[96];
 	uint64_t alerts = 0;
 	uint32_t *idx;
 	size_t n;
@@ -610,6 +613,8 @@ static int print_text(struct replay *r)
 	       (unsigned long long)log->total[PM_K_UNEXPECTED],
 	       (unsigned long long)log->total[PM_K_SHIFT],
 	       (unsigned long long)log->total[PM_K_ONE_WAY]);
+	if (s->inner_packets || stats_inner_text(s, inner, sizeof(inner))[0])
+		printf(" %s\n", stats_inner_text(s, inner, sizeof(inner)));
 	if (r->cut_frames)
 		printf("  %llu frames not run whole (the capture's snaplen, or over %d bytes): classified by their first bytes, counted at their length on the wire; %llu bytes not run\n",
 		       (unsigned long long)r->cut_frames, REPLAY_RUN_MAX,
@@ -628,10 +633,11 @@ static int print_text(struct replay *r)
 		uint64_t pkts = dest_total_packets(d);
 
 		mix_text(d, pkts, mix, sizeof(mix));
-		printf("  %-39s %12llu %14llu  %s\n",
+		printf("  %-39s %12llu %14llu  %s%s\n",
 		       fmt_dest(&r->view, &t->keys[idx[i]], addr, sizeof(addr)),
 		       (unsigned long long)pkts,
-		       (unsigned long long)dest_total_bytes(d), mix);
+		       (unsigned long long)dest_total_bytes(d), mix,
+		       via_text(dest_via_mask(d->flags), via, sizeof(via)));
 	}
 	if (n < t->n)
 		printf("  ... %zu more (--top 0 shows every destination)\n", t->n - n);
@@ -677,7 +683,8 @@ int cmd_replay(int argc, char **argv)
 	cfg = (struct observer_cfg){ .max_dests = r->o.ob.max_dests,
 				     .sample_rate = r->o.ob.sample_rate,
 				     .base = &r->base, .replay = true,
-				     .agg4 = r->o.ob.agg4, .agg6 = r->o.ob.agg6 };
+				     .agg4 = r->o.ob.agg4, .agg6 = r->o.ob.agg6,
+				     .no_decap = r->o.ob.no_decap };
 	rc = observer_open(&r->ob, &cfg, &rules);
 	if (rc)
 		goto out_cap;

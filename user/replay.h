@@ -89,7 +89,7 @@ void capture_close(struct capture *c);
 
 /* `protomix replay [OPTIONS] FILE`. Text: the alert lines as watch prints
  * them (iface "replay"), then what was read, the counters and the busiest
- * destinations with their class mix. --json: the protomix.snapshot/2
+ * destinations with their class mix. --json: the protomix.snapshot/3
  * document, one top-level member and one destination per line, with
  *   "interfaces": [{"name": FILE, "ifindex": 0, "hooks": ["xdp"]}],
  *   "started_at"/"taken_at": the earliest/latest frame's time, and

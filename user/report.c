@@ -43,7 +43,8 @@ void report_interval(FILE *out, bool json, int top, double secs,
 	struct row *rows = calloc(t->n ? t->n : 1, sizeof(*rows));
 	uint64_t all_pkts = 0, all_bytes = 0;
 	size_t nrows = 0;
-	char tbuf[40], addr[64], a[16], b[16], mix[256], unseen[96];
+	char tbuf[40], addr[64], a[16], b[16], mix[256], unseen[96], inner[320];
+	char via[96];
 
 	if (!rows)
 		return;
@@ -84,6 +85,9 @@ void report_interval(FILE *out, bool json, int top, double secs,
 					json_object_object_add(pk, class_name(c),
 						json_object_new_uint64(rows[i].cls[c]));
 			json_object_object_add(d, "packets", pk);
+			if (dest_via_mask(t->vals[rows[i].idx].flags))
+				json_object_object_add(d, "via", classes_json(
+					dest_via_mask(t->vals[rows[i].idx].flags)));
 			json_object_array_add(arr, d);
 		}
 		json_object_object_add(o, "top", arr);
@@ -92,23 +96,26 @@ void report_interval(FILE *out, bool json, int top, double secs,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
-		fprintf(out, "%s  %s pkt/s  %sb/s  dests %zu/%llu  evicted %llu  malformed %llu  non-ip %llu%s\n",
+		fprintf(out, "%s  %s pkt/s  %sb/s  dests %zu/%llu  evicted %llu  malformed %llu  non-ip %llu%s%s\n",
 			tbuf, fmt_si(all_pkts / secs, a, sizeof(a)),
 			fmt_si(all_bytes * 8 / secs, b, sizeof(b)), t->n,
 			(unsigned long long)v->max_dests,
 			(unsigned long long)view_evicted(v),
 			(unsigned long long)stats_malformed(&v->total),
 			(unsigned long long)v->total.reason[PM_R_NON_IP],
-			stats_unseen_text(&v->total, unseen, sizeof(unseen)));
+			stats_unseen_text(&v->total, unseen, sizeof(unseen)),
+			stats_inner_text(&v->total, inner, sizeof(inner)));
 		if (nrows)
 			fprintf(out, "  %-39s %9s %9s  %s\n", "DESTINATION",
 				"PKT/S", "BIT/S", "MIX");
 		for (size_t i = 0; i < nrows; i++) {
 			mix_text(&rows[i], mix, sizeof(mix));
-			fprintf(out, "  %-39s %9s %9s  %s\n",
+			fprintf(out, "  %-39s %9s %9s  %s%s\n",
 				fmt_dest(v, &t->keys[rows[i].idx], addr, sizeof(addr)),
 				fmt_si(rows[i].pkts / secs, a, sizeof(a)),
-				fmt_si(rows[i].bytes * 8 / secs, b, sizeof(b)), mix);
+				fmt_si(rows[i].bytes * 8 / secs, b, sizeof(b)), mix,
+				via_text(dest_via_mask(t->vals[rows[i].idx].flags),
+					 via, sizeof(via)));
 		}
 	}
 	fflush(out);

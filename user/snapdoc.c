@@ -740,7 +740,7 @@ struct dctx {
 
 enum {
 	D_ADDR = 1, D_PACKETS = 2, D_BYTES = 4, D_FIRST = 8, D_LAST = 16,
-	D_EXPECTED = 32, D_VIOL = 64,
+	D_EXPECTED = 32, D_VIOL = 64, D_VIA = 128,
 };
 
 static bool class_member(struct rd *r, const char *key, bool longkey, void *ctx)
@@ -788,6 +788,34 @@ static bool expected_elem(struct rd *r, size_t i, void *ctx)
 		rd_err(r, EXIT_USAGE, "%s: %s is not a class", W(w), quote(s, len, q, sizeof(q)));
 		return false;
 	}
+	return true;
+}
+
+/* "via": tunnel class names (class_is_decap), each once; the order is
+ * not checked (a writer puts them in class order). */
+static bool via_elem(struct rd *r, size_t i, void *ctx)
+{
+	struct dctx *x = ctx;
+	const struct where *w = WHERE(.top = "destinations", .i = x->i + 1,
+				      .field = "via", .j = i + 1);
+	char s[SNAP_MAX_STR + 1], q[96];
+	size_t len;
+	int c;
+
+	if (!kept_string(r, s, &len, w))
+		return false;
+	c = class_from_name(s);
+	if (c < 0 || !class_is_decap(c)) {
+		rd_err(r, EXIT_USAGE, "%s: %s is not a tunnel class (gre, ipip, "
+		       "ipv6_encap, vxlan, geneve, gtp_u)", W(w),
+		       quote(s, len, q, sizeof(q)));
+		return false;
+	}
+	if (x->d->via & 1u << c) {
+		rd_err(r, EXIT_USAGE, "%s: %s given twice", W(w), quote(s, len, q, sizeof(q)));
+		return false;
+	}
+	x->d->via |= 1u << c;
 	return true;
 }
 
@@ -860,6 +888,10 @@ static bool dest_member(struct rd *r, const char *key, bool longkey, void *ctx)
 	}
 	if (!strcmp(key, "violations"))
 		return once(r, &x->seen, D_VIOL, w) && count(r, &v, w);
+	if (!strcmp(key, "via")) {
+		return once(r, &x->seen, D_VIA, w) && open_array(r, w) &&
+		       elements(r, via_elem, x);
+	}
 	return skip_value(r);
 }
 
@@ -1101,9 +1133,11 @@ static bool top_member(struct rd *r, const char *key, bool longkey, void *ctx)
 	case T_SCHEMA:
 		if (!kept_string(r, s, &len, WHERE(.top = key)))
 			return false;
-		if (strcmp(s, SNAP_SCHEMA) && strcmp(s, SNAP_SCHEMA_V1)) {
-			rd_err(r, EXIT_USAGE, "schema: %s, not \"%s\" or \"%s\"",
-			       quote(s, len, q, sizeof(q)), SNAP_SCHEMA, SNAP_SCHEMA_V1);
+		if (strcmp(s, SNAP_SCHEMA) && strcmp(s, SNAP_SCHEMA_V2) &&
+		    strcmp(s, SNAP_SCHEMA_V1)) {
+			rd_err(r, EXIT_USAGE, "schema: %s, not \"%s\", \"%s\" or \"%s\"",
+			       quote(s, len, q, sizeof(q)), SNAP_SCHEMA, SNAP_SCHEMA_V2,
+			       SNAP_SCHEMA_V1);
 			return false;
 		}
 		return true;

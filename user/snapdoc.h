@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Reading a snapshot file back (`protomix diff`, `--baseline` of watch and
- * replay): a checked, streaming reader of "protomix.snapshot/2" (or /1) that keeps
+ * replay): a checked, streaming reader of "protomix.snapshot/3" (or /2, /1) that keeps
  * what those commands use, a few hundred bytes per destination, and never
  * the whole document.
  *
@@ -11,8 +11,9 @@
  * against its schema as it is read, and the first field that
  * does not fit is named: "destinations[3].packets.bogus: unknown class".
  *
- *   top level    an object; "schema" (required) = "protomix.snapshot/2"
- *                or "protomix.snapshot/1" (older: no "history");
+ *   top level    an object; "schema" (required) = "protomix.snapshot/3",
+ *                "protomix.snapshot/2" (older: no "via") or
+ *                "protomix.snapshot/1" (no "history" either);
  *                "host", "taken_at", "started_at", "kernel" strings;
  *                "interfaces", "alerts" arrays of objects; "stats" and (schema 2)
  *                "history" objects; "destinations" (required) an array; other keys
@@ -22,7 +23,9 @@
  *                for IPv4, 0-128 for IPv6), at most once per document;
  *                "packets" (required) and "bytes" objects of class name ->
  *                count; "expected" an array of class names; "violations"
- *                a count; "first_seen", "last_seen" strings
+ *                a count; "first_seen", "last_seen" strings; "via" an
+ *                array of tunnel class names (gre, ipip, ipv6_encap,
+ *                vxlan, geneve, gtp_u), each at most once
  *   count        a JSON integer 0 .. 2^64-1, written as digits (no sign,
  *                fraction or exponent, not a string); a destination's
  *                packets add up to at most 2^64-1
@@ -46,10 +49,13 @@
 #define SNAP_MAX_DEPTH	64
 #define SNAP_MAX_STR	1024
 
-/* The schema written now, and the older one still read: 2 adds the
+/* The schema written now, and the older ones still read: 2 adds the
  * optional top-level "history" (the mix over time, user/history.h), an
- * object. */
-#define SNAP_SCHEMA	"protomix.snapshot/2"
+ * object; 3 adds a destination's optional "via" (the tunnels its packets
+ * came inside, --decap) and the stats' "inner_packets" and
+ * "inner_reason". */
+#define SNAP_SCHEMA	"protomix.snapshot/3"
+#define SNAP_SCHEMA_V2	"protomix.snapshot/2"
 #define SNAP_SCHEMA_V1	"protomix.snapshot/1"
 
 #define SNAP_NO_PLEN	0xff	/* a bare address, not a prefix */
@@ -57,6 +63,7 @@
 struct snap_dest {
 	uint64_t packets[PM_NCLASS];
 	uint64_t total;		/* of packets */
+	uint32_t via;		/* class mask of "via" (0: none) */
 	uint8_t key[16];	/* the address (IPv4 mapped into IPv6) */
 	uint8_t plen;		/* 0-128 in the 128-bit space, or SNAP_NO_PLEN */
 	const char *addr;	/* as written */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * A snapshot document (protomix.snapshot/2, or /1) in memory, as a json_object:
+ * A snapshot document (protomix.snapshot/3, or /2 or /1) in memory, as a json_object:
  * what a running watch hands over, read by export.c, diff.c and `protomix
  * status`. A key that is missing or of the wrong type reads as empty,
  * never as a crash. A snapshot file is read and checked through

@@ -45,12 +45,12 @@ static json_object *hook_stats(const struct pm_stats *s)
 	/* well-formed frames with no IP packet to count (non_ip, macsec,
 	 * mpls_other, pppoe_other): a key each; the malformed in one object */
 	for (int r = 0; r < PM_NREASON; r++)
-		if (!reason_is_malformed(r))
+		if (!reason_is_malformed(r) && !reason_is_inner_only(r))
 			json_object_object_add(o, reason_name(r),
 					       json_object_new_uint64(s->reason[r]));
 	mal = json_object_new_object();
 	for (int r = 0; r < PM_NREASON; r++)
-		if (reason_is_malformed(r))
+		if (reason_is_malformed(r) && !reason_is_inner_only(r))
 			json_object_object_add(mal, reason_name(r),
 					       json_object_new_uint64(s->reason[r]));
 	json_object_object_add(o, "malformed", mal);
@@ -58,6 +58,15 @@ static json_object *hook_stats(const struct pm_stats *s)
 			       json_object_new_uint64(s->vlan_frames));
 	json_object_object_add(o, "gso_frames",
 			       json_object_new_uint64(s->gso_frames));
+	/* the packets inside tunnels (--decap): counted under their own
+	 * destination, or not for one reason (every reason, 0 included) */
+	json_object_object_add(o, "inner_packets",
+			       json_object_new_uint64(s->inner_packets));
+	mal = json_object_new_object();
+	for (int r = 0; r < PM_NREASON; r++)
+		json_object_object_add(mal, reason_name(r),
+				       json_object_new_uint64(s->inner_reason[r]));
+	json_object_object_add(o, "inner_reason", mal);
 	return o;
 }
 
@@ -139,6 +148,8 @@ json_object *dest_json(const struct pm_view *v, const struct pm_dest_key *k,
 	json_object_object_add(o, "last_seen", jtime(v, d->last_seen));
 	json_object_object_add(o, "expected", classes_json(dest_expected(v, k, d)));
 	json_object_object_add(o, "violations", json_object_new_uint64(d->violations));
+	if (dest_via_mask(d->flags))
+		json_object_object_add(o, "via", classes_json(dest_via_mask(d->flags)));
 	return o;
 }
 
@@ -507,6 +518,19 @@ static void jw_counts(struct jw *j, const __u64 *counts)
 	jw_close(j, '}');
 }
 
+/* An array of the class names of mask, in class order. */
+static void jw_classes(struct jw *j, uint32_t mask)
+{
+	jw_open(j, '[');
+	for (int c = 0; c < PM_NCLASS; c++) {
+		if (!(mask & (1u << c)))
+			continue;
+		jw_sep(j);
+		jw_put(j, j->cstr[c], j->cstrlen[c]);
+	}
+	jw_close(j, ']');
+}
+
 /* fmt_dest, with IPv4 addresses formatted here (inet_ntop's text). */
 static size_t dest_text(const struct pm_view *v, const struct pm_dest_key *k,
 			char *buf, size_t len)
@@ -534,7 +558,7 @@ static size_t dest_text(const struct pm_view *v, const struct pm_dest_key *k,
 static void jw_dest(struct jw *j, const struct pm_view *v,
 		    const struct pm_dest_key *k, const struct pm_dest *d)
 {
-	uint32_t expected = dest_expected(v, k, d);
+	uint32_t expected = dest_expected(v, k, d), via = dest_via_mask(d->flags);
 	char addr[64];
 
 	jw_sep(j);
@@ -550,16 +574,13 @@ static void jw_dest(struct jw *j, const struct pm_view *v,
 	jw_key(j, "last_seen");
 	jw_time(j, d->last_seen);
 	jw_key(j, "expected");
-	jw_open(j, '[');
-	for (int c = 0; c < PM_NCLASS; c++) {
-		if (!(expected & (1u << c)))
-			continue;
-		jw_sep(j);
-		jw_put(j, j->cstr[c], j->cstrlen[c]);
-	}
-	jw_close(j, ']');
+	jw_classes(j, expected);
 	jw_key(j, "violations");
 	jw_u64(j, d->violations);
+	if (via) {
+		jw_key(j, "via");
+		jw_classes(j, via);
+	}
 	jw_close(j, '}');
 }
 

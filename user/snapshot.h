@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The snapshot JSON of docs/snapshot.md ("protomix.snapshot/2"; 1 without
- * "history"), built with
+/* The snapshot JSON of docs/snapshot.md ("protomix.snapshot/3"; 2 without
+ * "via" and the inner stats, 1 also without "history"), built with
  * json-c from what a watch reads out of the kernel. */
 #ifndef PM_SNAPSHOT_H
 #define PM_SNAPSHOT_H
@@ -47,7 +47,7 @@ int snapshot_stream(FILE *f, const struct pm_view *v,
 /* Atomically, mode 0600. 0 or -errno (reported). */
 int snapshot_write(const char *path, const struct pm_view *v);
 
-/* Read and check a snapshot file (schema protomix.snapshot/2 or /1). NULL, with
+/* Read and check a snapshot file (schema protomix.snapshot/3, /2 or /1). NULL, with
  * the file and the problem named on stderr, if it is not one. */
 json_object *snapshot_read(const char *path);
 

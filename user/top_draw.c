@@ -79,7 +79,7 @@ static char *fmt_uptime(uint64_t ns, char *buf, size_t len)
 
 static void draw_header(struct top *t)
 {
-	char line[1024], up[32], a[16], b[16], clock[16], unseen[96];
+	char line[1024], up[32], a[16], b[16], clock[16], unseen[96], inner[320];
 	const struct pm_stats *s = &t->total;
 	time_t now = time(NULL);
 	struct tm tm;
@@ -109,10 +109,11 @@ static void draw_header(struct top *t)
 		 (unsigned long long)t->alerts_total);
 	put(2, 0, line);
 	snprintf(line, sizeof(line),
-		 "parser malformed %llu non-ip %llu%s  ring buffer sampled %llu suppressed %llu drops %llu",
+		 "parser malformed %llu non-ip %llu%s%s  ring buffer sampled %llu suppressed %llu drops %llu",
 		 (unsigned long long)stats_malformed(s),
 		 (unsigned long long)s->reason[PM_R_NON_IP],
 		 stats_unseen_text(s, unseen, sizeof(unseen)),
+		 stats_inner_text(s, inner, sizeof(inner)),
 		 (unsigned long long)s->sampled, (unsigned long long)s->suppressed,
 		 (unsigned long long)s->ringbuf_drops);
 	put(3, 0, line);
@@ -120,7 +121,7 @@ static void draw_header(struct top *t)
 
 static void draw_row(struct top *t, int y, const struct row *r)
 {
-	char addr[64], a[16], b[16], v[16], sh[NSHARE][8], line[512];
+	char addr[64], a[16], b[16], v[16], sh[NSHARE][8], line[512], via[96];
 	int w = addr_width(t), len;
 	attr_t attr = A_NORMAL;
 
@@ -138,6 +139,9 @@ static void draw_row(struct top *t, int y, const struct row *r)
 		 fmt_si(t->have_rates ? r->bytes * 8 / t->secs : 0, b, sizeof(b)),
 		 sh[0], sh[1], sh[2], sh[3], sh[4],
 		 fmt_si(r->violations, v, sizeof(v)));
+	/* past the last column: cut first on a narrow terminal */
+	snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s",
+		 via_text(r->via, via, sizeof(via)));
 	if (r->alert)
 		attr = A_BOLD | (t->color ? COLOR_PAIR(1) : A_NORMAL);
 	else if (r->idle)

@@ -32,6 +32,7 @@ struct row {
 	uint16_t share[NSHARE];		/* tenths of a percent */
 	bool alert;			/* violations, or a kept alert for it */
 	bool idle;			/* nothing in the interval: shares of all */
+	uint32_t via;			/* tunnels it was seen inside (class mask) */
 };
 
 struct talert {

@@ -57,6 +57,9 @@ static char class_letter(int c)
 	case PM_C_ESP_UDP: return 'N';
 	case PM_C_IKE: return 'k';
 	case PM_C_WIREGUARD: return 'W';
+	case PM_C_VXLAN: return 'x';
+	case PM_C_GENEVE: return 'v';
+	case PM_C_GTP_U: return 'p';
 	case STRIP_IDLE: return ' ';
 	default: return 'o';
 	}
@@ -82,7 +85,8 @@ void strip_draw(const struct top_strip *s, int y, int cols, const char *addr,
 			max = s->pkts[k % STRIP_LEN];
 	snprintf(title, sizeof(title),
 		 " MIX OVER TIME  %s: packets per refresh (peak %llu), busiest class "
-		 "t tcp u udp i icmp E esp A ah N esp_udp k ike o other  g closes",
+		 "t tcp u udp i icmp E esp A ah N esp_udp k ike W wireguard "
+		 "x vxlan v geneve p gtp_u o other  g closes",
 		 s->have_key ? addr : "(no row)", (unsigned long long)max);
 	move(y, 0);
 	attron(A_REVERSE);

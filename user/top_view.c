@@ -325,6 +325,7 @@ static int build_rows(struct top *t, const struct pm_view *v,
 		r->idle = !r->pkts;
 		shares(r, r->idle ? now->packets : cls);
 		r->violations = now->violations;
+		r->via = dest_via_mask(now->flags);
 		r->alert = now->violations || t->mark[i];
 		t->v6 |= !addr_is_v4(r->key.addr);
 	}

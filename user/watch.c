@@ -90,6 +90,10 @@ void watch_usage(FILE *f)
 "      --max-dests N      size of the per-destination map (default %d)\n"
 "      --aggregate V4LEN[,V6LEN]\n"
 "                         count per prefix instead of per address, e.g. 24,64\n"
+"      --decap            count the packet inside a tunnel (gre, ipip,\n"
+"                         ipv6_encap, vxlan, geneve, gtp_u) under its own\n"
+"                         destination too (the default)\n"
+"      --no-decap         count tunnels under their outer destination only\n"
 "      --hook HOOK        ingress hook: auto, xdp or tc (default auto = tc;\n"
 "                         xdp falls back to tc if XDP is taken)\n"
 "      --top N            destinations per report (default 10)\n"
@@ -866,6 +870,7 @@ int cmd_watch(int argc, char **argv)
 
 	cfg = (struct observer_cfg){ .max_dests = w->o.ob.max_dests,
 				     .agg4 = w->o.ob.agg4, .agg6 = w->o.ob.agg6,
+				     .no_decap = w->o.ob.no_decap,
 				     .sample_rate = w->o.ob.sample_rate,
 				     .base = &w->base, .on_alert = print_alert,
 				     .ctx = w };
