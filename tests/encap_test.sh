@@ -140,7 +140,7 @@ run()
 	[ "$h" = xdp ] && st=$(stats_of 0) || st=$(stats_of 1)
 	stop "$n"
 
-	local t d
+	local t d n121 ntot
 	for t in 90 91 92; do
 		d=10.97.0.$t
 		assert_eq "$h/inner_shift_alerts_$d" 3 "$(nalerts "$so" ".dst == \"$d\"")"
@@ -173,7 +173,12 @@ run()
 	assert_eq "$h/mpls_shift_dest" \
 		'{"packets":{"tcp":2,"wireguard":3},"violations":3,"expected":["tcp"]}' \
 		"$(dest "$s" 10.20.0.120)"
-	assert_eq "$h/pppoe_shift_alerts" 3 "$(nalerts "$so" '.dst == "10.20.0.121"')"
+	# (on a mismatch, the alerts themselves: one run on 6.1 under QEMU had
+	# a fourth; which kind it was is what is to be learned)
+	n121=$(nalerts "$so" '.dst == "10.20.0.121"')
+	[ "$n121" = 3 ] || n121="$n121: $(alerts "$so" '.dst == "10.20.0.121"' |
+		jq -c '{kind, time, iface, dir, src, class}' | paste -sd' ')"
+	assert_eq "$h/pppoe_shift_alerts" 3 "$n121"
 	assert_eq "$h/pppoe_shift_fields" "$(shift_alert 10.20.0.121)" \
 		"$(alerts "$so" '.dst == "10.20.0.121"' | head -1 | jq -c "$FIELDS" 2>&1)"
 	assert_eq "$h/ip_shift_dest" \
@@ -182,7 +187,9 @@ run()
 	assert_eq "$h/wg_only_no_alert" 0 "$(nalerts "$so" '.dst == "10.20.0.123"')"
 	assert_eq "$h/wg_only_dest" '{"packets":{"wireguard":3},"violations":0}' \
 		"$(dest "$s" 10.20.0.123 | jq -c '{packets, violations}')"
-	assert_eq "$h/alert_total" 16 "$(nalerts "$so")"
+	ntot=$(nalerts "$so")
+	[ "$ntot" = 16 ] || ntot="$ntot: $(alerts "$so" | jq -r .kind | sort | uniq -c | paste -sd' ')"
+	assert_eq "$h/alert_total" 16 "$ntot"
 	# the ingress hook's counts (the gateway may send frames of its own,
 	# as ARP or ICMP errors, out of gw-ws: tc_egress)
 	assert_eq "$h/stats" \
