@@ -95,6 +95,10 @@ json_object *ctl_request(pid_t pid, const char *request);
 /* The same, keeping the descriptors that came with the answer in *fds
  * (close-on-exec; the caller closes them). On failure *fds is empty. */
 json_object *ctl_request_fds(pid_t pid, const char *request, struct ctl_fds *fds);
+/* ctl_request, the error not reported but written to why (len bytes),
+ * for a caller that may have a better thing to say (the watch ended). */
+json_object *ctl_request_held(pid_t pid, const char *request, char *why,
+			      size_t len);
 /* An answer passed on as the watch writes it (a JSON document and "\n"),
  * unparsed and never whole in memory: "snapshot pretty". */
 struct ctl_stream {

@@ -4,6 +4,7 @@
  * streamed). The watch's side is control.c. */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -150,6 +151,26 @@ static void take_fds(struct msghdr *msg, struct ctl_fds *fds)
 	}
 }
 
+/* What went wrong in the last request, and whether to say it now:
+ * ctl_request_held() keeps it for the caller to decide (top, whose
+ * watch may have just ended, says that instead). */
+static struct {
+	bool hold;
+	char msg[512];
+} ctl_said;
+
+static void ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void ctl_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctl_said.msg, sizeof(ctl_said.msg), fmt, ap);
+	va_end(ap);
+	if (!ctl_said.hold)
+		pm_err("%s", ctl_said.msg);
+}
+
 /* A watch run as a service user holds CAP_BPF (it loaded the programs);
  * a process that merely took a watch's socket name does not. */
 static bool has_cap_bpf(pid_t pid)
@@ -180,10 +201,10 @@ static int ctl_connect(pid_t pid, const char *request)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, len)) {
 		if (errno == EACCES || errno == EPERM)
-			pm_err("the protomix watch with pid %d: permission denied (only root and the watch's own user may talk to it)",
+			ctl_fail("the protomix watch with pid %d: permission denied (only root and the watch's own user may talk to it)",
 			       (int)pid);
 		else
-			pm_err("cannot reach the protomix watch with pid %d: %s",
+			ctl_fail("cannot reach the protomix watch with pid %d: %s",
 			       (int)pid, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -199,7 +220,7 @@ static int ctl_connect(pid_t pid, const char *request)
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) ||
 		    cred.pid != pid ||
 		    (cred.uid != 0 && cred.uid != getuid() && !has_cap_bpf(pid))) {
-			pm_err("the socket of pid %d is not a protomix watch to trust (held by pid %d, uid %d)",
+			ctl_fail("the socket of pid %d is not a protomix watch to trust (held by pid %d, uid %d)",
 			       (int)pid, (int)cred.pid, (int)cred.uid);
 			close(fd);
 			return -1;
@@ -207,7 +228,7 @@ static int ctl_connect(pid_t pid, const char *request)
 	}
 	set_timeouts(fd, 30);
 	if (write_all(fd, request, strlen(request)) || write_all(fd, "\n", 1)) {
-		pm_err("talking to the protomix watch with pid %d: %s", (int)pid,
+		ctl_fail("talking to the protomix watch with pid %d: %s", (int)pid,
 		       strerror(errno));
 		close(fd);
 		return -1;
@@ -260,7 +281,7 @@ static int ctl_exchange(pid_t pid, const char *request, char **out,
 	}
 	close(fd);
 	if (!buf) {
-		pm_err("the protomix watch with pid %d sent no answer", (int)pid);
+		ctl_fail("the protomix watch with pid %d sent no answer", (int)pid);
 		close_fds(got);
 		return -1;
 	}
@@ -269,7 +290,7 @@ static int ctl_exchange(pid_t pid, const char *request, char **out,
 	*out_len = size;
 	return 0;
 io_error:
-	pm_err("talking to the protomix watch with pid %d: %s", (int)pid,
+	ctl_fail("talking to the protomix watch with pid %d: %s", (int)pid,
 	       strerror(errno));
 	close(fd);
 	free(buf);
@@ -284,7 +305,7 @@ static bool refused(pid_t pid, json_object *o)
 
 	if (!json_object_object_get_ex(o, "error", &err))
 		return false;
-	pm_err("the protomix watch with pid %d refused: %s", (int)pid,
+	ctl_fail("the protomix watch with pid %d refused: %s", (int)pid,
 	       json_object_get_string(err));
 	return true;
 }
@@ -303,7 +324,7 @@ json_object *ctl_request_fds(pid_t pid, const char *request, struct ctl_fds *fds
 	o = json_tokener_parse(buf);
 	free(buf);
 	if (!o) {
-		pm_err("the protomix watch with pid %d sent no valid answer", (int)pid);
+		ctl_fail("the protomix watch with pid %d sent no valid answer", (int)pid);
 		close_fds(&got);
 		return NULL;
 	}
@@ -322,6 +343,20 @@ json_object *ctl_request_fds(pid_t pid, const char *request, struct ctl_fds *fds
 json_object *ctl_request(pid_t pid, const char *request)
 {
 	return ctl_request_fds(pid, request, NULL);
+}
+
+json_object *ctl_request_held(pid_t pid, const char *request, char *why,
+			      size_t len)
+{
+	json_object *o;
+
+	ctl_said.hold = true;
+	ctl_said.msg[0] = 0;
+	o = ctl_request_fds(pid, request, NULL);
+	ctl_said.hold = false;
+	if (!o)
+		snprintf(why, len, "%s", ctl_said.msg);
+	return o;
 }
 
 int ctl_stream_open(pid_t pid, const char *request, struct ctl_stream *st)

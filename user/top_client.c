@@ -89,18 +89,23 @@ static bool watch_alive(pid_t pid)
 	return n < 0;			/* cannot tell: assume so */
 }
 
-/* The alerts newer than those we have. */
-static void pull_alerts(struct top_cli *c)
+/* The alerts newer than those we have. 1 when the watch has gone
+ * meanwhile (the loop says so, once: not also the broken request). */
+static int pull_alerts(struct top_cli *c)
 {
 	json_object *o, *arr, *tot, *a;
 	uint64_t total = 0;
-	char req[48];
+	char req[48], why[512];
 	uint8_t dst[16];
 
 	snprintf(req, sizeof(req), "alerts %llu", (unsigned long long)c->alerts_next);
-	o = ctl_request(c->pid, req);
-	if (!o)
-		return;			/* said on stderr: the status line */
+	o = ctl_request_held(c->pid, req, why, sizeof(why));
+	if (!o) {
+		if (!watch_alive(c->pid))
+			return 1;
+		pm_err("%s", why);	/* on stderr: the status line */
+		return 0;
+	}
 	arr = json_object_object_get(o, "alerts");
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		a = json_object_array_get_idx(arr, i);
@@ -117,6 +122,7 @@ static void pull_alerts(struct top_cli *c)
 	}
 	top_alerts_total_set(c->top, total);
 	json_object_put(o);
+	return 0;
 }
 
 /* One refresh: the maps, then the alerts. 1 when the watch has gone. */
@@ -138,7 +144,8 @@ static int top_cli_read(struct top_cli *c)
 	}
 	dest_table_index(t);
 	c->view.dests = t;
-	pull_alerts(c);
+	if (pull_alerts(c))
+		return 1;
 	top_refresh(c->top, &c->view, c->have_prev ? &c->tab[!c->cur] : NULL,
 		    c->prev_ns);
 	c->prev_ns = c->view.taken_ns;
