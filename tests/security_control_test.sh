@@ -37,6 +37,8 @@ P="pmt-$$-sc"
 lab_up "$P" || { fail lab_up "cannot build the lab"; exit 1; }
 hostile_up || { fail hostile_up "cannot create an unprivileged user"; exit 1; }
 GW=$(lab_ns gw)
+PACE_MS=$(lab_pace_ms)
+echo "# starting protomix here: ${PACE_MS} ms (the bounds of time below scale by it)"
 RUNDIR=${PROTOMIX_RUNDIR:-/run/protomix}
 
 DECOY=$(decoy_dir)
@@ -74,7 +76,7 @@ chmod 0755 "$HOSTILE_DIR"
 # A mount namespace of the gateway with a bpffs of its own on /sys/fs/bpf
 # (mode 1777, as the kernel mounts it), held by a sleeping process.
 lab_bg holder gw unshare -m --propagation private sh -c \
-	'mount -t bpf bpf /sys/fs/bpf && echo mounted && exec sleep 120'
+	'mount -t bpf bpf /sys/fs/bpf && echo mounted && exec sleep 3600'
 H=${LAB_BG_PIDS[holder]}
 if ! wait_for "$LAB_DIR/holder.out" '^mounted$' 5 ||
    [ "$(nsenter -t "$H" -m stat -f -c %T /sys/fs/bpf 2>/dev/null)" != bpf_fs ]; then
@@ -309,10 +311,13 @@ t0=$(date +%s%N)
 pm_stop w3 TERM
 assert_eq w3_sigterm_exit 0 "$?"
 ms=$((($(date +%s%N) - t0) / 1000000))
-if [ "$ms" -lt 1000 ]; then
+# within 1 s more than twice what starting protomix costs here (20-30 ms
+# natively, 2 s under emulation): a watch that waited for its clients
+# would take their deadlines, seconds more
+if [ "$ms" -lt $((1000 + 2 * PACE_MS)) ]; then
 	pass sigterm_prompt
 else
-	fail sigterm_prompt "$ms ms"
+	fail sigterm_prompt "$ms ms (bound $((1000 + 2 * PACE_MS)) ms)"
 fi
 pm_stop w1
 assert_eq w1_exit 0 "$?"

@@ -15,7 +15,9 @@
 # After each (and during the holds): a real curl (--max-time 3) gets 200
 # and the exact series of the traffic sent (tcp 7 and esp 300 to
 # 10.20.0.80, 300 protocol_shift violations); the watch's JSON reports
-# (-i 0.2) keep coming with no gap over 1 s in every attack's window; it
+# (-i 0.2) keep coming with no gap over 1 s in every attack's window
+# (every bound of time plus twice what starting protomix costs here:
+# lab_pace_ms, a few ms natively, seconds under emulation); it
 # exits 0 on SIGINT with hostile connections still open, nothing left.
 # Output: PASS name / FAIL name: why / SKIP name: why (see tests/run.sh).
 set -u
@@ -40,6 +42,14 @@ P=pmt-$$-sm
 lab_up "$P" || { fail lab_up "cannot build the lab $P"; exit 1; }
 hostile_up || { fail hostile_up "cannot create the hostile user"; exit 1; }
 GW=$(lab_ns gw)
+# The bounds of time below (a scrape's 3 s, a report gap of 1 s, the
+# 10 s request deadline) get twice what starting protomix costs here
+# added: 20-30 ms natively, near 2 s under emulation, where the watch
+# builds a 9 MB answer that much slower. A watch stalled by its
+# hostile clients still misses them by seconds.
+PACE_MS=$(lab_pace_ms)
+SLACK=$(awk -v p="$PACE_MS" 'BEGIN { printf "%.2f", 2 * p / 1000 }')
+echo "# starting protomix here: ${PACE_MS} ms: ${SLACK} s more on every bound of time"
 MPORT=9464
 URL=http://127.0.0.1:$MPORT/metrics
 NDESTS=8000
@@ -69,14 +79,14 @@ extra()
 # egress), the 300 ESP and 7 TCP to .80, the rest
 EXTRA="10.10.1.10 10.20.0.80 other"
 
-# served NAME: a real scrape (curl, 3 s at most) answers 200 with the
+# served NAME: a real scrape (curl, 3 s + SLACK at most) answers 200 with the
 # exact series of the traffic this test sent
 served()
 {
 	local f=$LAB_DIR/$1.prom code
 
 	: >"$f"
-	code=$(ip netns exec "$GW" curl -s --max-time 3 -o "$f" -w '%{http_code}' "$URL")
+	code=$(ip netns exec "$GW" curl -s --max-time "$(awk -v s="$SLACK" 'BEGIN { print 3 + s }')" -o "$f" -w '%{http_code}' "$URL")
 	assert_eq "$1" "code=200 tcp=7 esp=300 shift=300 exported=$((NDESTS + 2)) ($EXTRA)" \
 		"code=$code tcp=$(value "$f" "$(pk 10.20.0.80 tcp)") esp=$(value "$f" "$(pk 10.20.0.80 esp)") shift=$(value "$f" 'protomix_violations_total{kind="protocol_shift"}') exported=$(value "$f" protomix_exported_dests) ($(extra "$f"))"
 }
@@ -203,8 +213,9 @@ WINDOWS+=("flood:$t0:$(now)")
 # --- slowloris and non-readers, at the same time ------------------------------
 
 t0=$(now)
-hostile_py >"$LAB_DIR/slowloris.out" 2>&1 <<'EOF' &
-import socket, time
+hostile_py "$SLACK" >"$LAB_DIR/slowloris.out" 2>&1 <<'EOF' &
+import socket, sys, time
+slack = float(sys.argv[1])
 # nine from one address: the ninth is over the per-address limit
 conns = []
 for i in range(9):
@@ -217,7 +228,7 @@ for i in range(9):
     time.sleep(0.05)
 line = b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 100
 sent = 0
-end = time.monotonic() + 16
+end = time.monotonic() + 16 + slack
 while time.monotonic() < end and any(c[2] is None for c in conns):
     for c in conns:
         if c[2] is not None:
@@ -239,7 +250,7 @@ while time.monotonic() < end and any(c[2] is None for c in conns):
     time.sleep(1 if sent > 1 else 0.3)
 t = sorted(c[2] if c[2] is not None else 99 for c in conns)
 print("at_once=%d cut_at_deadline=%d" % (
-    sum(1 for x in t if x < 1), sum(1 for x in t if 9 <= x <= 13)))
+    sum(1 for x in t if x < 1 + slack), sum(1 for x in t if 9 <= x <= 13 + slack)))
 print("times", " ".join("%.1f" % x for x in t))
 EOF
 spid=$!
@@ -327,10 +338,10 @@ ts = [datetime.datetime.strptime(l.strip(), "%Y-%m-%dT%H:%M:%S.%fZ")
       .replace(tzinfo=datetime.timezone.utc).timestamp() for l in sys.stdin]
 ts = [t0] + [t for t in ts if t0 <= t <= t1] + [t1]
 print("%.2f %d" % (max(b - a for a, b in zip(ts, ts[1:])), len(ts) - 2))' "$t0" "$t1")
-	if awk -v g="${gap% *}" 'BEGIN { exit !(g <= 1.0) }'; then
+	if awk -v g="${gap% *}" -v s="$SLACK" 'BEGIN { exit !(g <= 1.0 + s) }'; then
 		pass "${name}_reports_on_time"
 	else
-		fail "${name}_reports_on_time" "longest gap between reports ${gap% *} s (${gap#* } reports in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s, -i 0.2)"
+		fail "${name}_reports_on_time" "longest gap between reports ${gap% *} s, bound $(awk -v s="$SLACK" 'BEGIN { print 1 + s }') s (${gap#* } reports in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s, -i 0.2)"
 	fi
 done
 

@@ -53,17 +53,8 @@ wait_new()
 	return 1
 }
 
-# What starting protomix costs on this machine, in ms: the slowest of 3
-# runs of `protomix classes` in the gateway namespace (no BPF, no file).
-# Under emulation (QEMU/TCG at load 12) this alone took near 2 s.
-START_MS=0
-for _ in 1 2 3; do
-	t0=$EPOCHREALTIME
-	ip netns exec "$GW" "$PROTOMIX" classes >/dev/null 2>&1
-	t1=$EPOCHREALTIME
-	ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", (b - a) * 1000 }')
-	[ "$ms" -gt "$START_MS" ] && START_MS=$ms
-done
+# What starting protomix costs on this machine (tests/lib/lab.sh)
+START_MS=$(lab_pace_ms)
 FAST_MS=$((2000 + 2 * START_MS))
 echo "# starting protomix here: ${START_MS} ms; a refusal must take under ${FAST_MS} ms"
 

@@ -653,12 +653,14 @@ refused after_stop_snapshot_pid 1 "no protomix watch with pid $W1PID" "$GW" snap
 # Where /sys/fs/bpf is a bpffs the maps are pinned. On this host it is
 # usually not, and `ip netns exec` mounts a fresh /sys anyway: a holder
 # process keeps a mount namespace of the gateway with a private bpffs on
-# /sys/fs/bpf; the watches and the checks enter it with nsenter.
+# /sys/fs/bpf; the watches and the checks enter it with nsenter. It sleeps
+# an hour, not 2 minutes: under emulation this part alone outlasted 120 s
+# (6.12: "nsenter: cannot open /proc/PID/ns/net"); it is killed below.
 host_fs=$(stat -f -c %T /sys/fs/bpf 2>/dev/null)
 echo "# host /sys/fs/bpf: ${host_fs:-absent}" >&2
 pins_ok=1
 lab_bg holder gw unshare -m --propagation private sh -c \
-	'mount -t bpf bpf /sys/fs/bpf && echo mounted && exec sleep 120'
+	'mount -t bpf bpf /sys/fs/bpf && echo mounted && exec sleep 3600'
 H=${LAB_BG_PIDS[holder]}
 wait_for "$LAB_DIR/holder.out" '^mounted$' 5 || pins_ok=0
 if [ "$pins_ok" -eq 0 ] ||

@@ -315,6 +315,25 @@ wait_for()
 	return 1
 }
 
+# lab_pace_ms: what starting protomix costs on this machine, in ms: the
+# slowest of 3 runs of `protomix classes` (no BPF, no file). 20-30 ms
+# natively; near 2 s under emulation (QEMU/TCG at load 12). Tests whose
+# bounds are times scale them by it, so that a slow machine passes where
+# the behaviour is right and a stall (seconds) still fails.
+lab_pace_ms()
+{
+	local t0 t1 ms max=0
+
+	for _ in 1 2 3; do
+		t0=$EPOCHREALTIME
+		"$PROTOMIX" classes >/dev/null 2>&1
+		t1=$EPOCHREALTIME
+		ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", (b - a) * 1000 }')
+		[ "$ms" -gt "$max" ] && max=$ms
+	done
+	echo "$max"
+}
+
 # wait_listen u|t PORT: until something listens on PORT (UDP or TCP) in
 # the gateway, 5 s at most; 0 if it does
 wait_listen()
