@@ -176,6 +176,22 @@ static __always_inline void *carrier_merge(void *data, void *pos, __u8 noise)
 #define MPLS_BOS_BYTE	2	/* the byte holding the S bit */
 #define MPLS_BOS_BIT	0x01
 
+/* What comes after a header that names no protocol (MPLS, GTP-U): IP by
+ * the version nibble of its first byte. Its ethertype in network order,
+ * or 0 with *reason = other. */
+static __always_inline __be16 ip_by_version(__u8 first, int *reason, int other)
+{
+	switch (first >> 4) {
+	case 4:
+		return bpf_htons(ETH_P_IP);
+	case 6:
+		return bpf_htons(ETH_P_IPV6);
+	default:
+		*reason = other;
+		return 0;
+	}
+}
+
 /* An MPLS label stack of up to PM_MAX_MPLS labels. What follows the
  * bottom of the stack carries no type (RFC 4182): its first nibble says,
  * 4 for IPv4 and 6 for IPv6; anything else (0 is a pseudowire control
@@ -207,15 +223,7 @@ static __always_inline __be16 parse_mpls(struct hdr_cursor *nh, void *data_end,
 		*reason = PM_R_MPLS_TRUNC;
 		return 0;
 	}
-	switch (*ip >> 4) {
-	case 4:
-		return bpf_htons(ETH_P_IP);
-	case 6:
-		return bpf_htons(ETH_P_IPV6);
-	default:
-		*reason = PM_R_MPLS_OTHER;
-		return 0;
-	}
+	return ip_by_version(*ip, reason, PM_R_MPLS_OTHER);
 }
 
 struct pppoe_ses_hdr {	/* RFC 2516 section 4, then PPP's protocol field */
@@ -790,15 +798,7 @@ static __always_inline __be16 tun_gtpu(struct hdr_cursor *nh, void *data_end,
 	nh->pos = p;
 	if ((void *)(p + 1) > data_end)
 		return 0;
-	switch (*p >> 4) {
-	case 4:
-		return bpf_htons(ETH_P_IP);
-	case 6:
-		return bpf_htons(ETH_P_IPV6);
-	default:
-		*reason = PM_R_TUN_OTHER;
-		return 0;
-	}
+	return ip_by_version(*p, reason, PM_R_TUN_OTHER);
 }
 
 /* GRE version 0 with its checksum, key and sequence words; version 1
