@@ -104,6 +104,33 @@ if [ "$HAVE_JQ" -eq 1 ]; then
 		"$("$PROTOMIX" diff "$OLD" "$NEW" --json 2>&1)"
 fi
 
+# --- destinations seen inside tunnels (--decap): marked "(via ...)" ---------
+
+cat >"$TMP/via_old.json" <<'EOF'
+{"schema":"protomix.snapshot/3","host":"gw1","taken_at":"2026-12-02T10:00:00.000000Z","destinations":[
+ {"addr":"10.97.0.90","via":["vxlan"],"packets":{"tcp":100}},
+ {"addr":"10.97.0.91","via":["gre"],"packets":{"tcp":5}},
+ {"addr":"10.20.0.130","packets":{"vxlan":100}}]}
+EOF
+cat >"$TMP/via_new.json" <<'EOF'
+{"schema":"protomix.snapshot/3","host":"gw1","taken_at":"2026-12-02T11:00:00.000000Z","destinations":[
+ {"addr":"10.97.0.90","via":["vxlan","geneve"],"packets":{"tcp":100,"esp":900}},
+ {"addr":"10.97.0.92","via":["gtp_u"],"packets":{"udp":7}},
+ {"addr":"10.20.0.130","packets":{"vxlan":1000}}]}
+EOF
+check diff_via_text "10.97.0.90 (via vxlan,geneve): esp appeared (0% -> 90%), tcp 100% -> 10% (packets: esp +900, tcp +0)
+10.97.0.92 (via gtp_u): appeared, 7 packets (udp 100%)
+10.97.0.91 (via gre): vanished, 5 packets (tcp 100%)
+1 changed, 1 appeared, 1 vanished, 1 unchanged ($TMP/via_old.json: gw1 at 2026-12-02T10:00:00.000000Z -> $TMP/via_new.json: gw1 at 2026-12-02T11:00:00.000000Z)" \
+	"$("$PROTOMIX" diff "$TMP/via_old.json" "$TMP/via_new.json" 2>&1)"
+if [ "$HAVE_JQ" = 1 ]; then
+	check diff_via_json '[{"addr":"10.97.0.90","via":["vxlan","geneve"]},{"addr":"10.97.0.92","via":["gtp_u"]},{"addr":"10.97.0.91","via":["gre"]}]' \
+		"$("$PROTOMIX" diff --json "$TMP/via_old.json" "$TMP/via_new.json" 2>&1 |
+			jq -c '[.changed[], .appeared[], .vanished[] | {addr, via}]')"
+	check diff_no_via_member '[]' \
+		"$("$PROTOMIX" diff --json "$OLD" "$NEW" 2>&1 | jq -c '[.. | objects | select(has("via"))]')"
+fi
+
 # --- bad input --------------------------------------------------------------
 
 printf '{"schema":"protomix.snapshot/1","destinations":[' >"$TMP/corrupt.json"

@@ -256,10 +256,11 @@ static void print_mix(FILE *f, const ddest *d)
 
 static void print_change(FILE *f, const struct change *ch)
 {
-	char a[16], b[16];
+	char a[16], b[16], via[96];
 	int said = 0;
 
-	fprintf(f, "%s: ", ch->n->addr);
+
+	fprintf(f, "%s%s: ", ch->n->addr, via_text(ch->n->via | ch->o->via, via, sizeof(via)));
 	for (size_t i = 0; i < ch->nc; i++) {
 		const struct cls *c = &ch->c[i];
 
@@ -296,19 +297,23 @@ static void print_side(FILE *f, const struct side *s)
 
 static void diff_text(FILE *f, const struct diff *df)
 {
+	char via[96];
+
 	for (size_t i = 0; i < df->nchanged; i++)
 		print_change(f, &df->changed[i]);
 	for (size_t i = 0; i < df->nappeared; i++) {
 		const ddest *d = df->appeared[i];
 
-		fprintf(f, "%s: appeared, %" PRIu64 " packets", d->addr, d->total);
+		fprintf(f, "%s%s: appeared, %" PRIu64 " packets", d->addr,
+			via_text(d->via, via, sizeof(via)), d->total);
 		print_mix(f, d);
 		fputc('\n', f);
 	}
 	for (size_t i = 0; i < df->nvanished; i++) {
 		const ddest *d = df->vanished[i];
 
-		fprintf(f, "%s: vanished, %" PRIu64 " packets", d->addr, d->total);
+		fprintf(f, "%s%s: vanished, %" PRIu64 " packets", d->addr,
+			via_text(d->via, via, sizeof(via)), d->total);
 		print_mix(f, d);
 		fputc('\n', f);
 	}
@@ -346,6 +351,14 @@ static json_object *jside(const struct side *s)
 	return o;
 }
 
+/* "via": the tunnels a destination's packets came inside (on either side
+ * for a change), as a snapshot gives them; nothing for none. */
+static void add_via(json_object *o, uint32_t via)
+{
+	if (via)
+		json_object_object_add(o, "via", classes_json(via));
+}
+
 static json_object *jdest(const ddest *d)
 {
 	json_object *o = json_object_new_object(), *p = json_object_new_object();
@@ -355,6 +368,7 @@ static json_object *jdest(const ddest *d)
 			json_object_object_add(p, class_name(k),
 					       json_object_new_uint64(d->packets[k]));
 	json_object_object_add(o, "addr", json_object_new_string(d->addr));
+	add_via(o, d->via);
 	json_object_object_add(o, "packets", p);
 	return o;
 }
@@ -394,6 +408,7 @@ static json_object *jchange(const struct change *ch)
 	}
 	free(byname);
 	json_object_object_add(o, "addr", json_object_new_string(ch->n->addr));
+	add_via(o, ch->n->via | ch->o->via);
 	json_object_object_add(o, "classes_appeared", app);
 	json_object_object_add(o, "classes_vanished", van);
 	json_object_object_add(o, "shifted", sh);
