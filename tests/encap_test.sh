@@ -121,7 +121,13 @@ run()
 	[ "$h" = xdp ] && ih=xdp || ih=tc_ingress
 	n=$h
 	so=$(pm_out "$n") s=$LAB_DIR/$n.json m=$LAB_DIR/$n.metrics
-	start "$n" watch --hook "$h" --json -i 0.2 -o "$s" --metrics "127.0.0.1:$MPORT" gw-ws || return
+	# --oneway-window 3600: the WireGuard bursts here get no answer, and
+	# a scan that falls within a burst's length after 5 s (the default
+	# window: first seen >= 5 s ago, last <= 5 s ago) would add a
+	# one_way_ipsec alert, by luck of timing (6.1 under QEMU, where
+	# this run outlasts 5 s). This test counts the protocol_shift ones.
+	start "$n" watch --hook "$h" --json -i 0.2 -o "$s" --metrics "127.0.0.1:$MPORT" \
+		--oneway-window 3600 gw-ws || return
 
 	send_ws mpls_tcp4 2 --dst 10.20.0.120		# tcp over MPLS ...
 	send_ws mpls_wg_data4 3 --dst 10.20.0.120	# ... then WireGuard: shift
@@ -173,8 +179,7 @@ run()
 	assert_eq "$h/mpls_shift_dest" \
 		'{"packets":{"tcp":2,"wireguard":3},"violations":3,"expected":["tcp"]}' \
 		"$(dest "$s" 10.20.0.120)"
-	# (on a mismatch, the alerts themselves: one run on 6.1 under QEMU had
-	# a fourth; which kind it was is what is to be learned)
+	# (on a mismatch, the alerts themselves)
 	n121=$(nalerts "$so" '.dst == "10.20.0.121"')
 	[ "$n121" = 3 ] || n121="$n121: $(alerts "$so" '.dst == "10.20.0.121"' |
 		jq -c '{kind, time, iface, dir, src, class}' | paste -sd' ')"
