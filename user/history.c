@@ -5,7 +5,7 @@
 #include <string.h>
 #include "classes.h"
 #include "history.h"
-#include "snapshot.h"
+#include "view.h"
 #include "util.h"
 
 /* One destination's deltas of one interval. */
