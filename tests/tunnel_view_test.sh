@@ -98,10 +98,11 @@ assert_eq html_status 0 "$?"
 assert_eq html_dest_via 2 "$(grep -cE '<tr><td>10\.(20\.0\.80 \(via gre,vxlan\)|30\.0\.5 \(via gtp_u\))</td>' "$TMP/r.html")"
 assert_eq html_alert_via 1 "$(grep -cF '<td>10.20.0.80 (via vxlan)</td><td>esp</td><td class="n">3</td>' "$TMP/r.html")"
 assert_eq html_inner "1 1" "$(grep -cF '<tr><th>packets inside tunnels, counted</th><td class="n">11</td></tr>' "$TMP/r.html") $(grep -cF '<tr><th>inside tunnels, not counted</th><td>tun_bad_hdr 1, tun_other 1</td></tr>' "$TMP/r.html")"
-# the older and the newer snapshot compared: 10.20.0.80 appeared (decap)
+# the older and the newer snapshot compared: 10.20.0.80 appeared (decap),
+# marked with its tunnels
 out=$("$PROTOMIX" diff "$N" "$S" 2>&1)
-assert_eq diff_reads_via "0 10.20.0.80: appeared, 9 packets (tcp 66.7%, esp 33.3%)" \
-	"$? $(grep -F '10.20.0.80:' <<<"$out")"
+assert_eq diff_reads_via "0 10.20.0.80 (via gre,vxlan): appeared, 9 packets (tcp 66.7%, esp 33.3%)" \
+	"$? $(grep -F '10.20.0.80 ' <<<"$out")"
 
 # --- 2: a watch in the lab -------------------------------------------------------
 
