@@ -691,6 +691,22 @@ struct gre_base_hdr_ {	/* RFC 2784, RFC 2890; version 1: RFC 2637 */
 #define GRE_VERSION	0x0007
 #define GRE_V1_PPTP	1
 
+/* What a tunnel header that names its payload by ethertype (Geneve,
+ * GRE) may carry: Ethernet (0x6558), IPv4 or IPv6, returned as it is;
+ * anything else is tun_other (0). */
+static __always_inline __be16 tun_inner_proto(__be16 proto, int *reason)
+{
+	switch (proto) {
+	case bpf_htons(ETH_P_TEB):
+	case bpf_htons(ETH_P_IP):
+	case bpf_htons(ETH_P_IPV6):
+		return proto;
+	default:
+		*reason = PM_R_TUN_OTHER;
+		return 0;
+	}
+}
+
 /* What a tunnel header says it carries: an ethertype (IPv4, IPv6, or
  * ETH_P_TEB for an Ethernet frame), in network order, or 0 with *reason
  * set. Each reads from nh->pos and leaves it after the header. */
@@ -732,15 +748,7 @@ static __always_inline __be16 tun_geneve(struct hdr_cursor *nh, void *data_end,
 		return 0;
 	}
 	nh->pos = (void *)(gh + 1) + optlen;
-	switch (gh->proto) {
-	case bpf_htons(ETH_P_TEB):
-	case bpf_htons(ETH_P_IP):
-	case bpf_htons(ETH_P_IPV6):
-		return gh->proto;
-	default:
-		*reason = PM_R_TUN_OTHER;
-		return 0;
-	}
+	return tun_inner_proto(gh->proto, reason);
 }
 
 /* GTP-U: the 8-byte header, the 4 optional bytes when E, S or PN is set,
@@ -831,15 +839,7 @@ static __always_inline __be16 tun_gre(struct hdr_cursor *nh, void *data_end,
 		return 0;
 	}
 	nh->pos += len;
-	switch (gh->proto) {
-	case bpf_htons(ETH_P_TEB):
-	case bpf_htons(ETH_P_IP):
-	case bpf_htons(ETH_P_IPV6):
-		return gh->proto;
-	default:
-		*reason = PM_R_TUN_OTHER;
-		return 0;
-	}
+	return tun_inner_proto(gh->proto, reason);
 }
 
 /* The packet inside a frame that parse_frame() counted under a tunnel
