@@ -295,28 +295,26 @@ static void print_side(FILE *f, const struct side *s)
 	fprintf(f, "%s: %s at %s", s->file, *host ? host : "?", *at ? at : "?");
 }
 
-static void diff_text(FILE *f, const struct diff *df)
+/* "ADDR (via ...): WHAT, N packets (mix)" for each of n destinations. */
+static void print_listed(FILE *f, const ddest *const *d, size_t n,
+			 const char *what)
 {
 	char via[96];
 
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "%s%s: %s, %" PRIu64 " packets", d[i]->addr,
+			via_text(d[i]->via, via, sizeof(via)), what, d[i]->total);
+		print_mix(f, d[i]);
+		fputc('\n', f);
+	}
+}
+
+static void diff_text(FILE *f, const struct diff *df)
+{
 	for (size_t i = 0; i < df->nchanged; i++)
 		print_change(f, &df->changed[i]);
-	for (size_t i = 0; i < df->nappeared; i++) {
-		const ddest *d = df->appeared[i];
-
-		fprintf(f, "%s%s: appeared, %" PRIu64 " packets", d->addr,
-			via_text(d->via, via, sizeof(via)), d->total);
-		print_mix(f, d);
-		fputc('\n', f);
-	}
-	for (size_t i = 0; i < df->nvanished; i++) {
-		const ddest *d = df->vanished[i];
-
-		fprintf(f, "%s%s: vanished, %" PRIu64 " packets", d->addr,
-			via_text(d->via, via, sizeof(via)), d->total);
-		print_mix(f, d);
-		fputc('\n', f);
-	}
+	print_listed(f, df->appeared, df->nappeared, "appeared");
+	print_listed(f, df->vanished, df->nvanished, "vanished");
 	fprintf(f, "%zu changed, %zu appeared, %zu vanished, %zu unchanged (",
 		df->nchanged, df->nappeared, df->nvanished, df->nunchanged);
 	print_side(f, &df->old);

@@ -326,6 +326,21 @@ static void md_row(FILE *f, const char *name, uint64_t v)
 	fprintf(f, "| %s | %" PRIu64 " |\n", name, v);
 }
 
+/* One row "| LEAD reason | N |" per reason of an object of counts that
+ * is not 0 (a snapshot's malformed or inner_reason). */
+static void md_reason_rows(FILE *f, const char *lead, json_object *reasons)
+{
+	if (!json_object_is_type(reasons, json_type_object))
+		return;
+	json_object_object_foreach(reasons, reason, v) {
+		if (!snap_u64_of(v))
+			continue;
+		fprintf(f, "| %s", lead);
+		md_cell(f, reason);
+		fprintf(f, " | %" PRIu64 " |\n", snap_u64_of(v));
+	}
+}
+
 static void md_counters(FILE *f, json_object *snap)
 {
 	json_object *st = snap_get(snap, "stats", json_type_object);
@@ -354,28 +369,12 @@ static void md_counters(FILE *f, json_object *snap)
 	if (snap_get(st, "pppoe_other", json_type_int))
 		md_row(f, "PPPoE frames without IP", snap_u64(st, "pppoe_other"));
 	md_row(f, "malformed frames", malformed);
-	if (json_object_is_type(mal, json_type_object)) {
-		json_object_object_foreach(mal, reason, v) {
-			if (!snap_u64_of(v))
-				continue;
-			fputs("| malformed: ", f);
-			md_cell(f, reason);
-			fprintf(f, " | %" PRIu64 " |\n", snap_u64_of(v));
-		}
-	}
+	md_reason_rows(f, "malformed: ", mal);
 	if (snap_get(st, "inner_packets", json_type_int)) {	/* schema 3 */
 		json_object *inner = snap_get(st, "inner_reason", json_type_object);
 
 		md_row(f, "packets inside tunnels, counted", snap_u64(st, "inner_packets"));
-		if (json_object_is_type(inner, json_type_object)) {
-			json_object_object_foreach(inner, reason, v) {
-				if (!snap_u64_of(v))
-					continue;
-				fputs("| inside tunnels, not counted: ", f);
-				md_cell(f, reason);
-				fprintf(f, " | %" PRIu64 " |\n", snap_u64_of(v));
-			}
-		}
+		md_reason_rows(f, "inside tunnels, not counted: ", inner);
 	}
 	md_row(f, "VLAN-tagged frames", snap_u64(st, "vlan_frames"));
 	md_row(f, "GSO frames", snap_u64(st, "gso_frames"));
