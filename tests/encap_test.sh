@@ -46,11 +46,22 @@ dest() { jqs "$1" ".destinations[] | select(.addr == \"$2\") | {packets, violati
 FIELDS='{kind, iface, dir, src, dst, class, spi, len, expected}'
 MPORT=9464	# protomix's metrics, in the gateway namespace
 
-# scrape_until FILE: GET /metrics into FILE until protomix_macsec_total
-# says 5 (the watch reads the maps every interval), 5 s at most
+# scrape_until FILE: GET /metrics into FILE until one scrape holds all
+# of the counts checked (the watch reads the maps every interval, which
+# may fall between two sends: macsec 5 and mpls_depth still 0), 5 s at most
 scrape_until()
 {
-	lab_scrape_until "http://127.0.0.1:$MPORT/metrics" "$1" '^protomix_macsec_total 5$' >/dev/null
+	local i
+
+	for ((i = 0; i < 25; i++)); do
+		lab_scrape_until "http://127.0.0.1:$MPORT/metrics" "$1" \
+			'^protomix_macsec_total 5$' 1 >/dev/null &&
+			grep -q '^protomix_malformed_total{reason="mpls_depth"} 2$' "$1" &&
+			grep -q '^protomix_mpls_other_total 6$' "$1" &&
+			grep -q '^protomix_pppoe_other_total 5$' "$1" && return 0
+		sleep 0.2
+	done
+	return 1
 }
 
 # stats_of HOOK_INDEX: the stats map entry of the watch attached to the
