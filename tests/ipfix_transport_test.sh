@@ -290,6 +290,7 @@ assert_eq slow_dropped_is_stat "$(jq '.dropped_records' <<<"$tcp")" "$(jq '.stat
 
 # --- stopped with records queued: dropped, counted in the exit snapshot --------
 mkdir -p "$LAB_DIR/nfq"
+overflow0=$(udp_rcvbuf_errors)
 lab_nfcapd nfq 9991 "$LAB_DIR/nfq" -B 16000000 || fail exitq_nfcapd "nfcapd does not listen"
 lab_bg stallq gw "$LAB_PYTHON" "$COLL" stall 4745
 wait_listen t 4745 || fail exitq_listener "the listener does not listen"
@@ -312,9 +313,19 @@ lab_bg_stop stallq
 lab_bg_stop nfq
 tcp=$(jq -c '.ipfix[] | select(.collector | endswith("/tcp"))' <<<"$ST")
 udp=$(jq -c '.ipfix[] | select(.collector | endswith("/udp"))' <<<"$ST")
-made=$(nfdump -q -R "$LAB_DIR/nfq" -o "fmt:%pkt" 2>/dev/null | awk '$1 > 0' | wc -l)
+got=$(nfdump -q -R "$LAB_DIR/nfq" -o "fmt:%pkt" 2>/dev/null | awk '$1 > 0' | wc -l)
+# every record made went to the UDP collector at once (UDP never queues)
+made=$(jq '.sent_records' <<<"$udp")
 assert_eq exitq_queued_at_stop 1 "$(jq '.queued_records > 0' <<<"$tcp" | grep -c true)"
-assert_eq exitq_nfcapd_got_all "$(jq '.sent_records' <<<"$udp") 0" "$made $(jq '.dropped_records' <<<"$udp")"
+assert_eq exitq_udp_none_dropped 0 "$(jq '.dropped_records' <<<"$udp")"
+# nfcapd decoded all of them, unless its socket overflowed (6.12 under
+# emulation: 47,936 of 50,000)
+overflow=$(udp_rcvbuf_errors)
+if [ "$((overflow - overflow0))" -gt 0 ]; then
+	skip exitq_nfcapd_got_all "nfcapd's socket overflowed $((overflow - overflow0)) datagrams (got $got of $made records): this machine is too slow for the collector"
+else
+	assert_eq exitq_nfcapd_got_all "$made" "$got"
+fi
 # both collectors were given every record: the exit snapshot's sent +
 # dropped, summed over the two, is twice what was made: nothing queued
 assert_eq exitq_snapshot_adds_up "$((2 * made))" \
