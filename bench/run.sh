@@ -825,6 +825,15 @@ jq -n \
 	      min: $v[0], max: $v[-1], rounds: $n,
 	      noisy: ($n < 2 or ($v[-1] - $v[0]) > $noisy_pts), per_round: $pr };
 	def xr(k): $xdp_raw[k] // [];
+	# per round: an observer case over observer_v4_tcp of the same round,
+	# in percent; goal: at most goal_max
+	def ratio_rounds(a; b; goal_max):
+	  ([a, b] | transpose | map(if any(. == null) or .[1] == 0 then null
+				    else 100 * .[0] / .[1] end)) as $pr
+	  | ($pr | map(select(. != null)) | sort) as $v | ($v | length) as $n
+	  | { median: (if $n == 0 then null elif $n % 2 == 1 then $v[($n - 1) / 2]
+		       else ($v[$n / 2 - 1] + $v[$n / 2]) / 2 end),
+	      min: $v[0], max: $v[-1], rounds: $n, goal_max: goal_max, per_round: $pr };
 	{
 	  xdp_ns: {
 	    bare: xdpkey("bare"), counter: xdpkey("counter"),
@@ -834,7 +843,11 @@ jq -n \
 	    observer_new_dest: xdpkey("observer_new_dest"),
 	    observer_rule_violation: xdpkey("observer_rule_violation"),
 	    observer_new_dest_full_map: xdpkey("observer_new_dest_full_map"),
-	    observer_v4_tcp_131k_dests: xdpkey("observer_v4_tcp_131k_dests")
+	    observer_v4_tcp_131k_dests: xdpkey("observer_v4_tcp_131k_dests"),
+	    observer_v4_tcp_nodecap: xdpkey("observer_v4_tcp_nodecap"),
+	    observer_vxlan_tcp: xdpkey("observer_vxlan_tcp"),
+	    observer_gtpu_esp: xdpkey("observer_gtpu_esp"),
+	    observer_mpls_tcp: xdpkey("observer_mpls_tcp")
 	  },
 	  live_mpps: { bare: $live_bare, observer: $live_obs,
 	               hot_dest_2cpu: $live_h2, spread_2cpu: $live_s2, bare_2cpu: $live_b2 },
@@ -843,6 +856,15 @@ jq -n \
 	    observer_v4_tcp: over_rounds(xr("observer_v4_tcp"); xr("bare")),
 	    # bare + (tail->pm_xdp - tail->bare) - bare, in each round
 	    observer_v4_tcp_131k_dests: over_rounds(xr("tail_known_cycle"); xr("tail_bare_cycle"))
+	  } end),
+	  # --decap against --no-decap on plain IPv4 TCP, ns per round (goal <= 2)
+	  xdp_decap_over_nodecap_ns: (if $xdp_raw == null then null else
+	    over_rounds(xr("observer_v4_tcp"); xr("observer_v4_tcp_nodecap")) + { goal_max: 2 } end),
+	  # a tunnel or carrier against plain IPv4 TCP, % per round (goal <= 200)
+	  xdp_tunnel_vs_v4_tcp: (if $xdp_raw == null then null else {
+	    observer_vxlan_tcp: ratio_rounds(xr("observer_vxlan_tcp"); xr("observer_v4_tcp"); 200),
+	    observer_gtpu_esp: ratio_rounds(xr("observer_gtpu_esp"); xr("observer_v4_tcp"); 200),
+	    observer_mpls_tcp: ratio_rounds(xr("observer_mpls_tcp"); xr("observer_v4_tcp"); 200)
 	  } end),
 	  iperf_gbps: { none: $gbps.none, protomix: $gbps.protomix,
 	                tcpdump: $gbps.tcpdump, protomix_xdp: $gbps.protomix_xdp },
@@ -893,8 +915,18 @@ jq -r --argjson np "$NOISY_POINTS" '
 	   ["observer new destination", .xdp_ns.observer_new_dest, false],
 	   ["observer rule violation (suppr.)", .xdp_ns.observer_rule_violation, false],
 	   ["  new dest into a full map (evicts)", .xdp_ns.observer_new_dest_full_map, false],
-	   ["  IPv4 TCP among 131072 known", .xdp_ns.observer_v4_tcp_131k_dests, true]][] as $r
+	   ["  IPv4 TCP among 131072 known", .xdp_ns.observer_v4_tcp_131k_dests, true],
+	   ["observer IPv4 TCP, --no-decap", .xdp_ns.observer_v4_tcp_nodecap, false],
+	   ["observer VXLAN, IPv4 TCP inside", .xdp_ns.observer_vxlan_tcp, false],
+	   ["observer GTP-U, IPv4 ESP inside", .xdp_ns.observer_gtpu_esp, false],
+	   ["observer MPLS, IPv4 TCP", .xdp_ns.observer_mpls_tcp, false]][] as $r
 	  | "  \($r[0] | .[0:36] | . + " " * (36 - length)) \(f($r[1]; 0) | " " * (6 - length) + .)  \(over($r[1]) | " " * (9 - length) + .)   \(if $r[2] then hot($r[1]) else "" end)"),
+	( .xdp_decap_over_nodecap_ns // empty | . as $r
+	  | "  --decap over --no-decap, IPv4 TCP: \(f($r.median; 0)) ns per round (\(f($r.min; 0)) to \(f($r.max; 0)), \($r.rounds) rounds)   \(
+	      if $r.median == null then "" elif $r.median <= $r.goal_max then "ok" else "MISS" end) (goal <= \($r.goal_max) ns)"),
+	( (.xdp_tunnel_vs_v4_tcp // {}) | to_entries[] | .key as $k | .value as $r
+	  | "  \($k | . + " " * (20 - length)) vs observer_v4_tcp: \(f($r.median; 1))% per round (\(f($r.min; 1))-\(f($r.max; 1)), \($r.rounds) rounds)   \(
+	      if $r.median == null then "" elif $r.median <= $r.goal_max then "ok" else "MISS" end) (goal <= \($r.goal_max)%)"),
 	"",
 	"live frames through a veth (pm_xdp via watch --hook xdp; \(.detail.live.observer_distinct_dests // "?") destinations seen)",
 	"  median: bare XDP \(f(.live_mpps.bare; 3)) Mpps   observer \(f(.live_mpps.observer; 3)) Mpps   (one CPU)",

@@ -11,10 +11,19 @@
  *   observer_v6_ext              hop_dst_tcp6: hop-by-hop, dest options, TCP
  *   observer_qinq_esp            esp4_qinq: 802.1ad + 802.1Q, IPv4 ESP
  *   observer_rule_violation      esp4 to 10.20.0.80 under 10.20.0.0/16=tcp
+ *   observer_v4_tcp_nodecap      tcp4, the observer loaded with --no-decap
+ *   observer_vxlan_tcp           vxlan_tcp4: IPv4 TCP inside VXLAN, both
+ *                                destinations known
+ *   observer_gtpu_esp            gtpu_esp4: IPv4 ESP inside GTP-U
+ *   observer_mpls_tcp            mpls_tcp4: one MPLS label, IPv4 TCP
  *   observer_new_dest            see below
  *
  * The observer is the one watch loads (user/observer.c): maps sized by
  * the loader (262144 destinations), sample rate 5, rules in the LPM trie.
+ * The tunnel cases and the --no-decap one are measured in the same round
+ * as observer_v4_tcp, so the figures that compare them (a tunnel at most
+ * 2x plain TCP; --decap at most 2 ns over --no-decap on plain TCP) are
+ * per-round differences and ratios (bench/run.sh).
  *
  * A new destination on every repetition. BPF_PROG_TEST_RUN repeats one
  * frame, so bench_tail (bench/bpf/gen.bpf.c) rewrites the IPv4 destination
@@ -63,13 +72,14 @@
 
 enum item {
 	I_BARE, I_COUNTER, I_V4_TCP, I_V6_EXT, I_QINQ_ESP, I_VIOLATION,
-	I_TAIL_BARE, I_TAIL_NEW, I_TAIL_EVICT, I_TAIL_BARE_CYCLE, I_TAIL_CYCLE,
+	I_V4_NODECAP, I_VXLAN_TCP, I_GTPU_ESP, I_MPLS_TCP, I_TAIL_BARE, I_TAIL_NEW, I_TAIL_EVICT, I_TAIL_BARE_CYCLE, I_TAIL_CYCLE,
 	NITEM,
 };
 
 static const char *const item_name[NITEM] = {
 	"bare", "counter", "observer_v4_tcp", "observer_v6_ext",
-	"observer_qinq_esp", "observer_rule_violation", "tail_bare",
+	"observer_qinq_esp", "observer_rule_violation", "observer_v4_tcp_nodecap",
+	"observer_vxlan_tcp", "observer_gtpu_esp", "observer_mpls_tcp", "tail_bare",
 	"tail_new_dest", "tail_new_dest_evict", "tail_bare_cycle",
 	"tail_known_cycle",
 };
@@ -84,9 +94,9 @@ struct env {
 	struct bench_bare *bare;
 	struct bench_counter *counter;
 	struct bench_gen *gen;
-	struct observer hot, rules, fresh, full;
-	bool hot_open, rules_open, fresh_open, full_open;
-	struct frame tcp4, v6ext, qinq, esp4;
+	struct observer hot, rules, fresh, full, nodecap;
+	bool hot_open, rules_open, fresh_open, full_open, nodecap_open;
+	struct frame tcp4, v6ext, qinq, esp4, vxlan, gtpu, mpls;
 	struct pm_dest_key *new_keys;	/* the destinations fresh gets */
 	uint32_t evict_next;		/* the next address of the full map */
 	double ns[NITEM][MAX_ROUNDS];
@@ -139,9 +149,11 @@ static int tail_run(struct env *e, double *ns)
 			e->repeat, ns);
 }
 
-static int open_observer(struct observer *ob, uint64_t max_dests, const char *rule)
+static int open_observer(struct observer *ob, uint64_t max_dests, const char *rule,
+			 bool no_decap)
 {
-	struct observer_cfg cfg = { .max_dests = max_dests, .sample_rate = 5 };
+	struct observer_cfg cfg = { .max_dests = max_dests, .sample_rate = 5,
+				    .no_decap = no_decap };
 	struct ruleset rs = {};
 	int err;
 
@@ -190,6 +202,11 @@ static int one_round(struct env *e, int r)
 	err = err ?: test_run(obs_fd(&e->rules), &e->esp4, e->repeat, &e->ns[I_VIOLATION][r]);
 	if (!err)
 		observer_poll(&e->rules);	/* drain the ring buffer */
+	err = err ?: test_run(obs_fd(&e->nodecap), &e->tcp4, e->repeat,
+			      &e->ns[I_V4_NODECAP][r]);
+	err = err ?: test_run(obs_fd(&e->hot), &e->vxlan, e->repeat, &e->ns[I_VXLAN_TCP][r]);
+	err = err ?: test_run(obs_fd(&e->hot), &e->gtpu, e->repeat, &e->ns[I_GTPU_ESP][r]);
+	err = err ?: test_run(obs_fd(&e->hot), &e->mpls, e->repeat, &e->ns[I_MPLS_TCP][r]);
 
 	/* new destinations: tail->bare, then tail->pm_xdp into room */
 	err = err ?: tail_setup(e, bare_fd, NEW_BASE, 0, 0);
@@ -229,19 +246,22 @@ static int setup(struct env *e)
 		bench_err("cannot load the bench programs: %s", strerror(errno));
 		return -1;
 	}
-	if (open_observer(&e->hot, HOT_DESTS, NULL))
+	if (open_observer(&e->hot, HOT_DESTS, NULL, false))
 		return -1;
 	e->hot_open = true;
-	if (open_observer(&e->rules, HOT_DESTS, "10.20.0.0/16=tcp"))
+	if (open_observer(&e->nodecap, HOT_DESTS, NULL, true))
+		return -1;
+	e->nodecap_open = true;
+	if (open_observer(&e->rules, HOT_DESTS, "10.20.0.0/16=tcp", false))
 		return -1;
 	e->rules_open = true;
 	/* room for every destination of a round, and a margin: a key has
 	 * two buckets of PM_WAYS to choose from, so a table two thirds full
 	 * has room for every new one */
-	if (open_observer(&e->fresh, e->repeat + e->repeat / 2 + 4096, NULL))
+	if (open_observer(&e->fresh, e->repeat + e->repeat / 2 + 4096, NULL, false))
 		return -1;
 	e->fresh_open = true;
-	if (open_observer(&e->full, SMALL_DESTS, NULL))
+	if (open_observer(&e->full, SMALL_DESTS, NULL, false))
 		return -1;
 	e->full_open = true;
 
@@ -249,7 +269,11 @@ static int setup(struct env *e)
 	e->v6ext.len = bench_frame("hop_dst_tcp6", NULL, e->v6ext.buf, sizeof(e->v6ext.buf));
 	e->qinq.len = bench_frame("esp4_qinq", NULL, e->qinq.buf, sizeof(e->qinq.buf));
 	e->esp4.len = bench_frame("esp4", NULL, e->esp4.buf, sizeof(e->esp4.buf));
-	if (e->tcp4.len < 0 || e->v6ext.len < 0 || e->qinq.len < 0 || e->esp4.len < 0)
+	e->vxlan.len = bench_frame("vxlan_tcp4", NULL, e->vxlan.buf, sizeof(e->vxlan.buf));
+	e->gtpu.len = bench_frame("gtpu_esp4", NULL, e->gtpu.buf, sizeof(e->gtpu.buf));
+	e->mpls.len = bench_frame("mpls_tcp4", NULL, e->mpls.buf, sizeof(e->mpls.buf));
+	if (e->tcp4.len < 0 || e->v6ext.len < 0 || e->qinq.len < 0 || e->esp4.len < 0 ||
+	    e->vxlan.len < 0 || e->gtpu.len < 0 || e->mpls.len < 0)
 		return -1;
 
 	e->new_keys = calloc(e->repeat, sizeof(*e->new_keys));
@@ -266,6 +290,10 @@ static int setup(struct env *e)
 	err = test_run(hot_fd, &e->tcp4, 1, NULL);
 	err = err ?: test_run(hot_fd, &e->v6ext, 1, NULL);
 	err = err ?: test_run(hot_fd, &e->qinq, 1, NULL);
+	err = err ?: test_run(hot_fd, &e->vxlan, 1, NULL);
+	err = err ?: test_run(hot_fd, &e->gtpu, 1, NULL);
+	err = err ?: test_run(hot_fd, &e->mpls, 1, NULL);
+	err = err ?: test_run(obs_fd(&e->nodecap), &e->tcp4, 1, NULL);
 	err = err ?: test_run(obs_fd(&e->rules), &e->esp4, 1, NULL);
 	err = err ?: tail_setup(e, hot_fd, CYCLE_BASE, CYCLE_DESTS, 0);
 	err = err ?: test_run(bpf_program__fd(e->gen->progs.bench_tail), &e->tcp4,
@@ -289,6 +317,8 @@ static void teardown(struct env *e)
 		observer_close(&e->fresh);
 	if (e->full_open)
 		observer_close(&e->full);
+	if (e->nodecap_open)
+		observer_close(&e->nodecap);
 	bench_gen__destroy(e->gen);
 	bench_counter__destroy(e->counter);
 	bench_bare__destroy(e->bare);
@@ -383,10 +413,13 @@ int cmd_xdp(int argc, char **argv)
 	printf("{\"xdp_ns\":{\"bare\":%.0f,\"counter\":%.0f,\"observer_v4_tcp\":%.0f,"
 	       "\"observer_v6_ext\":%.0f,\"observer_qinq_esp\":%.0f,"
 	       "\"observer_new_dest\":%.0f,\"observer_rule_violation\":%.0f,"
-	       "\"observer_new_dest_full_map\":%.0f,\"observer_v4_tcp_131k_dests\":%.0f},"
+	       "\"observer_new_dest_full_map\":%.0f,\"observer_v4_tcp_131k_dests\":%.0f,"
+	       "\"observer_v4_tcp_nodecap\":%.0f,\"observer_vxlan_tcp\":%.0f,"
+	       "\"observer_gtpu_esp\":%.0f,\"observer_mpls_tcp\":%.0f},"
 	       "\"xdp_raw_ns\":{",
 	       med[I_BARE], med[I_COUNTER], med[I_V4_TCP], med[I_V6_EXT],
-	       med[I_QINQ_ESP], new_dest, med[I_VIOLATION], evict, cycle);
+	       med[I_QINQ_ESP], new_dest, med[I_VIOLATION], evict, cycle,
+	       med[I_V4_NODECAP], med[I_VXLAN_TCP], med[I_GTPU_ESP], med[I_MPLS_TCP]);
 	for (int i = 0; i < NITEM; i++) {
 		printf("%s\"%s\":[", i ? "," : "", item_name[i]);
 		for (int r = 0; r < e->rounds; r++)
