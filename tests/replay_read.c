@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * replay_read: how `protomix replay` reads captures (user/replay.c),
+ * replay_read: how `protomix replay` reads captures (user/replay_capture.c),
  * without BPF. The first file is an Ethernet capture; every other one must
  * hold the same frames in another link type or format: each of its frames,
  * once turned into Ethernet (capture_next), equals the next matching frame

@@ -1,5 +1,5 @@
-# snapshot_stream_test: user/snapshot.c's streamed snapshot against
-# snapshot_json, byte for byte. Links every user object but main.o.
+# snapshot_stream_test: user/snapshot_stream.c's streamed snapshot against
+# snapshot_json (user/snapshot.c), byte for byte. Links every user object but main.o.
 SNAPSHOT_STREAM_TEST_SRCS := tests/snapshot_stream_test.c tests/snapgen.c \
 	tests/check.c
 

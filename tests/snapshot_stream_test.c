@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * snapshot_stream (user/snapshot.c) against snapshot_json: for the same
- * view, the streamed document must be byte for byte what json-c prints
- * of snapshot_json's object (plus "evidence" as a watch answers
- * `protomix snapshot`), with every json-c flag combination, over
- * generated tables full of corner cases (tests/snapgen.c): IPv6 of every
- * shape, aggregated prefixes, zero and UINT64_MAX counts, every class,
- * ties, times across days, rule verdicts, and alerts and evidence with
- * odd bytes. Also: snapshot_write's file, a write error, an empty view.
+ * snapshot_stream (user/snapshot_stream.c) against snapshot_json
+ * (user/snapshot.c): for the same view, the streamed document must be
+ * byte for byte what json-c prints of snapshot_json's object (plus
+ * "evidence" as a watch answers `protomix snapshot`), with every json-c
+ * flag combination, over generated tables full of corner cases
+ * (tests/snapgen.c): IPv6 of every shape, aggregated prefixes, zero and
+ * UINT64_MAX counts, every class, ties, times across days, rule
+ * verdicts, and alerts and evidence with odd bytes. Also:
+ * snapshot_write's file, a write error, an empty view.
  * Output: PASS name / FAIL name: why (see tests/run.sh).
  */
 #include <errno.h>

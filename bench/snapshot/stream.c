@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * build/bench/snapshot_stream: how long snapshot_stream (user/snapshot.c)
- * takes to write the snapshot of a big table, and how much the writer's
+ * build/bench/snapshot_stream: how long snapshot_stream
+ * (user/snapshot_stream.c) takes to write the snapshot of a big table, and how much the writer's
  * memory grows (bench/snapshot_big.sh measures the same end to end,
  * through a watch and `protomix snapshot`), against the goal of issue
  * 12: 1,000,000 destinations in < 2 s with the RSS growing < 100 MB. The

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * fuzz_pcap: reading a capture as `protomix replay` does (user/replay.c),
- * without BPF: libpcap over the input (capture_fopen, capture_next), every
- * frame turned into an Ethernet frame; and the input itself as one frame
- * of every link type replay takes (replay_to_eth).
+ * fuzz_pcap: reading a capture as `protomix replay` does
+ * (user/replay_capture.c), without BPF: libpcap over the input
+ * (capture_fopen, capture_next), every frame turned into an Ethernet
+ * frame; and the input itself as one frame of every link type replay
+ * takes (replay_to_eth).
  *
  * Every frame must come out within bounds: at most REPLAY_RUN_MAX bytes,
  * no more than the capture holds of it, no more captured than on the
