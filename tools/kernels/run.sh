@@ -9,7 +9,8 @@
 # N skipped" per kernel and a total line; exits 1 if anything failed.
 #   -k KERNEL   6.1, 6.12 or linux-image-VERSION-amd64 (fetch.sh); repeatable,
 #               default: 6.1 and 6.12
-#   -t MINUTES  the most one kernel's run may take (default 60)
+#   -t MINUTES  the most one kernel's run may take (default 150: the whole
+#               suite takes about two hours a kernel under emulation)
 #   PATTERN     tests/run.sh's: the tests whose file name matches *PATTERN*;
 #               several with '@(lifecycle|counts|alerts)'
 # The packages, initramfs and logs stay in build/kernels/ (out/KVER/:
@@ -17,7 +18,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 here=tools/kernels
-kernels=() minutes=60
+kernels=() minutes=150
 while getopts k:t: o; do
 	case $o in
 	k) kernels+=("$OPTARG") ;;
