@@ -43,9 +43,9 @@ static bool object_elem(struct rd *r, size_t i, void *ctx)
 {
 	bool ok;
 
-	if (!open_object(r, WHERE(.top = ctx, .i = i + 1)))
+	if (!rd_open_object(r, WHERE(.top = ctx, .i = i + 1)))
 		return false;
-	ok = members(r, skip_member, NULL);
+	ok = rd_members(r, rd_skip_member, NULL);
 	r->depth--;
 	return ok;
 }
@@ -69,14 +69,14 @@ static bool count_elem(struct rd *r, size_t j, void *ctx)
 	const struct hctx *x = ctx;
 	uint64_t v;
 
-	return count(r, &v, WHERE(.top = hist_top(x), .i = x->i, .field = x->field,
-				  .key = x->key, .j = j + 1));
+	return rd_count(r, &v, WHERE(.top = hist_top(x), .i = x->i, .field = x->field,
+				     .key = x->key, .j = j + 1));
 }
 
 static bool count_array(struct rd *r, struct hctx *x)
 {
-	return open_array(r, WHERE(.top = hist_top(x), .i = x->i, .field = x->field,
-				   .key = x->key)) && elements(r, count_elem, x);
+	return rd_open_array(r, WHERE(.top = hist_top(x), .i = x->i, .field = x->field,
+				      .key = x->key)) && rd_elements(r, count_elem, x);
 }
 
 /* "packets" and "bytes": class -> [count per interval] */
@@ -103,18 +103,18 @@ static bool hist_alert(struct rd *r, const char *key, bool longkey, void *ctx)
 	char s[SNAP_MAX_STR + 1];
 	size_t len;
 
-	return kept_string(r, s, &len, WHERE(.top = hist_top(x), .i = x->i,
-					     .field = x->field, .key = key,
-					     .longkey = longkey));
+	return rd_kept_string(r, s, &len, WHERE(.top = hist_top(x), .i = x->i,
+						.field = x->field, .key = key,
+						.longkey = longkey));
 }
 
 static bool hist_object(struct rd *r, struct hctx *x, member_fn each)
 {
 	bool ok;
 
-	if (!open_object(r, WHERE(.top = hist_top(x), .i = x->i, .field = x->field)))
+	if (!rd_open_object(r, WHERE(.top = hist_top(x), .i = x->i, .field = x->field)))
 		return false;
-	ok = members(r, each, x);
+	ok = rd_members(r, each, x);
 	r->depth--;
 	return ok;
 }
@@ -129,23 +129,23 @@ static bool hist_dest_member(struct rd *r, const char *key, bool longkey, void *
 
 	x->field = key;
 	if (longkey)
-		return skip_value(r);
+		return rd_skip_value(r);
 	if (!strcmp(key, "addr"))
-		return kept_string(r, s, &len, w);
+		return rd_kept_string(r, s, &len, w);
 	if (!strcmp(key, "from"))
-		return count(r, &v, w);
+		return rd_count(r, &v, w);
 	if (!strcmp(key, "alerted")) {
-		if (strcmp(type_at(r), "a boolean")) {
-			rd_err(r, EXIT_USAGE, "%s: %s, not a boolean", W(w), type_at(r));
+		if (strcmp(rd_type_at(r), "a boolean")) {
+			rd_err(r, EXIT_USAGE, "%s: %s, not a boolean", W(w), rd_type_at(r));
 			return false;
 		}
-		return skip_value(r);
+		return rd_skip_value(r);
 	}
 	if (!strcmp(key, "packets") || !strcmp(key, "bytes"))
 		return hist_object(r, x, hist_class);
 	if (!strcmp(key, "first_alerts"))
 		return hist_object(r, x, hist_alert);
-	return skip_value(r);	/* a later version's: skipped */
+	return rd_skip_value(r);	/* a later version's: skipped */
 }
 
 static bool hist_dest_elem(struct rd *r, size_t i, void *ctx)
@@ -154,9 +154,9 @@ static bool hist_dest_elem(struct rd *r, size_t i, void *ctx)
 	bool ok;
 
 	(void)ctx;
-	if (!open_object(r, WHERE(.top = "history.dests", .i = i + 1)))
+	if (!rd_open_object(r, WHERE(.top = "history.dests", .i = i + 1)))
 		return false;
-	ok = members(r, hist_dest_member, &x);
+	ok = rd_members(r, hist_dest_member, &x);
 	r->depth--;
 	return ok;
 }
@@ -172,23 +172,23 @@ static bool hist_member(struct rd *r, const char *key, bool longkey, void *ctx)
 
 	x->field = key;
 	if (longkey)
-		return skip_value(r);
+		return rd_skip_value(r);
 	if (!strcmp(key, "interval_s")) {
-		if (strcmp(type_at(r), "a number")) {
-			rd_err(r, EXIT_USAGE, "%s: %s, not a number", W(w), type_at(r));
+		if (strcmp(rd_type_at(r), "a number")) {
+			rd_err(r, EXIT_USAGE, "%s: %s, not a number", W(w), rd_type_at(r));
 			return false;
 		}
-		return number(r, &v, &cnt, &big);
+		return rd_number(r, &v, &cnt, &big);
 	}
 	if (!strcmp(key, "capacity"))
-		return count(r, &v, w);
+		return rd_count(r, &v, w);
 	if (!strcmp(key, "start"))
-		return kept_string(r, s, &len, w);
+		return rd_kept_string(r, s, &len, w);
 	if (!strcmp(key, "starts_ms") || !strcmp(key, "lens_ms"))
 		return count_array(r, x);
 	if (!strcmp(key, "dests"))
-		return open_array(r, w) && elements(r, hist_dest_elem, NULL);
-	return skip_value(r);
+		return rd_open_array(r, w) && rd_elements(r, hist_dest_elem, NULL);
+	return rd_skip_value(r);
 }
 
 static bool top_member(struct rd *r, const char *key, bool longkey, void *ctx)
@@ -211,24 +211,24 @@ static bool top_member(struct rd *r, const char *key, bool longkey, void *ctx)
 		if (!strcmp(key, keys[k].key))
 			bit = keys[k].bit;
 	if (!bit)
-		return skip_value(r);
-	if (!once(r, &x->seen, bit, WHERE(.top = key)))
+		return rd_skip_value(r);
+	if (!rd_once(r, &x->seen, bit, WHERE(.top = key)))
 		return false;
 	switch (bit) {
 	case T_SCHEMA:
-		if (!kept_string(r, s, &len, WHERE(.top = key)))
+		if (!rd_kept_string(r, s, &len, WHERE(.top = key)))
 			return false;
 		if (strcmp(s, SNAP_SCHEMA) && strcmp(s, SNAP_SCHEMA_V2) &&
 		    strcmp(s, SNAP_SCHEMA_V1)) {
 			rd_err(r, EXIT_USAGE, "schema: %s, not \"%s\", \"%s\" or \"%s\"",
-			       quote(s, len, q, sizeof(q)), SNAP_SCHEMA, SNAP_SCHEMA_V2,
+			       rd_quote(s, len, q, sizeof(q)), SNAP_SCHEMA, SNAP_SCHEMA_V2,
 			       SNAP_SCHEMA_V1);
 			return false;
 		}
 		return true;
 	case T_HOST:
 	case T_TAKEN:
-		if (!kept_string(r, s, &len, WHERE(.top = key)))
+		if (!rd_kept_string(r, s, &len, WHERE(.top = key)))
 			return false;
 		free(bit == T_HOST ? doc->host : doc->taken_at);
 		if (!(*(bit == T_HOST ? &doc->host : &doc->taken_at) = strdup(s))) {
@@ -238,18 +238,18 @@ static bool top_member(struct rd *r, const char *key, bool longkey, void *ctx)
 		return true;
 	case T_STARTED:
 	case T_KERNEL:
-		return kept_string(r, s, &len, WHERE(.top = key));
+		return rd_kept_string(r, s, &len, WHERE(.top = key));
 	case T_IFACES:
 	case T_ALERTS:
-		return open_array(r, WHERE(.top = key)) && elements(r, object_elem, (void *)key);
+		return rd_open_array(r, WHERE(.top = key)) && rd_elements(r, object_elem, (void *)key);
 	case T_DESTS:
-		return open_array(r, WHERE(.top = key)) && elements(r, dest_elem, NULL);
+		return rd_open_array(r, WHERE(.top = key)) && rd_elements(r, rd_dest_elem, NULL);
 	case T_STATS:
 	case T_HISTORY:
-		if (!open_object(r, WHERE(.top = key)))
+		if (!rd_open_object(r, WHERE(.top = key)))
 			return false;
-		ok = members(r, bit == T_HISTORY ? hist_member : skip_member,
-			     &(struct hctx){ 0 });
+		ok = rd_members(r, bit == T_HISTORY ? hist_member : rd_skip_member,
+				&(struct hctx){ 0 });
 		r->depth--;
 		return ok;
 	}
@@ -263,20 +263,20 @@ static int parse(struct rd *r)
 
 	if (ws(r) != '{') {
 		if (!r->status) {
-			if (peek(r) < 0 || !strcmp(type_at(r), "nothing"))
-				syntax(r, "a JSON object expected");
+			if (peek(r) < 0 || !strcmp(rd_type_at(r), "nothing"))
+				rd_syntax(r, "a JSON object expected");
 			else
 				rd_err(r, EXIT_USAGE, "not a protomix snapshot (%s, not a JSON object)",
-				       type_at(r));
+				       rd_type_at(r));
 		}
 		goto bad;
 	}
 	r->p++;
 	r->depth = 1;
-	if (!members(r, top_member, &x))
+	if (!rd_members(r, top_member, &x))
 		goto bad;
 	if (ws(r) >= 0) {
-		syntax(r, "trailing data after the document");
+		rd_syntax(r, "trailing data after the document");
 		goto bad;
 	}
 	if (r->status)
@@ -295,7 +295,7 @@ static int parse(struct rd *r)
 		goto bad;
 	}
 	for (size_t i = 0; i < doc->n; i++)
-		doc->d[i].addr = dest_text(doc, &doc->d[i]);
+		doc->d[i].addr = rd_dest_text(doc, &doc->d[i]);
 	return 0;
 bad:
 	if (!r->status)

@@ -67,7 +67,7 @@ static uint64_t hash_key(const uint8_t key[16], uint8_t plen)
 	return h ^ h >> 33;
 }
 
-const char *dest_text(const struct snap_doc *doc, const struct snap_dest *d)
+const char *rd_dest_text(const struct snap_doc *doc, const struct snap_dest *d)
 {
 	/* while reading, addr holds the text's offset */
 	return doc->text + (uintptr_t)d->addr;
@@ -160,7 +160,7 @@ static bool class_member(struct rd *r, const char *key, bool longkey, void *ctx)
 		return false;
 	}
 	x->classes |= 1u << c;
-	if (!count(r, &v, w))
+	if (!rd_count(r, &v, w))
 		return false;
 	if (x->packets) {
 		x->d->packets[c] = v;
@@ -182,10 +182,10 @@ static bool expected_elem(struct rd *r, size_t i, void *ctx)
 	char s[SNAP_MAX_STR + 1], q[96];
 	size_t len;
 
-	if (!kept_string(r, s, &len, w))
+	if (!rd_kept_string(r, s, &len, w))
 		return false;
 	if (class_from_name(s) < 0) {
-		rd_err(r, EXIT_USAGE, "%s: %s is not a class", W(w), quote(s, len, q, sizeof(q)));
+		rd_err(r, EXIT_USAGE, "%s: %s is not a class", W(w), rd_quote(s, len, q, sizeof(q)));
 		return false;
 	}
 	return true;
@@ -202,17 +202,17 @@ static bool via_elem(struct rd *r, size_t i, void *ctx)
 	size_t len;
 	int c;
 
-	if (!kept_string(r, s, &len, w))
+	if (!rd_kept_string(r, s, &len, w))
 		return false;
 	c = class_from_name(s);
 	if (c < 0 || !class_is_decap(c)) {
 		rd_err(r, EXIT_USAGE, "%s: %s is not a tunnel class (gre, ipip, "
 		       "ipv6_encap, vxlan, geneve, gtp_u)", W(w),
-		       quote(s, len, q, sizeof(q)));
+		       rd_quote(s, len, q, sizeof(q)));
 		return false;
 	}
 	if (x->d->via & 1u << c) {
-		rd_err(r, EXIT_USAGE, "%s: %s given twice", W(w), quote(s, len, q, sizeof(q)));
+		rd_err(r, EXIT_USAGE, "%s: %s given twice", W(w), rd_quote(s, len, q, sizeof(q)));
 		return false;
 	}
 	x->d->via |= 1u << c;
@@ -230,15 +230,15 @@ static bool dest_member(struct rd *r, const char *key, bool longkey, void *ctx)
 	bool ok;
 
 	if (longkey)
-		return skip_value(r);
+		return rd_skip_value(r);
 	if (!strcmp(key, "addr")) {
 		const struct snap_dest *dup;
 
-		if (!once(r, &x->seen, D_ADDR, w) || !kept_string(r, s, &len, w))
+		if (!rd_once(r, &x->seen, D_ADDR, w) || !rd_kept_string(r, s, &len, w))
 			return false;
 		if (!parse_dest_addr(s, x->d->key, &x->d->plen)) {
 			rd_err(r, EXIT_USAGE, "%s: %s is not an address or prefix", W(w),
-			       quote(s, len, q, sizeof(q)));
+			       rd_quote(s, len, q, sizeof(q)));
 			return false;
 		}
 		x->h = hash_key(x->d->key, x->d->plen);
@@ -246,7 +246,7 @@ static bool dest_member(struct rd *r, const char *key, bool longkey, void *ctx)
 		if (doc->hash[x->slot] != HASH_EMPTY) {
 			dup = &doc->d[(uint32_t)doc->hash[x->slot]];
 			rd_err(r, EXIT_USAGE, "%s: %s again (destinations[%zu])", W(w),
-			       quote(s, len, q, sizeof(q)), (size_t)(dup - doc->d));
+			       rd_quote(s, len, q, sizeof(q)), (size_t)(dup - doc->d));
 			return false;
 		}
 		if (doc->tlen + len + 1 > doc->tcap) {
@@ -271,31 +271,31 @@ static bool dest_member(struct rd *r, const char *key, bool longkey, void *ctx)
 		x->packets = key[0] == 'p';
 		x->field = x->packets ? "packets" : "bytes";
 		x->classes = 0;
-		if (!once(r, &x->seen, x->packets ? D_PACKETS : D_BYTES, w) ||
-		    !open_object(r, w))
+		if (!rd_once(r, &x->seen, x->packets ? D_PACKETS : D_BYTES, w) ||
+		    !rd_open_object(r, w))
 			return false;
-		ok = members(r, class_member, x);
+		ok = rd_members(r, class_member, x);
 		r->depth--;
 		return ok;
 	}
 	if (!strcmp(key, "first_seen") || !strcmp(key, "last_seen")) {
-		return once(r, &x->seen, key[0] == 'f' ? D_FIRST : D_LAST, w) &&
-		       kept_string(r, s, &len, w);
+		return rd_once(r, &x->seen, key[0] == 'f' ? D_FIRST : D_LAST, w) &&
+		       rd_kept_string(r, s, &len, w);
 	}
 	if (!strcmp(key, "expected")) {
-		return once(r, &x->seen, D_EXPECTED, w) && open_array(r, w) &&
-		       elements(r, expected_elem, x);
+		return rd_once(r, &x->seen, D_EXPECTED, w) && rd_open_array(r, w) &&
+		       rd_elements(r, expected_elem, x);
 	}
 	if (!strcmp(key, "violations"))
-		return once(r, &x->seen, D_VIOL, w) && count(r, &v, w);
+		return rd_once(r, &x->seen, D_VIOL, w) && rd_count(r, &v, w);
 	if (!strcmp(key, "via")) {
-		return once(r, &x->seen, D_VIA, w) && open_array(r, w) &&
-		       elements(r, via_elem, x);
+		return rd_once(r, &x->seen, D_VIA, w) && rd_open_array(r, w) &&
+		       rd_elements(r, via_elem, x);
 	}
-	return skip_value(r);
+	return rd_skip_value(r);
 }
 
-bool dest_elem(struct rd *r, size_t i, void *ctx)
+bool rd_dest_elem(struct rd *r, size_t i, void *ctx)
 {
 	struct snap_doc *doc = r->doc;
 	struct dctx x = { .i = i };
@@ -324,9 +324,9 @@ bool dest_elem(struct rd *r, size_t i, void *ctx)
 	}
 	x.d = &doc->d[doc->n];
 	memset(x.d, 0, sizeof(*x.d));
-	if (!open_object(r, w))
+	if (!rd_open_object(r, w))
 		return false;
-	ok = members(r, dest_member, &x);
+	ok = rd_members(r, dest_member, &x);
 	r->depth--;
 	if (!ok)
 		return false;

@@ -18,7 +18,7 @@
 
 /* s (len bytes, maybe with NULs) quoted for a message: printable ASCII as
  * is, the rest as \xNN, at most 64 bytes shown. */
-char *quote(const char *s, size_t len, char *buf, size_t cap)
+char *rd_quote(const char *s, size_t len, char *buf, size_t cap)
 {
 	size_t n = 0;
 
@@ -40,7 +40,7 @@ char *quote(const char *s, size_t len, char *buf, size_t cap)
 	return buf;
 }
 
-const char *where_text(const struct where *w, char *buf, size_t cap)
+const char *rd_where_text(const struct where *w, char *buf, size_t cap)
 {
 	size_t n = (size_t)snprintf(buf, cap, "%s", w->top);
 	char q[96];
@@ -55,7 +55,7 @@ const char *where_text(const struct where *w, char *buf, size_t cap)
 			n += (size_t)snprintf(buf + n, cap - n, ".%s", w->key);
 		else
 			n += (size_t)snprintf(buf + n, cap - n, ".%s%s",
-					      quote(w->key, strlen(w->key), q, sizeof(q)),
+					      rd_quote(w->key, strlen(w->key), q, sizeof(q)),
 					      w->longkey ? "..." : "");
 	}
 	if (w->j && n < cap)
@@ -65,9 +65,9 @@ const char *where_text(const struct where *w, char *buf, size_t cap)
 
 /* A kept string: at most SNAP_MAX_STR bytes, no NUL. out holds
  * SNAP_MAX_STR + 1 bytes; path names the field in messages. */
-bool kept_string(struct rd *r, char *out, size_t *len, const struct where *w)
+bool rd_kept_string(struct rd *r, char *out, size_t *len, const struct where *w)
 {
-	const char *t = type_at(r);
+	const char *t = rd_type_at(r);
 
 	if (strcmp(t, "a string")) {
 		if (r->status)
@@ -75,7 +75,7 @@ bool kept_string(struct rd *r, char *out, size_t *len, const struct where *w)
 		rd_err(r, EXIT_USAGE, "%s: %s, not a string", W(w), t);
 		return false;
 	}
-	if (!string(r, out, SNAP_MAX_STR, len))
+	if (!rd_string(r, out, SNAP_MAX_STR, len))
 		return false;
 	if (*len > SNAP_MAX_STR) {
 		rd_err(r, EXIT_USAGE, "%s: a string of %zu bytes, over %d", W(w), *len,
@@ -91,9 +91,9 @@ bool kept_string(struct rd *r, char *out, size_t *len, const struct where *w)
 }
 
 /* A count: digits only, 0 .. 2^64-1. */
-bool count(struct rd *r, uint64_t *v, const struct where *w)
+bool rd_count(struct rd *r, uint64_t *v, const struct where *w)
 {
-	const char *t = type_at(r);
+	const char *t = rd_type_at(r);
 	bool cnt, big;
 
 	if (strcmp(t, "a number")) {
@@ -101,7 +101,7 @@ bool count(struct rd *r, uint64_t *v, const struct where *w)
 			rd_err(r, EXIT_USAGE, "%s: %s, not a count (an integer 0 to 2^64-1)", W(w), t);
 		return false;
 	}
-	if (!number(r, v, &cnt, &big))
+	if (!rd_number(r, v, &cnt, &big))
 		return false;
 	if (big) {
 		rd_err(r, EXIT_USAGE, "%s: over 2^64-1, not a count", W(w));
@@ -119,7 +119,7 @@ bool count(struct rd *r, uint64_t *v, const struct where *w)
  * must stand here. */
 static bool open_kind(struct rd *r, const struct where *w, const char *kind)
 {
-	const char *t = type_at(r);
+	const char *t = rd_type_at(r);
 
 	if (strcmp(t, kind)) {
 		if (!r->status)
@@ -127,21 +127,21 @@ static bool open_kind(struct rd *r, const struct where *w, const char *kind)
 		return false;
 	}
 	r->p++;
-	return enter(r);
+	return rd_enter(r);
 }
 
-bool open_array(struct rd *r, const struct where *w)
+bool rd_open_array(struct rd *r, const struct where *w)
 {
 	return open_kind(r, w, "an array");
 }
 
-bool open_object(struct rd *r, const struct where *w)
+bool rd_open_object(struct rd *r, const struct where *w)
 {
 	return open_kind(r, w, "an object");
 }
 
 /* A member seen twice: bit in *seen. */
-bool once(struct rd *r, unsigned int *seen, unsigned int bit, const struct where *w)
+bool rd_once(struct rd *r, unsigned int *seen, unsigned int bit, const struct where *w)
 {
 	if (*seen & bit) {
 		rd_err(r, EXIT_USAGE, "%s: given twice", W(w));

@@ -40,7 +40,7 @@ static uint64_t rd_pos(const struct rd *r)
 	       r->off + (uint64_t)(r->p - r->buf);
 }
 
-bool refill(struct rd *r)
+bool rd_refill(struct rd *r)
 {
 	ssize_t n;
 
@@ -67,7 +67,7 @@ bool refill(struct rd *r)
 	return n > 0;
 }
 
-void syntax(struct rd *r, const char *what)
+void rd_syntax(struct rd *r, const char *what)
 {
 	int c = r->p < r->end ? *r->p : -1;
 
@@ -82,10 +82,10 @@ void syntax(struct rd *r, const char *what)
 		       what, c, rd_pos(r));
 }
 
-bool expect(struct rd *r, int want, const char *what)
+bool rd_expect(struct rd *r, int want, const char *what)
 {
 	if (ws(r) != want) {
-		syntax(r, what);
+		rd_syntax(r, what);
 		return false;
 	}
 	r->p++;
@@ -105,7 +105,7 @@ static int hex4(struct rd *r)
 		else if (c >= 'A' && c <= 'F')
 			v = v * 16 + c - 'A' + 10;
 		else {
-			syntax(r, "bad \\u escape");
+			rd_syntax(r, "bad \\u escape");
 			return -1;
 		}
 		r->p++;
@@ -123,12 +123,12 @@ static void put(char *out, size_t cap, size_t *len, int c)
 /* A string at the cursor (after white space): decoded into out (up to cap
  * bytes, not terminated) if out; its decoded length in *len. false on a
  * syntax error (reported). */
-bool string(struct rd *r, char *out, size_t cap, size_t *len)
+bool rd_string(struct rd *r, char *out, size_t cap, size_t *len)
 {
 	int c;
 
 	*len = 0;
-	if (!expect(r, '"', "a string expected"))
+	if (!rd_expect(r, '"', "a string expected"))
 		return false;
 	for (;;) {
 		/* the plain run of the buffer at once */
@@ -150,7 +150,7 @@ bool string(struct rd *r, char *out, size_t cap, size_t *len)
 			return true;
 		}
 		if (c < 0x20) {
-			syntax(r, c < 0 ? "unterminated string" : "control character in a string");
+			rd_syntax(r, c < 0 ? "unterminated string" : "control character in a string");
 			return false;
 		}
 		if (c != '\\')
@@ -173,19 +173,19 @@ bool string(struct rd *r, char *out, size_t cap, size_t *len)
 				return false;
 			if (u >= 0xd800 && u < 0xdc00) {
 				if (peek(r) != '\\' || (r->p++, peek(r) != 'u')) {
-					syntax(r, "lone surrogate in a \\u escape");
+					rd_syntax(r, "lone surrogate in a \\u escape");
 					return false;
 				}
 				r->p++;
 				if ((lo = hex4(r)) < 0)
 					return false;
 				if (lo < 0xdc00 || lo > 0xdfff) {
-					syntax(r, "lone surrogate in a \\u escape");
+					rd_syntax(r, "lone surrogate in a \\u escape");
 					return false;
 				}
 				u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
 			} else if (u >= 0xdc00 && u < 0xe000) {
-				syntax(r, "lone surrogate in a \\u escape");
+				rd_syntax(r, "lone surrogate in a \\u escape");
 				return false;
 			}
 			if (u < 0x80) {
@@ -206,7 +206,7 @@ bool string(struct rd *r, char *out, size_t cap, size_t *len)
 			continue;
 		}
 		default:
-			syntax(r, "bad escape in a string");
+			rd_syntax(r, "bad escape in a string");
 			return false;
 		}
 		r->p++;
@@ -220,7 +220,7 @@ static bool digits(struct rd *r)
 	int c = peek(r);
 
 	if (c < '0' || c > '9') {
-		syntax(r, "a digit expected");
+		rd_syntax(r, "a digit expected");
 		return false;
 	}
 	while ((c = peek(r)) >= '0' && c <= '9')
@@ -230,7 +230,7 @@ static bool digits(struct rd *r)
 
 /* A number at the cursor. *u is its value and *count true if it is a
  * count (digits only, at most 2^64-1); *big if digits only but larger. */
-bool number(struct rd *r, uint64_t *u, bool *count, bool *big)
+bool rd_number(struct rd *r, uint64_t *u, bool *count, bool *big)
 {
 	int c = peek(r);
 	bool digits_only = true, over = false;
@@ -242,7 +242,7 @@ bool number(struct rd *r, uint64_t *u, bool *count, bool *big)
 		c = peek(r);
 	}
 	if (c < '0' || c > '9') {
-		syntax(r, "a digit expected");
+		rd_syntax(r, "a digit expected");
 		return false;
 	}
 	if (c == '0') {
@@ -283,7 +283,7 @@ static bool literal(struct rd *r, const char *word)
 {
 	for (const char *w = word; *w; w++) {
 		if (peek(r) != *w) {
-			syntax(r, "a value expected");
+			rd_syntax(r, "a value expected");
 			return false;
 		}
 		r->p++;
@@ -291,7 +291,7 @@ static bool literal(struct rd *r, const char *word)
 	return true;
 }
 
-const char *type_at(struct rd *r)
+const char *rd_type_at(struct rd *r)
 {
 	switch (ws(r)) {
 	case '"': return "a string";
@@ -308,7 +308,7 @@ const char *type_at(struct rd *r)
 /* Members of an object, after its '{': calls member(key) for each, with
  * the cursor on the value; member must consume it. Keys over 63 bytes
  * reach member truncated, with *long set (none is known). */
-bool members(struct rd *r, member_fn member, void *ctx)
+bool rd_members(struct rd *r, member_fn member, void *ctx)
 {
 	char key[64];
 	size_t len;
@@ -318,10 +318,10 @@ bool members(struct rd *r, member_fn member, void *ctx)
 		return true;
 	}
 	for (;;) {
-		if (!string(r, key, sizeof(key) - 1, &len))
+		if (!rd_string(r, key, sizeof(key) - 1, &len))
 			return false;
 		key[len < sizeof(key) - 1 ? len : sizeof(key) - 1] = 0;
-		if (!expect(r, ':', "':' expected"))
+		if (!rd_expect(r, ':', "':' expected"))
 			return false;
 		if (!member(r, key, len >= sizeof(key) - 1 || strlen(key) != len, ctx))
 			return false;
@@ -329,19 +329,19 @@ bool members(struct rd *r, member_fn member, void *ctx)
 			r->p++;
 			continue;
 		}
-		return expect(r, '}', "',' or '}' expected");
+		return rd_expect(r, '}', "',' or '}' expected");
 	}
 }
 
-bool skip_member(struct rd *r, const char *key, bool longkey, void *ctx)
+bool rd_skip_member(struct rd *r, const char *key, bool longkey, void *ctx)
 {
 	(void)key;
 	(void)longkey;
 	(void)ctx;
-	return skip_value(r);
+	return rd_skip_value(r);
 }
 
-bool enter(struct rd *r)
+bool rd_enter(struct rd *r)
 {
 	if (++r->depth > SNAP_MAX_DEPTH) {
 		rd_err(r, EXIT_USAGE, "nested deeper than %d levels at byte %" PRIu64,
@@ -352,7 +352,7 @@ bool enter(struct rd *r)
 }
 
 /* Any JSON value, checked for syntax only. */
-bool skip_value(struct rd *r)
+bool rd_skip_value(struct rd *r)
 {
 	uint64_t u;
 	bool cnt, big, ok;
@@ -360,17 +360,17 @@ bool skip_value(struct rd *r)
 
 	switch (ws(r)) {
 	case '"':
-		return string(r, NULL, 0, &len);
+		return rd_string(r, NULL, 0, &len);
 	case '{':
 		r->p++;
-		if (!enter(r))
+		if (!rd_enter(r))
 			return false;
-		ok = members(r, skip_member, NULL);
+		ok = rd_members(r, rd_skip_member, NULL);
 		r->depth--;
 		return ok;
 	case '[':
 		r->p++;
-		if (!enter(r))
+		if (!rd_enter(r))
 			return false;
 		if (ws(r) == ']') {
 			r->p++;
@@ -378,11 +378,11 @@ bool skip_value(struct rd *r)
 			return true;
 		}
 		do {
-			if (!skip_value(r))
+			if (!rd_skip_value(r))
 				return false;
 		} while (ws(r) == ',' && (r->p++, true));
 		r->depth--;
-		return expect(r, ']', "',' or ']' expected");
+		return rd_expect(r, ']', "',' or ']' expected");
 	case 't':
 		return literal(r, "true");
 	case 'f':
@@ -390,12 +390,12 @@ bool skip_value(struct rd *r)
 	case 'n':
 		return literal(r, "null");
 	default:
-		return number(r, &u, &cnt, &big);
+		return rd_number(r, &u, &cnt, &big);
 	}
 }
 
 /* Elements of an array after its '[': each(index) consumes one. */
-bool elements(struct rd *r, elem_fn each, void *ctx)
+bool rd_elements(struct rd *r, elem_fn each, void *ctx)
 {
 	size_t i = 0;
 
@@ -411,7 +411,7 @@ bool elements(struct rd *r, elem_fn each, void *ctx)
 			r->p++;
 			continue;
 		}
-		if (!expect(r, ']', "',' or ']' expected"))
+		if (!rd_expect(r, ']', "',' or ']' expected"))
 			return false;
 		r->depth--;
 		return true;

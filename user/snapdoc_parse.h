@@ -34,17 +34,17 @@ struct rd {
 
 void rd_err(struct rd *r, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-bool refill(struct rd *r);
+bool rd_refill(struct rd *r);
 
 /* The next byte, or -1 at the end (or after an error). */
 static inline int peek(struct rd *r)
 {
-	if (r->p == r->end && !refill(r))
+	if (r->p == r->end && !rd_refill(r))
 		return -1;
 	return *r->p;
 }
 
-void syntax(struct rd *r, const char *what);
+void rd_syntax(struct rd *r, const char *what);
 
 /* Skips white space; the next byte or -1. */
 static inline int ws(struct rd *r)
@@ -56,19 +56,19 @@ static inline int ws(struct rd *r)
 	return c;
 }
 
-bool expect(struct rd *r, int want, const char *what);
-bool string(struct rd *r, char *out, size_t cap, size_t *len);
-bool number(struct rd *r, uint64_t *u, bool *count, bool *big);
-const char *type_at(struct rd *r);
+bool rd_expect(struct rd *r, int want, const char *what);
+bool rd_string(struct rd *r, char *out, size_t cap, size_t *len);
+bool rd_number(struct rd *r, uint64_t *u, bool *count, bool *big);
+const char *rd_type_at(struct rd *r);
 
 typedef bool (*member_fn)(struct rd *r, const char *key, bool longkey, void *ctx);
 typedef bool (*elem_fn)(struct rd *r, size_t i, void *ctx);
 
-bool members(struct rd *r, member_fn member, void *ctx);
-bool skip_member(struct rd *r, const char *key, bool longkey, void *ctx);
-bool enter(struct rd *r);
-bool skip_value(struct rd *r);
-bool elements(struct rd *r, elem_fn each, void *ctx);
+bool rd_members(struct rd *r, member_fn member, void *ctx);
+bool rd_skip_member(struct rd *r, const char *key, bool longkey, void *ctx);
+bool rd_enter(struct rd *r);
+bool rd_skip_value(struct rd *r);
+bool rd_elements(struct rd *r, elem_fn each, void *ctx);
 
 /* ---- snapdoc_fields.c: the schema's fields ------------------------- */
 
@@ -84,20 +84,20 @@ struct where {
 
 #define WHERE(...) (&(const struct where){ __VA_ARGS__ })
 
-char *quote(const char *s, size_t len, char *buf, size_t cap);
-const char *where_text(const struct where *w, char *buf, size_t cap);
+char *rd_quote(const char *s, size_t len, char *buf, size_t cap);
+const char *rd_where_text(const struct where *w, char *buf, size_t cap);
 
-#define W(w) where_text((w), (char[256]){ 0 }, 256)
+#define W(w) rd_where_text((w), (char[256]){ 0 }, 256)
 
-bool kept_string(struct rd *r, char *out, size_t *len, const struct where *w);
-bool count(struct rd *r, uint64_t *v, const struct where *w);
-bool open_array(struct rd *r, const struct where *w);
-bool open_object(struct rd *r, const struct where *w);
-bool once(struct rd *r, unsigned int *seen, unsigned int bit, const struct where *w);
+bool rd_kept_string(struct rd *r, char *out, size_t *len, const struct where *w);
+bool rd_count(struct rd *r, uint64_t *v, const struct where *w);
+bool rd_open_array(struct rd *r, const struct where *w);
+bool rd_open_object(struct rd *r, const struct where *w);
+bool rd_once(struct rd *r, unsigned int *seen, unsigned int bit, const struct where *w);
 
 /* ---- snapdoc_dests.c: the destinations ----------------------------- */
 
-const char *dest_text(const struct snap_doc *doc, const struct snap_dest *d);
-bool dest_elem(struct rd *r, size_t i, void *ctx);
+const char *rd_dest_text(const struct snap_doc *doc, const struct snap_dest *d);
+bool rd_dest_elem(struct rd *r, size_t i, void *ctx);
 
 #endif
