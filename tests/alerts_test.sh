@@ -468,7 +468,7 @@ if start "$n" watch -E "$rules" -i 0.5 -o "$s" gw-ws; then
 	stop "$n"
 
 	ESPLINE="IP 10.10.1.10 > 10.20.0.80: ESP(spi=$INC_SPI,seq=$INC_SEQ), length $ESP_LEN [unexpected_protocol: expected tcp]"
-	# tcpdump -n's line for ah4 (user/evidence.c): AH's ICV, then the TCP
+	# tcpdump -n's line for ah4 (user/evidence_tunnel.c): AH's ICV, then the TCP
 	# segment it protects, with its ports alone
 	AHLINE="IP 10.10.1.10 > 10.20.0.80: AH(spi=$AH_SPI,seq=$AH_SEQ,icv=0x3c3d3e3f4041424344454647): 49152 > 80: Flags [P.], seq 472727119:472727151, ack 168496141, win 64240, length 32: HTTP [unexpected_protocol: expected tcp,esp]"
 	PFX='^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} gw-ws ingress '

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * evidence_cases: the frames of tests/evidence_test.sh and protomix's
- * evidence line for each (user/evidence.c).
+ * evidence line for each (user/evidence*.c).
  *
  *   evidence_cases OUT.pcap SNAP
  *

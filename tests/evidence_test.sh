@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# evidence_test: protomix's evidence lines (user/evidence.c) against
+# evidence_test: protomix's evidence lines (user/evidence*.c) against
 # tcpdump's. tests/build/evidence_cases writes the frames of every case
 # (carriers, IPsec, IKE, TCP, UDP, ICMP, WireGuard, GRE, IP-in-IP,
 # VXLAN, Geneve, GTP-U) into a pcap and prints protomix's line for each;

@@ -3,7 +3,7 @@
 # (tests/fuzz/*.c, built with clang -fsanitize=fuzzer,address,undefined by
 # `make fuzz`): the rules parser, capture reading as replay does it, the
 # snapshot readers (snapshot_read, baseline_load), the Markdown/CSV
-# export of any JSON object and the evidence decoder (user/evidence.c). FUZZ_TARGETS="fuzz_rules ..." picks some. Seeds come from tests/build/gen_corpus and a small
+# export of any JSON object and the evidence decoder (user/evidence*.c). FUZZ_TARGETS="fuzz_rules ..." picks some. Seeds come from tests/build/gen_corpus and a small
 # snapshot; each target runs FUZZ_SECS seconds (default 5).
 #
 # A crash, a leak, a sanitizer report or a failed check is a FAIL; the

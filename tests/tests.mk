@@ -34,10 +34,13 @@ $(TEST_BUILD)/clock_test: tests/clock_test.c user/util.c user/util.h $(CHECK_SRC
 	$(CC) $(TEST_CFLAGS) tests/clock_test.c user/util.c $(CHECK_SRCS) -o $@ $(TEST_LDLIBS)
 
 # evidence_cases OUT.pcap SNAP: the frames of tests/evidence_test.sh and
-# user/evidence.c's line for each (compared with tcpdump's by the script).
-$(TEST_BUILD)/evidence_cases: tests/evidence_cases.c user/evidence.c user/evidence.h \
+# the decoder's line for each (compared with tcpdump's by the script).
+# The decoder: user/evidence.c and its IPsec, tunnel and carrier printers.
+EVIDENCE_SRCS := user/evidence.c user/evidence_tunnel.c
+EVIDENCE_HDRS := user/evidence.h user/evidence_dec.h
+$(TEST_BUILD)/evidence_cases: tests/evidence_cases.c $(EVIDENCE_SRCS) $(EVIDENCE_HDRS) \
 		$(FRAMES_SRCS) $(FRAMES_HDRS) | $(TEST_BUILD)
-	$(CC) $(TEST_CFLAGS) tests/evidence_cases.c user/evidence.c $(FRAMES_SRCS) -o $@ \
+	$(CC) $(TEST_CFLAGS) tests/evidence_cases.c $(EVIDENCE_SRCS) $(FRAMES_SRCS) -o $@ \
 		-lpcap $(FRAMES_LDLIBS)
 
 tests: $(TEST_BUILD)/evidence_cases

@@ -9,7 +9,13 @@
  * payloads, ...), the line stops and is marked a prefix. docs/alerts.md
  * ("The evidence line") lists both, and tests/evidence_test.sh holds the
  * lines to tcpdump's. GTP-U, which tcpdump leaves at "UDP, length N", is
- * decoded in words of our own (gtpu(); the same section says which).
+ * decoded in words of our own (ev_gtpu(); the same section says which).
+ *
+ * The IPsec, tunnel and carrier printers (ESP, IKE, AH, VXLAN, Geneve,
+ * GRE, GTP-U, MPLS, PPPoE) are in evidence_tunnel.c; evidence_dec.h holds
+ * what the two files share (the line being written, the cursor, the
+ * helpers). The printers one file calls in the other carry an ev_
+ * prefix (ev_ip4 is tcpdump's ip printer), global symbols as they are.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,72 +23,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include "evidence.h"
-
-struct out {
-	char *buf;
-	size_t len, pos;
-	bool prefix;		/* stopped before tcpdump's end */
-	bool ours;		/* words tcpdump does not print (GTP-U) */
-};
-
-/* Where the bytes end: the capture, or the end of the IP packet. */
-struct cur {
-	const uint8_t *p, *end;
-};
-
-/* The IP header a transport header is printed under: tcpdump prints
- * addresses with the ports when the header's own protocol field names
- * the transport, and the ports alone behind AH or extension headers. */
-struct ipctx {
-	bool v6;
-	const uint8_t *src, *dst;
-	uint8_t nxt;		/* the IP header's protocol / next header */
-	bool more_frags;	/* IPv4 MF */
-};
-
-static void out(struct out *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void out(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->pos + 1 >= o->len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->pos, o->len - o->pos, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->pos = o->pos + n < o->len ? o->pos + n : o->len - 1;
-}
-
-/* tcpdump's mark for a header the capture cut. */
-static void cut(struct out *o, const char *proto)
-{
-	out(o, " [|%s]", proto);
-}
-
-/* The line stops here: what follows is tcpdump's and not decoded. */
-static void stop(struct out *o)
-{
-	o->prefix = true;
-}
-
-static bool have(const struct cur *c, const uint8_t *p, size_t n)
-{
-	return p <= c->end && (size_t)(c->end - p) >= n;
-}
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
+#include "evidence_dec.h"
 
 static const char *addr(const struct ipctx *ip, const uint8_t *a, char *buf)
 {
@@ -109,256 +50,6 @@ static void ports(struct out *o, const struct ipctx *ip, uint8_t proto,
 		    addr(ip, ip->dst, d), dport);
 	else
 		out(o, "%u > %u: ", sport, dport);
-}
-
-static void ether(struct out *o, struct cur c, uint32_t length, bool top);
-static void ip4(struct out *o, struct cur c, uint32_t length);
-static void ip6(struct out *o, struct cur c, uint32_t length);
-static void demux(struct out *o, const struct ipctx *ip, uint8_t nh,
-		  struct cur c, uint32_t length);
-
-/* ---- IPsec ---------------------------------------------------------- */
-
-static void esp(struct out *o, struct cur c, uint32_t length)
-{
-	if (!have(&c, c.p, 8))
-		return cut(o, "esp");
-	out(o, "ESP(spi=0x%08x,seq=0x%x), length %u", be32(c.p), be32(c.p + 4),
-	    length);
-}
-
-/* IKE: tcpdump decodes its payloads; the line stops at "isakmp:". */
-static void isakmp(struct out *o, struct cur c)
-{
-	if (!have(&c, c.p, 28))
-		return cut(o, "isakmp");
-	out(o, "isakmp:");
-	stop(o);
-}
-
-/* UDP port 4500 (RFC 3948): keepalive, IKE behind the non-ESP marker, or
- * ESP. */
-static void natt(struct out *o, struct cur c, uint32_t length)
-{
-	if (length == 1 && have(&c, c.p, 1) && c.p[0] == 0xff)
-		return out(o, "isakmp-nat-keep-alive");
-	if (length < 4 || !have(&c, c.p, 4))
-		return cut(o, "isakmp_rfc3948");
-	if (be32(c.p) == 0) {
-		out(o, "NONESP-encap: ");
-		c.p += 4;
-		return isakmp(o, c);
-	}
-	out(o, "UDP-encap: ");
-	esp(o, c, length);
-}
-
-/* ---- tunnels --------------------------------------------------------- */
-
-/* VXLAN (UDP 4789). tcpdump ends its line after the VNI and prints the
- * inner frame on the next; the evidence joins the two with ": ". */
-static void vxlan(struct out *o, struct cur c, uint32_t length)
-{
-	uint8_t flags;
-
-	if (!have(&c, c.p, 1))
-		return cut(o, "vxlan");
-	flags = c.p[0];
-	out(o, "VXLAN, flags [%s] (0x%02x), ", flags & 0x08 ? "I" : ".", flags);
-	if (!have(&c, c.p, 8))
-		return cut(o, "vxlan");
-	out(o, "vni %u: ", be32(c.p + 4) >> 8);
-	c.p += 8;
-	ether(o, c, length >= 8 ? length - 8 : 0, false);
-}
-
-/* The inner packet of a tunnel, by its ethertype. */
-static void by_ethertype(struct out *o, uint16_t type, struct cur c, uint32_t length)
-{
-	switch (type) {
-	case 0x0800:
-		return ip4(o, c, length);
-	case 0x86dd:
-		return ip6(o, c, length);
-	case 0x6558:
-		return ether(o, c, length, false);
-	default:
-		return stop(o);
-	}
-}
-
-/* Geneve (UDP 6081). */
-static void geneve(struct out *o, struct cur c, uint32_t length)
-{
-	uint32_t opts;
-
-	out(o, "Geneve");
-	if (!have(&c, c.p, 8))
-		return cut(o, "geneve");
-	if (c.p[0] >> 6 || c.p[1])
-		return stop(o);		/* another version, or flags O, C */
-	out(o, ", Flags [none], vni 0x%x", be32(c.p + 4) >> 8);
-	opts = (c.p[0] & 0x3f) * 4u;
-	if (length < opts + 8)
-		return out(o, " truncated-geneve - %u bytes missing", opts + 8 - length);
-	if (!have(&c, c.p, 8 + opts))
-		return cut(o, "geneve");
-	if (opts)
-		out(o, ", options [%u bytes]", opts);
-	out(o, ": ");
-	by_ethertype(o, be16(c.p + 2), (struct cur){ c.p + 8 + opts, c.end },
-		     length - 8 - opts);
-}
-
-/* GRE version 0 (RFC 2784, 2890): checksum, key and sequence number. */
-static void gre(struct out *o, struct cur c, uint32_t length)
-{
-	const uint8_t *p = c.p;
-	uint32_t len = length;
-	uint16_t flags, proto;
-
-	if (!have(&c, p, 2))
-		return cut(o, "gre");
-	flags = be16(p);
-	out(o, "GREv%u", flags & 7);
-	if (flags & 7 || flags & 0x4000)
-		return stop(o);		/* PPTP's GRE, or source routes */
-	if (len < 4 || !have(&c, p, 4))
-		return cut(o, "gre");
-	proto = be16(p + 2);
-	p += 4;
-	len -= 4;
-	if (flags & 0x8000) {		/* checksum, then the offset */
-		if (len < 4 || !have(&c, p, 4))
-			return cut(o, "gre");
-		out(o, ", off 0x%x", be16(p + 2));
-		p += 4;
-		len -= 4;
-	}
-	if (flags & 0x2000) {
-		if (len < 4 || !have(&c, p, 4))
-			return cut(o, "gre");
-		out(o, ", key=0x%x", be32(p));
-		p += 4;
-		len -= 4;
-	}
-	if (flags & 0x1000) {
-		if (len < 4 || !have(&c, p, 4))
-			return cut(o, "gre");
-		out(o, ", seq %u", be32(p));
-		p += 4;
-		len -= 4;
-	}
-	out(o, ", length %u: ", length);
-	by_ethertype(o, proto, (struct cur){ p, c.end }, len);
-}
-
-/* GTPv1-U message types (3GPP TS 29.281, 6.1) other than G-PDU (255). */
-static const char *gtpu_type(uint8_t type)
-{
-	switch (type) {
-	case 1:
-		return "echo request";
-	case 2:
-		return "echo response";
-	case 26:
-		return "error indication";
-	case 31:
-		return "supported extension headers notification";
-	case 253:
-		return "tunnel status";
-	case 254:
-		return "end marker";
-	default:
-		return NULL;
-	}
-}
-
-/* The GTP-U extension headers followed before the line gives up. */
-#define GTPU_EXT_MAX	8
-
-/* The length of a GTPv1-U header at c.p, its optional fields and
- * extension headers included; 0 when the capture or length cut it (the
- * mark is printed), -1 when the chain is malformed (a length of 0, or
- * more than GTPU_EXT_MAX headers). */
-static int gtpu_hlen(struct out *o, const struct cur *c, uint32_t length)
-{
-	const uint8_t *p = c->p;
-	uint32_t hl = 12;
-	uint8_t next;
-
-	if (!(p[0] & 0x07))		/* none of E, S, PN: 8 bytes */
-		return 8;
-	if (length < hl || !have(c, p, hl)) {
-		cut(o, "gtp");
-		return 0;
-	}
-	next = p[0] & 0x04 ? p[11] : 0;	/* the type is there with E only */
-	for (int i = 0; next; i++) {
-		uint32_t el;
-
-		if (i == GTPU_EXT_MAX)
-			return -1;
-		if (length < hl + 1 || !have(c, p, hl + 1)) {
-			cut(o, "gtp");
-			return 0;
-		}
-		el = p[hl] * 4u;	/* 4-byte units, length and next type in */
-		if (!el)
-			return -1;
-		if (length < hl + el || !have(c, p, hl + el)) {
-			cut(o, "gtp");
-			return 0;
-		}
-		next = p[hl + el - 1];
-		hl += el;
-	}
-	return (int)hl;
-}
-
-/* GTPv1-U (UDP 2152). tcpdump 4.99 has no printer for it and prints
- * "UDP, length N": every word from "GTPv1-U" on is ours, chosen to read
- * like VXLAN's. A G-PDU goes on with ": " and its IP packet. false when
- * the payload is no GTPv1-U header (tcpdump's own line then). */
-static bool gtpu(struct out *o, struct cur c, uint32_t length)
-{
-	const char *name;
-	int hl;
-
-	if (!have(&c, c.p, 1) || !length || c.p[0] >> 4 != 3)
-		return false;		/* not version 1 with PT 1 */
-	o->ours = true;
-	out(o, "GTPv1-U");
-	if (length < 8 || !have(&c, c.p, 8)) {
-		cut(o, "gtp");
-		return true;
-	}
-	out(o, ", teid 0x%x", be32(c.p + 4));
-	if (c.p[1] != 0xff) {
-		name = gtpu_type(c.p[1]);
-		if (name)
-			out(o, ", %s", name);
-		else
-			out(o, ", type %u", c.p[1]);
-		return true;
-	}
-	hl = gtpu_hlen(o, &c, length);
-	if (hl <= 0 || length == (uint32_t)hl)
-		return true;		/* cut, malformed, or no packet */
-	c.p += hl;
-	length -= hl;
-	if (!have(&c, c.p, 1)) {
-		cut(o, "gtp");
-		return true;
-	}
-	if (c.p[0] >> 4 == 4) {
-		out(o, ": ");
-		ip4(o, c, length);
-	} else if (c.p[0] >> 4 == 6) {
-		out(o, ": ");
-		ip6(o, c, length);
-	}
-	return true;
 }
 
 /* ---- transports -------------------------------------------------------- */
@@ -421,14 +112,14 @@ static void udp(struct out *o, const struct ipctx *ip, struct cur c, uint32_t le
 	if (udp_printer_port(sport) || udp_printer_port(dport))
 		return stop(o);
 	if (sport == 500 || dport == 500)
-		return isakmp(o, c);
+		return ev_isakmp(o, c);
 	if (sport == 4500 || dport == 4500)
-		return natt(o, c, length);
+		return ev_natt(o, c, length);
 	if (sport == 4789 || dport == 4789)
-		return vxlan(o, c, length);
+		return ev_vxlan(o, c, length);
 	if (sport == 6081 || dport == 6081)
-		return geneve(o, c, length);
-	if ((sport == 2152 || dport == 2152) && gtpu(o, c, length))
+		return ev_geneve(o, c, length);
+	if ((sport == 2152 || dport == 2152) && ev_gtpu(o, c, length))
 		return;
 	if (ulen > length && !ip->more_frags)
 		out(o, "UDP, bad length %u > %u", ulen, length);
@@ -675,57 +366,27 @@ static bool ip_printer_proto(uint8_t nh)
 	return false;
 }
 
-/* AH: its fields and ICV, then the protocol it protects. */
-static void ah(struct out *o, const struct ipctx *ip, struct cur c, uint32_t length)
-{
-	uint32_t hl, i;
-
-	if (!have(&c, c.p, 2))
-		return cut(o, "ah");
-	hl = (c.p[1] + 2u) * 4;
-	if (hl < 12)
-		return stop(o);
-	out(o, "AH(");
-	if (!have(&c, c.p, 8))
-		return cut(o, "ah");
-	out(o, "spi=0x%08x", be32(c.p + 4));
-	if (!have(&c, c.p, 12))
-		return cut(o, "ah");
-	out(o, ",seq=0x%x", be32(c.p + 8));
-	if (hl > 12)
-		out(o, ",icv=0x");
-	for (i = 12; i < hl; i++) {
-		if (!have(&c, c.p, i + 1))
-			return cut(o, "ah");
-		out(o, "%02x", c.p[i]);
-	}
-	out(o, "): ");
-	if (length < hl)
-		return stop(o);
-	demux(o, ip, c.p[0], (struct cur){ c.p + hl, c.end }, length - hl);
-}
-
 /* What follows an IP header (or AH), by its protocol number. */
-static void demux(struct out *o, const struct ipctx *ip, uint8_t nh,
-		  struct cur c, uint32_t length)
+void ev_demux(struct out *o, const struct ipctx *ip, uint8_t nh,
+	      struct cur c, uint32_t length)
 {
 	switch (nh) {
 	case 1:
 		return icmp(o, c, length);
 	case 4:
-		return ip4(o, c, length);
+		return ev_ip4(o, c, length);
 	case 6:
 		return tcp(o, ip, c, length);
 	case 17:
 		return udp(o, ip, c, length);
 	case 41:
-		return ip6(o, c, length);
+		return ev_ip6(o, c, length);
 	case 47:
-		return gre(o, c, length);
+		return ev_gre(o, c, length);
 	case 50:
-		return esp(o, c, length);
+		return ev_esp(o, c, length);
 	case 51:
-		return ah(o, ip, c, length);
+		return ev_ah(o, ip, c, length);
 	case 58:
 		return icmp6(o, c, length);
 	case 132:	/* SCTP: the chunks are tcpdump's */
@@ -746,7 +407,7 @@ static bool has_ports(uint8_t nh)
 	return nh == 6 || nh == 17 || nh == 33 || nh == 132;
 }
 
-static void ip4(struct out *o, struct cur c, uint32_t length)
+void ev_ip4(struct out *o, struct cur c, uint32_t length)
 {
 	const uint8_t *h = c.p;
 	struct ipctx ip = { .v6 = false };
@@ -785,10 +446,10 @@ static void ip4(struct out *o, struct cur c, uint32_t length)
 		addrs(o, &ip, ": ");
 	if (!have(&c, h, hlen))
 		return stop(o);
-	demux(o, &ip, ip.nxt, (struct cur){ h + hlen, c.end }, len - hlen);
+	ev_demux(o, &ip, ip.nxt, (struct cur){ h + hlen, c.end }, len - hlen);
 }
 
-static void ip6(struct out *o, struct cur c, uint32_t length)
+void ev_ip6(struct out *o, struct cur c, uint32_t length)
 {
 	const uint8_t *h = c.p, *p;
 	struct ipctx ip = { .v6 = true };
@@ -839,7 +500,7 @@ static void ip6(struct out *o, struct cur c, uint32_t length)
 			out(o, " ");
 			break;
 		default:
-			return demux(o, &ip, nh, (struct cur){ p, c.end }, rem);
+			return ev_demux(o, &ip, nh, (struct cur){ p, c.end }, rem);
 		case 43:	/* routing: tcpdump decodes each type */
 			return stop(o);
 		}
@@ -854,73 +515,10 @@ static void ip6(struct out *o, struct cur c, uint32_t length)
 
 /* ---- link ---------------------------------------------------------------- */
 
-static void mpls(struct out *o, struct cur c, uint32_t length)
-{
-	uint32_t e, label;
-
-	out(o, "MPLS");
-	do {
-		if (!have(&c, c.p, 4) || length < 4)
-			return cut(o, "mpls");
-		e = be32(c.p);
-		label = e >> 12;
-		out(o, " (label %u, tc %u%s, ttl %u)", label, (e >> 9) & 7,
-		    e & 0x100 ? ", [S]" : "", e & 0xff);
-		c.p += 4;
-		length -= 4;
-	} while (!(e & 0x100));
-	/* label 0: IPv4 explicit null, 2: IPv6's; else the version nibble */
-	if (label == 0 || (label != 2 && have(&c, c.p, 1) && c.p[0] >> 4 == 4)) {
-		out(o, " ");
-		return ip4(o, c, length);
-	}
-	if (label == 2 || (have(&c, c.p, 1) && c.p[0] >> 4 == 6)) {
-		out(o, " ");
-		return ip6(o, c, length);
-	}
-	stop(o);
-}
-
-/* PPPoE session data, then PPP carrying IPv4 or IPv6. */
-static void pppoe(struct out *o, struct cur c, uint32_t length)
-{
-	uint32_t plen;
-	uint16_t proto;
-
-	if (!have(&c, c.p, 6) || length < 6)
-		return cut(o, "pppoe");
-	if (c.p[0] != 0x11 || c.p[1] != 0)
-		return stop(o);		/* another version, or discovery */
-	out(o, "PPPoE ");
-	plen = be16(c.p + 4);
-	length -= 6;
-	if (plen > length) {
-		out(o, " [len %u > %u!]", plen, length);
-		plen = length;
-	}
-	if (be16(c.p + 2))
-		out(o, " [ses 0x%x]", be16(c.p + 2));
-	out(o, " ");
-	c.p += 6;
-	if (!have(&c, c.p, 2))
-		return stop(o);
-	if (c.p[0] == 0xff && c.p[1] == 0x03)
-		return stop(o);		/* address and control: rare here */
-	if (plen < 2 || c.p[0] & 1)
-		return stop(o);
-	proto = be16(c.p);
-	c.p += 2;
-	if (proto == 0x0021)
-		return ip4(o, c, plen - 2);
-	if (proto == 0x0057)
-		return ip6(o, c, plen - 2);
-	stop(o);
-}
-
 /* An Ethernet frame: the VLAN tags are silent without -e. top: the
  * frame itself (an ethertype not decoded makes no line), not one inside
  * a tunnel. */
-static void ether(struct out *o, struct cur c, uint32_t length, bool top)
+void ev_ether(struct out *o, struct cur c, uint32_t length, bool top)
 {
 	uint16_t type;
 
@@ -938,14 +536,14 @@ static void ether(struct out *o, struct cur c, uint32_t length, bool top)
 	}
 	switch (type) {
 	case 0x0800:
-		return ip4(o, c, length);
+		return ev_ip4(o, c, length);
 	case 0x86dd:
-		return ip6(o, c, length);
+		return ev_ip6(o, c, length);
 	case 0x8847:
 	case 0x8848:
-		return mpls(o, c, length);
+		return ev_mpls(o, c, length);
 	case 0x8864:
-		return pppoe(o, c, length);
+		return ev_pppoe(o, c, length);
 	default:
 		if (top)
 			o->pos = 0;
@@ -963,7 +561,7 @@ enum evidence_end evidence_line(const uint8_t *frame, size_t cap_len,
 	buf[0] = 0;
 	if (cap_len > wire_len)
 		cap_len = wire_len;
-	ether(&o, (struct cur){ frame, frame + cap_len }, wire_len, true);
+	ev_ether(&o, (struct cur){ frame, frame + cap_len }, wire_len, true);
 	buf[o.pos] = 0;
 	if (!o.pos)
 		return EVIDENCE_NONE;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * fuzz_evidence: the evidence decoder (user/evidence.c) over any bytes.
+ * fuzz_evidence: the evidence decoder (user/evidence*.c) over any bytes.
  *
  * The input is a frame as an alert keeps it; its first byte also picks
  * how much longer it was on the wire (0 to 255 * 16 bytes), so cut frames
