@@ -2,7 +2,7 @@
 /*
  * The watch's answers to the control requests of `protomix top` (the
  * protocol: control.h). watch.c's request handler calls them; "snapshot"
- * and "status" are answered in watch.c itself.
+ * and "status" are answered in watch_requests.c.
  */
 #ifndef PM_ANSWERS_H
 #define PM_ANSWERS_H

@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * protomix watch: load, attach, observe, report. The watch's state
+ * (watch_state.h), its alerts and ticks, the event loop with a handler
+ * per source, the control requests' dispatch (on_request) and
+ * cmd_watch, which sets it all up and takes it down. The command line is
+ * in watch_opts.c, the answers to `snapshot` and `status` requests in
+ * watch_requests.c.
+ */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -34,323 +38,8 @@
 #include "snapshot.h"
 #include "top.h"
 #include "util.h"
-
-#define MAX_IFACES		64
-/* Snapshots written by child processes at once; more are told "busy". */
-#define WATCH_MAX_CHILDREN	4
-
-struct watch_opts {
-	double interval;	/* seconds */
-	double duration;	/* seconds; 0 = until a signal */
-	const char *snapshot;
-	bool json;
-	bool alerts_only;	/* no periodic report */
-	int top;
-	enum hook_mode hook;
-	struct observer_opts ob;	/* rules, sampling, map, aggregation */
-	const char *metrics;		/* --metrics ADDR:PORT, or NULL */
-	struct metrics_addr metrics_addr;
-	uint64_t metrics_top;
-	struct ipfix_target ipfix[IPFIX_MAX_COLLECTORS];	/* --ipfix */
-	int nipfix;
-	uint32_t ipfix_domain;
-	bool ipfix_domain_set;
-	uint64_t ipfix_template_secs;	/* 0: not given */
-	struct history_opts hist;	/* --history-dests, --history-intervals */
-};
-
-void watch_usage(FILE *f)
-{
-	fprintf(f,
-"usage: protomix watch [OPTIONS] IFACE...\n"
-"Attach to each IFACE (ingress and egress; a loopback device: ingress\n"
-"only, which sees every packet it sends), count per destination the\n"
-"packets and bytes of each protocol class, report every interval, and\n"
-"detach on exit (also on SIGINT and SIGTERM).\n"
-"\n"
-"  -i, --interval SEC     poll and report period (default 1; 0.1 to 86400)\n"
-"  -d, --duration SEC     stop after SEC seconds, at most a day (default:\n"
-"                         until a signal)\n"
-"  -o, --snapshot FILE    write a JSON snapshot to FILE on exit (mode 0600;\n"
-"                         - is stdout; a symbolic link or a folder is refused)\n"
-"      --json             JSON Lines on stdout instead of a text table\n"
-"      --alerts-only      print the alerts, not the periodic report (for logs)\n"
-"  -e, --expect PREFIX=CLASS[,CLASS...]\n"
-"                         what PREFIX should receive, e.g. 10.20.0.0/16=tcp\n"
-"                         (repeatable; the longest prefix wins)\n"
-"  -E, --expect-file FILE one PREFIX=CLASSES per line, # comments; SIGHUP\n"
-"                         rereads it (a regular file of at most 16 MiB)\n"
-"      --baseline SNAPSHOT.json\n"
-"                         what was normal before: its TCP destinations that\n"
-"                         had no IPsec raise protocol_shift on IPsec\n"
-"      --sample-rate N    alerts sampled per destination per second\n"
-"                         (default %d; the counts stay exact)\n"
-"      --oneway-window SEC  ESP with nothing back for SEC seconds is\n"
-"                         one_way_ipsec (default %g)\n"
-"      --max-dests N      size of the per-destination map (default %d)\n"
-"      --aggregate V4LEN[,V6LEN]\n"
-"                         count per prefix instead of per address, e.g. 24,64\n"
-"      --decap            count the packet inside a tunnel (gre, ipip,\n"
-"                         ipv6_encap, vxlan, geneve, gtp_u) under its own\n"
-"                         destination too (the default)\n"
-"      --no-decap         count tunnels under their outer destination only\n"
-"      --hook HOOK        ingress hook: auto, xdp or tc (default auto = tc;\n"
-"                         xdp falls back to tc if XDP is taken)\n"
-"      --top N            destinations per report (default 10)\n"
-"      --metrics ADDR:PORT  Prometheus text format on http://ADDR:PORT/metrics\n"
-"                         (ADDR: 127.0.0.1 if left out, e.g. :9100)\n"
-"      --metrics-top N    destinations with series of their own; the rest\n"
-"                         are summed in dst=\"other\" (default %d)\n"
-"      --ipfix HOST:PORT[/udp|/tcp]\n"
-"                         export IPFIX (RFC 7011) to a collector: every\n"
-"                         interval a record per destination and class, and\n"
-"                         the alerts (default udp; at most %d collectors)\n"
-"      --ipfix-domain N   IPFIX observation domain id (default: a hash of\n"
-"                         the host name)\n"
-"      --ipfix-template-interval SEC\n"
-"                         UDP: templates sent again every SEC seconds\n"
-"                         (default %d; %d to %d); TCP sends them at every\n"
-"                         (re)connect\n"
-HISTORY_USAGE
-"  -v, --verbose          libbpf's messages on stderr (-vv: debug)\n"
-"  -h, --help             this text\n", OBSERVER_SAMPLE_RATE,
-		OBSERVER_ONEWAY_WINDOW, OBSERVER_MAX_DESTS, METRICS_TOP_DEFAULT,
-		IPFIX_MAX_COLLECTORS, IPFIX_TEMPLATE_SECS, IPFIX_TEMPLATE_SECS_MIN,
-		IPFIX_TEMPLATE_SECS_MAX);
-}
-
-static int parse_opts(int argc, char **argv, struct watch_opts *o)
-{
-	enum { O_JSON = 256, O_ALERTS_ONLY, O_HOOK, O_TOP, O_METRICS,
-	       O_METRICS_TOP, O_IPFIX, O_IPFIX_DOMAIN, O_IPFIX_TEMPLATE_INTERVAL };
-	static const struct option longopts[] = {
-		{ "interval", required_argument, NULL, 'i' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "snapshot", required_argument, NULL, 'o' },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "alerts-only", no_argument, NULL, O_ALERTS_ONLY },
-		{ "hook", required_argument, NULL, O_HOOK },
-		{ "top", required_argument, NULL, O_TOP },
-		OBSERVER_LONG_OPTIONS,
-		HISTORY_LONG_OPTIONS,
-		{ "metrics", required_argument, NULL, O_METRICS },
-		{ "metrics-top", required_argument, NULL, O_METRICS_TOP },
-		{ "ipfix", required_argument, NULL, O_IPFIX },
-		{ "ipfix-domain", required_argument, NULL, O_IPFIX_DOMAIN },
-		{ "ipfix-template-interval", required_argument, NULL,
-		  O_IPFIX_TEMPLATE_INTERVAL },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	char esc[PM_ESC_LEN(64)];
-	uint64_t v;
-	int c, rc;
-
-	*o = (struct watch_opts){ .interval = 1, .top = 10, .hook = HOOK_AUTO };
-	observer_opts_init(&o->ob);
-	history_opts_init(&o->hist);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:d:o:e:E:vh", longopts, NULL)) != -1) {
-		rc = observer_opt(&o->ob, c, optarg);
-		if (rc == 0)
-			continue;
-		if (rc == 1)
-			rc = history_opt(&o->hist, c, optarg);
-		if (rc == 0)
-			continue;
-		if (rc != 1)
-			return rc;
-		switch (c) {
-		case O_METRICS:
-			if (metrics_parse_addr(optarg, &o->metrics_addr))
-				return EXIT_USAGE;
-			o->metrics = optarg;
-			break;
-		case O_METRICS_TOP:
-			if (!parse_u64(optarg, 1, METRICS_TOP_MAX, &o->metrics_top)) {
-				pm_err("invalid --metrics-top '%s': a number from 1 to %d",
-				       pm_esc(optarg, esc, sizeof(esc)), METRICS_TOP_MAX);
-				return EXIT_USAGE;
-			}
-			break;
-		case O_IPFIX:
-			if (o->nipfix == IPFIX_MAX_COLLECTORS) {
-				pm_err("invalid --ipfix '%s': at most %d collectors",
-				       pm_esc(optarg, esc, sizeof(esc)), IPFIX_MAX_COLLECTORS);
-				return EXIT_USAGE;
-			}
-			if (ipfix_parse_target(optarg, &o->ipfix[o->nipfix]))
-				return EXIT_USAGE;
-			o->nipfix++;
-			break;
-		case O_IPFIX_DOMAIN:
-			if (!parse_u64(optarg, 0, UINT32_MAX, &v)) {
-				pm_err("invalid --ipfix-domain '%s': a number from 0 to %u",
-				       pm_esc(optarg, esc, sizeof(esc)), UINT32_MAX);
-				return EXIT_USAGE;
-			}
-			o->ipfix_domain = v;
-			o->ipfix_domain_set = true;
-			break;
-		case O_IPFIX_TEMPLATE_INTERVAL:
-			if (!parse_u64(optarg, IPFIX_TEMPLATE_SECS_MIN,
-				       IPFIX_TEMPLATE_SECS_MAX, &o->ipfix_template_secs)) {
-				pm_err("invalid --ipfix-template-interval '%s': whole seconds from %d to %d",
-				       pm_esc(optarg, esc, sizeof(esc)),
-				       IPFIX_TEMPLATE_SECS_MIN, IPFIX_TEMPLATE_SECS_MAX);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'i':
-			if (cli_parse_interval(optarg, &o->interval))
-				return EXIT_USAGE;
-			break;
-		case 'd':
-			if (!parse_seconds(optarg, &o->duration)) {
-				pm_err("invalid --duration '%s': seconds > 0, at most %d (a day)",
-				       pm_esc(optarg, esc, sizeof(esc)), PM_SECONDS_MAX);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'o':
-			o->snapshot = optarg;
-			break;
-		case O_JSON:
-			o->json = true;
-			break;
-		case O_ALERTS_ONLY:
-			o->alerts_only = true;
-			break;
-		case O_HOOK:
-			if (!strcmp(optarg, "auto"))
-				o->hook = HOOK_AUTO;
-			else if (!strcmp(optarg, "xdp"))
-				o->hook = HOOK_XDP;
-			else if (!strcmp(optarg, "tc"))
-				o->hook = HOOK_TC;
-			else {
-				pm_err("invalid --hook '%s': auto, xdp or tc",
-				       pm_esc(optarg, esc, sizeof(esc)));
-				return EXIT_USAGE;
-			}
-			break;
-		case O_TOP:
-			if (!parse_u64(optarg, 1, 100000, &v)) {
-				pm_err("invalid --top '%s': a number from 1 to 100000",
-				       pm_esc(optarg, esc, sizeof(esc)));
-				return EXIT_USAGE;
-			}
-			o->top = v;
-			break;
-		case 'v':
-			pm_verbose++;
-			break;
-		case 'h':
-			watch_usage(stdout);
-			return CLI_HELP_SHOWN;
-		default:	/* ':' or '?' */
-			return cli_opt_error("watch", c, argv);
-		}
-	}
-	if (o->metrics_top && !o->metrics) {
-		pm_err("--metrics-top needs --metrics ADDR:PORT");
-		return EXIT_USAGE;
-	}
-	if (!o->metrics_top)
-		o->metrics_top = METRICS_TOP_DEFAULT;
-	if (o->ipfix_domain_set && !o->nipfix) {
-		pm_err("--ipfix-domain needs --ipfix HOST:PORT");
-		return EXIT_USAGE;
-	}
-	if (o->ipfix_template_secs && !o->nipfix) {
-		pm_err("--ipfix-template-interval needs --ipfix HOST:PORT");
-		return EXIT_USAGE;
-	}
-	if (!o->ipfix_domain_set)
-		o->ipfix_domain = ipfix_default_domain();
-	if (optind >= argc) {
-		pm_err("watch: no interface given (usage: protomix watch [OPTIONS] IFACE...)");
-		return EXIT_USAGE;
-	}
-	if (argc - optind > MAX_IFACES) {
-		pm_err("watch: at most %d interfaces", MAX_IFACES);
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
-/* The snapshot's target must be one write_output takes, and writable,
- * before we attach anything: a symlink, a folder or a block device is
- * refused; a device, FIFO or socket must be writable itself, a file (or
- * a name not taken) needs its folder writable (a temporary file, then
- * rename). */
-static int check_writable(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	struct stat st;
-	int rc;
-
-	if ((rc = output_check(path)))
-		return rc;
-	if (output_is_std(path))
-		return 0;
-	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		if (access(path, W_OK)) {
-			pm_err("cannot write snapshot '%s': %s", path, strerror(errno));
-			return EXIT_USAGE;
-		}
-		return 0;
-	}
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	if (access(dir, W_OK)) {
-		pm_err("cannot write snapshot '%s': %s", path, strerror(errno));
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
-struct watch;
-#define MAX_LOOP_SRCS 16
-typedef void (*loop_fn)(struct watch *w, int fd);
-struct loop_src {
-	int fd;
-	loop_fn fn;
-};
-
-struct watch {
-	struct watch_opts o;
-	struct observer ob;
-	struct pm_iface ifaces[MAX_IFACES];
-	int nifaces;
-	struct dest_table tab[2];	/* current and previous read */
-	int cur;
-	struct pm_view view;
-	uint64_t last_read_ns;
-	struct baseline base;
-	struct oneway oneway;
-	bool reader_gone;		/* stdout's reader left: stop */
-	struct top *top;		/* the full-screen view, or NULL: lines */
-	struct ctl_server *ctl;		/* protomix snapshot/status/top */
-	pid_t answering[WATCH_MAX_CHILDREN];	/* children writing snapshots */
-	int nanswering;
-	int ep;				/* the event loop */
-	struct metrics *metrics;	/* --metrics, or NULL */
-	struct ipfix *ipfix;		/* --ipfix, or NULL */
-	struct history *hist;		/* the mix over time, or NULL: off */
-	int nl_fd;			/* link changes */
-	struct loop_src src[MAX_LOOP_SRCS];
-	int nsrc;
-	bool stop;			/* a handler ended the watch ... */
-	int rc;				/* ... with this exit status */
-	char pin_dir[128];		/* where the maps are pinned, or "" */
-};
+#include "watch_opts.h"
+#include "watch_state.h"
 
 /* The rules of --expect followed by those of --expect-file. */
 static int build_rules(const struct watch_opts *o, struct ruleset *rs)
@@ -403,7 +92,7 @@ static void reload_rules(struct watch *w)
 		w->ob.rules.n == 1 ? "" : "s", w->o.ob.expect_file);
 }
 
-static int watch_read(struct watch *w)
+int watch_read(struct watch *w)
 {
 	if (w->ipfix) {
 		w->view.ipfix = true;
@@ -444,112 +133,6 @@ static int watch_tick(struct watch *w)
 	return 0;
 }
 
-static json_object *status_json(struct watch *w)
-{
-	json_object *o = json_object_new_object(), *ifs, *m, *hooks;
-	unsigned int ids[PM_IFACE_MAXHOOKS];
-	char buf[40];
-	int nh;
-
-	json_object_object_add(o, "type", json_object_new_string("status"));
-	json_object_object_add(o, "pid", json_object_new_int(getpid()));
-	json_object_object_add(o, "started_at", json_object_new_string(
-		fmt_time(mono_to_real_ns(w->view.started_ns), buf, sizeof(buf))));
-	json_object_object_add(o, "uptime_s", json_object_new_double(
-		(now_mono_ns() - w->view.started_ns) / 1e9));
-	ifs = json_object_new_array();
-	for (int i = 0; i < w->nifaces; i++) {
-		m = json_object_new_object();
-		json_object_object_add(m, "name", json_object_new_string(w->ifaces[i].name));
-		json_object_object_add(m, "ifindex", json_object_new_int(w->ifaces[i].ifindex));
-		hooks = json_object_new_array();
-		nh = iface_hook_ids(&w->ifaces[i], ids);
-		for (int h = 0; h < nh; h++)
-			json_object_array_add(hooks, json_object_new_string(
-				hook_name(ids[h])));
-		json_object_object_add(m, "hooks", hooks);
-		json_object_array_add(ifs, m);
-	}
-	json_object_object_add(o, "interfaces", ifs);
-	json_object_object_add(o, "maps", observer_maps_json(&w->ob, w->view.dests->n,
-							      w->base.n));
-	json_object_object_add(o, "pinned", json_object_new_string(w->pin_dir));
-	json_object_object_add(o, "stats", stats_json(&w->view));
-	if (w->ipfix)
-		json_object_object_add(o, "ipfix", ipfix_status_json(w->ipfix));
-	if (w->hist)
-		json_object_object_add(o, "history_bytes", json_object_new_uint64(
-			history_mem_bytes(&w->o.hist)));
-	return o;
-}
-
-/* Children that wrote their snapshot: reaped (every tick and at exit). */
-static void reap_answering(struct watch *w)
-{
-	for (int i = 0; i < w->nanswering;) {
-		if (waitpid(w->answering[i], NULL, WNOHANG) == w->answering[i])
-			w->answering[i] = w->answering[--w->nanswering];
-		else
-			i++;
-	}
-}
-
-/* A snapshot is written by a child process, straight to the client: the
- * watch goes on counting, reporting and answering meanwhile, whatever the
- * table's size or the client's speed, and copy-on-write keeps its memory
- * as it was. The child reads the maps itself (their state now) and ends
- * with the write, or after SNAPSHOT_CHILD_SECS, or with the watch. */
-#define SNAPSHOT_CHILD_SECS 60
-static json_object *answer_in_child(struct watch *w, struct ctl_req *req,
-				    bool pretty)
-{
-	pid_t parent = getpid(), pid;
-	json_object *o;
-	sigset_t all;
-	FILE *f;
-	int flags;
-
-	reap_answering(w);
-	if (w->nanswering == WATCH_MAX_CHILDREN) {
-		o = json_object_new_object();
-		json_object_object_add(o, "error", json_object_new_string(
-			"busy: snapshots in progress, try again"));
-		return o;
-	}
-	pid = fork();
-	if (pid < 0) {
-		o = json_object_new_object();
-		json_object_object_add(o, "error", json_object_new_string(strerror(errno)));
-		return o;
-	}
-	if (pid > 0) {
-		w->answering[w->nanswering++] = pid;
-		req->taken = true;
-		return NULL;
-	}
-	/* the child: write, and nothing else (no stdio of the watch's, no
-	 * detaching: _exit) */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(1);
-	sigfillset(&all);
-	sigprocmask(SIG_UNBLOCK, &all, NULL);
-	signal(SIGALRM, SIG_DFL);
-	alarm(SNAPSHOT_CHILD_SECS);
-	flags = fcntl(req->fd, F_GETFL);
-	fcntl(req->fd, F_SETFL, flags & ~O_NONBLOCK);
-	signal(SIGPIPE, SIG_IGN);	/* a client gone: EPIPE, then exit */
-	f = fdopen(req->fd, "w");
-	if (!f || watch_read(w))
-		_exit(1);
-	/* "snapshot pretty": as `protomix snapshot` prints it, passed on
-	 * unparsed; "snapshot": one line with the evidence, for --pcap, md,
-	 * csv and top */
-	_exit(snapshot_stream(f, &w->view, pretty ? NULL : &w->ob.alerts,
-			      JSON_C_TO_STRING_NOSLASHESCAPE |
-			      (pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN)) ? 1 : 0);
-}
-
 /* A request from `protomix snapshot`, `status` or `top`. */
 static json_object *on_request(struct ctl_req *req, void *ctx)
 {
@@ -559,15 +142,15 @@ static json_object *on_request(struct ctl_req *req, void *ctx)
 	if (!strncmp(req->line, "alerts ", 7))
 		return top_alerts_json(&w->ob.alerts, req->line + 7);
 	if (!strcmp(req->line, "maps"))
-		return top_maps_json(status_json(w), &w->ob, &req->fds);
+		return top_maps_json(watch_status_json(w), &w->ob, &req->fds);
 	if (!strcmp(req->line, "snapshot"))
-		return answer_in_child(w, req, false);
+		return watch_answer_in_child(w, req, false);
 	if (!strcmp(req->line, "snapshot pretty"))
-		return answer_in_child(w, req, true);
+		return watch_answer_in_child(w, req, true);
 	if (watch_read(w))
 		return NULL;
 	if (!strcmp(req->line, "status"))
-		return status_json(w);
+		return watch_status_json(w);
 	return NULL;
 }
 
@@ -605,7 +188,7 @@ static void on_interval(struct watch *w, int fd)
 
 	if (read(fd, &expirations, sizeof(expirations)) < 0)
 		return;
-	reap_answering(w);
+	watch_reap_answering(w);
 	if (watch_tick(w)) {
 		w->stop = true;
 		w->rc = EXIT_RUNTIME;
@@ -818,7 +401,7 @@ int cmd_watch(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	w->ep = w->nl_fd = -1;
-	rc = parse_opts(argc, argv, &w->o);
+	rc = watch_parse_opts(argc, argv, &w->o);
 	if (rc == CLI_HELP_SHOWN) {
 		rc = EXIT_OK;
 		goto out_free;
@@ -837,7 +420,7 @@ int cmd_watch(int argc, char **argv)
 			}
 		w->nifaces++;
 	}
-	if (w->o.snapshot && (rc = check_writable(w->o.snapshot)))
+	if (w->o.snapshot && (rc = watch_check_writable(w->o.snapshot)))
 		goto out_free;
 	if ((rc = build_rules(&w->o, &rules)))
 		goto out_free;
