@@ -11,9 +11,9 @@
 #     (user/..., bpf/..., tests/..., bench/..., packaging/...) exists;
 #   - every class and every stats reason `protomix classes` lists has its
 #     row in docs/classes.md; its tunnel and IPsec lists are the mask
-#     table's; each class's IPFIX protocol (proto_of, user/ipfix.c) is the
-#     one in its row;
-#   - every IPFIX element user/ipfix.c exports, and every key of
+#     table's; each class's IPFIX protocol (proto_of,
+#     user/ipfix_records.c) is the one in its row;
+#   - every IPFIX element user/ipfix_records.c exports, and every key of
 #     packaging/protomix.conf, is in docs/control.md;
 #   - every build/bench.json key bench/run.sh writes is in docs/bench.md.
 # With a lab (root): a real watch on the gateway (a rule, --metrics,
@@ -151,7 +151,7 @@ assert_eq docs_mask_ipsec "$(sed -n 's/^IPsec classes: *//p' <<<"$listing" | xar
 "$LAB_PYTHON" - "$D" <<'EOF'
 import re, sys
 d = sys.argv[1]
-src = open('user/ipfix.c', encoding='utf-8').read()
+src = open('user/ipfix_records.c', encoding='utf-8').read()
 m = re.search(r'proto_of\[PM_NCLASS\]\s*=\s*\{(.*?)\};', src, re.S)
 pairs = re.findall(r'\[PM_C_(\w+)\]\s*=\s*(\d+)', m.group(1) if m else '')
 rows = {}
@@ -167,13 +167,13 @@ for name, proto in pairs:
     elif not re.match(rf'{proto}\b', rows[name]):
         bad.append(f"{name}: proto_of {proto}, docs '{rows[name]}'")
 if not pairs:
-    bad.append("no proto_of table found in user/ipfix.c")
+    bad.append("no proto_of table found in user/ipfix_records.c")
 print("FAIL docs_ipfix_protocols: " + "; ".join(bad) if bad else "PASS docs_ipfix_protocols")
 EOF
 
 # --- IPFIX elements, configuration keys, bench keys ----------------------------
 
-mapfile -t ies < <(grep -oE '(FB_IE_INIT_FULL\(|\{ )"[A-Za-z][A-Za-z0-9]+"' user/ipfix.c |
+mapfile -t ies < <(grep -oE '(FB_IE_INIT_FULL\(|\{ )"[A-Za-z][A-Za-z0-9]+"' user/ipfix_records.c |
 	grep -oE '"[A-Za-z0-9]+"' | tr -d '"' | grep -vx paddingOctets | sort -u)
 present() { grep -qw -- "$2" "$1"; }
 check_all docs_ipfix_elements "$D/control.md" present "${ies[@]}"

@@ -1,4 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The IPFIX exporter (see ipfix.h): libfixbuf's side of each collector,
+ * its session, templates and the messages records are appended to, the
+ * setup and teardown of the collectors, the exporter's event loop, the
+ * end of a watch (what is queued, sent within IPFIX_FINISH_MS) and the
+ * counts and status. The records themselves, their elements and layout,
+ * are built in ipfix_records.c; the transport is ipfix_transport.c.
+ * ipfix_coll.h holds what the three share.
+ */
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -16,113 +25,6 @@
 #include "ipfix_coll.h"
 #include "rules.h"
 #include "util.h"
-
-/* Enterprise-specific elements (PROTOMIX_PEN, a placeholder): what IANA
- * has no element for. Kept in step with packaging/protomix-ipfix.xml. */
-enum {
-	PMIE_CLASS = 1,		/* protomixClassName */
-	PMIE_VIOLATIONS,	/* protomixViolationDeltaCount */
-	PMIE_EXPECTED,		/* protomixExpectedClasses */
-	PMIE_KIND,		/* protomixAlertKind */
-	PMIE_IPSEC_SEQ,		/* protomixIpsecSequenceNumber */
-	PMIE_EVIDENCE,		/* protomixEvidence */
-};
-
-static fbInfoElement_t pm_elements[] = {
-	FB_IE_INIT_FULL("protomixClassName", PROTOMIX_PEN, PMIE_CLASS,
-			FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, NULL),
-	FB_IE_INIT_FULL("protomixViolationDeltaCount", PROTOMIX_PEN, PMIE_VIOLATIONS,
-			8, FB_IE_F_ENDIAN | FB_IE_DELTACOUNTER | FB_UNITS_PACKETS,
-			0, 0, FB_UINT_64, NULL),
-	FB_IE_INIT_FULL("protomixExpectedClasses", PROTOMIX_PEN, PMIE_EXPECTED,
-			FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, NULL),
-	FB_IE_INIT_FULL("protomixAlertKind", PROTOMIX_PEN, PMIE_KIND,
-			FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, NULL),
-	FB_IE_INIT_FULL("protomixIpsecSequenceNumber", PROTOMIX_PEN, PMIE_IPSEC_SEQ,
-			4, FB_IE_F_ENDIAN | FB_IE_IDENTIFIER, 0, 0, FB_UINT_32, NULL),
-	FB_IE_INIT_FULL("protomixEvidence", PROTOMIX_PEN, PMIE_EVIDENCE,
-			FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, NULL),
-	FB_IE_NULL
-};
-
-/* Spec flags: which external template an element goes into. The internal
- * templates (the structs below, byte for byte) take every element. */
-#define F_V4	0x01u
-#define F_V6	0x02u
-#define F_AGG	0x04u
-#define F_SPI	0x08u
-#define F_INT	0x10u		/* padding: internal only */
-#define F_ALL	UINT32_MAX
-
-/* A mix record in memory: the internal template, no gaps. */
-struct mix_rec {
-	uint64_t start_ms, end_ms;
-	uint64_t packets, octets;
-	uint64_t violations;
-	fbVarfield_t cls;
-	fbVarfield_t expected;
-	uint8_t dst6[16];
-	uint32_t dst4;
-	uint32_t in_if, out_if;	/* ifindex, or 0: see mix_ifaces() */
-	uint8_t proto;
-	uint8_t plen4, plen6;
-	uint8_t pad[1];
-};
-
-static fbInfoElementSpec_t mix_spec[] = {
-	{ "flowStartMilliseconds", 8, 0 },
-	{ "flowEndMilliseconds", 8, 0 },
-	{ "packetDeltaCount", 8, 0 },
-	{ "octetDeltaCount", 8, 0 },
-	{ "protomixViolationDeltaCount", 8, 0 },
-	{ "protomixClassName", FB_IE_VARLEN, 0 },
-	{ "protomixExpectedClasses", FB_IE_VARLEN, 0 },
-	{ "destinationIPv6Address", 16, F_V6 },
-	{ "destinationIPv4Address", 4, F_V4 },
-	{ "ingressInterface", 4, 0 },
-	{ "egressInterface", 4, 0 },
-	{ "protocolIdentifier", 1, 0 },
-	{ "destinationIPv4PrefixLength", 1, F_V4 | F_AGG },
-	{ "destinationIPv6PrefixLength", 1, F_V6 | F_AGG },
-	{ "paddingOctets", 1, F_INT },
-	FB_IESPEC_NULL
-};
-
-struct alert_rec {
-	uint64_t time_ms;
-	fbVarfield_t kind, cls, expected, ifname, evidence;
-	uint8_t src6[16], dst6[16];
-	uint32_t src4, dst4;
-	uint32_t spi, seq;
-	uint32_t in_if, out_if;	/* the alert's ifindex by its direction; 0 */
-	uint16_t sport, dport;
-	uint8_t proto;
-	uint8_t direction;	/* flowDirection: 0 ingress, 1 egress */
-	uint8_t pad[2];
-};
-
-static fbInfoElementSpec_t alert_spec[] = {
-	{ "observationTimeMilliseconds", 8, 0 },
-	{ "protomixAlertKind", FB_IE_VARLEN, 0 },
-	{ "protomixClassName", FB_IE_VARLEN, 0 },
-	{ "protomixExpectedClasses", FB_IE_VARLEN, 0 },
-	{ "interfaceName", FB_IE_VARLEN, 0 },
-	{ "protomixEvidence", FB_IE_VARLEN, 0 },
-	{ "sourceIPv6Address", 16, F_V6 },
-	{ "destinationIPv6Address", 16, F_V6 },
-	{ "sourceIPv4Address", 4, F_V4 },
-	{ "destinationIPv4Address", 4, F_V4 },
-	{ "IPSecSPI", 4, F_SPI },
-	{ "protomixIpsecSequenceNumber", 4, F_SPI },
-	{ "ingressInterface", 4, 0 },
-	{ "egressInterface", 4, 0 },
-	{ "sourceTransportPort", 2, 0 },
-	{ "destinationTransportPort", 2, 0 },
-	{ "protocolIdentifier", 1, 0 },
-	{ "flowDirection", 1, 0 },
-	{ "paddingOctets", 2, F_INT },
-	FB_IESPEC_NULL
-};
 
 static const uint32_t ext_flags[T_NEXT] = {
 	[T_MIX4] = F_V4, [T_MIX6] = F_V6, [T_AL4] = F_V4,
@@ -159,7 +61,7 @@ static uint16_t add_tmpl(struct coll *c, fbInfoElementSpec_t *spec, uint32_t fla
 }
 
 /* The message built so far, out to the transport. */
-static bool emit(struct coll *c)
+bool coll_emit(struct coll *c)
 {
 	GError *err = NULL;
 	size_t len;
@@ -175,7 +77,7 @@ static bool emit(struct coll *c)
 	return true;
 }
 
-static bool set_tmpl(struct coll *c, uint16_t itid, uint16_t etid)
+bool coll_set_tmpl(struct coll *c, uint16_t itid, uint16_t etid)
 {
 	GError *err = NULL;
 
@@ -198,7 +100,7 @@ static bool templates(struct coll *c)
 {
 	GError *err = NULL;
 
-	if (!emit(c))
+	if (!coll_emit(c))
 		return false;
 	/* libfixbuf answers "end of message" once to a manual buffer whose
 	 * last set was data: then the templates go into a message of their
@@ -207,19 +109,19 @@ static bool templates(struct coll *c)
 		if (i == 2 || !g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOM))
 			return fb_fail(c, "templates", err);
 		g_clear_error(&err);
-		if (!emit(c))
+		if (!coll_emit(c))
 			return false;
 	}
 	c->msg_open = true;
 	c->tmpl_ns = now_mono_ns();
 	c->tmpl_due = false;
 	c->tmpl_sent++;
-	return emit(c);
+	return coll_emit(c);
 }
 
 /* UDP: templates first if due (at start, every --ipfix-template-interval,
  * after the collector refused a message). */
-static void templates_if_due(struct coll *c)
+void coll_templates_if_due(struct coll *c)
 {
 	if (!c->t.tcp && (c->tmpl_due ||
 	    now_mono_ns() - c->tmpl_ns >= c->x->tmpl_every_ns))
@@ -227,7 +129,7 @@ static void templates_if_due(struct coll *c)
 }
 
 /* One record; a full message goes out first. */
-static bool append(struct coll *c, void *rec, size_t size)
+bool coll_append(struct coll *c, void *rec, size_t size)
 {
 	GError *err = NULL;
 
@@ -236,7 +138,7 @@ static bool append(struct coll *c, void *rec, size_t size)
 	if (!g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOM))
 		return fb_fail(c, "record", err);
 	g_clear_error(&err);
-	if (!emit(c))
+	if (!coll_emit(c))
 		return false;
 	if (!fBufAppend(c->fbuf, rec, size, &err))
 		return fb_fail(c, "record", err);
@@ -275,14 +177,15 @@ static int session_new(struct coll *c)
 	c->cur_itid = c->cur_etid = 0;
 	c->session = fbSessionAlloc(x->model);
 	fbSessionSetDomain(c->session, x->domain);
-	c->itid_mix = add_tmpl(c, mix_spec, F_ALL, true);
-	c->itid_alert = add_tmpl(c, alert_spec, F_ALL, true);
+	c->itid_mix = add_tmpl(c, ipfix_mix_spec, F_ALL, true);
+	c->itid_alert = add_tmpl(c, ipfix_alert_spec, F_ALL, true);
 	for (int i = 0; i < T_NEXT; i++) {
 		uint32_t f = ext_flags[i];
 
 		if (i <= T_MIX6 && (i == T_MIX4 ? x->agg4 < PM_AGG4_NONE : x->agg6 < PM_AGG6_NONE))
 			f |= F_AGG;
-		c->etid[i] = add_tmpl(c, i <= T_MIX6 ? mix_spec : alert_spec, f, false);
+		c->etid[i] = add_tmpl(c, i <= T_MIX6 ? ipfix_mix_spec : ipfix_alert_spec,
+				      f, false);
 		if (!c->etid[i])
 			return -1;
 	}
@@ -291,7 +194,7 @@ static int session_new(struct coll *c)
 	c->exp = fbExporterAllocBuffer(c->msg, c->msgsize);
 	c->fbuf = fBufAllocForExport(c->session, c->exp);
 	fBufSetAutomaticMode(c->fbuf, FALSE);
-	return set_tmpl(c, c->itid_mix, c->etid[T_MIX4]) ? 0 : -1;
+	return coll_set_tmpl(c, c->itid_mix, c->etid[T_MIX4]) ? 0 : -1;
 }
 
 /* TCP: a new transport session: a libfixbuf session of its own (the
@@ -398,7 +301,7 @@ void ipfix_close(struct ipfix *x)
 
 		/* what the socket takes now; the rest is dropped */
 		if (c->fbuf)
-			emit(c);
+			coll_emit(c);
 		if (c->t.tcp)
 			tcp_flush(c);
 		if (c->fd >= 0)
@@ -443,186 +346,6 @@ void ipfix_run(struct ipfix *x)
 	}
 }
 
-/* --- records ------------------------------------------------------------------ */
-
-static const uint8_t proto_of[PM_NCLASS] = {
-	[PM_C_TCP] = 6, [PM_C_UDP] = 17, [PM_C_ICMP] = 1, [PM_C_ICMP6] = 58,
-	[PM_C_SCTP] = 132, [PM_C_ESP] = 50, [PM_C_AH] = 51, [PM_C_ESP_UDP] = 17,
-	[PM_C_IKE] = 17, [PM_C_GRE] = 47, [PM_C_IPIP] = 4, [PM_C_IPV6_ENCAP] = 41,
-	[PM_C_OTHER] = 255,	/* any other protocol: the class name says which */
-	[PM_C_WIREGUARD] = 17, [PM_C_VXLAN] = 17, [PM_C_GENEVE] = 17,
-	[PM_C_GTP_U] = 17,
-};
-_Static_assert(PM_NCLASS == 17, "a new class needs its protocol in proto_of");
-
-static void varstr(fbVarfield_t *f, const char *s)
-{
-	f->buf = (uint8_t *)s;
-	f->len = strlen(s);
-}
-
-static void mix_dest(struct ipfix *x, struct mix_rec *r, const struct pm_view *v,
-		     const struct pm_dest_key *k, const struct pm_dest *d,
-		     const struct pm_dest *was, bool v4)
-{
-	__u64 cls[PM_NCLASS];
-	uint64_t bytes, viol, left;
-	uint32_t expected;
-	char exp_text[160];
-
-	if (!dest_delta(d, was, cls, &bytes))
-		return;
-	if (was && was->first_seen != d->first_seen)
-		was = NULL;
-	viol = d->violations - (was && d->violations >= was->violations ?
-				was->violations : 0);
-	expected = dest_expected(v, k, d);
-	varstr(&r->expected, classes_text(expected, exp_text, sizeof(exp_text)));
-	if (v4)
-		memcpy(&r->dst4, k->addr + 12, 4), r->dst4 = ntohl(r->dst4);
-	else
-		memcpy(r->dst6, k->addr, 16);
-	/* The destination's violations go to the records of the classes it
-	 * was not expected to receive, at most each one's packets: the sum
-	 * over its records is the destination's count. */
-	left = viol;
-	for (int c = 0; c < PM_NCLASS; c++) {
-		uint64_t b;
-
-		if (!cls[c])
-			continue;
-		b = d->bytes[c] - (was && d->bytes[c] >= was->bytes[c] &&
-				   d->packets[c] >= was->packets[c] ? was->bytes[c] : 0);
-		r->packets = cls[c];
-		r->octets = b;
-		r->proto = proto_of[c];
-		varstr(&r->cls, class_name(c));
-		r->violations = 0;
-		if (left && expected && !(expected & 1u << c)) {
-			r->violations = left < cls[c] ? left : cls[c];
-			left -= r->violations;
-		}
-		for (int i = 0; i < x->n; i++) {
-			struct coll *co = &x->c[i];
-
-			if (co->t.tcp && co->state == C_DOWN) {
-				co->dropped++;
-				continue;
-			}
-			append(co, r, sizeof(*r));
-		}
-	}
-}
-
-/* The exporting interface of the mix records: the destination table sums
- * a destination's packets over every hook of every watched interface, it
- * does not split them by interface. So with one interface, its ifindex as
- * ingressInterface (its ingress hook, always attached) and as
- * egressInterface when its egress is hooked too (not on a loopback
- * device); with several, 0 for both: the record's counts are not those of
- * any one of them. */
-static void mix_ifaces(const struct pm_view *v, struct mix_rec *r)
-{
-	unsigned int ids[PM_IFACE_MAXHOOKS];
-	int n;
-
-	r->in_if = r->out_if = 0;
-	if (v->nifaces != 1)
-		return;
-	r->in_if = v->ifaces[0].ifindex;
-	n = iface_hook_ids(&v->ifaces[0], ids);
-	for (int i = 0; i < n; i++)
-		if (ids[i] == PM_HOOK_TC_EGRESS)
-			r->out_if = v->ifaces[0].ifindex;
-}
-
-void ipfix_export_mix(struct ipfix *x, const struct pm_view *v,
-		      const struct dest_table *prev, uint64_t start_ns)
-{
-	const struct dest_table *t = v->dests;
-	struct mix_rec r = {};
-
-	r.start_ms = mono_to_real_ns(start_ns) / 1000000;
-	r.end_ms = mono_to_real_ns(v->taken_ns) / 1000000;
-	r.plen4 = x->agg4;
-	r.plen6 = x->agg6;
-	mix_ifaces(v, &r);
-	for (int i = 0; i < x->n; i++) {
-		struct coll *c = &x->c[i];
-
-		if (!c->t.tcp)
-			udp_round(c);
-		templates_if_due(c);
-	}
-	/* IPv4 destinations, then IPv6: one template switch per interval */
-	for (int fam = 0; fam < 2; fam++) {
-		for (int i = 0; i < x->n; i++)
-			set_tmpl(&x->c[i], x->c[i].itid_mix,
-				 x->c[i].etid[fam ? T_MIX6 : T_MIX4]);
-		for (size_t i = 0; i < t->n; i++) {
-			long p;
-
-			if (addr_is_v4(t->keys[i].addr) != !fam)
-				continue;
-			p = prev && prev->n ? dest_table_find(prev, &t->keys[i]) : -1;
-			mix_dest(x, &r, v, &t->keys[i], &t->vals[i],
-				 p >= 0 ? &prev->vals[p] : NULL, !fam);
-		}
-	}
-	for (int i = 0; i < x->n; i++) {
-		struct coll *c = &x->c[i];
-
-		emit(c);
-	}
-}
-
-void ipfix_export_alert(struct ipfix *x, const struct alert *a)
-{
-	struct alert_rec r = {};
-	char exp_text[160], ev[EVIDENCE_MAX];
-	bool v4 = addr_is_v4(a->dst), spi = a->class == PM_C_ESP ||
-		  a->class == PM_C_AH || a->class == PM_C_ESP_UDP;
-	int t = v4 ? (spi ? T_AL4_SPI : T_AL4) : (spi ? T_AL6_SPI : T_AL6);
-
-	r.time_ms = a->real_ns / 1000000;
-	varstr(&r.kind, kind_name(a->kind));
-	varstr(&r.cls, class_name(a->class));
-	varstr(&r.expected, classes_text(a->expected, exp_text, sizeof(exp_text)));
-	varstr(&r.ifname, a->iface);
-	varstr(&r.evidence, alert_evidence(a, ev, sizeof(ev)));
-	if (v4) {
-		memcpy(&r.src4, a->src + 12, 4);
-		memcpy(&r.dst4, a->dst + 12, 4);
-		r.src4 = ntohl(r.src4);
-		r.dst4 = ntohl(r.dst4);
-	} else {
-		memcpy(r.src6, a->src, 16);
-		memcpy(r.dst6, a->dst, 16);
-	}
-	r.spi = a->spi;
-	r.seq = a->seq;
-	r.sport = a->sport;
-	r.dport = a->dport;
-	r.proto = proto_of[a->class < PM_NCLASS ? a->class : PM_C_OTHER];
-	r.direction = a->hook == PM_HOOK_TC_EGRESS;
-	if (r.direction)
-		r.out_if = a->ifindex;
-	else
-		r.in_if = a->ifindex;
-	for (int i = 0; i < x->n; i++) {
-		struct coll *c = &x->c[i];
-
-		if (c->t.tcp && c->state == C_DOWN) {
-			c->dropped++;
-			continue;
-		}
-		templates_if_due(c);
-		if (!set_tmpl(c, c->itid_alert, c->etid[t]) || !append(c, &r, sizeof(r)))
-			continue;
-		emit(c);
-	}
-}
-
 /* The TCP collectors with something queued, ready for poll: their number. */
 static int pending_fds(struct ipfix *x, struct pollfd *pf, struct coll **of)
 {
@@ -647,7 +370,7 @@ void ipfix_finish(struct ipfix *x)
 	int n;
 
 	for (int i = 0; i < x->n; i++)
-		emit(&x->c[i]);
+		coll_emit(&x->c[i]);
 	while ((n = pending_fds(x, pf, of)) && (now = now_mono_ns()) < end) {
 		if (poll(pf, n, (end - now + 999999) / 1000000) <= 0)
 			break;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Inside the IPFIX exporter (ipfix.h): a collector's state, shared by
- * ipfix.c (libfixbuf sessions, templates, records) and ipfix_transport.c
- * (UDP sends, the TCP connection and its bounded queue). Nothing outside
- * these two files includes it.
+ * ipfix.c (libfixbuf sessions, templates, messages), ipfix_records.c
+ * (the elements, the mix and alert records) and ipfix_transport.c (UDP
+ * sends, the TCP connection and its bounded queue). Nothing outside
+ * these three files includes it.
  */
 #ifndef PM_IPFIX_COLL_H
 #define PM_IPFIX_COLL_H
@@ -21,6 +22,15 @@
 /* The external templates of a session: mix records by family, alert
  * records by family, with or without the IPsec SPI and sequence. */
 enum { T_MIX4, T_MIX6, T_AL4, T_AL4_SPI, T_AL6, T_AL6_SPI, T_NEXT };
+
+/* Spec flags: which external template an element goes into. The internal
+ * templates (ipfix_records.c's structs, byte for byte) take every element. */
+#define F_V4	0x01u
+#define F_V6	0x02u
+#define F_AGG	0x04u
+#define F_SPI	0x08u
+#define F_INT	0x10u		/* padding: internal only */
+#define F_ALL	UINT32_MAX
 
 enum conn_state { C_DOWN, C_CONNECTING, C_UP };
 
@@ -94,6 +104,24 @@ void coll_event(struct coll *c, uint32_t ev);
 void udp_round(struct coll *c);
 /* TCP: every queued message dropped, counted. */
 void queue_drop_all(struct coll *c);
+
+/* ipfix.c: the encoder, for ipfix_records.c (false: failed, said on
+ * stderr). */
+
+/* The message built so far, out to the transport. */
+bool coll_emit(struct coll *c);
+/* The internal and export templates of the records appended next. */
+bool coll_set_tmpl(struct coll *c, uint16_t itid, uint16_t etid);
+/* UDP: the templates first if due. */
+void coll_templates_if_due(struct coll *c);
+/* One record of size bytes; a full message goes out first. */
+bool coll_append(struct coll *c, void *rec, size_t size);
+
+/* ipfix_records.c: protomix's elements, for the information model, and
+ * the specs of the mix and alert templates, for ipfix.c's sessions. */
+extern fbInfoElement_t pm_elements[];
+extern fbInfoElementSpec_t ipfix_mix_spec[];
+extern fbInfoElementSpec_t ipfix_alert_spec[];
 
 /* The transport calls nothing of ipfix.c: what a new connection needs
  * of the encoder (a session, the templates) ipfix.c's coll_connect does
