@@ -5,7 +5,7 @@
 
 Reads the PNG with the standard library only (zlib; 8-bit RGB or RGBA,
 not interlaced: what chromium writes) and finds, in the first chart of
-the page (user/html.c):
+the page (user/html.c, the chart user/html_chart.c):
   - the plot's x range: the longest horizontal run of the axis colour
     (#555555) is the time axis, from the plot's left to its right edge;
   - the alert line: the pixel column holding the most pixels of the
