@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The full-screen view (user/top_view.c, top_draw.c, top_client.c) on a
-# real terminal: tmux panes running
+# The full-screen view (user/top_view.c, top_keys.c, top_draw.c,
+# top_client.c) on a real terminal: tmux panes running
 # protomix inside the gateway namespace of the lab of tests/lib/lab.sh.
 # - `protomix watch` on a terminal shows the view: the ESP destination of
 #   a broken `-e 10.20.0.0/16=tcp` flagged with its evidence line; help,

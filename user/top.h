@@ -16,8 +16,8 @@
  *   lookups; "alerts SEQ" brings the alerts newer than the ones it has
  *   (top_client.c; the watch answers in answers.c).
  *
- * top_view.c holds the view's state (top_state.h) and keys, top_draw.c
- * draws it.
+ * top_view.c holds the view's state (top_state.h), top_keys.c its keys,
+ * top_draw.c draws it.
  *
  * While the view is up, stderr is held: a line written there shows in the
  * status line, and top_close() writes them all out after the terminal is

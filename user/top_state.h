@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The state of the live view (top.h), shared by its two files only:
- * top_view.c (rows, alerts, keys, held stderr) changes it, top_draw.c
- * draws it. Nothing else includes this.
+ * The state of the live view (top.h), shared by its three files only:
+ * top_view.c (rows, alerts, held stderr) and top_keys.c (the keys)
+ * change it, top_draw.c draws it. Nothing else includes this.
  */
 #ifndef PM_TOP_STATE_H
 #define PM_TOP_STATE_H
@@ -94,6 +94,20 @@ struct top {
 
 /* Draw the whole screen from t (top_draw.c). */
 void top_draw(struct top *t);
+
+/* top_view.c, for top_keys.c. */
+
+/* The status line's message, from now on for MSG_NS. */
+void top_set_msg(struct top *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Clear the bits of a after plen (in the 128-bit space). */
+void top_mask_addr(uint8_t a[16], unsigned int plen);
+/* What was written to stderr since, held (its last line the message). */
+void top_drain_stderr(struct top *t);
+/* The screen, with the latest line of stderr in the status line. */
+void top_redraw(struct top *t);
+/* Filter and sort the rows of the last read into vis. */
+void top_select_rows(struct top *t);
 
 /* The i-th kept alert, oldest first (i < t->nalerts). */
 static inline const struct talert *top_alert_at(const struct top *t, size_t i)

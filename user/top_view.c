@@ -1,20 +1,22 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The live view's state (top.h, top_state.h): the view opened and closed
+ * on the terminal, stderr held while it is up and shown in the status
+ * line, the kept alerts, and the rows of each read (rates, class shares,
+ * marks), filtered and sorted. Its keys are top_keys.c's, its drawing
+ * top_draw.c's.
+ */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include "classes.h"
 #include "top_state.h"
 #include "util.h"
-
 
 /* The share column a class counts in; the rest fold into OTHER. */
 static int share_of(int c)
@@ -29,7 +31,7 @@ static int share_of(int c)
 }
 
 /* Clear the bits of a after plen (in the 128-bit space). */
-static void mask_addr(uint8_t a[16], unsigned int plen)
+void top_mask_addr(uint8_t a[16], unsigned int plen)
 {
 	for (unsigned int bit = plen; bit < 128; bit++)
 		a[bit / 8] &= ~(0x80 >> (bit % 8));
@@ -44,9 +46,7 @@ static bool in_prefix(const uint8_t a[16], const uint8_t p[16], unsigned int ple
 	return !rest || !((a[full] ^ p[full]) & (0xff << (8 - rest)));
 }
 
-static void set_msg(struct top *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void set_msg(struct top *t, const char *fmt, ...)
+void top_set_msg(struct top *t, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -95,10 +95,10 @@ static void held_line(struct top *t, const char *line, size_t len)
 		t->held[t->nheld + len] = '\n';
 		t->nheld += len + 1;
 	}
-	set_msg(t, "%.*s", (int)len, line);
+	top_set_msg(t, "%.*s", (int)len, line);
 }
 
-static void drain_stderr(struct top *t)
+void top_drain_stderr(struct top *t)
 {
 	char buf[4096];
 	ssize_t n;
@@ -119,9 +119,9 @@ static void drain_stderr(struct top *t)
 }
 
 /* The screen, with the latest line of stderr in the status line. */
-static void redraw(struct top *t)
+void top_redraw(struct top *t)
 {
-	drain_stderr(t);
+	top_drain_stderr(t);
 	top_draw(t);
 }
 
@@ -129,7 +129,7 @@ static void release_stderr(struct top *t)
 {
 	if (t->err_rd < 0)
 		return;
-	drain_stderr(t);
+	top_drain_stderr(t);
 	if (t->npartial)
 		held_line(t, t->partial, t->npartial);
 	dup2(t->saved_err, STDERR_FILENO);
@@ -254,7 +254,7 @@ static int cmp_vis(const void *pa, const void *pb, void *ctx)
 }
 
 /* Filter and sort the rows of the last read into vis. */
-static void select_rows(struct top *t)
+void top_select_rows(struct top *t)
 {
 	t->nvis = 0;
 	if (!t->nrows)
@@ -302,7 +302,7 @@ static int build_rows(struct top *t, const struct pm_view *v,
 		struct pm_dest_key k = top_alert_at(t, i)->dst;
 		long idx;
 
-		mask_addr(k.addr, addr_is_v4(k.addr) ? p4 : p6);
+		top_mask_addr(k.addr, addr_is_v4(k.addr) ? p4 : p6);
 		idx = dest_table_find(d, &k);
 		if (idx >= 0)
 			t->mark[idx] = 1;
@@ -400,7 +400,7 @@ struct top *top_open(const struct top_info *info)
 		init_pair(1, COLOR_RED, -1);
 		t->color = true;
 	}
-	redraw(t);
+	top_redraw(t);
 	return t;
 fail:
 	free(t->alerts);
@@ -432,7 +432,7 @@ void top_refresh(struct top *t, const struct pm_view *v,
 	if (v->alerts)
 		alerts_from_log(t, v->alerts);
 	if (t->paused) {
-		redraw(t);		/* the clock and uptime move on */
+		top_redraw(t);		/* the clock and uptime move on */
 		return;
 	}
 	t->fmt.agg4 = v->agg4 ? v->agg4 : PM_AGG4_NONE;
@@ -441,8 +441,8 @@ void top_refresh(struct top *t, const struct pm_view *v,
 	if (t->secs <= 0)
 		prev = NULL;
 	if (build_rows(t, v, prev)) {
-		set_msg(t, "out of memory for %zu rows", v->dests->n);
-		redraw(t);
+		top_set_msg(t, "out of memory for %zu rows", v->dests->n);
+		top_redraw(t);
 		return;
 	}
 	t->have_read = true;
@@ -463,244 +463,8 @@ void top_refresh(struct top *t, const struct pm_view *v,
 	t->total = v->total;
 	t->stats_prev = v->total;
 	t->stats_prev_ns = v->taken_ns;
-	select_rows(t);
+	top_select_rows(t);
 	strip_update(&t->strip, t->nvis ? &t->rows[t->vis[t->scroll]].key : NULL,
 		     v->dests, prev);
-	redraw(t);
-}
-
-/* "10.20.0.0/16", "2001:db8::/48" or an address. NULL, or what is wrong. */
-static const char *parse_filter(const char *s, struct pm_dest_key *k,
-				unsigned int *plen)
-{
-	char buf[FILTER_MAX + 1], *slash;
-	uint64_t len;
-	bool v4;
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash++ = 0;
-	if (!parse_addr(buf, k->addr))
-		return "not an IPv4 or IPv6 address or prefix";
-	v4 = addr_is_v4(k->addr);
-	if (!slash)
-		len = v4 ? 32 : 128;
-	else if (!parse_u64(slash, 0, v4 ? 32 : 128, &len))
-		return v4 ? "prefix length out of range (0-32 for IPv4)" :
-			    "prefix length out of range (0-128 for IPv6)";
-	*plen = len + (v4 ? 96 : 0);
-	mask_addr(k->addr, *plen);
-	return NULL;
-}
-
-static void apply_filter(struct top *t)
-{
-	struct pm_dest_key k;
-	unsigned int plen;
-	const char *err;
-
-	if (!t->input[0]) {
-		t->filter_text[0] = 0;
-		set_msg(t, "filter cleared");
-	} else if ((err = parse_filter(t->input, &k, &plen))) {
-		set_msg(t, "invalid filter '%s': %s", t->input, err);
-		return;
-	} else {
-		t->filter = k;
-		t->filter_plen = plen;
-		snprintf(t->filter_text, sizeof(t->filter_text), "%s", t->input);
-	}
-	t->scroll = 0;
-	select_rows(t);
-}
-
-static void filter_key(struct top *t, int ch)
-{
-	size_t n = strlen(t->input);
-
-	switch (ch) {
-	case 27:			/* Esc */
-		t->filtering = false;
-		break;
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
-		t->filtering = false;
-		apply_filter(t);
-		break;
-	case KEY_BACKSPACE:
-	case 127:
-	case 8:
-		if (n)
-			t->input[n - 1] = 0;
-		break;
-	case 21:			/* ^U */
-		t->input[0] = 0;
-		break;
-	default:
-		if (ch >= 0x20 && ch < 0x7f && n < FILTER_MAX) {
-			t->input[n] = ch;
-			t->input[n + 1] = 0;
-		}
-		break;
-	}
-}
-
-static int write_json(FILE *f, void *ctx)
-{
-	const char *s = json_object_to_json_string_ext(
-		ctx, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-
-	return fputs(s, f) < 0 || fputc('\n', f) < 0 ? -EIO : 0;
-}
-
-/* 'e': the snapshot into the current folder, under a name of now. */
-static void export_snapshot(struct top *t)
-{
-	char name[64], base[48];
-	time_t now = time(NULL);
-	json_object *o, *dests;
-	struct stat st;
-	struct tm tm;
-
-	localtime_r(&now, &tm);
-	strftime(base, sizeof(base), "protomix-%Y%m%d-%H%M%S", &tm);
-	snprintf(name, sizeof(name), "%s.json", base);
-	/* lstat: a dangling symlink of that name is taken too */
-	for (int i = 2; lstat(name, &st) == 0 && i < 100; i++)
-		snprintf(name, sizeof(name), "%s-%d.json", base, i);
-	set_msg(t, "exporting a snapshot to %s ...", name);
-	redraw(t);
-	o = t->info.snapshot ? t->info.snapshot(t->info.ctx) : NULL;
-	if (o) {
-		json_object_object_del(o, "evidence");	/* for --pcap only */
-		if (write_output(name, write_json, o) == 0) {
-			dests = json_object_object_get(o, "destinations");
-			set_msg(t, "snapshot written to %s (%zu destinations)", name,
-				json_object_array_length(dests));
-		}
-		json_object_put(o);
-	}
-	drain_stderr(t);	/* a failure's reason, if one was given */
-	if (!strncmp(t->msg, "exporting", 9))
-		set_msg(t, "export to %s failed", name);
-}
-
-static void scroll_by(struct top *t, long n)
-{
-	if (n < 0 && (size_t)-n > t->scroll)
-		t->scroll = 0;
-	else
-		t->scroll += n;	/* the upper bound is kept by draw_list */
-}
-
-/* The terminal went away (hangup): nothing more to read or show. */
-static bool stdin_gone(void)
-{
-	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
-
-	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR | POLLNVAL));
-}
-
-bool top_keys(struct top *t)
-{
-	bool any = false;
-	int ch;
-
-	if (stdin_gone())
-		return true;
-	while ((ch = getch()) != ERR) {
-		any = true;
-		if (ch == KEY_RESIZE) {
-			top_resize(t);
-			continue;
-		}
-		if (t->filtering) {
-			filter_key(t, ch);
-			continue;
-		}
-		if (t->help) {		/* any key closes it */
-			t->help = false;
-			if (ch != 'q')
-				continue;
-		}
-		switch (ch) {
-		case 'q':
-		case 'Q':
-			return true;
-		case 's':
-			t->sort = (t->sort + 1) % NCOL;
-			t->scroll = 0;
-			select_rows(t);
-			break;
-		case 'S':
-			t->sort = (t->sort + NCOL - 1) % NCOL;
-			t->scroll = 0;
-			select_rows(t);
-			break;
-		case 'a':
-			t->alerts_only = !t->alerts_only;
-			t->scroll = 0;
-			select_rows(t);
-			break;
-		case '/':
-			t->filtering = true;
-			snprintf(t->input, sizeof(t->input), "%s", t->filter_text);
-			break;
-		case 'p':
-			t->paused = !t->paused;
-			t->shown_seq = t->alerts_seq;
-			set_msg(t, t->paused ? "paused: p resumes" : "resumed");
-			break;
-		case 'g':
-			t->strip.open = !t->strip.open;
-			break;
-		case 'e':
-			export_snapshot(t);
-			break;
-		case 'h':
-		case '?':
-			t->help = true;
-			break;
-		case KEY_UP:
-			scroll_by(t, -1);
-			break;
-		case KEY_DOWN:
-			scroll_by(t, 1);
-			break;
-		case KEY_PPAGE:
-			scroll_by(t, -(long)(t->list_h > 1 ? t->list_h - 1 : 1));
-			break;
-		case KEY_NPAGE:
-			scroll_by(t, t->list_h > 1 ? t->list_h - 1 : 1);
-			break;
-		case KEY_HOME:
-			t->scroll = 0;
-			break;
-		case KEY_END:
-			t->scroll = t->nvis;
-			break;
-		case 12:		/* ^L */
-			clearok(curscr, TRUE);
-			break;
-		default:
-			break;
-		}
-	}
-	if (any)
-		redraw(t);
-	return false;
-}
-
-void top_resize(struct top *t)
-{
-	struct winsize ws;
-
-	if (!t)
-		return;
-	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_row && ws.ws_col)
-		resize_term(ws.ws_row, ws.ws_col);
-	clearok(curscr, TRUE);
-	redraw(t);
+	top_redraw(t);
 }
