@@ -81,6 +81,11 @@ while off + 16 <= len(d):
 PY
 fi
 
+# inputs that once failed a check, kept: each run tries them first
+for d in tests/fuzz/regress/*/; do
+	[ -d "$d" ] && mkdir -p "$tmp/seeds_$(basename "$d")" && cp "$d"* "$tmp/seeds_$(basename "$d")/"
+done
+
 # ---- runs -----------------------------------------------------------------
 rc=0
 for t in ${FUZZ_TARGETS:-fuzz_rules fuzz_pcap fuzz_snapshot fuzz_export fuzz_evidence}; do
