@@ -117,9 +117,9 @@ stop_pid()
 	forget_pid "$pid"
 }
 
-# wait_for FILE PATTERN PID [SECONDS]: until FILE has a line matching
+# wait_pid_for FILE PATTERN PID [SECONDS]: until FILE has a line matching
 # PATTERN (10 s by default); 1 if PID died or it timed out.
-wait_for()
+wait_pid_for()
 {
 	local i
 
@@ -166,6 +166,21 @@ prog_ns()
 		awk '/^prog_id:/ { id = $2 } /^run_time_ns:/ { ns = $2 } /^run_cnt:/ { n = $2 }
 		     END { print id, ns, n }' "$f"
 	done | sort -u -k1,1n | awk '{ t += $2; n += $3 } END { printf "%d %d", t, n }'
+}
+
+# tcp_segs: TCP segments sent by the lab's ws and lb together (Tcp:
+# OutSegs, which counts a TSO super-packet as the segments it becomes on
+# the wire): iperf3's data one way, the ACKs the other, what gw-ws's tc
+# programs see as one run per skb.
+tcp_segs()
+{
+	local n t=0
+
+	for n in ws lb; do
+		t=$((t + $(lab_exec "$n" awk '$1 == "Tcp:" && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
+			$1 == "Tcp:" { print $c["OutSegs"] }' /proc/net/snmp)))
+	done
+	echo "$t"
 }
 
 # sys_busy: seconds of CPU the whole machine spent not idle (all CPUs).
@@ -293,7 +308,7 @@ WPID=""
 live_watch_start()
 {
 	# emptied here, not by the redirection below: that happens in the
-	# child, maybe after wait_for has read the last round's "watching"
+	# child, maybe after wait_pid_for has read the last round's "watching"
 	: >"$WORK/live_watch.err"
 	rm -f "$WORK/live_snap.json"
 	ip netns exec "$LIVE_NS" "$PM" watch --hook xdp -i 1 -o "$WORK/live_snap.json" "$1" \
@@ -301,7 +316,7 @@ live_watch_start()
 	WPID=$!
 	MY_PIDS+=("$WPID")
 	# loading and verifying the programs takes 1-3 s, more on a busy machine
-	wait_for "$WORK/live_watch.err" "^protomix: watching $1 (xdp" "$WPID" 60 && return 0
+	wait_pid_for "$WORK/live_watch.err" "^protomix: watching $1 (xdp" "$WPID" 60 && return 0
 	say "  protomix watch --hook xdp did not attach XDP to $1: $(head -c 300 "$WORK/live_watch.err")"
 	return 1
 }
@@ -448,7 +463,7 @@ tap_start()
 	"$PMB" tap-hold >"$WORK/tap.out" 2>"$WORK/tap.err" </dev/null &
 	TAP_PID=$!
 	MY_PIDS+=("$TAP_PID")
-	wait_for "$WORK/tap.out" '^ready' "$TAP_PID" && return 0
+	wait_pid_for "$WORK/tap.out" '^ready' "$TAP_PID" && return 0
 	say "  note: cannot trace tpacket_rcv ($(grep -m1 -o 'pmbench: .*' "$WORK/tap.err");" \
 	    "kernel lockdown forbids tracing programs?): tcpdump's kernel time is not counted"
 	stop_pid "$TAP_PID" TERM
@@ -506,7 +521,7 @@ TAP_RE='^(tpacket_rcv|packet_rcv|dev_queue_xmit_nit)$'
 PM_RE='^bpf_prog_[0-9a-f]+_(pm_xdp|pm_tc_ingress|pm_tc_egress|parse_skb|dest_insert)$'
 
 # measure COND REP: start COND's observer on gw-ws, run iperf3, stop it;
-# append "cond rep gbps process_s kernel_s busy_s calls" to
+# append "cond rep gbps process_s kernel_s busy_s calls segments" to
 # $WORK/iperf.txt. kernel_s: protomix's BPF programs' run time (BPF
 # statistics), or the time in tpacket_rcv for tcpdump (null where it
 # cannot be traced); 0 for none. REP "sampled": a run with every CPU
@@ -515,6 +530,7 @@ PM_RE='^bpf_prog_[0-9a-f]+_(pm_xdp|pm_tc_ingress|pm_tc_egress|parse_skb|dest_ins
 measure()
 {
 	local cond=$1 rep=$2 pid="" ready=1 c0=0 c1=0 b0="0 0" b1="0 0" k=0 calls=0 s0 s1 g hook=()
+	local t0 t1
 	local pf=$WORK/perf.$cond.$rep.data sampled=null
 
 	case $cond in
@@ -525,7 +541,7 @@ measure()
 		pm_start "w$rep$cond" watch "${hook[@]}" -i 1 gw-ws
 		pid=${PM_PIDS[w$rep$cond]}
 		# lab.sh waits 10 s; loading takes longer on a busy machine
-		wait_for "$LAB_DIR/w$rep$cond.err" '^protomix: watching gw-ws' "$pid" 60 || ready=0
+		wait_pid_for "$LAB_DIR/w$rep$cond.err" '^protomix: watching gw-ws' "$pid" 60 || ready=0
 		;;
 	tcpdump)
 		: >"$WORK/tcpdump.err"	# before the child's redirection: see part_live
@@ -533,7 +549,7 @@ measure()
 			>"$WORK/tcpdump.out" 2>"$WORK/tcpdump.err" </dev/null &
 		pid=$!
 		MY_PIDS+=("$pid")
-		wait_for "$WORK/tcpdump.err" 'listening on' "$pid" || ready=0
+		wait_pid_for "$WORK/tcpdump.err" 'listening on' "$pid" || ready=0
 		;;
 	esac
 	if [ "$ready" = 0 ]; then
@@ -550,12 +566,14 @@ measure()
 		pf=""
 	fi
 	s0=$(sys_busy)
+	t0=$(tcp_segs)
 	if [ -n "$pid" ]; then
 		c0=$(proc_cpu "$pid")
 		[[ $cond == protomix* ]] && b0=$(prog_ns "$pid")
 	fi
 	g=$(iperf_once "$cond.$rep") || g=null
 	s1=$(sys_busy)
+	t1=$(tcp_segs)
 	perf_stop
 	if [ -n "$pf" ]; then
 		case $cond in
@@ -587,12 +605,13 @@ measure()
 		return 0
 	fi
 	awk -v c="$cond" -v r="$rep" -v g="$g" -v c0="$c0" -v c1="$c1" -v k="$k" \
-	    -v n="$calls" -v s0="$s0" -v s1="$s1" 'BEGIN {
-		printf "%s %s %s %.4f %s %.2f %d\n", c, r, g, c1 - c0, k, s1 - s0, n
+	    -v n="$calls" -v s0="$s0" -v s1="$s1" -v segs="$((t1 - t0))" 'BEGIN {
+		printf "%s %s %s %.4f %s %.2f %d %d\n", c, r, g, c1 - c0, k, s1 - s0, n, segs
 		gs = g == "null" ? g : sprintf("%.2f", g)
 		what = ""
 		if (c ~ /^protomix/)
-			what = sprintf(" (BPF programs, %d runs, %.0f ns each)", n, n ? k * 1e9 / n : 0)
+			what = sprintf(" (BPF programs, %d runs, %.0f ns each; %d TCP segments, %.1f ns each)",
+				       n, n ? k * 1e9 / n : 0, segs, segs ? k * 1e9 / segs : 0)
 		else if (c == "tcpdump")
 			what = " (tpacket_rcv)"
 		printf("  %-13s %6s Gb/s   process CPU %.3f s   kernel %s s%s   system-wide busy %.1f s\n",
@@ -657,7 +676,8 @@ part_iperf()
 	# medians over the repetitions, as JSON
 	awk '{ g[$1] = g[$1] " " $3; p[$1] = p[$1] " " $4; b[$1] = b[$1] " " $5; s[$1] = s[$1] " " $6
 	       sm[$1] = sm[$1] " " $8
-	       if ($7 > 0) ns[$1] = ns[$1] " " ($5 * 1e9 / $7) }
+	       if ($7 > 0) ns[$1] = ns[$1] " " ($5 * 1e9 / $7)
+	       if ($8 > 0 && $7 > 0) { sg[$1] = sg[$1] " " ($5 * 1e9 / $8); spr[$1] = spr[$1] " " ($8 / $7) } }
 	     function med(l,   n, a, i, j, t) {
 		n = split(l, a, " ")
 		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -675,6 +695,10 @@ part_iperf()
 		for (c in s) { printf "%s\"%s\":%s", sep, c, med(s[c]); sep = "," }
 		printf "},\"bpf_ns_per_run\":{"; sep = ""
 		for (c in ns) { printf "%s\"%s\":%.0f", sep, c, med(ns[c]); sep = "," }
+		printf "},\"bpf_ns_per_segment\":{"; sep = ""
+		for (c in sg) { printf "%s\"%s\":%.1f", sep, c, med(sg[c]); sep = "," }
+		printf "},\"segments_per_run\":{"; sep = ""
+		for (c in spr) { printf "%s\"%s\":%.1f", sep, c, med(spr[c]); sep = "," }
 		printf "}}\n"
 	     }' "$WORK/iperf.txt" >"$WORK/iperf.json"
 }
@@ -801,6 +825,8 @@ jq -n \
 	--argjson proc "$(jget "$I" .proc_s)" \
 	--argjson kern "$(jget "$I" .kernel_s)" \
 	--argjson nsrun "$(jget "$I" .bpf_ns_per_run)" \
+	--argjson nsseg "$(jget "$I" .bpf_ns_per_segment)" \
+	--argjson segrun "$(jget "$I" .segments_per_run)" \
 	--argjson busy "$(jget "$I" .system_busy_s)" \
 	--argjson sampled "$(jget "$WORK/iperf_sampled.json" .)" \
 	--argjson poll "$(jget "$P" .poll_ms)" \
@@ -891,6 +917,8 @@ jq -n \
 	           sampled_s: $sampled,
 	           sampled_s_is: "perf record -a -g (cpu-clock, \($perf_hz) Hz): CPU seconds of the samples whose call chain holds protomix'"'"'s BPF programs, or tcpdump'"'"'s tap (tpacket_rcv, packet_rcv, dev_queue_xmit_nit); cpu_s.tcpdump = process + kernel_s, or + sampled_s where kernel_s is null",
 	           bpf_ns_per_run: $nsrun,
+	           bpf_ns_per_segment: $nsseg, segments_per_run: $segrun,
+	           bpf_ns_per_segment_is: "the BPF programs run time over the TCP segments ws and lb sent (Tcp: OutSegs: a TSO super-packet counts as its wire segments), the data one way and the ACKs the other",
 	           system_busy_s: $busy, iperf_seconds: $iperf_t },
 	    poll: $poll_d, map_memlock: $memlock
 	  }
@@ -940,6 +968,8 @@ jq -r --argjson np "$NOISY_POINTS" '
 	"  system-wide busy CPU s per GB moved: " + ([["none", "protomix", "protomix_xdp", "tcpdump"][] as $c
 	  | "\($c) \(if .iperf_gbps[$c] == null or .detail.cpu.system_busy_s[$c] == null then "n/a"
 	             else f(.detail.cpu.system_busy_s[$c] / (.iperf_gbps[$c] * .detail.cpu.iperf_seconds / 8); 3) end)"] | join("  ")),
+	"  BPF programs per run (one skb, after GRO/TSO) and per TCP segment on the wire: " + ([["protomix", "protomix_xdp"][] as $c
+	  | "\($c) \(f(.detail.cpu.bpf_ns_per_run[$c]; 0)) ns a run, \(f(.detail.cpu.bpf_ns_per_segment[$c]; 1)) ns a segment (\(f(.detail.cpu.segments_per_run[$c]; 1)) segments a run)"] | join("; ")),
 	"  goals: protomix (tc) >= 95% of none (see the ratios below); less CPU than tcpdump: protomix \(f(.cpu_s.protomix; 3)) s vs tcpdump \(f(.cpu_s.tcpdump; 3)) s",
 	"",
 	"ratios, A vs B measured in the same round (median of the per-round ratios, min-max; noisy: spread > \($np) points or < 2 rounds)",
