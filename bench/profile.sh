@@ -42,12 +42,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 ip netns exec "$(lab_ns gw)" "$PM" watch "${hook[@]}" -i 1 gw-ws >"$WORK/watch.out" 2>"$WORK/watch.err" </dev/null &
 W=$!
-for ((i = 0; i < 600; i++)); do
-	grep -q '^protomix: watching' "$WORK/watch.err" && break
-	kill -0 "$W" 2>/dev/null || break
-	sleep 0.1
-done
-grep -q '^protomix: watching' "$WORK/watch.err" ||
+wait_for "$WORK/watch.err" '^protomix: watching' 60 ||
 	{ echo "profile.sh: the watch did not start: $(head -c 300 "$WORK/watch.err")" >&2; exit 1; }
 ip netns exec "$(lab_ns lb)" iperf3 -s >/dev/null 2>&1 </dev/null &
 S=$!

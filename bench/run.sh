@@ -174,13 +174,7 @@ prog_ns()
 # programs see as one run per skb.
 tcp_segs()
 {
-	local n t=0
-
-	for n in ws lb; do
-		t=$((t + $(lab_exec "$n" awk '$1 == "Tcp:" && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
-			$1 == "Tcp:" { print $c["OutSegs"] }' /proc/net/snmp)))
-	done
-	echo "$t"
+	echo $(($(lab_snmp ws Tcp OutSegs) + $(lab_snmp lb Tcp OutSegs)))
 }
 
 # sys_busy: seconds of CPU the whole machine spent not idle (all CPUs).
@@ -843,23 +837,24 @@ jq -n \
 	def xdpkey(k): if $xdp == null then null else $xdp[k] end;
 	def sum2(a; b): if a == null or b == null then null else a + b end;
 	# per round: an observer case minus bare, measured in the same round
-	def over_rounds(a; b):
-	  ([a, b] | transpose | map(if any(. == null) then null else .[0] - .[1] end)) as $pr
-	  | ($pr | map(select(. != null)) | sort) as $v | ($v | length) as $n
+	# the per-round figures (null where a round lacks one side): their
+	# median, min, max and count
+	def summary(rounds):
+	  rounds as $pr | ($pr | map(select(. != null)) | sort) as $v | ($v | length) as $n
 	  | { median: (if $n == 0 then null elif $n % 2 == 1 then $v[($n - 1) / 2]
 		       else ($v[$n / 2 - 1] + $v[$n / 2]) / 2 end),
-	      min: $v[0], max: $v[-1], rounds: $n,
-	      noisy: ($n < 2 or ($v[-1] - $v[0]) > $noisy_pts), per_round: $pr };
+	      min: $v[0], max: $v[-1], rounds: $n, per_round: $pr };
+	def per_round(a; b; op):
+	  [a, b] | transpose | map(if any(. == null) then null else op end);
+	def over_rounds(a; b):
+	  summary(per_round(a; b; .[0] - .[1]))
+	  | . + { noisy: (.rounds < 2 or (.max - .min) > $noisy_pts) };
 	def xr(k): $xdp_raw[k] // [];
 	# per round: an observer case over observer_v4_tcp of the same round,
 	# in percent; goal: at most goal_max
-	def ratio_rounds(a; b; goal_max):
-	  ([a, b] | transpose | map(if any(. == null) or .[1] == 0 then null
-				    else 100 * .[0] / .[1] end)) as $pr
-	  | ($pr | map(select(. != null)) | sort) as $v | ($v | length) as $n
-	  | { median: (if $n == 0 then null elif $n % 2 == 1 then $v[($n - 1) / 2]
-		       else ($v[$n / 2 - 1] + $v[$n / 2]) / 2 end),
-	      min: $v[0], max: $v[-1], rounds: $n, goal_max: goal_max, per_round: $pr };
+	def pct_rounds(a; b; goal_max):
+	  summary(per_round(a; b; if .[1] == 0 then null else 100 * .[0] / .[1] end))
+	  | . + { goal_max: goal_max };
 	{
 	  xdp_ns: {
 	    bare: xdpkey("bare"), counter: xdpkey("counter"),
@@ -888,9 +883,9 @@ jq -n \
 	    over_rounds(xr("observer_v4_tcp"); xr("observer_v4_tcp_nodecap")) + { goal_max: 2 } end),
 	  # a tunnel or carrier against plain IPv4 TCP, % per round (goal <= 200)
 	  xdp_tunnel_vs_v4_tcp: (if $xdp_raw == null then null else {
-	    observer_vxlan_tcp: ratio_rounds(xr("observer_vxlan_tcp"); xr("observer_v4_tcp"); 200),
-	    observer_gtpu_esp: ratio_rounds(xr("observer_gtpu_esp"); xr("observer_v4_tcp"); 200),
-	    observer_mpls_tcp: ratio_rounds(xr("observer_mpls_tcp"); xr("observer_v4_tcp"); 200)
+	    observer_vxlan_tcp: pct_rounds(xr("observer_vxlan_tcp"); xr("observer_v4_tcp"); 200),
+	    observer_gtpu_esp: pct_rounds(xr("observer_gtpu_esp"); xr("observer_v4_tcp"); 200),
+	    observer_mpls_tcp: pct_rounds(xr("observer_mpls_tcp"); xr("observer_v4_tcp"); 200)
 	  } end),
 	  iperf_gbps: { none: $gbps.none, protomix: $gbps.protomix,
 	                tcpdump: $gbps.tcpdump, protomix_xdp: $gbps.protomix_xdp },

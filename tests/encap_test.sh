@@ -54,8 +54,8 @@ scrape_until()
 	local i
 
 	for ((i = 0; i < 25; i++)); do
-		lab_scrape_until "http://127.0.0.1:$MPORT/metrics" "$1" \
-			'^protomix_macsec_total 5$' 1 >/dev/null &&
+		[ "$(lab_fetch "http://127.0.0.1:$MPORT/metrics" "$1")" = 200 ] &&
+			grep -q '^protomix_macsec_total 5$' "$1" &&
 			grep -q '^protomix_malformed_total{reason="mpls_depth"} 2$' "$1" &&
 			grep -q '^protomix_mpls_other_total 6$' "$1" &&
 			grep -q '^protomix_pppoe_other_total 5$' "$1" && return 0

@@ -362,6 +362,14 @@ lab_nfcapd()
 # lab_fetch URL FILE: GET URL from inside the gateway namespace (no curl:
 # python's urllib); the body in FILE, the HTTP status on stdout (0: no
 # answer).
+# lab_snmp NODE PROTO FIELD: a counter of NODE's /proc/net/snmp, e.g.
+# lab_snmp gw Udp RcvbufErrors (empty if the kernel has no such counter)
+lab_snmp()
+{
+	lab_exec "$1" awk -v p="$2:" -v f="$3" '$1 == p && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
+		$1 == p && (f in c) { print $c[f] }' /proc/net/snmp
+}
+
 lab_fetch()
 {
 	lab_exec gw "$LAB_PYTHON" - "$1" "$2" <<'EOF'
