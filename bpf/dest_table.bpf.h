@@ -17,8 +17,13 @@
  *  - as many slots as ways: a free way means a never used slot (handed
  *    out in order by bucket 0's `next`); when both buckets are full, the
  *    least recently seen of their 16 destinations gives up way and slot;
- *  - an entry's first_seen is 0 while it is being (re)written: readers
- *    skip it, so an evicted destination is never seen half zeroed;
+ *  - an entry's first_seen (in dest_cold) is 0 while it is being
+ *    (re)written: readers skip it, so an evicted destination is never
+ *    seen half zeroed;
+ *  - an entry's main class (PM_H_MAIN, the class of the packet that
+ *    inserted it) is set before the way is valid and never changes: a
+ *    packet of that class counts in the header, any other class in
+ *    dest_counts;
  *  - an insert never fails silently: -1 is counted in dest_update_fail;
  *  - the lock wait is bounded (LOCK_SPINS * LOCK_ROUNDS tries) with plain
  *    bounded loops, not bpf_loop, so the programs load from Linux 5.12.
@@ -216,12 +221,11 @@ static __always_inline int claim_victim(struct pm_bucket *bk1,
 	return best;
 }
 
-/* An evicted destination's slot, for the next one: zeroed. Only the
+/* An evicted destination's counters, for the next one: zeroed. Only the
  * counters of the classes it saw can be other than zero. */
-static __always_inline int clear_slot(__u32 slot, __u32 seen)
+static __always_inline int clear_counts(__u32 slot, __u32 seen)
 {
 	struct pm_dest_count *c;
-	struct pm_dest_cold *k;
 
 #pragma unroll
 	for (int cls = 0; cls < PM_NCLASS; cls++) {
@@ -233,10 +237,6 @@ static __always_inline int clear_slot(__u32 slot, __u32 seen)
 		c->packets = 0;
 		c->bytes = 0;
 	}
-	k = cold_at(slot);
-	if (!k)
-		return -1;
-	__builtin_memset(k, 0, sizeof(*k));
 	return 0;
 }
 
@@ -249,15 +249,17 @@ static __always_inline void release_way(struct pm_bucket *bk, int w)
 /* A destination seen for the first time, with its first bucket locked:
  * its slot, or -1. The way comes from the emptier of its two buckets and
  * the slot from the next never used one; when both buckets are full, the
- * least recently seen of their destinations gives up its way and slot. */
+ * least recently seen of their destinations gives up its way and slot.
+ * cls, the class of the packet that inserts it, becomes its main class. */
 static __always_inline int insert(struct pm_dest_key *key, __u16 tag,
-				  __u64 now, struct pm_bucket *bk1,
+				  __u64 now, __u32 cls, struct pm_bucket *bk1,
 				  struct pm_bucket *bk2, struct pm_bucket *bk0)
 {
 	struct pm_bucket *bk = bk1;
+	struct pm_dest_cold *k;
 	struct pm_dest_hdr *h;
 	bool evicted = false;
-	__u32 slot, seen, *base;
+	__u32 slot, seen, flags, *base;
 	int w;
 
 	if (nways(free_ways(READ_ONCE(bk2->state))) >
@@ -285,30 +287,35 @@ static __always_inline int insert(struct pm_dest_key *key, __u16 tag,
 		evicted = true;
 	}
 	h = hdr_at(slot);
-	if (!h) {
+	k = cold_at(slot);
+	if (!h || !k) {
 		release_way(bk, w);
 		return -1;
 	}
 	/* first_seen 0 first: a reader skips the slot from here on, so it
 	 * never sees the evicted destination with its counters half zeroed */
+	k->first_seen = 0;
+	barrier();
 	seen = h->seen;
 	__builtin_memset(h, 0, sizeof(*h));
-	barrier();
-	if (evicted && clear_slot(slot, seen)) {
+	__builtin_memset(k, 0, sizeof(*k));
+	if (evicted && clear_counts(slot, seen)) {
 		release_way(bk, w);
 		return -1;
 	}
-	barrier();
 	h->key = *key;
-	h->first_seen = now;
+	flags = PM_H_MAIN(cls);
 	if (cfg_baseline) {
 		/* The key as it stands in the entry, a map value: 6.1's
 		 * verifier takes no pointer argument of a global function
 		 * (mem, as key is in dest_insert) as a helper's map key. */
 		base = bpf_map_lookup_elem(&baseline, &h->key);
 		if (base)
-			h->flags = *base;
+			flags |= *base & ~PM_H_MASK;
 	}
+	h->flags = flags;
+	barrier();
+	k->first_seen = now;
 	bk->tags[w] = tag;
 	bk->slots[w] = slot;
 	/* busy off, valid on, in one atomic step: the entry is readable */
@@ -347,15 +354,18 @@ __noinline int lock_spin(__u32 b)
 }
 
 /* The slot of a destination neither of its buckets (b1, b2, its tag:
- * pm_dest_hash) held a moment ago, inserted unless another CPU did it
+ * pm_dest_hash; the tag in tag_cls's low 16 bits, the class of the packet
+ * above them: a BPF call has five arguments) held a moment ago, inserted unless another CPU did it
  * meanwhile: the slot, with SLOT_NEW when we inserted it; -1 when there
  * was no room. One insert per first bucket at a time, so that two CPUs
  * never insert the same destination twice: the other waits a little,
  * then finds the destination the first one inserted. A global function:
  * the verifier checks it once, apart from the per-packet path. */
 __noinline int dest_insert(struct pm_dest_key *key, __u64 now, __u32 b1,
-			   __u32 b2, __u16 tag)
+			   __u32 b2, __u32 tag_cls)
 {
+	__u16 tag = (__u16)tag_cls;
+	__u32 cls = tag_cls >> 16;
 	struct pm_bucket *bk0, *bk1, *bk2;
 	int slot, locked = 0;
 
@@ -372,17 +382,18 @@ __noinline int dest_insert(struct pm_dest_key *key, __u64 now, __u32 b1,
 		return -1;
 	/* Inserted while we waited for the lock? */
 	slot = find_slot(bk1, bk2, tag, key);
-	if (slot < 0 && (slot = insert(key, tag, now, bk1, bk2, bk0)) >= 0)
+	if (slot < 0 && (slot = insert(key, tag, now, cls, bk1, bk2, bk0)) >= 0)
 		slot |= SLOT_NEW;
 	__sync_fetch_and_and(&bk1->state, ~PM_B_LOCK);
 	return slot;
 }
 
-/* Find the destination's slot, inserting it on first sight: the slot, or
- * -1 (counted in stats only). Userspace counts evictions as new_dests
+/* Find the destination's slot, inserting it on first sight (cls, the
+ * packet's class, its main class): the slot, or -1 (counted in stats
+ * only). Userspace counts evictions as new_dests
  * minus the destinations in the table. A zeroed entry is valid as it is
  * (denied 0: nothing denied), so another CPU may use it at once. */
-static __always_inline int dest_slot(struct pm_dest_key *key,
+static __always_inline int dest_slot(struct pm_dest_key *key, __u32 cls,
 				     struct pm_stats *st, __u64 now)
 {
 	struct pm_bucket *bk1, *bk2;
@@ -400,7 +411,7 @@ static __always_inline int dest_slot(struct pm_dest_key *key,
 	slot = find_slot(bk1, bk2, tag, key);
 	if (slot >= 0)
 		return slot;
-	slot = dest_insert(key, now, b1, b2, tag);
+	slot = dest_insert(key, now, b1, b2, cls << 16 | tag);
 	if (slot < 0) {
 		st->dest_update_fail++;
 		return -1;

@@ -159,13 +159,15 @@ static __always_inline void aggregate(struct pm_dest_key *k, bool v6)
 
 /* The classes the destination's rule does not allow, cached in its entry
  * for the current rules generation: one trie lookup per destination per
- * change of the rules, not one per packet. */
-static __always_inline __u32 denied_classes(struct pm_dest_hdr *d,
+ * change of the rules, not one per packet. Whether a rule matched is a
+ * flag of the header (PM_H_RULE), its id in the cold part. */
+static __always_inline __u32 denied_classes(struct pm_dest_hdr *d, __u32 slot,
 					    struct pm_dest_key *key)
 {
 	struct pm_rule_key rk = { .prefixlen = 128 };
 	struct pm_rule *r = NULL;
 	__u32 gen = rules_gen, zero = 0;
+	struct pm_dest_cold *k;
 	void *trie;
 
 	if (d->rules_gen == gen)
@@ -175,7 +177,13 @@ static __always_inline __u32 denied_classes(struct pm_dest_hdr *d,
 	if (trie)
 		r = bpf_map_lookup_elem(trie, &rk);
 	d->denied = r ? ~r->allowed & PM_ALL_CLASSES : 0;
-	d->rule_id = r ? r->id : 0;
+	k = cold_at(slot);
+	if (k)
+		k->rule_id = r ? r->id : 0;
+	if (r && !(d->flags & PM_H_RULE))
+		__sync_fetch_and_or(&d->flags, PM_H_RULE);
+	else if (!r && (d->flags & PM_H_RULE))
+		__sync_fetch_and_and(&d->flags, ~PM_H_RULE);
 	d->rules_gen = gen;
 	return d->denied;
 }
@@ -230,7 +238,7 @@ static __always_inline void track_pair(struct frame *f, struct pm_dest_hdr *d)
 
 	/* d stands for one address only without --aggregate; a source
 	 * whose fold equals the last one's (1 in 2^32) waits a tick */
-	if (per_addr && d->pair_tick == now && d->pair_src == src)
+	if (per_addr && d->pair_tick == (__u32)now && d->pair_src == src)
 		return;
 	__builtin_memcpy(pk.src, pi->src.addr, 16);
 	__builtin_memcpy(pk.dst, pi->dst.addr, 16);
@@ -258,7 +266,7 @@ static __always_inline void track_pair(struct frame *f, struct pm_dest_hdr *d)
 	if (p->last_seen != now)
 		p->last_seen = now;
 	d->pair_src = src;
-	d->pair_tick = now;
+	d->pair_tick = (__u32)now;
 }
 
 /* Send one packet's evidence to userspace, at most cfg_sample_rate per
@@ -298,7 +306,7 @@ static __always_inline void sample(struct frame *f, struct pm_dest_hdr *d,
 	ev->dport = pi->dport;
 	ev->len = payload_len(pi);
 	ev->allowed = ~d->denied & PM_ALL_CLASSES;
-	ev->rule_id = d->rule_id;
+	ev->rule_id = k->rule_id;
 	ev->wire_len = f->len;
 	cap = f->data_end - f->data;
 	if (cap > PM_SNAP_LEN)
@@ -331,7 +339,7 @@ static __always_inline void count_dest(struct frame *f, __u32 cls, __u64 bytes,
 	f->now = clock_coarse(st);
 	key = pi->dst;	/* the evidence keeps the packet's own address */
 	aggregate(&key, pi->is_v6);
-	slot = dest_slot(&key, st, f->now);
+	slot = dest_slot(&key, cls, st, f->now);
 	if (slot < 0)
 		return;
 	d = hdr_at(slot);
@@ -351,16 +359,22 @@ static __always_inline void count_dest(struct frame *f, __u32 cls, __u64 bytes,
 	if (cls >= PM_NCLASS)
 		return;
 	kind = PM_NKIND;
-	if (denied_classes(d, &key) & (1u << cls))
+	if (denied_classes(d, slot, &key) & (1u << cls))
 		kind = PM_K_UNEXPECTED;
-	else if (!d->rule_id && shifted(d, cls))	/* no rule: learn */
+	else if (!(d->flags & PM_H_RULE) && shifted(d, cls))	/* no rule: learn */
 		kind = PM_K_SHIFT;
 
-	c = count_at(slot, cls);
-	if (!c)
-		return;
-	__sync_fetch_and_add(&c->packets, segs);
-	__sync_fetch_and_add(&c->bytes, bytes);
+	if ((d->flags & PM_H_MAIN_MASK) == PM_H_MAIN(cls)) {
+		/* the main class: in the header's line, read already */
+		__sync_fetch_and_add(&d->packets, segs);
+		__sync_fetch_and_add(&d->bytes, bytes);
+	} else {
+		c = count_at(slot, cls);
+		if (!c)
+			return;
+		__sync_fetch_and_add(&c->packets, segs);
+		__sync_fetch_and_add(&c->bytes, bytes);
+	}
 	if (!(d->seen & 1u << cls))
 		__sync_fetch_and_or(&d->seen, 1u << cls);
 	if (d->last_seen != f->now)

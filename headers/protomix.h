@@ -114,6 +114,15 @@ enum pm_kind {
  * (--decap), one bit per tunnel class from PM_C_GRE to PM_C_GTP_U. */
 #define PM_D_VIA(cls)	(1u << (8 + (cls) - PM_C_GRE))
 #define PM_D_VIA_MASK	0xff00u
+/* Bits of pm_dest_hdr.flags only, which user/maps.c takes out of
+ * pm_dest.flags: the cached rule has an id (the id is in pm_dest_cold),
+ * and the class whose counters are in the header itself, plus one (0:
+ * none). */
+#define PM_H_RULE	(1u << 3)
+#define PM_H_MAIN_SHIFT	16
+#define PM_H_MAIN_MASK	(0x1fu << PM_H_MAIN_SHIFT)
+#define PM_H_MAIN(cls)	(((cls) + 1u) << PM_H_MAIN_SHIFT)
+#define PM_H_MASK	(PM_H_RULE | PM_H_MAIN_MASK)
 
 /* The classes that are tunnels: their packets carry another packet, which
  * --decap counts under its own destination too. */
@@ -203,31 +212,40 @@ struct pm_dest_key {
  * then reads the entry of the way whose tag matches.
  *
  * An entry is split by how often it is touched, one array each, indexed
- * by slot: dests (struct pm_dest_hdr, one cache line: the key and what
- * every packet reads), dest_counts (struct pm_dest_count, at cls * nslots
- * + slot: the packet's class only) and dest_cold (struct pm_dest_cold:
- * violations and the sampling window, touched by violations only). Slots are handed out in order (bucket 0's
- * `next` counts them) and an evicted destination's slot is reused, so the
- * entries in use sit together: with 131,072 destinations a packet
- * touches three lines among 12 MB, not two among 80 MB, and the CPU's
- * address translation keeps up (4 KB pages: BPF maps get no huge pages).
- * All are BPF_F_MMAPABLE: userspace reads them in place and puts a struct
- * pm_dest together per destination.
+ * by slot: dests (struct pm_dest_hdr, one cache line: the key, what every
+ * packet reads, and the counters of the destination's main class, the
+ * class of its first packet), dest_counts (struct pm_dest_count, at cls *
+ * nslots + slot: the other classes, the packet's class only) and
+ * dest_cold (struct pm_dest_cold: when it was inserted, its rule's id,
+ * violations and the sampling window, touched by violations and inserts
+ * only). Slots are handed out in order (bucket 0's `next` counts them)
+ * and an evicted destination's slot is reused, so the entries in use sit
+ * together: with 131,072 destinations in the default table, the lines a
+ * packet of a main class touches lie in 10 MB (8 MB of headers, 2 MB of
+ * buckets), and the CPU's address translation keeps up (4 KB pages: BPF
+ * maps get no huge pages). All are BPF_F_MMAPABLE:
+ * userspace reads them in place and puts a struct pm_dest together per
+ * destination.
  *
  * The lines a packet to a known destination touches (pm_xdp, pm_tc_*):
  *   1. dest_index[b1], its first bucket: read (state, tags, slots)
  *   2. dest_index[b2], its second bucket: read, only when the key sits
  *      there (found in neither way of b1)
  *   3. dests[slot] (struct pm_dest_hdr): read (key, rules_gen, denied,
- *      rule_id, flags, seen, last_seen); written once per tick per CPU
- *      (last_seen), and on a class's first packet (seen)
- *   4. dest_counts[cls * nslots + slot]: two atomic adds; the 16 bytes
- *      share their line with the same class of three neighbouring slots
- * plus per-CPU lines that stay in the CPU's cache (stats: frames, the
- * class's packets and bytes, the clock) and read-only globals. Written
- * on every packet by every CPU that receives the destination: line 4
- * only (and line 3 once per tick): that line is what one destination
- * spread by RSS over N CPUs bounces between them, per packet.
+ *      flags, seen, last_seen); when the packet is of the main class
+ *      (most destinations receive one class: a web server TCP), two
+ *      atomic adds to its packets and bytes; last_seen written once per
+ *      tick per CPU, seen on a class's first packet
+ *   4. dest_counts[cls * nslots + slot], for a class other than the main
+ *      one only: two atomic adds; the 16 bytes share their line with the
+ *      same class of three neighbouring slots
+ * So a packet of the main class found in its first bucket touches two
+ * lines, another class three, plus per-CPU lines that stay in the CPU's
+ * cache (stats: frames, the class's packets and bytes, the clock) and
+ * read-only globals. Written on every packet by every CPU that receives
+ * the destination: line 3 (main class) or line 4 (another class): that
+ * line is what one destination spread by RSS over N CPUs bounces between
+ * them, per packet.
  *
  * Bucket state: bit w: way w holds a key (valid); bit 8 + w: way w is
  * being written (busy); PM_B_LOCK: a destination whose first bucket this
@@ -252,19 +270,19 @@ struct pm_bucket {		/* 64 bytes: one cache line */
 
 struct pm_dest_hdr {		/* 64 bytes: one cache line */
 	struct pm_dest_key key;
-	__u64 first_seen;	/* coarse monotonic ns at insert; 0: unused */
 	__u64 last_seen;	/* coarse monotonic ns at the last packet */
-	__u32 flags;		/* PM_D_* */
+	__u64 packets;		/* the main class's (PM_H_MAIN in flags) */
+	__u64 bytes;
+	__u32 flags;		/* PM_D_*, PM_H_* */
 	__u32 rules_gen;	/* rules generation of the cached verdict */
 	__u32 denied;		/* classes the matching rule does not allow:
 				 * 0 in a new entry, which allows all */
-	__u32 rule_id;		/* 0: no rule */
-	/* The IPsec pair last tracked for this destination (a fold of its
-	 * source address), and when: the pairs map is updated once per tick
-	 * per source, not per packet. */
-	__u64 pair_tick;
-	__u32 pair_src;
 	__u32 seen;		/* classes ever counted, bit per enum pm_class */
+	/* The IPsec pair last tracked for this destination (a fold of its
+	 * source address), and when (the low 32 bits of the coarse ns): the
+	 * pairs map is updated once per tick per source, not per packet. */
+	__u32 pair_src;
+	__u32 pair_tick;
 };
 
 struct pm_dest_count {
@@ -273,12 +291,17 @@ struct pm_dest_count {
 };
 
 struct pm_dest_cold {
+	__u64 first_seen;	/* coarse monotonic ns at insert; 0: unused
+				 * or being (re)written */
 	__u64 violations;	/* packets that broke an expectation */
 	__u64 win_start;	/* sampling window (coarse ns) */
 	__u32 win_samples;	/* samples taken in that window */
-	__u32 pad;
-	__u64 pad2;
+	__u32 rule_id;		/* the cached rule's (PM_H_RULE); 0: none */
 };
+
+_Static_assert(sizeof(struct pm_dest_hdr) == 64, "one cache line");
+_Static_assert(PM_NCLASS + 1 <= (PM_H_MAIN_MASK >> PM_H_MAIN_SHIFT),
+	       "the main class fits its bits");
 
 /* The two buckets of a key, among n, and its tag, under the loader's
  * random seed. */

@@ -688,8 +688,9 @@ else
 	# received esp, as [{addr, esp, violations}], read with bpftool as
 	# headers/protomix.h lays the table out: each valid way of a
 	# dest_index bucket names a slot; the slot's key in dests, its esp
-	# counter at 5 * nslots + slot in dest_counts, its violations in
-	# dest_cold
+	# packets in dests too when esp (class 5) is its main class (bits
+	# 16-20 of flags: 6), else at 5 * nslots + slot in dest_counts (the
+	# two summed), its violations in dest_cold
 	pinned_esp_dests()
 	{
 		local slots slot ns out=()
@@ -706,8 +707,11 @@ else
 				--argjson h "$(in_h bpftool -j map lookup pinned "$1/dests" key $(le32 "$slot"))" \
 				--argjson c "$(in_h bpftool -j map lookup pinned "$1/dest_counts" key $(le32 $((5 * ns + slot))))" \
 				--argjson k "$(in_h bpftool -j map lookup pinned "$1/dest_cold" key $(le32 "$slot"))" \
-				'($c | .formatted // . | .value.packets) as $esp | select($esp > 0) |
-				 {addr: ($h | .formatted // . | .value.key[""].addr), esp: $esp,
+				'($h | .formatted // . | .value) as $hv |
+				 (($c | .formatted // . | .value.packets) +
+				  (if ($hv.flags / 65536 | floor) % 32 == 6 then $hv.packets else 0 end)) as $esp |
+				 select($esp > 0) |
+				 {addr: $hv.key[""].addr, esp: $esp,
 				  violations: ($k | .formatted // . | .value.violations)}')")
 		done <<<"$slots"
 		printf '%s\n' "${out[@]}" | jq -s -c .

@@ -28,6 +28,17 @@
  *	duplicate, a lost packet or a failed insert fails the check,
  *	naming addresses.
  *
+ *   table/main_class
+ *	pm_xdp itself, a table of 64 slots: 3 ESP, 5 TCP, then 2 ESP
+ *	frames to 10.79.0.1, and 4 TCP then 1 ESP to 10.79.0.2. A
+ *	destination's first class is its main class, counted in its
+ *	header's line (headers/protomix.h: the lines a packet touches);
+ *	any other class in dest_counts. Checked in the arrays themselves
+ *	(10.79.0.1: main esp, 5 packets in the header, 5 tcp in
+ *	dest_counts, nothing under esp there; 10.79.0.2 the other way
+ *	round) and as dests_read puts them together (exact packets and
+ *	bytes per class, flags without the header's own bits).
+ *
  *   table/eviction_exact
  *	One thread, a table of 64 slots, 1000 destinations sent once each
  *	in order: every one is new (new_dests == 1000, no failed insert),
@@ -602,6 +613,143 @@ out:
 	free(seen);
 }
 
+/* ---- table/main_class --------------------------------------------- */
+
+/* Run pm_xdp of t over the case `name` aimed at dst4, `repeat` times. */
+static int send_case(struct table *t, const char *name, const uint8_t dst4[4],
+		     __u32 repeat, uint32_t *bytes, char *why, size_t whylen)
+{
+	const struct frame_case *c = frame_case_find(name);
+	struct frame_addrs a = { .has_dst4 = true };
+	__u8 frame[FRAME_MAX_LEN];
+	int len, err;
+
+	if (!c) {
+		snprintf(why, whylen, "no frame case %s", name);
+		return -1;
+	}
+	memcpy(a.dst4, dst4, 4);
+	len = frame_case_build(c, &a, frame, sizeof(frame));
+	if (len < 0) {
+		snprintf(why, whylen, "cannot build %s", name);
+		return -1;
+	}
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
+		    .repeat = repeat);
+	err = bpf_prog_test_run_opts(bpf_program__fd(t->skel->progs.pm_xdp), &o);
+	if (err || o.retval != XDP_PASS) {
+		snprintf(why, whylen, "running %s: %s, returned %u", name,
+			 err ? strerror(-err) : "ok", o.retval);
+		return -1;
+	}
+	*bytes = c->bytes;
+	return 0;
+}
+
+/* The slot that holds ::ffff:dst4, or -1. */
+static long slot_of(const struct table *t, const uint8_t dst4[4])
+{
+	uint8_t key[16] = { [10] = 0xff, [11] = 0xff };
+
+	memcpy(key + 12, dst4, 4);
+	for (uint32_t s = 0; s < t->dm.nslots; s++)
+		if (!memcmp(t->dm.hdr[s].key.addr, key, 16))
+			return s;
+	return -1;
+}
+
+struct main_want {
+	uint8_t dst4[4];
+	int main, other;	/* classes */
+	__u64 main_packets, other_packets;
+};
+
+static void check_main_class(struct check *ck, struct table *t, const struct main_want *w,
+			     uint32_t main_bytes, uint32_t other_bytes)
+{
+	char a[INET_ADDRSTRLEN];
+	const struct pm_dest_hdr *h;
+	const struct pm_dest_count *o, *m;
+	long s = slot_of(t, w->dst4);
+	uint32_t flags;
+
+	inet_ntop(AF_INET, w->dst4, a, sizeof(a));
+	if (s < 0) {
+		complain(ck, "%s: not in the table", a);
+		return;
+	}
+	h = &t->dm.hdr[s];
+	m = &t->dm.counts[(size_t)w->main * t->dm.nslots + s];
+	o = &t->dm.counts[(size_t)w->other * t->dm.nslots + s];
+	if ((h->flags & PM_H_MAIN_MASK) != PM_H_MAIN(w->main))
+		complain(ck, "%s: main class field %u, want %s (%u)", a,
+			 (h->flags & PM_H_MAIN_MASK) >> PM_H_MAIN_SHIFT,
+			 class_name(w->main), PM_H_MAIN(w->main) >> PM_H_MAIN_SHIFT);
+	if (h->packets != w->main_packets || h->bytes != w->main_packets * main_bytes)
+		complain(ck, "%s: header %llu packets %llu bytes, want %llu %llu", a,
+			 (unsigned long long)h->packets, (unsigned long long)h->bytes,
+			 (unsigned long long)w->main_packets,
+			 (unsigned long long)w->main_packets * main_bytes);
+	if (m->packets || m->bytes)
+		complain(ck, "%s: %s in dest_counts too (%llu packets)", a,
+			 class_name(w->main), (unsigned long long)m->packets);
+	if (o->packets != w->other_packets || o->bytes != w->other_packets * other_bytes)
+		complain(ck, "%s: %s in dest_counts %llu packets %llu bytes, want %llu %llu",
+			 a, class_name(w->other), (unsigned long long)o->packets,
+			 (unsigned long long)o->bytes, (unsigned long long)w->other_packets,
+			 (unsigned long long)w->other_packets * other_bytes);
+
+	/* as userspace reads it */
+	dests_read(&t->dm, &t->tab);
+	for (size_t e = 0; e < t->tab.n; e++) {
+		const struct pm_dest *d = &t->tab.vals[e];
+
+		if (memcmp(t->tab.keys[e].addr + 12, w->dst4, 4))
+			continue;
+		for (int c = 0; c < PM_NCLASS; c++) {
+			__u64 wp = c == w->main ? w->main_packets :
+				   c == w->other ? w->other_packets : 0;
+			__u64 wb = c == w->main ? wp * main_bytes : wp * other_bytes;
+
+			if (d->packets[c] != wp || d->bytes[c] != wb)
+				complain(ck, "%s read: %s %llu packets %llu bytes, want %llu %llu",
+					 a, class_name(c), (unsigned long long)d->packets[c],
+					 (unsigned long long)d->bytes[c],
+					 (unsigned long long)wp, (unsigned long long)wb);
+		}
+		flags = d->flags;
+		if (flags & PM_H_MASK)
+			complain(ck, "%s read: flags 0x%x carry the header's own bits", a, flags);
+		return;
+	}
+	complain(ck, "%s: not read by dests_read", a);
+}
+
+static void test_main_class(struct env *env)
+{
+	const char *name = "table/main_class";
+	struct main_want w1 = { { 10, 79, 0, 1 }, PM_C_ESP, PM_C_TCP, 5, 5 };
+	struct main_want w2 = { { 10, 79, 0, 2 }, PM_C_TCP, PM_C_ESP, 4, 1 };
+	struct table *t = &env->small;
+	struct check ck = { .n = 0 };
+	uint32_t esp = 0, tcp = 0;
+	char why[160];
+
+	dests_clear(&t->dm);
+	if (send_case(t, "esp4", w1.dst4, 3, &esp, why, sizeof(why)) ||
+	    send_case(t, "tcp4", w1.dst4, 5, &tcp, why, sizeof(why)) ||
+	    send_case(t, "esp4", w1.dst4, 2, &esp, why, sizeof(why)) ||
+	    send_case(t, "tcp4", w2.dst4, 4, &tcp, why, sizeof(why)) ||
+	    send_case(t, "esp4", w2.dst4, 1, &esp, why, sizeof(why))) {
+		complain(&ck, "%s", why);
+		goto done;
+	}
+	check_main_class(&ck, t, &w1, esp, tcp);
+	check_main_class(&ck, t, &w2, tcp, esp);
+done:
+	failed += report(name, &ck);
+}
+
 /* ---- table/eviction_exact ----------------------------------------- */
 
 static void test_eviction_exact(struct env *env)
@@ -746,6 +894,7 @@ int main(int argc, char **argv)
 	}
 
 	test_concurrent_inserts(&env);
+	test_main_class(&env);
 	test_eviction_exact(&env);
 	ret = failed ? 1 : 0;
 out:

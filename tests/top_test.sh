@@ -438,6 +438,17 @@ if pm_wait_attached w; then
 	assert_eq top_quit_restored "0 1" "$(restored a)"
 	if _pm_alive "${PM_PIDS[w]}"; then pass top_watch_goes_on; else fail top_watch_goes_on "the watch ended"; fi
 	tm kill-session -t a
+	# a top of another table layout (the first one asked plain "maps"):
+	# refused, in words
+	assert_eq top_other_layout_refused \
+		"{\"error\":\"this watch's destination table has layout 2: run the top of the same protomix version\"}" \
+		"$(lab_exec gw "$LAB_PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b"maps\n")
+print(s.makefile().readline().strip())
+' "${PROTOMIX_RUNDIR:-/run/protomix}/ctl.${PM_PIDS[w]}" 2>&1)"
 
 	# the watch ends: so does top, saying so
 	pane b "ip netns exec $GW $PROTOMIX top -i 0.5"

@@ -19,7 +19,7 @@ struct ctl_fds;
  * SINCE is not a number. */
 json_object *top_alerts_json(const struct alert_log *log, const char *since);
 
-/* The watch's answer to "maps": status (a status answer, taken over)
+/* The watch's answer to "maps LAYOUT": status (a status answer, taken over)
  * with "type":"maps" and "aggregate":[V4LEN,V6LEN], and read-only fds of
  * the dests and stats maps (where the kernel allows; else copies) added
  * to *fds. NULL if they cannot be had. */

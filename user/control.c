@@ -128,6 +128,15 @@ static void conn_close(struct ctl_server *s, struct ctl_conn *c)
 		set_ticking(s, false);
 }
 
+json_object *ctl_error_json(const char *why)
+{
+	json_object *o = json_object_new_object();
+
+	if (o)
+		json_object_object_add(o, "error", json_object_new_string(why));
+	return o;
+}
+
 struct ctl_server *ctl_server_open(ctl_handler fn, void *ctx)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -329,9 +338,7 @@ static void conn_answer(struct ctl_server *s, struct ctl_conn *c)
 	}
 	if (!answer) {
 		close_fds(&req.fds);
-		answer = json_object_new_object();
-		json_object_object_add(answer, "error",
-				       json_object_new_string("unknown request"));
+		answer = ctl_error_json("unknown request");
 	}
 	text = json_object_to_json_string_ext(answer, JSON_C_TO_STRING_PLAIN |
 					      JSON_C_TO_STRING_NOSLASHESCAPE);

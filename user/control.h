@@ -16,13 +16,13 @@
  * CTL_ANSWER_MS is given up.
  *
  * The protocol: the client sends one request line ("snapshot", "snapshot
- * pretty", "status", "maps", "alerts SEQ"), the watch answers with one
- * JSON document and a newline, and closes; a refusal is {"error":"..."}.
+ * pretty", "status", "maps LAYOUT", "alerts SEQ"), the watch answers with
+ * one JSON document and a newline, and closes; a refusal is {"error":"..."}.
  * "snapshot" carries the evidence and is written in one line; "snapshot
  * pretty" is the snapshot as `protomix snapshot` prints it (indented, no
  * evidence), which the client passes on without parsing it. An answer
- * may carry file descriptors (SCM_RIGHTS, with its first bytes): "maps"
- * passes the dests and stats maps to `protomix top`,
+ * may carry file descriptors (SCM_RIGHTS, with its first bytes): "maps
+ * LAYOUT" (user/maps.h, DM_LAYOUT) passes the dests and stats maps to `protomix top`,
  * which then reads them itself with batch lookups instead of receiving
  * every destination as JSON.
  */
@@ -55,7 +55,7 @@ void close_fds(struct ctl_fds *fds);
 
 /* A request, as the handler sees it. */
 struct ctl_req {
-	const char *line;	/* "snapshot", "status", "maps", "alerts SEQ" */
+	const char *line;	/* "snapshot", "status", "maps 2", ... */
 	int fd;			/* the connection (non-blocking) */
 	bool taken;		/* the handler answers on fd itself (e.g. a
 				 * child process writes it): the server
@@ -66,6 +66,10 @@ struct ctl_req {
 
 /* The answer to a request; NULL for an unknown request (unless taken). */
 typedef json_object *(*ctl_handler)(struct ctl_req *req, void *ctx);
+
+/* A refusal, {"error": why}; the client reports why (NULL: out of
+ * memory). */
+json_object *ctl_error_json(const char *why);
 
 /* Where the watch with this pid listens: RUNDIR/ctl.PID into *sa. The
  * length of the address, or 0 if the path does not fit. Both sides use it

@@ -153,7 +153,8 @@ static uint64_t load_state(const struct pm_bucket *b)
  * bucket 0's `next` holds a destination, a never used one is zero. The
  * programs keep running while we read: an entry that changed hands
  * meanwhile (its key or first_seen moved) is skipped, as if it had been
- * evicted just before the read. */
+ * evicted just before the read. The main class's counters are in the
+ * header, the other classes' in dest_counts (headers/protomix.h). */
 int dests_read(const struct dest_maps *m, struct dest_table *t)
 {
 	uint64_t used = __atomic_load_n(&m->index[0].next, __ATOMIC_ACQUIRE);
@@ -165,31 +166,38 @@ int dests_read(const struct dest_maps *m, struct dest_table *t)
 		const struct pm_dest_hdr *h = &m->hdr[s];
 		const struct pm_dest_cold *k = &m->cold[s];
 		struct pm_dest *v = &t->vals[t->n];
-		struct pm_dest_hdr copy = *h;
+		uint64_t first = __atomic_load_n(&k->first_seen, __ATOMIC_ACQUIRE);
+		struct pm_dest_hdr copy;
+		uint32_t main;
 
-		if (!copy.first_seen)
+		if (!first)
 			continue;	/* being written */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		copy = *h;
 		for (int c = 0; c < PM_NCLASS; c++) {
 			const struct pm_dest_count *n = &m->counts[(size_t)c * m->nslots + s];
 
 			v->packets[c] = n->packets;
 			v->bytes[c] = n->bytes;
 		}
+		main = (copy.flags & PM_H_MAIN_MASK) >> PM_H_MAIN_SHIFT;
+		if (main && main <= PM_NCLASS) {
+			v->packets[main - 1] += copy.packets;
+			v->bytes[main - 1] += copy.bytes;
+		}
 		v->violations = k->violations;
 		v->win_start = k->win_start;
 		v->win_samples = k->win_samples;
+		v->rule_id = copy.flags & PM_H_RULE ? k->rule_id : 0;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (h->first_seen != copy.first_seen ||
+		if (k->first_seen != first ||
 		    memcmp(&h->key, &copy.key, sizeof(copy.key)))
 			continue;
 		v->key = copy.key;
-		v->first_seen = copy.first_seen;
+		v->first_seen = first;
 		v->last_seen = copy.last_seen;
-		v->flags = copy.flags;
+		v->flags = copy.flags & ~PM_H_MASK;
 		v->rules_gen = copy.rules_gen;
 		v->denied = copy.denied;
-		v->rule_id = copy.rule_id;
 		v->seen = copy.seen;
 		t->keys[t->n++] = copy.key;
 	}
@@ -225,14 +233,15 @@ static void dest_write(struct dest_maps *m, uint32_t s, const struct pm_dest_key
 	m->cold[s].violations = v->violations;
 	m->cold[s].win_start = v->win_start;
 	m->cold[s].win_samples = v->win_samples;
+	m->cold[s].rule_id = v->rule_id;
+	m->cold[s].first_seen = v->first_seen ? v->first_seen : 1;
+	/* every class in dest_counts: no main class (PM_H_MAIN 0) */
 	memset(h, 0, sizeof(*h));
 	h->key = *k;
-	h->first_seen = v->first_seen ? v->first_seen : 1;
 	h->last_seen = v->last_seen;
-	h->flags = v->flags;
+	h->flags = (v->flags & ~PM_H_MASK) | (v->rule_id ? PM_H_RULE : 0);
 	h->rules_gen = v->rules_gen;
 	h->denied = v->denied;
-	h->rule_id = v->rule_id;
 	h->seen = v->seen;
 }
 

@@ -25,6 +25,12 @@ struct dest_table {
  * and benchmarks that fill or empty it). */
 enum { DM_INDEX, DM_HDR, DM_COUNTS, DM_COLD, DM_NMAPS };
 
+/* The layout of the table's entries (headers/protomix.h), as top asks a
+ * watch for its maps ("maps " DM_LAYOUT): a watch of another layout
+ * refuses, since the sizes alone would not tell (2: the main class's
+ * counters in the header). */
+#define DM_LAYOUT	"2"
+
 struct dest_maps {
 	int fd[DM_NMAPS];		/* the caller's */
 	struct pm_bucket *index;

@@ -293,7 +293,7 @@ int cmd_top(int argc, char **argv)
 		pm_err("top needs a terminal on stdin and stdout (for a one-off read: protomix snapshot)");
 		return EXIT_USAGE;
 	}
-	reply = ctl_request_fds(c.pid, "maps", &fds);
+	reply = ctl_request_fds(c.pid, "maps " DM_LAYOUT, &fds);
 	if (!reply)
 		return EXIT_RUNTIME;
 	rc = EXIT_RUNTIME;

@@ -141,8 +141,11 @@ static json_object *on_request(struct ctl_req *req, void *ctx)
 	observer_poll(&w->ob);		/* alerts up to now */
 	if (!strncmp(req->line, "alerts ", 7))
 		return top_alerts_json(&w->ob.alerts, req->line + 7);
-	if (!strcmp(req->line, "maps"))
+	if (!strcmp(req->line, "maps " DM_LAYOUT))
 		return top_maps_json(watch_status_json(w), &w->ob, &req->fds);
+	if (!strncmp(req->line, "maps", 4))
+		return ctl_error_json("this watch's destination table has layout " DM_LAYOUT
+				      ": run the top of the same protomix version");
 	if (!strcmp(req->line, "snapshot"))
 		return watch_answer_in_child(w, req, false);
 	if (!strcmp(req->line, "snapshot pretty"))

@@ -78,23 +78,17 @@ json_object *watch_answer_in_child(struct watch *w, struct ctl_req *req,
 				   bool pretty)
 {
 	pid_t parent = getpid(), pid;
-	json_object *o;
 	sigset_t all;
 	FILE *f;
 	int flags;
 
 	watch_reap_answering(w);
 	if (w->nanswering == WATCH_MAX_CHILDREN) {
-		o = json_object_new_object();
-		json_object_object_add(o, "error", json_object_new_string(
-			"busy: snapshots in progress, try again"));
-		return o;
+		return ctl_error_json("busy: snapshots in progress, try again");
 	}
 	pid = fork();
 	if (pid < 0) {
-		o = json_object_new_object();
-		json_object_object_add(o, "error", json_object_new_string(strerror(errno)));
-		return o;
+		return ctl_error_json(strerror(errno));
 	}
 	if (pid > 0) {
 		w->answering[w->nanswering++] = pid;
