@@ -34,11 +34,15 @@
  *     new_dest = bare + (tail->pm_xdp - tail->bare)
  * is the figure comparable to the others. Between rounds the inserted
  * destinations are removed (outside the timing) and the addresses reused.
- * Two more figures use the same method: a new destination into a full map
+ * More figures use the same method: a new destination into a full map
  * (every insert evicts the least recently seen of the 16 destinations
- * of its two buckets), and a known
- * destination among 131072 cycled through (the map bigger than the CPU
- * caches, where the single-frame figures are cache-hot).
+ * of its two buckets), and a known destination among 131072 cycled
+ * through (the map bigger than the CPU caches, where the single-frame
+ * figures are cache-hot), in the order they were inserted, which is the
+ * order of their slots (observer_v4_tcp_131k_dests: the CPU's prefetcher
+ * brings the entries in ahead of the frames), and scattered, every frame
+ * to an entry megabytes from the last one's
+ * (observer_v4_tcp_131k_scattered, as on a gateway).
  *
  * The kernel reports whole nanoseconds (time / repeat, truncated).
  */
@@ -69,11 +73,15 @@
 #define NEW_BASE	0x0a400000u	/* 10.64.0.0: new, deleted each round */
 #define EVICT_BASE	0x0a800000u	/* 10.128.0.0: new, never reused */
 #define CYCLE_BASE	0x0a600000u	/* 10.96.0.0: known, cycled */
+/* The scattered cycle's stride: odd, so every one of the 131072 once a
+ * cycle, and about 0.62 of them, so consecutive frames go to entries
+ * megabytes apart (inserted in order, their slots are in order). */
+#define CYCLE_STRIDE	81007u
 
 enum item {
 	I_BARE, I_COUNTER, I_V4_TCP, I_V6_EXT, I_QINQ_ESP, I_VIOLATION,
 	I_V4_NODECAP, I_VXLAN_TCP, I_GTPU_ESP, I_MPLS_TCP, I_TAIL_BARE, I_TAIL_NEW, I_TAIL_EVICT, I_TAIL_BARE_CYCLE, I_TAIL_CYCLE,
-	NITEM,
+	I_TAIL_BARE_SCATTER, I_TAIL_SCATTER, NITEM,
 };
 
 static const char *const item_name[NITEM] = {
@@ -81,7 +89,7 @@ static const char *const item_name[NITEM] = {
 	"observer_qinq_esp", "observer_rule_violation", "observer_v4_tcp_nodecap",
 	"observer_vxlan_tcp", "observer_gtpu_esp", "observer_mpls_tcp", "tail_bare",
 	"tail_new_dest", "tail_new_dest_evict", "tail_bare_cycle",
-	"tail_known_cycle",
+	"tail_known_cycle", "tail_bare_scattered", "tail_known_scattered",
 };
 
 struct frame {
@@ -140,6 +148,7 @@ static int tail_setup(struct env *e, int prog_fd, uint32_t base, uint32_t count,
 	e->gen->bss->dst_base = base;
 	e->gen->bss->dst_count = count;
 	e->gen->bss->dst_next = next;
+	e->gen->bss->dst_stride = 0;
 	return 0;
 }
 
@@ -230,6 +239,15 @@ static int one_round(struct env *e, int r)
 	err = err ?: tail_run(e, &e->ns[I_TAIL_BARE_CYCLE][r]);
 	err = err ?: tail_setup(e, obs_fd(&e->hot), CYCLE_BASE, CYCLE_DESTS, 0);
 	err = err ?: tail_run(e, &e->ns[I_TAIL_CYCLE][r]);
+
+	/* the same, in an order other than their slots' (a gateway's
+	 * traffic does not come in the order its destinations arrived) */
+	err = err ?: tail_setup(e, bare_fd, CYCLE_BASE, CYCLE_DESTS, 0);
+	e->gen->bss->dst_stride = CYCLE_STRIDE;
+	err = err ?: tail_run(e, &e->ns[I_TAIL_BARE_SCATTER][r]);
+	err = err ?: tail_setup(e, obs_fd(&e->hot), CYCLE_BASE, CYCLE_DESTS, 0);
+	e->gen->bss->dst_stride = CYCLE_STRIDE;
+	err = err ?: tail_run(e, &e->ns[I_TAIL_SCATTER][r]);
 	return err;
 }
 
@@ -350,7 +368,7 @@ int cmd_xdp(int argc, char **argv)
 	};
 	struct env *e = calloc(1, sizeof(*e));
 	double med[NITEM], spread[NITEM][2];
-	double new_dest, evict, cycle;
+	double new_dest, evict, cycle, scatter;
 	struct pm_stats sr, sf, sx;
 	int cpu = -1, opt, rc = 1;
 
@@ -387,6 +405,7 @@ int cmd_xdp(int argc, char **argv)
 	new_dest = med[I_BARE] + med[I_TAIL_NEW] - med[I_TAIL_BARE];
 	evict = med[I_BARE] + med[I_TAIL_EVICT] - med[I_TAIL_BARE];
 	cycle = med[I_BARE] + med[I_TAIL_CYCLE] - med[I_TAIL_BARE_CYCLE];
+	scatter = med[I_BARE] + med[I_TAIL_SCATTER] - med[I_TAIL_BARE_SCATTER];
 	hook_stats(&e->rules, &sr);
 	hook_stats(&e->fresh, &sf);
 	hook_stats(&e->full, &sx);
@@ -397,8 +416,9 @@ int cmd_xdp(int argc, char **argv)
 		bench_say("  %-26s %6.0f ns  (%.0f-%.0f)", item_name[i], med[i],
 			  spread[i][0], spread[i][1]);
 	bench_say("  derived: new destination %.0f ns, into a full map %.0f ns, "
-		  "known among %d %.0f ns (bare + tail->pm_xdp - tail->bare)",
-		  new_dest, evict, CYCLE_DESTS, cycle);
+		  "known among %d %.0f ns in slot order, %.0f ns scattered "
+		  "(bare + tail->pm_xdp - tail->bare)",
+		  new_dest, evict, CYCLE_DESTS, cycle, scatter);
 	bench_say("  check: %llu destinations inserted into the roomy map, %llu "
 		  "insert failures; %llu into the full map",
 		  (unsigned long long)sf.new_dests, (unsigned long long)sf.dest_update_fail,
@@ -415,11 +435,13 @@ int cmd_xdp(int argc, char **argv)
 	       "\"observer_new_dest\":%.0f,\"observer_rule_violation\":%.0f,"
 	       "\"observer_new_dest_full_map\":%.0f,\"observer_v4_tcp_131k_dests\":%.0f,"
 	       "\"observer_v4_tcp_nodecap\":%.0f,\"observer_vxlan_tcp\":%.0f,"
-	       "\"observer_gtpu_esp\":%.0f,\"observer_mpls_tcp\":%.0f},"
+	       "\"observer_gtpu_esp\":%.0f,\"observer_mpls_tcp\":%.0f,"
+	       "\"observer_v4_tcp_131k_scattered\":%.0f},"
 	       "\"xdp_raw_ns\":{",
 	       med[I_BARE], med[I_COUNTER], med[I_V4_TCP], med[I_V6_EXT],
 	       med[I_QINQ_ESP], new_dest, med[I_VIOLATION], evict, cycle,
-	       med[I_V4_NODECAP], med[I_VXLAN_TCP], med[I_GTPU_ESP], med[I_MPLS_TCP]);
+	       med[I_V4_NODECAP], med[I_VXLAN_TCP], med[I_GTPU_ESP], med[I_MPLS_TCP],
+	       scatter);
 	for (int i = 0; i < NITEM; i++) {
 		printf("%s\"%s\":[", i ? "," : "", item_name[i]);
 		for (int r = 0; r < e->rounds; r++)

@@ -2,8 +2,8 @@
 /*
  * Destinations on demand, for `make bench`. BPF_PROG_TEST_RUN repeats one
  * frame; these programs rewrite its IPv4 destination on every repetition
- * (base, base + 1, ... wrapping after ndest, or never when ndest is 0) and
- * fix the header checksum, so one run of a million repetitions can show
+ * (base, base + 1, ... wrapping after ndest, or never when ndest is 0; or
+ * scattered: base + (i * stride) % ndest) and fix the header checksum, so one run of a million repetitions can show
  * the observer a million destinations.
  *
  *   bench_tail  rewrite, then tail-call the program in target[0] (pm_xdp,
@@ -28,6 +28,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 __u32 dst_base;		/* host order */
 __u32 dst_count;	/* destinations to cycle through; 0: never wrap */
 __u32 dst_next;		/* the index the next frame gets */
+__u32 dst_stride;	/* 0: in order; else index i is base + (i * stride)
+			 * % count, every one of them once a cycle when
+			 * stride and count have no common factor */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -55,11 +58,13 @@ static __always_inline void next_dst(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct iphdr *ip = data + ETH_HLEN;
-	__u32 i = dst_next, n = dst_count, to;
+	__u32 i = dst_next, n = dst_count, s = dst_stride, to;
 
 	if ((void *)(ip + 1) > data_end)
 		return;
 	dst_next = (n && i + 1 >= n) ? 0 : i + 1;
+	if (s && n)
+		i = (__u32)((__u64)i * s % n);
 	to = bpf_htonl(dst_base + i);
 	ip->check = csum_replace4(ip->check, ip->daddr, to);
 	ip->daddr = to;
