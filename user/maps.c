@@ -154,7 +154,12 @@ static uint64_t load_state(const struct pm_bucket *b)
  * programs keep running while we read: an entry that changed hands
  * meanwhile (its key or first_seen moved) is skipped, as if it had been
  * evicted just before the read. The main class's counters are in the
- * header, the other classes' in dest_counts (headers/protomix.h). */
+ * header, the other classes' in dest_counts (headers/protomix.h), and
+ * only the classes of `seen` are read there: the program counts no
+ * other (a class's counter is written before its bit in seen, so a
+ * class's very first packets may show one read later), and never the
+ * main class there. A destination of one class costs the read its
+ * header and cold part only, not 17 counter lines. */
 int dests_read(const struct dest_maps *m, struct dest_table *t)
 {
 	uint64_t used = __atomic_load_n(&m->index[0].next, __ATOMIC_ACQUIRE);
@@ -168,21 +173,27 @@ int dests_read(const struct dest_maps *m, struct dest_table *t)
 		struct pm_dest *v = &t->vals[t->n];
 		uint64_t first = __atomic_load_n(&k->first_seen, __ATOMIC_ACQUIRE);
 		struct pm_dest_hdr copy;
-		uint32_t main;
+		uint32_t main, others;
 
 		if (!first)
 			continue;	/* being written */
 		copy = *h;
-		for (int c = 0; c < PM_NCLASS; c++) {
+		main = (copy.flags & PM_H_MAIN_MASK) >> PM_H_MAIN_SHIFT;
+		others = copy.seen & PM_ALL_CLASSES;
+		if (main && main <= PM_NCLASS)
+			others &= ~(1u << (main - 1));
+		memset(v->packets, 0, sizeof(v->packets));
+		memset(v->bytes, 0, sizeof(v->bytes));
+		for (uint32_t o = others; o; o &= o - 1) {
+			int c = __builtin_ctz(o);
 			const struct pm_dest_count *n = &m->counts[(size_t)c * m->nslots + s];
 
 			v->packets[c] = n->packets;
 			v->bytes[c] = n->bytes;
 		}
-		main = (copy.flags & PM_H_MAIN_MASK) >> PM_H_MAIN_SHIFT;
 		if (main && main <= PM_NCLASS) {
-			v->packets[main - 1] += copy.packets;
-			v->bytes[main - 1] += copy.bytes;
+			v->packets[main - 1] = copy.packets;
+			v->bytes[main - 1] = copy.bytes;
 		}
 		v->violations = k->violations;
 		v->win_start = k->win_start;
@@ -225,24 +236,41 @@ static void dest_write(struct dest_maps *m, uint32_t s, const struct pm_dest_key
 		       const struct pm_dest *v)
 {
 	struct pm_dest_hdr *h = &m->hdr[s];
+	uint32_t seen = v->seen & PM_ALL_CLASSES;
+	int main = -1;
 
+	/* as the program leaves it: every class with packets in seen, the
+	 * lowest of them the main class, its counters in the header */
 	for (int c = 0; c < PM_NCLASS; c++) {
-		m->counts[(size_t)c * m->nslots + s].packets = v->packets[c];
-		m->counts[(size_t)c * m->nslots + s].bytes = v->bytes[c];
+		struct pm_dest_count *n = &m->counts[(size_t)c * m->nslots + s];
+
+		if (v->packets[c] || v->bytes[c])
+			seen |= 1u << c;
+		if (main < 0 && (seen & 1u << c)) {
+			main = c;
+			n->packets = n->bytes = 0;
+			continue;
+		}
+		n->packets = v->packets[c];
+		n->bytes = v->bytes[c];
 	}
 	m->cold[s].violations = v->violations;
 	m->cold[s].win_start = v->win_start;
 	m->cold[s].win_samples = v->win_samples;
 	m->cold[s].rule_id = v->rule_id;
 	m->cold[s].first_seen = v->first_seen ? v->first_seen : 1;
-	/* every class in dest_counts: no main class (PM_H_MAIN 0) */
 	memset(h, 0, sizeof(*h));
 	h->key = *k;
 	h->last_seen = v->last_seen;
 	h->flags = (v->flags & ~PM_H_MASK) | (v->rule_id ? PM_H_RULE : 0);
+	if (main >= 0) {
+		h->flags |= PM_H_MAIN(main);
+		h->packets = v->packets[main];
+		h->bytes = v->bytes[main];
+	}
 	h->rules_gen = v->rules_gen;
 	h->denied = v->denied;
-	h->seen = v->seen;
+	h->seen = seen;
 }
 
 int dests_put(struct dest_maps *m, uint64_t seed, const struct pm_dest_key *k,
