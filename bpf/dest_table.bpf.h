@@ -355,9 +355,9 @@ __noinline int lock_spin(__u32 b)
 
 /* The slot of a destination neither of its buckets (b1, b2, its tag:
  * pm_dest_hash; the tag in tag_cls's low 16 bits, the class of the packet
- * above them: a BPF call has five arguments) held a moment ago, inserted unless another CPU did it
- * meanwhile: the slot, with SLOT_NEW when we inserted it; -1 when there
- * was no room. One insert per first bucket at a time, so that two CPUs
+ * above them: a BPF call has five arguments) held a moment ago, inserted
+ * unless another CPU did it meanwhile: the slot, with SLOT_NEW when we
+ * inserted it; -1 when there was no room. One insert per first bucket at a time, so that two CPUs
  * never insert the same destination twice: the other waits a little,
  * then finds the destination the first one inserted. A global function:
  * the verifier checks it once, apart from the per-packet path. */
@@ -390,8 +390,8 @@ __noinline int dest_insert(struct pm_dest_key *key, __u64 now, __u32 b1,
 
 /* Find the destination's slot, inserting it on first sight (cls, the
  * packet's class, its main class): the slot, or -1 (counted in stats
- * only). Userspace counts evictions as new_dests
- * minus the destinations in the table. A zeroed entry is valid as it is
+ * only). Userspace counts evictions as new_dests minus the destinations
+ * in the table. A zeroed entry is valid as it is
  * (denied 0: nothing denied), so another CPU may use it at once. */
 static __always_inline int dest_slot(struct pm_dest_key *key, __u32 cls,
 				     struct pm_stats *st, __u64 now)
