@@ -135,9 +135,10 @@ static int obs_fd(struct observer *ob)
 	return bpf_program__fd(ob->skel->progs.pm_xdp);
 }
 
-/* Point bench_tail at prog_fd and start it at base + next. */
+/* Point bench_tail at prog_fd and start it at base + next, in order
+ * (stride 0) or scattered (gen.bpf.c's dst_stride). */
 static int tail_setup(struct env *e, int prog_fd, uint32_t base, uint32_t count,
-		      uint32_t next)
+		      uint32_t next, uint32_t stride)
 {
 	__u32 k = 0;
 
@@ -148,7 +149,7 @@ static int tail_setup(struct env *e, int prog_fd, uint32_t base, uint32_t count,
 	e->gen->bss->dst_base = base;
 	e->gen->bss->dst_count = count;
 	e->gen->bss->dst_next = next;
-	e->gen->bss->dst_stride = 0;
+	e->gen->bss->dst_stride = stride;
 	return 0;
 }
 
@@ -218,9 +219,9 @@ static int one_round(struct env *e, int r)
 	err = err ?: test_run(obs_fd(&e->hot), &e->mpls, e->repeat, &e->ns[I_MPLS_TCP][r]);
 
 	/* new destinations: tail->bare, then tail->pm_xdp into room */
-	err = err ?: tail_setup(e, bare_fd, NEW_BASE, 0, 0);
+	err = err ?: tail_setup(e, bare_fd, NEW_BASE, 0, 0, 0);
 	err = err ?: tail_run(e, &e->ns[I_TAIL_BARE][r]);
-	err = err ?: tail_setup(e, obs_fd(&e->fresh), NEW_BASE, 0, 0);
+	err = err ?: tail_setup(e, obs_fd(&e->fresh), NEW_BASE, 0, 0, 0);
 	err = err ?: tail_run(e, &e->ns[I_TAIL_NEW][r]);
 	if (err)
 		return err;
@@ -230,23 +231,21 @@ static int one_round(struct env *e, int r)
 			  "(both buckets of some were full)", r + 1, n, e->repeat);
 
 	/* new destinations into a full map: every insert evicts */
-	err = tail_setup(e, obs_fd(&e->full), EVICT_BASE, 0, e->evict_next);
+	err = tail_setup(e, obs_fd(&e->full), EVICT_BASE, 0, e->evict_next, 0);
 	err = err ?: tail_run(e, &e->ns[I_TAIL_EVICT][r]);
 	e->evict_next += e->repeat;
 
 	/* known destinations, 131072 of them in turn */
-	err = err ?: tail_setup(e, bare_fd, CYCLE_BASE, CYCLE_DESTS, 0);
+	err = err ?: tail_setup(e, bare_fd, CYCLE_BASE, CYCLE_DESTS, 0, 0);
 	err = err ?: tail_run(e, &e->ns[I_TAIL_BARE_CYCLE][r]);
-	err = err ?: tail_setup(e, obs_fd(&e->hot), CYCLE_BASE, CYCLE_DESTS, 0);
+	err = err ?: tail_setup(e, obs_fd(&e->hot), CYCLE_BASE, CYCLE_DESTS, 0, 0);
 	err = err ?: tail_run(e, &e->ns[I_TAIL_CYCLE][r]);
 
 	/* the same, in an order other than their slots' (a gateway's
 	 * traffic does not come in the order its destinations arrived) */
-	err = err ?: tail_setup(e, bare_fd, CYCLE_BASE, CYCLE_DESTS, 0);
-	e->gen->bss->dst_stride = CYCLE_STRIDE;
+	err = err ?: tail_setup(e, bare_fd, CYCLE_BASE, CYCLE_DESTS, 0, CYCLE_STRIDE);
 	err = err ?: tail_run(e, &e->ns[I_TAIL_BARE_SCATTER][r]);
-	err = err ?: tail_setup(e, obs_fd(&e->hot), CYCLE_BASE, CYCLE_DESTS, 0);
-	e->gen->bss->dst_stride = CYCLE_STRIDE;
+	err = err ?: tail_setup(e, obs_fd(&e->hot), CYCLE_BASE, CYCLE_DESTS, 0, CYCLE_STRIDE);
 	err = err ?: tail_run(e, &e->ns[I_TAIL_SCATTER][r]);
 	return err;
 }
@@ -313,10 +312,10 @@ static int setup(struct env *e)
 	err = err ?: test_run(hot_fd, &e->mpls, 1, NULL);
 	err = err ?: test_run(obs_fd(&e->nodecap), &e->tcp4, 1, NULL);
 	err = err ?: test_run(obs_fd(&e->rules), &e->esp4, 1, NULL);
-	err = err ?: tail_setup(e, hot_fd, CYCLE_BASE, CYCLE_DESTS, 0);
+	err = err ?: tail_setup(e, hot_fd, CYCLE_BASE, CYCLE_DESTS, 0, 0);
 	err = err ?: test_run(bpf_program__fd(e->gen->progs.bench_tail), &e->tcp4,
 			      CYCLE_DESTS, &ns);
-	err = err ?: tail_setup(e, obs_fd(&e->full), EVICT_BASE, 0, 0);
+	err = err ?: tail_setup(e, obs_fd(&e->full), EVICT_BASE, 0, 0, 0);
 	err = err ?: test_run(bpf_program__fd(e->gen->progs.bench_tail), &e->tcp4,
 			      2 * SMALL_DESTS, &ns);
 	e->evict_next = 2 * SMALL_DESTS;

@@ -646,14 +646,11 @@ static int send_case(struct table *t, const char *name, const uint8_t dst4[4],
 	return 0;
 }
 
-/* The slot that holds ::ffff:dst4, or -1. */
-static long slot_of(const struct table *t, const uint8_t dst4[4])
+/* The slot whose header holds key, or -1. */
+static long slot_of(const struct table *t, const struct pm_dest_key *key)
 {
-	uint8_t key[16] = { [10] = 0xff, [11] = 0xff };
-
-	memcpy(key + 12, dst4, 4);
 	for (uint32_t s = 0; s < t->dm.nslots; s++)
-		if (!memcmp(t->dm.hdr[s].key.addr, key, 16))
+		if (!memcmp(&t->dm.hdr[s].key, key, sizeof(*key)))
 			return s;
 	return -1;
 }
@@ -670,9 +667,12 @@ static void check_main_class(struct check *ck, struct table *t, const struct mai
 	char a[INET_ADDRSTRLEN];
 	const struct pm_dest_hdr *h;
 	const struct pm_dest_count *o, *m;
-	long s = slot_of(t, w->dst4);
-	uint32_t flags;
+	struct pm_dest_key key = { .addr = { [10] = 0xff, [11] = 0xff } };
+	const struct pm_dest *d;
+	long s, e;
 
+	memcpy(key.addr + 12, w->dst4, 4);
+	s = slot_of(t, &key);
 	inet_ntop(AF_INET, w->dst4, a, sizeof(a));
 	if (s < 0) {
 		complain(ck, "%s: not in the table", a);
@@ -701,28 +701,26 @@ static void check_main_class(struct check *ck, struct table *t, const struct mai
 
 	/* as userspace reads it */
 	dests_read(&t->dm, &t->tab);
-	for (size_t e = 0; e < t->tab.n; e++) {
-		const struct pm_dest *d = &t->tab.vals[e];
-
-		if (memcmp(t->tab.keys[e].addr + 12, w->dst4, 4))
-			continue;
-		for (int c = 0; c < PM_NCLASS; c++) {
-			__u64 wp = c == w->main ? w->main_packets :
-				   c == w->other ? w->other_packets : 0;
-			__u64 wb = c == w->main ? wp * main_bytes : wp * other_bytes;
-
-			if (d->packets[c] != wp || d->bytes[c] != wb)
-				complain(ck, "%s read: %s %llu packets %llu bytes, want %llu %llu",
-					 a, class_name(c), (unsigned long long)d->packets[c],
-					 (unsigned long long)d->bytes[c],
-					 (unsigned long long)wp, (unsigned long long)wb);
-		}
-		flags = d->flags;
-		if (flags & PM_H_MASK)
-			complain(ck, "%s read: flags 0x%x carry the header's own bits", a, flags);
+	dest_table_index(&t->tab);
+	e = dest_table_find(&t->tab, &key);
+	if (e < 0) {
+		complain(ck, "%s: not read by dests_read", a);
 		return;
 	}
-	complain(ck, "%s: not read by dests_read", a);
+	d = &t->tab.vals[e];
+	for (int c = 0; c < PM_NCLASS; c++) {
+		__u64 wp = c == w->main ? w->main_packets :
+			   c == w->other ? w->other_packets : 0;
+		__u64 wb = c == w->main ? wp * main_bytes : wp * other_bytes;
+
+		if (d->packets[c] != wp || d->bytes[c] != wb)
+			complain(ck, "%s read: %s %llu packets %llu bytes, want %llu %llu",
+				 a, class_name(c), (unsigned long long)d->packets[c],
+				 (unsigned long long)d->bytes[c],
+				 (unsigned long long)wp, (unsigned long long)wb);
+	}
+	if (d->flags & PM_H_MASK)
+		complain(ck, "%s read: flags 0x%x carry the header's own bits", a, d->flags);
 }
 
 static void test_main_class(struct env *env)
