@@ -111,35 +111,48 @@ static __always_inline struct pm_dest_cold *cold_at(__u32 slot)
 	return bpf_map_lookup_elem(&dest_cold, &slot);
 }
 
-/* The way of bk that holds key, or -1: a tag compare per way, and the
- * entry's key read only where the tag matches. */
-static __always_inline int find_way(struct pm_bucket *bk, __u16 tag,
-				    const struct pm_dest_key *key)
+/* The entry of key in bk, its slot in *slot, or NULL: a tag compare per
+ * way, and the entry's key read only where the tag matches (tags of 16
+ * bits: a key is read in vain about once in 8192 lookups). */
+static __always_inline struct pm_dest_hdr *
+find_way(struct pm_bucket *bk, __u16 tag, const struct pm_dest_key *key,
+	 __u32 *slot)
 {
 	__u64 valid = READ_ONCE(bk->state) & PM_B_VALID;
 	struct pm_dest_hdr *h;
+	__u32 s;
 
 #pragma unroll
 	for (int w = 0; w < PM_WAYS; w++) {
 		if (!(valid & (1ull << w)) || bk->tags[w] != tag)
 			continue;
-		h = hdr_at(bk->slots[w]);
-		if (h && h->key.w[0] == key->w[0] && h->key.w[1] == key->w[1])
-			return w;
+		s = bk->slots[w];
+		h = hdr_at(s);
+		if (h && h->key.w[0] == key->w[0] && h->key.w[1] == key->w[1]) {
+			*slot = s;
+			return h;
+		}
 	}
-	return -1;
+	return NULL;
 }
 
-/* The slot of key in either of its buckets, or -1. */
-static __always_inline int find_slot(struct pm_bucket *bk1, struct pm_bucket *bk2,
-				     __u16 tag, const struct pm_dest_key *key)
+/* The entry of key in either of its buckets, its slot in *slot, or
+ * NULL. */
+static __always_inline struct pm_dest_hdr *
+find_slot(struct pm_bucket *bk1, struct pm_bucket *bk2, __u16 tag,
+	  const struct pm_dest_key *key, __u32 *slot)
 {
-	int w = find_way(bk1, tag, key);
+	struct pm_dest_hdr *h = find_way(bk1, tag, key, slot);
 
-	if (w >= 0)
-		return bk1->slots[w & (PM_WAYS - 1)];
-	w = find_way(bk2, tag, key);
-	return w >= 0 ? (int)bk2->slots[w & (PM_WAYS - 1)] : -1;
+	return h ? h : find_way(bk2, tag, key, slot);
+}
+
+/* Ways in a way mask. */
+static __always_inline __u32 nways(__u64 ways)
+{
+	ways = ways - ((ways >> 1) & 0x55);
+	ways = (ways & 0x33) + ((ways >> 2) & 0x33);
+	return (ways + (ways >> 4)) & 0x0f;
 }
 
 /* Ways neither valid nor busy. */
@@ -155,13 +168,6 @@ static __always_inline int lowest_way(__u64 ways)
 		if (ways & (1ull << w))
 			return w;
 	return -1;
-}
-
-static __always_inline __u32 nways(__u64 ways)
-{
-	ways = ways - ((ways >> 1) & 0x55);
-	ways = (ways & 0x33) + ((ways >> 2) & 0x33);
-	return (ways + (ways >> 4)) & 0x0f;
 }
 
 /* Mark a free way of bk busy: the way, or -1 when bk has none. */
@@ -247,8 +253,9 @@ static __always_inline void release_way(struct pm_bucket *bk, int w)
 }
 
 /* A destination seen for the first time, with its first bucket locked:
- * its slot, or -1. The way comes from the emptier of its two buckets and
- * the slot from the next never used one; when both buckets are full, the
+ * its slot, or -1. The way comes from its first bucket while that has
+ * PM_FIRST_FREE free ways, else from the emptier of its two buckets
+ * (headers/protomix.h: why), and the slot from the next never used one; when both buckets are full, the
  * least recently seen of their destinations gives up its way and slot.
  * cls, the class of the packet that inserts it, becomes its main class. */
 static __always_inline int insert(struct pm_dest_key *key, __u16 tag,
@@ -259,11 +266,13 @@ static __always_inline int insert(struct pm_dest_key *key, __u16 tag,
 	struct pm_dest_cold *k;
 	struct pm_dest_hdr *h;
 	bool evicted = false;
-	__u32 slot, seen, flags, *base;
+	__u32 slot, seen, flags, *base, free1;
 	int w;
 
-	if (nways(free_ways(READ_ONCE(bk2->state))) >
-	    nways(free_ways(READ_ONCE(bk1->state))))
+	free1 = nways(free_ways(READ_ONCE(bk1->state)));
+
+	if (free1 < PM_FIRST_FREE &&
+	    nways(free_ways(READ_ONCE(bk2->state))) > free1)
 		bk = bk2;
 	w = claim_free(bk);
 	if (w < 0 && bk != bk2) {
@@ -368,6 +377,7 @@ __noinline int dest_insert(struct pm_dest_key *key, __u64 now, __u32 b1,
 	__u32 cls = tag_cls >> 16;
 	struct pm_bucket *bk0, *bk1, *bk2;
 	int slot, locked = 0;
+	__u32 found;
 
 	if (!key)
 		return -1;
@@ -381,43 +391,48 @@ __noinline int dest_insert(struct pm_dest_key *key, __u64 now, __u32 b1,
 	if (!locked)
 		return -1;
 	/* Inserted while we waited for the lock? */
-	slot = find_slot(bk1, bk2, tag, key);
-	if (slot < 0 && (slot = insert(key, tag, now, cls, bk1, bk2, bk0)) >= 0)
+	if (find_slot(bk1, bk2, tag, key, &found))
+		slot = found;
+	else if ((slot = insert(key, tag, now, cls, bk1, bk2, bk0)) >= 0)
 		slot |= SLOT_NEW;
 	__sync_fetch_and_and(&bk1->state, ~PM_B_LOCK);
 	return slot;
 }
 
-/* Find the destination's slot, inserting it on first sight (cls, the
- * packet's class, its main class): the slot, or -1 (counted in stats
- * only). Userspace counts evictions as new_dests minus the destinations
- * in the table. A zeroed entry is valid as it is
- * (denied 0: nothing denied), so another CPU may use it at once. */
-static __always_inline int dest_slot(struct pm_dest_key *key, __u32 cls,
-				     struct pm_stats *st, __u64 now)
+/* Find the destination's entry, inserting it on first sight (cls, the
+ * packet's class, its main class): its header, its slot in *slot; NULL
+ * (counted in stats only) when there is no room. Userspace counts
+ * evictions as new_dests minus the destinations in the table. A zeroed
+ * entry is valid as it is (denied 0: nothing denied), so another CPU may
+ * use it at once. */
+static __always_inline struct pm_dest_hdr *
+dest_slot(struct pm_dest_key *key, __u32 cls, struct pm_stats *st, __u64 now,
+	  __u32 *slot)
 {
 	struct pm_bucket *bk1, *bk2;
+	struct pm_dest_hdr *h;
 	__u32 b1, b2;
 	__u16 tag;
-	int slot;
+	int s;
 
 	tag = pm_dest_hash(key, cfg_seed, cfg_nbuckets, &b1, &b2);
 	bk1 = bucket_at(b1);
 	bk2 = bucket_at(b2);
 	if (!bk1 || !bk2) {
 		st->dest_update_fail++;
-		return -1;
+		return NULL;
 	}
-	slot = find_slot(bk1, bk2, tag, key);
-	if (slot >= 0)
-		return slot;
-	slot = dest_insert(key, now, b1, b2, cls << 16 | tag);
-	if (slot < 0) {
+	h = find_slot(bk1, bk2, tag, key, slot);
+	if (h)
+		return h;
+	s = dest_insert(key, now, b1, b2, cls << 16 | tag);
+	if (s < 0) {
 		st->dest_update_fail++;
-		return -1;
+		return NULL;
 	}
-	if (slot & SLOT_NEW)
+	if (s & SLOT_NEW)
 		st->new_dests++;
-	return slot & ~SLOT_NEW;
+	*slot = s & ~SLOT_NEW;
+	return hdr_at(*slot);
 }
 #endif /* PM_DEST_TABLE_BPF_H */

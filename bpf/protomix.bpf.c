@@ -333,16 +333,12 @@ static __always_inline void count_dest(struct frame *f, __u32 cls, __u64 bytes,
 	struct pm_dest_count *c;
 	struct pm_dest_cold *k;
 	struct pm_dest_hdr *d;
-	__u32 via;
-	int slot;
+	__u32 via, slot;
 
 	f->now = clock_coarse(st);
 	key = pi->dst;	/* the evidence keeps the packet's own address */
 	aggregate(&key, pi->is_v6);
-	slot = dest_slot(&key, cls, st, f->now);
-	if (slot < 0)
-		return;
-	d = hdr_at(slot);
+	d = dest_slot(&key, cls, st, f->now, &slot);
 	if (!d)
 		return;
 	if (IPSEC_MASK & (1u << cls) && cls != PM_C_AH)

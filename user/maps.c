@@ -294,8 +294,10 @@ int dests_put(struct dest_maps *m, uint64_t seed, const struct pm_dest_key *k,
 		}
 		fw[i] = ~bk->state & PM_B_VALID;
 	}
-	/* the emptier bucket, the first on a tie, as the program does */
-	i = __builtin_popcountll(fw[1]) > __builtin_popcountll(fw[0]);
+	/* the first bucket while it has PM_FIRST_FREE free ways, else the
+	 * emptier, the first on a tie, as the program does */
+	i = __builtin_popcountll(fw[0]) < PM_FIRST_FREE &&
+	    __builtin_popcountll(fw[1]) > __builtin_popcountll(fw[0]);
 	if (!fw[i] || m->index[0].next >= m->nslots)
 		return -ENOSPC;
 	bk = &m->index[b[i]];
