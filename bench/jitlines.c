@@ -8,6 +8,8 @@
  * and SOURCE-TEXT come from the program's BTF line info. bench/profile.sh
  * maps perf's sample addresses to these lines: a profile of the programs
  * by line of C, where bpftool cannot disassemble (built without libbfd).
+ * Where each function's code ends, a line "ADDRESS <end>": an address
+ * from there to the next line's is not the program's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,10 +32,11 @@ static const char *base_name(const char *path)
 static int print_lines(__u32 id)
 {
 	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info), n;
+	__u32 len = sizeof(info), n, nf;
 	struct bpf_line_info *li = NULL;
 	struct btf *btf = NULL;
-	__u64 *jli = NULL;
+	__u64 *jli = NULL, *ksyms = NULL;
+	__u32 *flens = NULL;
 	int fd, rc = 1;
 
 	fd = bpf_prog_get_fd_by_id(id);
@@ -51,9 +54,13 @@ static int print_lines(__u32 id)
 		bench_err("program %u has no line information (no BTF, or not JIT'd)", id);
 		goto out;
 	}
+	nf = info.nr_jited_ksyms < info.nr_jited_func_lens ? info.nr_jited_ksyms
+							    : info.nr_jited_func_lens;
 	li = calloc(n, info.line_info_rec_size);
 	jli = calloc(n, sizeof(*jli));
-	if (!li || !jli) {
+	ksyms = calloc(nf + 1, sizeof(*ksyms));
+	flens = calloc(nf + 1, sizeof(*flens));
+	if (!li || !jli || !ksyms || !flens) {
 		bench_err("out of memory");
 		goto out;
 	}
@@ -70,6 +77,10 @@ static int print_lines(__u32 id)
 			.nr_jited_line_info = n,
 			.jited_line_info_rec_size = sizeof(*jli),
 			.jited_line_info = (__u64)(unsigned long)jli,
+			.nr_jited_ksyms = nf,
+			.jited_ksyms = (__u64)(unsigned long)ksyms,
+			.nr_jited_func_lens = nf,
+			.jited_func_lens = (__u64)(unsigned long)flens,
 		};
 
 		len = sizeof(q);
@@ -87,9 +98,13 @@ static int print_lines(__u32 id)
 		       base_name(btf__name_by_offset(btf, l->file_name_off)),
 		       BPF_LINE_INFO_LINE_NUM(l->line_col), text ? text : "");
 	}
+	for (__u32 i = 0; i < nf; i++)
+		printf("%llx <end>\n", (unsigned long long)(ksyms[i] + flens[i]));
 	rc = 0;
 out:
 	btf__free(btf);
+	free(ksyms);
+	free(flens);
 	free(jli);
 	free(li);
 	close(fd);
