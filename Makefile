@@ -139,6 +139,7 @@ include tests/export.mk
 include bench/bench.mk
 include tests/replay.mk
 include tests/snapshot.mk
+include tests/report.mk
 include bench/snapshot.mk
 include tests/kernels.mk
 

@@ -68,6 +68,13 @@
  *	nor loses one), each with exactly one packet, no key twice, and
  *	the last destination sent is there.
  *
+ *   table/find_at
+ *	After eviction_exact, the 64 entries read twice with dests_read:
+ *	dest_table_find_at (how the interval reports match a destination
+ *	with the read before) finds each key of the second read at its own
+ *	index in the first, gives the same index as dest_table_find when
+ *	pointed at the wrong index, and -1 for a key not there.
+ *
  * One line per check: PASS name | FAIL name: why | SKIP name: why.
  * Usage: table_test [-v]   (-v: libbpf's messages, per-round figures)
  */
@@ -1069,6 +1076,46 @@ done:
 	free(seen);
 }
 
+/* ---- table/find_at ------------------------------------------------ */
+
+static void test_find_at(struct env *env)
+{
+	const char *name = "table/find_at";
+	struct table *t = &env->small;
+	struct dest_table prev = { 0 };
+	struct check ck = { .n = 0 };
+	struct pm_dest_key none = v4_key(0x0a4f0000u);	/* 10.79.0.0: not sent */
+	char a[INET6_ADDRSTRLEN];
+
+	if (dest_table_init(&prev, t->dm.nslots)) {
+		complain(&ck, "out of memory");
+		goto done;
+	}
+	dests_read(&t->dm, &prev);
+	dest_table_index(&prev);
+	dests_read(&t->dm, &t->tab);
+	if (prev.n != EVICT_SLOTS || t->tab.n != prev.n)
+		complain(&ck, "read %zu and %zu entries, want %u twice", prev.n,
+			 t->tab.n, EVICT_SLOTS);
+	for (size_t i = 0; i < t->tab.n; i++) {
+		const struct pm_dest_key *k = &t->tab.keys[i];
+		long want = dest_table_find(&prev, k);
+
+		inet_ntop(AF_INET6, k->addr, a, sizeof(a));
+		if (dest_table_find_at(&prev, k, i) != (long)i || want != (long)i)
+			complain(&ck, "%s: at %ld and %ld in the first read, want %zu",
+				 a, dest_table_find_at(&prev, k, i), want, i);
+		if (dest_table_find_at(&prev, k, (i + 1) % prev.n) != want ||
+		    dest_table_find_at(&prev, k, prev.n + 5) != want)
+			complain(&ck, "%s: pointed elsewhere, not found at %ld", a, want);
+	}
+	if (dest_table_find_at(&prev, &none, 0) != -1)
+		complain(&ck, "10.79.0.0, never sent, found");
+done:
+	failed += report(name, &ck);
+	dest_table_free(&prev);
+}
+
 /* ---- main --------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -1135,6 +1182,7 @@ int main(int argc, char **argv)
 	test_tag_collision(&env);
 	test_placement(&env);
 	test_eviction_exact(&env);
+	test_find_at(&env);
 	ret = failed ? 1 : 0;
 out:
 	for (int i = 0; i < 2; i++)

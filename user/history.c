@@ -264,10 +264,12 @@ static uint64_t packets_since(const struct pm_dest *now, const struct pm_dest *w
 	return a >= b ? a - b : a;
 }
 
+/* k's entry in the read before, looked for first at index i: where it is
+ * when k is the current read's entry i (dest_table_find_at). */
 static const struct pm_dest *prev_of(const struct dest_table *prev,
-				     const struct pm_dest_key *k)
+				     const struct pm_dest_key *k, size_t i)
 {
-	long p = prev && prev->n ? dest_table_find(prev, k) : -1;
+	long p = prev && prev->n ? dest_table_find_at(prev, k, i) : -1;
 
 	return p >= 0 ? &prev->vals[p] : NULL;
 }
@@ -300,7 +302,7 @@ static void select_dests(struct history *h, const struct dest_table *t,
 	h->nbusy = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct pm_dest *d = &t->vals[i];
-		uint64_t pkts = packets_since(d, prev_of(prev, &t->keys[i]));
+		uint64_t pkts = packets_since(d, prev_of(prev, &t->keys[i], i));
 
 		if (d->violations && h->nalerted < h->ndests)
 			track_alerted(h, &t->keys[i]);
@@ -338,7 +340,7 @@ static void write_cells(struct history *h, const struct dest_table *t,
 		if (cur < 0)
 			continue;	/* evicted meanwhile: nothing counted */
 		now = &t->vals[cur];
-		was = prev_of(prev, &s->key);
+		was = prev_of(prev, &s->key, (size_t)cur);
 		if (was && was->first_seen != now->first_seen)
 			was = NULL;
 		for (int k = 0; k < PM_NCLASS; k++) {

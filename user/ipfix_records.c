@@ -238,7 +238,7 @@ void ipfix_export_mix(struct ipfix *x, const struct pm_view *v,
 
 			if (addr_is_v4(t->keys[i].addr) != !fam)
 				continue;
-			p = prev && prev->n ? dest_table_find(prev, &t->keys[i]) : -1;
+			p = prev && prev->n ? dest_table_find_at(prev, &t->keys[i], i) : -1;
 			mix_dest(x, &r, v, &t->keys[i], &t->vals[i],
 				 p >= 0 ? &prev->vals[p] : NULL, !fam);
 		}

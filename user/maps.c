@@ -354,6 +354,14 @@ long dest_table_find(const struct dest_table *t, const struct pm_dest_key *k)
 	return -1;
 }
 
+long dest_table_find_at(const struct dest_table *t, const struct pm_dest_key *k,
+			size_t i)
+{
+	if (i < t->n && memcmp(&t->keys[i], k, sizeof(*k)) == 0)
+		return (long)i;
+	return dest_table_find(t, k);
+}
+
 uint64_t dest_total_packets(const struct pm_dest *d)
 {
 	uint64_t sum = 0;

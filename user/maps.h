@@ -69,6 +69,13 @@ void dest_table_free(struct dest_table *t);
 void dest_table_index(struct dest_table *t);
 /* Index of addr in t (after dest_table_index), or -1. */
 long dest_table_find(const struct dest_table *t, const struct pm_dest_key *k);
+/* The same, looking at index i first: where k is when t and the table k
+ * comes from are two reads of one kernel table (dests_read goes in slot
+ * order, and a destination keeps its slot until it is evicted), so a pass
+ * over one table against the read before costs a compare per
+ * destination, not a lookup in memory the caches no longer hold. */
+long dest_table_find_at(const struct dest_table *t, const struct pm_dest_key *k,
+			size_t i);
 
 uint64_t dest_total_packets(const struct pm_dest *d);
 

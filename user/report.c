@@ -23,6 +23,64 @@ static int cmp_rows(const void *a, const void *b, void *ctx)
 		      sizeof(struct pm_dest_key));
 }
 
+/* The top rows seen so far, a heap whose root is the least busy of them
+ * (cmp_rows: the last in report order): a pass over N destinations for
+ * the top K costs N log K and K rows of memory, not a sort of N. */
+struct top_heap {
+	struct row *r;
+	size_t n, cap;
+	const struct dest_table *t;
+};
+
+static bool heap_before(const struct top_heap *h, size_t a, size_t b)
+{
+	/* a sits above b: a comes after b in report order */
+	return cmp_rows(&h->r[a], &h->r[b], (void *)h->t) > 0;
+}
+
+static void heap_swap(struct top_heap *h, size_t a, size_t b)
+{
+	struct row x = h->r[a];
+
+	h->r[a] = h->r[b];
+	h->r[b] = x;
+}
+
+static void heap_down(struct top_heap *h, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+
+		if (l < h->n && heap_before(h, l, m))
+			m = l;
+		if (l + 1 < h->n && heap_before(h, l + 1, m))
+			m = l + 1;
+		if (m == i)
+			return;
+		heap_swap(h, i, m);
+		i = m;
+	}
+}
+
+/* Keep r if it is among the cap busiest so far. */
+static void heap_offer(struct top_heap *h, const struct row *r)
+{
+	size_t i;
+
+	if (h->n < h->cap) {
+		h->r[i = h->n++] = *r;
+		while (i && heap_before(h, i, (i - 1) / 2)) {
+			heap_swap(h, i, (i - 1) / 2);
+			i = (i - 1) / 2;
+		}
+		return;
+	}
+	if (cmp_rows(r, &h->r[0], (void *)h->t) >= 0)
+		return;		/* not before the least busy kept */
+	h->r[0] = *r;
+	heap_down(h, 0);
+}
+
 static void mix_text(const struct row *r, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -40,28 +98,30 @@ void report_interval(FILE *out, bool json, int top, double secs,
 		     const struct pm_view *v, const struct dest_table *prev)
 {
 	const struct dest_table *t = v->dests;
-	struct row *rows = calloc(t->n ? t->n : 1, sizeof(*rows));
+	size_t cap = (size_t)top < t->n ? (size_t)top : t->n;
+	struct top_heap heap = { .r = calloc(cap ? cap : 1, sizeof(struct row)),
+				 .cap = cap, .t = t };
+	struct row *rows = heap.r, r;
 	uint64_t all_pkts = 0, all_bytes = 0;
-	size_t nrows = 0;
+	size_t nrows;
 	char tbuf[40], addr[64], a[16], b[16], mix[256], unseen[96], inner[320];
 	char via[96];
 
 	if (!rows)
 		return;
 	for (uint32_t i = 0; i < t->n; i++) {
-		long p = prev && prev->n ? dest_table_find(prev, &t->keys[i]) : -1;
+		long p = prev && prev->n ? dest_table_find_at(prev, &t->keys[i], i) : -1;
 
-		rows[nrows].idx = i;
-		rows[nrows].pkts = dest_delta(&t->vals[i], p >= 0 ? &prev->vals[p] : NULL,
-					      rows[nrows].cls, &rows[nrows].bytes);
-		all_pkts += rows[nrows].pkts;
-		all_bytes += rows[nrows].bytes;
-		if (rows[nrows].pkts)
-			nrows++;
+		r.idx = i;
+		r.pkts = dest_delta(&t->vals[i], p >= 0 ? &prev->vals[p] : NULL,
+				    r.cls, &r.bytes);
+		all_pkts += r.pkts;
+		all_bytes += r.bytes;
+		if (r.pkts)
+			heap_offer(&heap, &r);
 	}
+	nrows = heap.n;
 	qsort_r(rows, nrows, sizeof(*rows), cmp_rows, (void *)t);
-	if ((size_t)top < nrows)
-		nrows = top;
 	fmt_time(mono_to_real_ns(v->taken_ns), tbuf, sizeof(tbuf));
 
 	if (json) {

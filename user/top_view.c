@@ -311,7 +311,7 @@ static int build_rows(struct top *t, const struct pm_view *v,
 	for (size_t i = 0; i < d->n; i++) {
 		const struct pm_dest *now = &d->vals[i], *was = NULL;
 		struct row *r = &t->rows[i];
-		long p = prev ? dest_table_find(prev, &d->keys[i]) : -1;
+		long p = prev ? dest_table_find_at(prev, &d->keys[i], i) : -1;
 
 		if (p >= 0)
 			was = &prev->vals[p];
