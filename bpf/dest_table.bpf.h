@@ -255,9 +255,10 @@ static __always_inline void release_way(struct pm_bucket *bk, int w)
 /* A destination seen for the first time, with its first bucket locked:
  * its slot, or -1. The way comes from its first bucket while that has
  * PM_FIRST_FREE free ways, else from the emptier of its two buckets
- * (headers/protomix.h: why), and the slot from the next never used one; when both buckets are full, the
- * least recently seen of their destinations gives up its way and slot.
- * cls, the class of the packet that inserts it, becomes its main class. */
+ * (headers/protomix.h: why), and the slot from the next never used one;
+ * when both buckets are full, the least recently seen of their
+ * destinations gives up its way and slot. cls, the class of the packet
+ * that inserts it, becomes its main class. */
 static __always_inline int insert(struct pm_dest_key *key, __u16 tag,
 				  __u64 now, __u32 cls, struct pm_bucket *bk1,
 				  struct pm_bucket *bk2, struct pm_bucket *bk0)
@@ -270,7 +271,6 @@ static __always_inline int insert(struct pm_dest_key *key, __u16 tag,
 	int w;
 
 	free1 = nways(free_ways(READ_ONCE(bk1->state)));
-
 	if (free1 < PM_FIRST_FREE &&
 	    nways(free_ways(READ_ONCE(bk2->state))) > free1)
 		bk = bk2;
@@ -366,10 +366,11 @@ __noinline int lock_spin(__u32 b)
  * pm_dest_hash; the tag in tag_cls's low 16 bits, the class of the packet
  * above them: a BPF call has five arguments) held a moment ago, inserted
  * unless another CPU did it meanwhile: the slot, with SLOT_NEW when we
- * inserted it; -1 when there was no room. One insert per first bucket at a time, so that two CPUs
- * never insert the same destination twice: the other waits a little,
- * then finds the destination the first one inserted. A global function:
- * the verifier checks it once, apart from the per-packet path. */
+ * inserted it; -1 when there was no room. One insert per first bucket at
+ * a time, so that two CPUs never insert the same destination twice: the
+ * other waits a little, then finds the destination the first one
+ * inserted. A global function: the verifier checks it once, apart from
+ * the per-packet path. */
 __noinline int dest_insert(struct pm_dest_key *key, __u64 now, __u32 b1,
 			   __u32 b2, __u32 tag_cls)
 {
