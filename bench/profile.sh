@@ -39,8 +39,10 @@ while [ $# -gt 0 ]; do
 done
 [ "$secs" -ge 1 ] && [ "$secs" -le 600 ] || { echo "profile.sh: SECONDS from 1 to 600" >&2; exit 2; }
 [ "$live" = 1 ] && [ ${#hook[@]} -gt 0 ] && { echo "profile.sh: --live is XDP already; no --hook" >&2; exit 2; }
-for c in perf iperf3 python3 jq; do
-	command -v $c >/dev/null || { echo "profile.sh: $c missing" >&2; exit 1; }
+need="perf python3 jq"
+[ "$live" = 1 ] || need="$need iperf3"
+for c in $need; do
+	command -v "$c" >/dev/null || { echo "profile.sh: $c missing" >&2; exit 1; }
 done
 [ -x "$PM" ] && [ -x "$PMB" ] || { echo "profile.sh: build first (make all bench-build)" >&2; exit 1; }
 
