@@ -49,6 +49,8 @@ done
 WORK=$(mktemp -d /tmp/pmprof.XXXXXX)
 # shellcheck source=../tests/lib/lab.sh
 . "$ROOT/tests/lib/lab.sh"
+# shellcheck source=live_pair.sh
+. "$ROOT/bench/live_pair.sh"
 W="" S="" NS=""
 cleanup() { [ -n "$W" ] && kill -INT "$W" 2>/dev/null && wait "$W" 2>/dev/null
 	    [ -n "$S" ] && kill "$S" 2>/dev/null
@@ -59,14 +61,7 @@ if [ "$live" = 1 ]; then
 	trap cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	ip netns add "$NS" || exit 1
-	# no IPv6 on the pair: nothing but the generated frames on it
-	ip netns exec "$NS" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6;
-				   echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6' &&
-	ip -n "$NS" link set lo up &&
-	ip -n "$NS" link add gen0 type veth peer name rx0 &&
-	ip -n "$NS" link set gen0 up && ip -n "$NS" link set rx0 up ||
-		{ echo "profile.sh: cannot set up the veth pair" >&2; exit 1; }
+	live_pair_up "$NS" || exit 1
 	ip netns exec "$NS" "$PM" watch --hook xdp -i 1 rx0 >"$WORK/watch.out" 2>"$WORK/watch.err" </dev/null &
 else
 	lab_up "pprof$$" || { rm -rf "$WORK"; exit 1; }

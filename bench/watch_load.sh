@@ -44,13 +44,9 @@ cleanup() { [ -n "$W" ] && kill -INT "$W" 2>/dev/null && wait "$W" 2>/dev/null
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-ip netns add "$NS" || exit 1
-ip netns exec "$NS" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6;
-			   echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6' &&
-ip -n "$NS" link set lo up &&
-ip -n "$NS" link add gen0 type veth peer name rx0 &&
-ip -n "$NS" link set gen0 up && ip -n "$NS" link set rx0 up ||
-	{ echo "watch_load.sh: cannot set up the veth pair" >&2; exit 1; }
+# shellcheck source=live_pair.sh
+. "$ROOT/bench/live_pair.sh"
+live_pair_up "$NS" || exit 1
 tck=$(getconf CLK_TCK)
 
 # one_run BINARY: the watch's ms of CPU per second of the measured frames

@@ -174,14 +174,6 @@ static int open_observer(struct observer *ob, uint64_t max_dests, const char *ru
 	return err ? -EINVAL : 0;
 }
 
-static void mapped_key(struct pm_dest_key *k, uint32_t v4)
-{
-	memset(k, 0, sizeof(*k));
-	k->addr[10] = k->addr[11] = 0xff;
-	v4 = htonl(v4);
-	memcpy(k->addr + 12, &v4, 4);
-}
-
 /* Empty fresh's destination table (outside the timing, no program
  * running). Returns how many destinations it held. */
 static long clear_fresh(struct env *e)
@@ -299,7 +291,7 @@ static int setup(struct env *e)
 		return -1;
 	}
 	for (int i = 0; i < e->repeat; i++)
-		mapped_key(&e->new_keys[i], NEW_BASE + i);
+		addr_from_v4(e->new_keys[i].addr, NEW_BASE + i);
 
 	/* Known destinations: the single frames once each, the cycle's
 	 * 131072 once each; the full map filled past its size. */

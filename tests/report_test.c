@@ -28,6 +28,7 @@
 #include "protomix.h"
 #include "maps.h"
 #include "report.h"
+#include "util.h"
 #include "view.h"
 #include "check.h"
 
@@ -43,10 +44,9 @@ struct want {
 
 static struct pm_dest_key v4_key(uint32_t v4)
 {
-	struct pm_dest_key k = { .addr = { [10] = 0xff, [11] = 0xff } };
-	uint32_t be = htonl(v4);
+	struct pm_dest_key k;
 
-	memcpy(k.addr + 12, &be, 4);
+	addr_from_v4(k.addr, v4);
 	return k;
 }
 

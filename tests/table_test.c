@@ -97,6 +97,7 @@
 #include "classes.h"
 #include "frames.h"
 #include "maps.h"
+#include "util.h"
 #include "check.h"
 
 #define ETH_HLEN	14
@@ -780,10 +781,9 @@ done:
 
 static struct pm_dest_key v4_key(uint32_t v4)
 {
-	struct pm_dest_key k = { .addr = { [10] = 0xff, [11] = 0xff } };
-	uint32_t be = htonl(v4);
+	struct pm_dest_key k;
 
-	memcpy(k.addr + 12, &be, 4);
+	addr_from_v4(k.addr, v4);
 	return k;
 }
 

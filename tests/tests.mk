@@ -25,9 +25,9 @@ $(TEST_BUILD)/bpf_parse_test: tests/bpf_parse_test.c $(FRAMES_SRCS) $(FRAMES_HDR
 # The destination table on both CPUs at once, and its eviction: pm_xdp
 # behind bench_tail (bench/bpf/gen.bpf.c, built by bench/bench.mk's rules).
 $(TEST_BUILD)/table_test: tests/table_test.c $(FRAMES_SRCS) $(FRAMES_HDRS) \
-		$(CHECK_SRCS) $(CHECK_HDRS) $(SKELS) $(BENCH_BUILD)/gen.skel.h | $(TEST_BUILD)
+		$(CHECK_SRCS) $(CHECK_HDRS) user/util.c user/util.h $(SKELS) $(BENCH_BUILD)/gen.skel.h | $(TEST_BUILD)
 	$(CC) $(TEST_CFLAGS) -I$(BENCH_BUILD) tests/table_test.c $(FRAMES_SRCS) $(CHECK_SRCS) \
-		-o $@ $(TEST_LDLIBS) -lpthread
+		user/util.c -o $@ $(TEST_LDLIBS) -lpthread
 
 # user/util.c's conversion of monotonic instants to wall-clock time.
 $(TEST_BUILD)/clock_test: tests/clock_test.c user/util.c user/util.h $(CHECK_SRCS) $(CHECK_HDRS) $(SKELS) | $(TEST_BUILD)

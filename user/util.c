@@ -142,6 +142,14 @@ bool addr_is_v4(const uint8_t a[16])
 	return !memcmp(a, pfx, sizeof(pfx));
 }
 
+void addr_from_v4(uint8_t addr[16], uint32_t v4)
+{
+	uint32_t be = htonl(v4);
+
+	memcpy(addr, v4mapped, sizeof(v4mapped));
+	memcpy(addr + 12, &be, 4);
+}
+
 bool parse_addr(const char *s, uint8_t addr[16])
 {
 	if (inet_pton(AF_INET, s, addr + 12) == 1) {

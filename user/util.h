@@ -49,6 +49,8 @@ char *fmt_time(uint64_t real_ns, char *buf, size_t len);
 char *fmt_addr(const uint8_t addr[16], char *buf, size_t len);
 /* The key address is an IPv4 one (mapped: ::ffff:a.b.c.d). */
 bool addr_is_v4(const uint8_t addr[16]);
+/* The key address of the IPv4 address v4 (host order): ::ffff:a.b.c.d. */
+void addr_from_v4(uint8_t addr[16], uint32_t v4);
 /* Parse "10.20.0.80" or "2001:db8::1" into the 16-byte form. */
 bool parse_addr(const char *s, uint8_t addr[16]);
 
