@@ -48,6 +48,8 @@ ONLY=${BENCH_ONLY:-xdp live iperf poll hooks}
 QUICK=${BENCH_QUICK:-0}
 CPU=$(($(nproc) - 1))	# the CPU test runs are pinned to
 HZ=$(getconf CLK_TCK)
+# shellcheck source=live_pair.sh
+. "$ROOT/bench/live_pair.sh"
 
 if [ "$QUICK" = 1 ]; then
 	XDP_ARGS=(--rounds 3) LIVE_ROUNDS=2 LIVE_ARGS=(--frames 2000000)
@@ -358,15 +360,10 @@ part_live()
 	say "   rounds: bare XDP program and protomix watch --hook xdp (fresh map each time), which first alternating;"
 	say "   then on CPUs 0 and 1 at once: bare, one hot destination, 131072 destinations (watch on rx2)"
 	m0=$(machine_mark)
-	ip netns add "$ns" || return 1
-	# no IPv6 on the pairs: nothing but the generated frames on them
-	ip netns exec "$ns" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6;
-				   echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6' &&
+	# gen0/rx0 (bench/live_pair.sh: no IPv6, nothing but the generated
+	# frames), and a two-queue pair gen2/rx2 for the two-CPU rounds
+	live_pair_up "$ns" || return 1
 	ip -n "$ns" -batch - <<-EOF || return 1
-		link set lo up
-		link add gen0 type veth peer name rx0
-		link set gen0 up
-		link set rx0 up
 		link add gen2 numtxqueues 2 numrxqueues 2 type veth peer name rx2 numtxqueues 2 numrxqueues 2
 		link set gen2 up
 		link set rx2 up
