@@ -17,6 +17,8 @@
  *                      ring) while it lives                      pmbench.c
  *   pmbench jitlines   a loaded program's JIT'd addresses by line of
  *                      source (bench/profile.sh)               jitlines.c
+ *   pmbench layout     the table's lookup in userspace under today's
+ *                      layout and a compact index               layout.c
  *
  * Each command prints what it measured as one JSON object on stdout and
  * a readable account on stderr. Exit 0, 1 on a runtime failure, 2 on bad
@@ -35,6 +37,7 @@ int cmd_poll(int argc, char **argv);
 int cmd_pcap(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_jitlines(int argc, char **argv);
+int cmd_layout(int argc, char **argv);
 
 /* What the commands share (common.c). "pmbench: ..." on stderr. */
 void bench_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

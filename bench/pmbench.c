@@ -80,7 +80,7 @@ static int cmd_tap_hold(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: pmbench xdp|live|poll|pcap|rules|stats-hold|tap-hold|jitlines [OPTIONS] (see bench/bench.h)\n");
+	fprintf(f, "usage: pmbench xdp|live|poll|pcap|rules|stats-hold|tap-hold|jitlines|layout [OPTIONS] (see bench/bench.h)\n");
 }
 
 int main(int argc, char **argv)
@@ -104,6 +104,8 @@ int main(int argc, char **argv)
 		return cmd_tap_hold();
 	if (!strcmp(cmd, "jitlines"))
 		return cmd_jitlines(argc - 1, argv + 1);
+	if (!strcmp(cmd, "layout"))
+		return cmd_layout(argc - 1, argv + 1);
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
 		usage(stdout);
 		return 0;
