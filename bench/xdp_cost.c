@@ -265,8 +265,10 @@ static int setup(struct env *e)
 		return -1;
 	e->rules_open = true;
 	/* room for every destination of a round, and a margin: a key has
-	 * two buckets of PM_WAYS to choose from, so a table two thirds full
-	 * has room for every new one */
+	 * two buckets of PM_WAYS to choose from, so in a table two thirds
+	 * full nearly every new one finds room (a few in a million find both
+	 * buckets full under the insert rule of headers/protomix.h, and evict:
+	 * the round's note says how many) */
 	if (open_observer(&e->fresh, e->repeat + e->repeat / 2 + 4096, NULL, false))
 		return -1;
 	e->fresh_open = true;
