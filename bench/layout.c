@@ -61,6 +61,12 @@ static void *pages(size_t n)
 	return p;
 }
 
+static void unmap(void *p, size_t n)
+{
+	if (p)
+		munmap(p, n);
+}
+
 /* The bucket (0 or 1 of the key's two) a new key takes, by the rule of
  * headers/protomix.h (PM_FIRST_FREE); -1 when both are full. */
 static int pick(__u64 s1, __u64 s2)
@@ -185,6 +191,7 @@ int cmd_layout(int argc, char **argv)
 	struct pm_dest_key *keys;
 	__u32 *in_order, *scattered, next = 0;
 	double *v, t[2][2], m[4][3];
+	int rc = 1;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
@@ -209,13 +216,13 @@ int cmd_layout(int argc, char **argv)
 	if (!l.idx || !l.hdr || !l.cidx || !l.chdr || !keys || !in_order ||
 	    !scattered || !v) {
 		bench_err("layout: out of memory");
-		return 1;
+		goto out;
 	}
 	for (__u32 i = 0; i < NKEYS; i++) {
 		addr_from_v4(keys[i].addr, 0x0a000000u + i);
 		if (insert(&l, &keys[i], &next)) {
 			bench_err("layout: key %u finds both buckets full", i);
-			return 1;
+			goto out;
 		}
 		in_order[i] = scattered[i] = i;
 	}
@@ -236,7 +243,7 @@ int cmd_layout(int argc, char **argv)
 		}
 		if (t[0][0] < 0 || t[0][1] < 0 || t[1][0] < 0 || t[1][1] < 0) {
 			bench_err("layout: a key was not found");
-			return 1;
+			goto out;
 		}
 		v[r] = t[0][0];
 		v[rounds + r] = t[0][1];
@@ -259,5 +266,15 @@ int cmd_layout(int argc, char **argv)
 	       "\"compact_vs_today_scattered_max\":%.3f}}\n",
 	       rounds, m[0][0], m[1][0], m[2][0], m[2][1], m[2][2], m[3][0], m[3][1],
 	       m[3][2]);
-	return 0;
+	rc = 0;
+out:
+	unmap(l.idx, (size_t)NB * sizeof(*l.idx));
+	unmap(l.hdr, (size_t)NS * sizeof(*l.hdr));
+	unmap(l.cidx, (size_t)NB * sizeof(*l.cidx));
+	unmap(l.chdr, (size_t)NS * sizeof(*l.chdr));
+	free(keys);
+	free(in_order);
+	free(scattered);
+	free(v);
+	return rc;
 }
