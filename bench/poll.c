@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bench.h"
@@ -51,11 +50,7 @@ static int open_observer(struct observer *ob, uint64_t max_dests)
 
 static void fill_key(struct pm_dest_key *k, uint64_t i)
 {
-	uint32_t a = htonl(FILL_BASE + (uint32_t)i);
-
-	memset(k, 0, sizeof(*k));
-	k->addr[10] = k->addr[11] = 0xff;
-	memcpy(k->addr + 12, &a, 4);
+	addr_from_v4(k->addr, FILL_BASE + (uint32_t)i);
 }
 
 struct size_result {

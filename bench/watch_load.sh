@@ -44,6 +44,8 @@ cleanup() { [ -n "$W" ] && kill -INT "$W" 2>/dev/null && wait "$W" 2>/dev/null
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+# shellcheck source=../tests/lib/lab.sh
+. "$ROOT/tests/lib/lab.sh"
 # shellcheck source=live_pair.sh
 . "$ROOT/bench/live_pair.sh"
 live_pair_up "$NS" || exit 1
@@ -52,17 +54,12 @@ tck=$(getconf CLK_TCK)
 # one_run BINARY: the watch's ms of CPU per second of the measured frames
 one_run()
 {
-	local c0 c1 t0 t1 i
+	local c0 c1 t0 t1
 
 	: >"$WORK/watch.err"
 	ip netns exec "$NS" "$1" watch --hook xdp -i 1 rx0 >/dev/null 2>"$WORK/watch.err" </dev/null &
 	W=$!
-	for ((i = 0; i < 240; i++)); do
-		grep -q '^protomix: watching' "$WORK/watch.err" && break
-		kill -0 "$W" 2>/dev/null || break
-		sleep 0.25
-	done
-	grep -q '^protomix: watching' "$WORK/watch.err" ||
+	wait_for "$WORK/watch.err" '^protomix: watching' 60 ||
 		{ echo "watch_load.sh: the watch did not start: $(head -c 300 "$WORK/watch.err")" >&2; return 1; }
 	ip netns exec "$NS" "$PMB" live --gen gen0 --rx rx0 --attach none --cpu 1 --rounds 1 \
 		--dests "$dests" --frames "$dests" >/dev/null 2>&1

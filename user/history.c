@@ -264,16 +264,6 @@ static uint64_t packets_since(const struct pm_dest *now, const struct pm_dest *w
 	return a >= b ? a - b : a;
 }
 
-/* k's entry in the read before, looked for first at index i: where it is
- * when k is the current read's entry i (dest_table_find_at). */
-static const struct pm_dest *prev_of(const struct dest_table *prev,
-				     const struct pm_dest_key *k, size_t i)
-{
-	long p = prev && prev->n ? dest_table_find_at(prev, k, i) : -1;
-
-	return p >= 0 ? &prev->vals[p] : NULL;
-}
-
 /* The alerts noted since the last interval: their destinations tracked,
  * their times kept. */
 static void take_pending(struct history *h, const struct dest_table *t)
@@ -302,7 +292,7 @@ static void select_dests(struct history *h, const struct dest_table *t,
 	h->nbusy = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct pm_dest *d = &t->vals[i];
-		uint64_t pkts = packets_since(d, prev_of(prev, &t->keys[i], i));
+		uint64_t pkts = packets_since(d, dest_table_prev(prev, &t->keys[i], i));
 
 		if (d->violations && h->nalerted < h->ndests)
 			track_alerted(h, &t->keys[i]);
@@ -340,7 +330,7 @@ static void write_cells(struct history *h, const struct dest_table *t,
 		if (cur < 0)
 			continue;	/* evicted meanwhile: nothing counted */
 		now = &t->vals[cur];
-		was = prev_of(prev, &s->key, (size_t)cur);
+		was = dest_table_prev(prev, &s->key, (size_t)cur);
 		if (was && was->first_seen != now->first_seen)
 			was = NULL;
 		for (int k = 0; k < PM_NCLASS; k++) {

@@ -234,13 +234,10 @@ void ipfix_export_mix(struct ipfix *x, const struct pm_view *v,
 			coll_set_tmpl(&x->c[i], x->c[i].itid_mix,
 				      x->c[i].etid[fam ? T_MIX6 : T_MIX4]);
 		for (size_t i = 0; i < t->n; i++) {
-			long p;
-
 			if (addr_is_v4(t->keys[i].addr) != !fam)
 				continue;
-			p = prev && prev->n ? dest_table_find_at(prev, &t->keys[i], i) : -1;
 			mix_dest(x, &r, v, &t->keys[i], &t->vals[i],
-				 p >= 0 ? &prev->vals[p] : NULL, !fam);
+				 dest_table_prev(prev, &t->keys[i], i), !fam);
 		}
 	}
 	for (int i = 0; i < x->n; i++) {

@@ -362,6 +362,14 @@ long dest_table_find_at(const struct dest_table *t, const struct pm_dest_key *k,
 	return dest_table_find(t, k);
 }
 
+const struct pm_dest *dest_table_prev(const struct dest_table *prev,
+				      const struct pm_dest_key *k, size_t i)
+{
+	long p = prev && prev->n ? dest_table_find_at(prev, k, i) : -1;
+
+	return p >= 0 ? &prev->vals[p] : NULL;
+}
+
 uint64_t dest_total_packets(const struct pm_dest *d)
 {
 	uint64_t sum = 0;

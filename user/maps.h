@@ -76,6 +76,11 @@ long dest_table_find(const struct dest_table *t, const struct pm_dest_key *k);
  * destination, not a lookup in memory the caches no longer hold. */
 long dest_table_find_at(const struct dest_table *t, const struct pm_dest_key *k,
 			size_t i);
+/* k's entry in prev, the read before the one whose entry i k is (looked
+ * for at i first, as dest_table_find_at), or NULL: not there, or no read
+ * before (prev NULL or empty). */
+const struct pm_dest *dest_table_prev(const struct dest_table *prev,
+				      const struct pm_dest_key *k, size_t i);
 
 uint64_t dest_total_packets(const struct pm_dest *d);
 

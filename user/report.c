@@ -110,10 +110,8 @@ void report_interval(FILE *out, bool json, int top, double secs,
 	if (!rows)
 		return;
 	for (uint32_t i = 0; i < t->n; i++) {
-		long p = prev && prev->n ? dest_table_find_at(prev, &t->keys[i], i) : -1;
-
 		r.idx = i;
-		r.pkts = dest_delta(&t->vals[i], p >= 0 ? &prev->vals[p] : NULL,
+		r.pkts = dest_delta(&t->vals[i], dest_table_prev(prev, &t->keys[i], i),
 				    r.cls, &r.bytes);
 		all_pkts += r.pkts;
 		all_bytes += r.bytes;

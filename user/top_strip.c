@@ -16,7 +16,7 @@ void strip_update(struct top_strip *s, const struct pm_dest_key *key,
 	__u64 cls[PM_NCLASS];
 	uint64_t bytes, pkts = 0, best = 0;
 	uint32_t pos;
-	long i, p;
+	long i;
 	int top = STRIP_IDLE;
 
 	if (!key) {
@@ -30,8 +30,7 @@ void strip_update(struct top_strip *s, const struct pm_dest_key *key,
 	}
 	i = dest_table_find(cur, key);
 	if (i >= 0) {
-		p = prev && prev->n ? dest_table_find(prev, key) : -1;
-		was = p >= 0 ? &prev->vals[p] : NULL;
+		was = dest_table_prev(prev, key, (size_t)i);
 		pkts = dest_delta(&cur->vals[i], was, cls, &bytes);
 		for (int c = 0; c < PM_NCLASS && pkts; c++)
 			if (cls[c] > best) {

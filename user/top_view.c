@@ -309,12 +309,10 @@ static int build_rows(struct top *t, const struct pm_view *v,
 	}
 	t->v6 = false;
 	for (size_t i = 0; i < d->n; i++) {
-		const struct pm_dest *now = &d->vals[i], *was = NULL;
+		const struct pm_dest *now = &d->vals[i];
+		const struct pm_dest *was = dest_table_prev(prev, &d->keys[i], i);
 		struct row *r = &t->rows[i];
-		long p = prev ? dest_table_find_at(prev, &d->keys[i], i) : -1;
 
-		if (p >= 0)
-			was = &prev->vals[p];
 		r->key = d->keys[i];
 		if (prev) {
 			r->pkts = dest_delta(now, was, cls, &r->bytes);

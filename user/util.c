@@ -137,9 +137,7 @@ char *fmt_addr(const uint8_t addr[16], char *buf, size_t len)
 
 bool addr_is_v4(const uint8_t a[16])
 {
-	static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
-
-	return !memcmp(a, pfx, sizeof(pfx));
+	return !memcmp(a, v4mapped, sizeof(v4mapped));
 }
 
 void addr_from_v4(uint8_t addr[16], uint32_t v4)
